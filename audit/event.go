@@ -1,0 +1,253 @@
+// Package audit records what goodbot did and why, as evidence.
+//
+// Every request and every decision of the crawler's outgoing-request gate is
+// an Event handed to a Sink. The tamper-evident operation log is a Sink; so
+// is SlogSink, which only writes events to a structured logger.
+//
+// Events never carry personal data: URLs are redacted by the PII filter
+// before they reach a sink, and bodies are represented by their digests.
+package audit
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Type names the kind of an Event. Exactly one payload field of the Event,
+// the one named like the type, is set.
+type Type string
+
+// The event types.
+const (
+	TypeConfig     Type = "config"     // a run started: job, version, settings, estimate sources
+	TypeDecision   Type = "decision"   // the gate decided about one outgoing request
+	TypeFetch      Type = "fetch"      // a request was sent and answered (or failed)
+	TypeRobots     Type = "robots"     // a robots.txt was fetched, with its copy
+	TypeBudget     Type = "budget"     // a site's estimate, budget, pacing or hold changed
+	TypePII        Type = "pii"        // personal data was found and redacted, or a page dropped
+	TypeComplaint  Type = "complaint"  // a site operator's complaint arrived or was resolved
+	TypeDeletion   Type = "deletion"   // collected data from a site was deleted
+	TypeCheckpoint Type = "checkpoint" // a signed checkpoint of the log itself
+	TypeKey        Type = "key"        // a signing key was created or rotated
+	TypeRun        Type = "run"        // a run ended (or was interrupted), with its summary
+)
+
+// Event is one entry of the operation log. Its JSON encoding (field order as
+// declared, empty fields omitted) is deterministic.
+type Event struct {
+	Type Type      `json:"type"`
+	Time time.Time `json:"time"` // UTC, sub-second precision
+	// Site is the site key ("example.com", "127.0.0.1:8080") the event
+	// concerns, if any. See package internal/site.
+	Site string `json:"site,omitempty"`
+
+	Config    *Config    `json:"config,omitempty"`
+	Decision  *Decision  `json:"decision,omitempty"`
+	Fetch     *Fetch     `json:"fetch,omitempty"`
+	Robots    *Robots    `json:"robots,omitempty"`
+	Budget    *Budget    `json:"budget,omitempty"`
+	PII       *PII       `json:"pii,omitempty"`
+	Complaint *Complaint `json:"complaint,omitempty"`
+	Deletion  *Deletion  `json:"deletion,omitempty"`
+	Run       *Run       `json:"run,omitempty"`
+	// Other carries the payload of types defined by the log itself
+	// (checkpoint, key), already encoded.
+	Other map[string]string `json:"other,omitempty"`
+}
+
+// Verdict is the outcome of one gate check.
+type Verdict string
+
+// The verdicts.
+const (
+	Allow  Verdict = "allow"  // the check passed
+	Refuse Verdict = "refuse" // the request is not sent, now or later
+	Defer  Verdict = "defer"  // the request is not sent now; it may be retried later
+)
+
+// Check is one gate's verdict on a request, with its reason.
+type Check struct {
+	Gate    string  `json:"gate"` // "stoplist", "scope", "robots", "signal", "limiter"
+	Verdict Verdict `json:"verdict"`
+	Reason  string  `json:"reason,omitempty"`
+}
+
+// Decision records the gate's decision about one outgoing request, before it
+// is sent. A refused request has a Decision and no Fetch.
+type Decision struct {
+	RequestID string  `json:"request_id"` // joins the decision to its fetch
+	URL       string  `json:"url"`        // redacted
+	Method    string  `json:"method"`
+	Kind      string  `json:"kind"` // "page", "robots", "redirect"
+	Depth     int     `json:"depth"`
+	Verdict   Verdict `json:"verdict"`
+	Reason    string  `json:"reason"`
+	Checks    []Check `json:"checks"`
+	// RobotsRule is the robots.txt rule that decided, e.g. "allow: /public/"
+	// or "" when no rule matched (which allows).
+	RobotsRule string `json:"robots_rule,omitempty"`
+	// RobotsSHA256 is the digest of the robots.txt in force (hex), if any.
+	RobotsSHA256 string `json:"robots_sha256,omitempty"`
+	// Wait is how long the limiter made the request wait.
+	Wait time.Duration `json:"wait_ns,omitempty"`
+}
+
+// Fetch records one request that was sent, and how it was answered.
+type Fetch struct {
+	RequestID   string        `json:"request_id"`
+	URL         string        `json:"url"` // redacted
+	Method      string        `json:"method"`
+	UserAgent   string        `json:"user_agent"`
+	Status      int           `json:"status,omitempty"`
+	ContentType string        `json:"content_type,omitempty"`
+	Bytes       int64         `json:"bytes"`                   // body bytes received (after transfer decoding)
+	BodySHA256  string        `json:"body_sha256,omitempty"`   // digest of the body as received
+	StoredSHA256 string       `json:"stored_sha256,omitempty"` // digest of what was stored, if anything
+	Duration    time.Duration `json:"duration_ns"`
+	// Class is how goodbot read the answer: "ok", "redirect", "refused"
+	// (401/403/407), "hold" (429/503), "error" (other 4xx/5xx), "login",
+	// "challenge", "too-large", "network".
+	Class string `json:"class"`
+	Error string `json:"error,omitempty"`
+}
+
+// Robots records one robots.txt fetch, with the file itself so that the rules
+// in force can be shown later.
+type Robots struct {
+	URL     string    `json:"url"`
+	Status  int       `json:"status,omitempty"`
+	SHA256  string    `json:"sha256,omitempty"`
+	Body    []byte    `json:"body,omitempty"` // as fetched, at most the parse limit
+	Policy  string    `json:"policy"`         // "parsed", "allow-all", "disallow-all"
+	Expires time.Time `json:"expires"`
+	Error   string    `json:"error,omitempty"`
+	// CrawlDelay is the Crawl-delay (or Request-rate interval) that applies to goodbot.
+	CrawlDelay time.Duration `json:"crawl_delay_ns,omitempty"`
+}
+
+// Budget records a site's traffic estimate and the pacing derived from it,
+// or a change to either (a hold, a slow-down, a re-estimate).
+type Budget struct {
+	EstimatePerDay float64       `json:"estimate_per_day"`
+	Source         string        `json:"source"` // where the estimate came from
+	Share          float64       `json:"share"`
+	BudgetPerDay   float64       `json:"budget_per_day"`
+	Interval       time.Duration `json:"interval_ns"`
+	HoldUntil      time.Time     `json:"hold_until,omitzero"`
+	Change         string        `json:"change"` // "initial", "hold", "slower", "faster", "estimate", "robots"
+	Reason         string        `json:"reason"`
+}
+
+// PII records what the personal-data filter found on one page: counts by
+// type, never the values.
+type PII struct {
+	URL     string         `json:"url"` // redacted
+	Counts  map[string]int `json:"counts,omitempty"`
+	Dropped bool           `json:"dropped,omitempty"`
+	Reason  string         `json:"reason,omitempty"`
+}
+
+// Complaint records a site operator's complaint.
+type Complaint struct {
+	ID             string `json:"id"`
+	Action         string `json:"action"` // "added", "applied", "resolved"
+	Reason         string `json:"reason,omitempty"`
+	Contact        string `json:"contact,omitempty"`
+	EvidenceSHA256 string `json:"evidence_sha256,omitempty"`
+}
+
+// Deletion records data deleted from the output, by digest.
+type Deletion struct {
+	ComplaintID string   `json:"complaint_id,omitempty"`
+	Records     int      `json:"records"`
+	Bytes       int64    `json:"bytes"`
+	Digests     []string `json:"digests,omitempty"` // SHA-256 of each deleted record
+}
+
+// Config records how a run was set up.
+type Config struct {
+	Job       string            `json:"job,omitempty"`
+	Version   string            `json:"version"`
+	UserAgent string            `json:"user_agent"`
+	Settings  map[string]string `json:"settings,omitempty"`
+	// Estimates lists each site's traffic estimate and its source.
+	Estimates []Budget `json:"estimates,omitempty"`
+	// Relaxations lists every rule the operator relaxed, with the justification.
+	Relaxations []string `json:"relaxations,omitempty"`
+}
+
+// Run records the end of a run.
+type Run struct {
+	Reason  string `json:"reason"` // "done", "interrupted", "error: ..."
+	Pages   int    `json:"pages"`
+	Sent    int    `json:"sent"`
+	Refused int    `json:"refused"`
+}
+
+// A Sink receives events.
+//
+// Record returns once the event is as durable as the sink makes it: the
+// operation log returns after the event is on disk, so a decision recorded
+// before a request is sent survives a crash. Record must be safe for
+// concurrent use. An error means the event may be lost; the crawler then
+// stops sending.
+type Sink interface {
+	Record(ctx context.Context, e Event) error
+}
+
+// SlogSink writes events to a structured logger at level Debug (decisions
+// that allow, fetches, budgets) or Info (refusals and everything else). It
+// keeps no evidence: use it for development, or beside the operation log.
+type SlogSink struct {
+	Logger *slog.Logger
+}
+
+// Record implements Sink.
+func (s SlogSink) Record(ctx context.Context, e Event) error {
+	l := s.Logger
+	if l == nil {
+		l = slog.Default()
+	}
+	level := slog.LevelInfo
+	attrs := []slog.Attr{slog.String("site", e.Site)}
+	switch {
+	case e.Decision != nil:
+		d := e.Decision
+		if d.Verdict == Allow {
+			level = slog.LevelDebug
+		}
+		attrs = append(attrs, slog.String("url", d.URL), slog.String("verdict", string(d.Verdict)), slog.String("reason", d.Reason))
+		if d.RobotsRule != "" {
+			attrs = append(attrs, slog.String("robots_rule", d.RobotsRule))
+		}
+	case e.Fetch != nil:
+		f := e.Fetch
+		level = slog.LevelDebug
+		attrs = append(attrs, slog.String("url", f.URL), slog.Int("status", f.Status), slog.Int64("bytes", f.Bytes), slog.String("class", f.Class))
+		if f.Error != "" {
+			attrs = append(attrs, slog.String("error", f.Error))
+		}
+	case e.Robots != nil:
+		attrs = append(attrs, slog.String("url", e.Robots.URL), slog.Int("status", e.Robots.Status), slog.String("policy", e.Robots.Policy))
+	case e.Budget != nil:
+		b := e.Budget
+		attrs = append(attrs, slog.String("change", b.Change), slog.Float64("budget_per_day", b.BudgetPerDay), slog.Duration("interval", b.Interval), slog.String("source", b.Source), slog.String("reason", b.Reason))
+	case e.PII != nil:
+		attrs = append(attrs, slog.String("url", e.PII.URL), slog.Any("counts", e.PII.Counts), slog.Bool("dropped", e.PII.Dropped))
+	case e.Complaint != nil:
+		attrs = append(attrs, slog.String("id", e.Complaint.ID), slog.String("action", e.Complaint.Action))
+	case e.Deletion != nil:
+		attrs = append(attrs, slog.Int("records", e.Deletion.Records), slog.Int64("bytes", e.Deletion.Bytes))
+	case e.Run != nil:
+		attrs = append(attrs, slog.String("reason", e.Run.Reason), slog.Int("pages", e.Run.Pages))
+	}
+	l.LogAttrs(ctx, level, "audit "+string(e.Type), attrs...)
+	return nil
+}
+
+// Discard is a Sink that drops every event.
+type Discard struct{}
+
+// Record implements Sink.
+func (Discard) Record(context.Context, Event) error { return nil }

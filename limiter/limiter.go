@@ -1,0 +1,81 @@
+// Package limiter keeps the load goodbot puts on each site below a budget
+// derived from an estimate of the site's daily traffic.
+//
+// A Limiter is consulted by the crawler's outgoing-request gate for every
+// request it sends, including robots.txt fetches, redirect hops and retries.
+// Sites are named by their site key (see internal/site): "example.com",
+// "127.0.0.1:8080".
+package limiter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Limiter paces requests to each site. Implementations are safe for
+// concurrent use by many goroutines (and, for shared backends, by many
+// processes).
+type Limiter interface {
+	// Wait blocks until one request to site may be sent, charges it to the
+	// site's budget, and returns the grant. Nothing may be sent to the site
+	// without a grant. Wait returns an error, and charges nothing, when ctx
+	// ends, when the site's daily budget is spent (a *ExhaustedError), or
+	// when the limiter cannot reach its state (fail closed).
+	Wait(ctx context.Context, site string) (Grant, error)
+
+	// Observe reports how the site answered a granted request, so that the
+	// limiter can slow down or hold the site. It can only lower the rate,
+	// never raise it above the budget.
+	Observe(ctx context.Context, site string, o Observation) error
+
+	// SetRobotsDelay applies the minimum interval between requests that the
+	// site's robots.txt asks for (Crawl-delay, or Request-rate n/m as m/n).
+	// Zero means robots.txt asks for nothing.
+	SetRobotsDelay(ctx context.Context, site string, d time.Duration) error
+
+	// Status reports a site's current pacing, for progress output.
+	Status(ctx context.Context, site string) (Status, error)
+}
+
+// Grant is the limiter's permission to send one request.
+type Grant struct {
+	At       time.Time     // when the request may be sent
+	Waited   time.Duration // how long Wait blocked
+	Interval time.Duration // the pacing interval in force for the site
+}
+
+// Observation is how a site answered one request.
+type Observation struct {
+	Status     int           // HTTP status; 0 when there was no answer
+	Latency    time.Duration // time to response headers
+	RetryAfter time.Duration // from a Retry-After header; 0 when absent
+	Err        error         // network error or timeout, if any
+}
+
+// Status is a site's pacing at one moment.
+type Status struct {
+	Site           string
+	EstimatePerDay float64
+	Source         string // where the estimate came from
+	BudgetPerDay   float64
+	Interval       time.Duration // current interval, including robots and adaptive slow-down
+	HoldUntil      time.Time     // zero when the site is not held
+	SentToday      int64
+}
+
+// ExhaustedError reports that a site's daily budget is spent.
+type ExhaustedError struct {
+	Site  string
+	Limit int64
+	Until time.Time // when the next day's budget opens
+}
+
+func (e *ExhaustedError) Error() string {
+	return fmt.Sprintf("limiter: %s: daily budget of %d requests spent until %s", e.Site, e.Limit, e.Until.UTC().Format(time.RFC3339))
+}
+
+// ErrUnavailable reports that the limiter's shared state cannot be reached.
+// No request is sent until it answers again.
+var ErrUnavailable = errors.New("limiter: state unavailable")
