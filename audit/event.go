@@ -95,16 +95,16 @@ type Decision struct {
 
 // Fetch records one request that was sent, and how it was answered.
 type Fetch struct {
-	RequestID   string        `json:"request_id"`
-	URL         string        `json:"url"` // redacted
-	Method      string        `json:"method"`
-	UserAgent   string        `json:"user_agent"`
-	Status      int           `json:"status,omitempty"`
-	ContentType string        `json:"content_type,omitempty"`
-	Bytes       int64         `json:"bytes"`                   // body bytes received (after transfer decoding)
-	BodySHA256  string        `json:"body_sha256,omitempty"`   // digest of the body as received
-	StoredSHA256 string       `json:"stored_sha256,omitempty"` // digest of what was stored, if anything
-	Duration    time.Duration `json:"duration_ns"`
+	RequestID    string        `json:"request_id"`
+	URL          string        `json:"url"` // redacted
+	Method       string        `json:"method"`
+	UserAgent    string        `json:"user_agent"`
+	Status       int           `json:"status,omitempty"`
+	ContentType  string        `json:"content_type,omitempty"`
+	Bytes        int64         `json:"bytes"`                   // body bytes received (after transfer decoding)
+	BodySHA256   string        `json:"body_sha256,omitempty"`   // digest of the body as received
+	StoredSHA256 string        `json:"stored_sha256,omitempty"` // digest of what was stored, if anything
+	Duration     time.Duration `json:"duration_ns"`
 	// Class is how goodbot read the answer: "ok", "redirect", "refused"
 	// (401/403/407), "hold" (429/503), "error" (other 4xx/5xx), "login",
 	// "challenge", "too-large", "network".
