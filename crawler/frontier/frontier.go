@@ -1,0 +1,74 @@
+// Package frontier holds the URLs a crawl has still to visit.
+//
+// A Frontier hands out work one site at a time in turn, so that one large or
+// slow site cannot starve the others, and never more than a set number of
+// requests in flight per site. It remembers every URL it has seen, so each
+// is visited once, and it stops handing out work when the page limit is
+// reached.
+package frontier
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Item is one URL to visit.
+type Item struct {
+	URL   string `json:"url"`   // absolute and normalised
+	Site  string `json:"site"`  // site key of URL
+	Depth int    `json:"depth"` // seeds are depth 0
+	// Seed is true for URLs the user gave explicitly.
+	Seed bool `json:"seed,omitempty"`
+	// From is the site key of the page that linked here ("" for seeds).
+	From string `json:"from,omitempty"`
+	// Attempt counts earlier tries of this item that were deferred.
+	Attempt int `json:"attempt,omitempty"`
+	// NotBefore defers the item until then.
+	NotBefore time.Time `json:"not_before,omitzero"`
+}
+
+// Lease is an item handed to one worker. The worker must end it with
+// Complete or Retry.
+type Lease struct {
+	Item Item
+	ID   string // unique per lease
+}
+
+// ErrDone is returned by Next when there is no more work: nothing queued,
+// nothing deferred and nothing in flight, or the page limit is reached and
+// nothing is in flight.
+var ErrDone = errors.New("frontier: done")
+
+// A Frontier is safe for concurrent use.
+type Frontier interface {
+	// Add queues it unless its URL was seen before. It reports whether the
+	// item was queued.
+	Add(ctx context.Context, it Item) (bool, error)
+	// Seen marks url as seen without queueing it (e.g. a redirect target).
+	// It reports whether url had been seen before.
+	Seen(ctx context.Context, url string) (bool, error)
+	// Next blocks until an item is ready for a site that has fewer than its
+	// limit of leases out, and leases it. It returns ErrDone when the crawl
+	// has no more work, or ctx's error.
+	Next(ctx context.Context) (Lease, error)
+	// Complete ends a lease. counted reports whether a page was fetched,
+	// which counts against the page limit.
+	Complete(ctx context.Context, l Lease, counted bool) error
+	// Retry ends a lease and queues its item again, not before notBefore,
+	// with Attempt increased.
+	Retry(ctx context.Context, l Lease, notBefore time.Time) error
+	// DropSite removes every queued item of site and refuses items of the
+	// site from now on. It returns how many items were removed.
+	DropSite(ctx context.Context, site string) (int, error)
+	// Stats reports the frontier's size.
+	Stats(ctx context.Context) (Stats, error)
+}
+
+// Stats is a snapshot of a frontier.
+type Stats struct {
+	Queued   int // ready or deferred
+	InFlight int // leased
+	Seen     int // distinct URLs ever added or marked seen
+	Pages    int // completed leases that counted
+}
