@@ -63,6 +63,17 @@ type Status struct {
 	Interval       time.Duration // current interval, including robots and adaptive slow-down
 	HoldUntil      time.Time     // zero when the site is not held
 	SentToday      int64
+	Granted        int64 // grants since the limiter's state for the site was created
+}
+
+// String returns a one-line summary of s for progress output.
+func (s Status) String() string {
+	out := fmt.Sprintf("%s: budget %.6g/day (%.6g/day from %s), interval %s, sent today %d",
+		s.Site, s.BudgetPerDay, s.EstimatePerDay, s.Source, s.Interval, s.SentToday)
+	if !s.HoldUntil.IsZero() {
+		out += ", held until " + s.HoldUntil.UTC().Format(time.RFC3339)
+	}
+	return out
 }
 
 // ExhaustedError reports that a site's daily budget is spent.

@@ -1,0 +1,240 @@
+package crawler
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/goodbot/goodbot/audit"
+	"github.com/goodbot/goodbot/crawler/frontier"
+	"github.com/goodbot/goodbot/internal/site"
+	"github.com/goodbot/goodbot/limiter"
+)
+
+// Version is goodbot's version, sent in the User-Agent.
+const Version = "0.1.0"
+
+// ProductToken is the name goodbot gives in its User-Agent and matches in
+// robots.txt groups. It cannot be changed: site operators who write rules for
+// goodbot must get them applied.
+const ProductToken = "goodbot"
+
+// Config configures a Crawler. The zero value of every field but Contact is a
+// safe default.
+//
+// There is deliberately no option to set another User-Agent, rotate user
+// agents, add forged headers or use proxies: Chinese courts have convicted
+// scrapers who forged their identity to get round a site's limits. The only
+// way to relax a rule is a Relaxation, which names the site and the
+// justification and is recorded in the operation log.
+type Config struct {
+	// Contact is where a site operator reaches whoever runs the crawl: an
+	// http(s) URL or a mailto: address. Required. It goes into the
+	// User-Agent, and into a From header when it is an e-mail address.
+	Contact string
+
+	// AllowedHosts lists site keys (host or host:port) that links may lead
+	// to in addition to the seeds' sites.
+	AllowedHosts []string
+	// MaxDepth is how many links away from a seed the crawl may go. 0 means
+	// no limit.
+	MaxDepth int
+	// MaxPages stops the crawl after this many pages were fetched. 0 means
+	// no limit.
+	MaxPages int
+	// Parallel is the most requests in flight per site. Default 2.
+	Parallel int
+	// Workers is the most requests in flight in total. Default 8×Parallel.
+	Workers int
+	// MaxBodySize is the largest response body accepted, after
+	// decompression. Larger responses are refused. Default 10 MiB.
+	MaxBodySize int64
+	// Timeout bounds each request, from sending to the end of the body.
+	// Default 30 s.
+	Timeout time.Duration
+	// MaxRetries bounds how often a request that failed with a 5xx, 429 or
+	// a network error is tried again. Default 3.
+	MaxRetries int
+	// RetryBase is the first backoff after an error without Retry-After;
+	// it doubles with each attempt. Default 30 s.
+	RetryBase time.Duration
+	// RobotsTTL is how long a robots.txt is cached, at most 24 h (RFC
+	// 9309). Default 24 h.
+	RobotsTTL time.Duration
+	// RobotsRetry is the first backoff after robots.txt could not be
+	// fetched (5xx, 429, network error); meanwhile the site is treated as
+	// disallowing everything. Default 1 min.
+	RobotsRetry time.Duration
+
+	// Limiter paces requests per site. Default: a local limiter with the
+	// default share and estimates (see package limiter).
+	Limiter limiter.Limiter
+	// Frontier holds the URLs to visit. Default: in memory.
+	Frontier frontier.Frontier
+	// StopList holds sites that must not be contacted (complaints).
+	// Default: an empty in-memory list.
+	StopList StopList
+	// Sink receives every decision and request as an audit event. Default:
+	// SlogSink with Logger.
+	Sink audit.Sink
+	// Logger receives operational logs. Default slog.Default().
+	Logger *slog.Logger
+	// OutDir, if not empty, is where pages are stored (see package
+	// crawler/output).
+	OutDir string
+	// Filter, if set, is applied to every response before any callback sees
+	// it and to every URL before it is written anywhere. See PageFilter.
+	Filter PageFilter
+
+	// Relaxations lists the rules the operator relaxed on purpose. Each is
+	// recorded in the operation log with its justification.
+	Relaxations []Relaxation
+	// Job names the crawl in the operation log.
+	Job string
+}
+
+// RelaxationKind names a rule that a Relaxation relaxes.
+type RelaxationKind string
+
+// The rules that can be relaxed.
+const (
+	// IgnoreRobots ignores robots.txt for one site, e.g. because its
+	// operator agreed in writing. The site's limiter budget still applies.
+	IgnoreRobots RelaxationKind = "ignore-robots"
+)
+
+// Relaxation relaxes one rule for one site, for a stated reason.
+type Relaxation struct {
+	Kind RelaxationKind
+	// Site is the site key the relaxation applies to.
+	Site string
+	// Justification says why, e.g. "written permission from
+	// ops@example.com, 2026-11-01, ref. 4711". Required.
+	Justification string
+}
+
+func (r Relaxation) String() string {
+	return fmt.Sprintf("%s for %s: %s", r.Kind, r.Site, r.Justification)
+}
+
+// PageFilter removes personal data. The crawler calls it on every response
+// body before any callback sees it, and on every URL before it is written to
+// the output, the logs or the operation log.
+type PageFilter interface {
+	// FilterBody returns the body to use instead of b, and a summary. When
+	// drop is true the page is not passed on or stored.
+	FilterBody(contentType string, b []byte) (out []byte, s FilterSummary, err error)
+	// FilterURL returns u with personal data replaced.
+	FilterURL(u string) string
+}
+
+// FilterSummary is what a PageFilter found on one page: counts by type, and
+// whether and why the page was dropped. It never holds the values.
+type FilterSummary struct {
+	Counts  map[string]int
+	Drop    bool
+	Reason  string
+	Changed bool
+}
+
+func (c *Config) setDefaults() {
+	if c.Parallel <= 0 {
+		c.Parallel = 2
+	}
+	if c.Workers <= 0 {
+		c.Workers = 8 * c.Parallel
+	}
+	if c.MaxBodySize <= 0 {
+		c.MaxBodySize = 10 << 20
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 30 * time.Second
+	}
+	if c.MaxRetries <= 0 {
+		c.MaxRetries = 3
+	}
+	if c.RetryBase <= 0 {
+		c.RetryBase = 30 * time.Second
+	}
+	if c.RobotsTTL <= 0 || c.RobotsTTL > 24*time.Hour {
+		c.RobotsTTL = 24 * time.Hour
+	}
+	if c.RobotsRetry <= 0 {
+		c.RobotsRetry = time.Minute
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Sink == nil {
+		c.Sink = audit.SlogSink{Logger: c.Logger}
+	}
+	if c.StopList == nil {
+		c.StopList = NewMemoryStopList()
+	}
+}
+
+func (c *Config) validate() error {
+	if _, _, err := ParseContact(c.Contact); err != nil {
+		return err
+	}
+	if c.MaxDepth < 0 || c.MaxPages < 0 {
+		return errors.New("crawler: MaxDepth and MaxPages must not be negative")
+	}
+	for i, h := range c.AllowedHosts {
+		k, err := site.Parse(h)
+		if err != nil {
+			return fmt.Errorf("crawler: allowed host: %w", err)
+		}
+		c.AllowedHosts[i] = k
+	}
+	for i, r := range c.Relaxations {
+		if r.Kind != IgnoreRobots {
+			return fmt.Errorf("crawler: relaxation %d: unknown kind %q", i, r.Kind)
+		}
+		k, err := site.Parse(r.Site)
+		if err != nil {
+			return fmt.Errorf("crawler: relaxation %d: %w", i, err)
+		}
+		c.Relaxations[i].Site = k
+		if strings.TrimSpace(r.Justification) == "" {
+			return fmt.Errorf("crawler: relaxation %s for %s needs a justification (who agreed, when, reference)", r.Kind, k)
+		}
+	}
+	return nil
+}
+
+// ParseContact checks a contact as Config.Contact takes it and returns the
+// User-Agent to send and the From header value ("" unless the contact is an
+// e-mail address).
+func ParseContact(contact string) (userAgent, from string, err error) {
+	const why = "goodbot identifies itself honestly so that site operators can reach whoever runs the crawl; give an http(s) URL or a mailto: address"
+	if contact == "" {
+		return "", "", fmt.Errorf("crawler: a contact is required: %s", why)
+	}
+	u, err := url.Parse(contact)
+	if err != nil {
+		return "", "", fmt.Errorf("crawler: contact %q: %w (%s)", contact, err, why)
+	}
+	switch u.Scheme {
+	case "mailto":
+		addr, err := mail.ParseAddress(u.Opaque)
+		if err != nil || u.Opaque == "" {
+			return "", "", fmt.Errorf("crawler: contact %q is not a valid mailto: address (%s)", contact, why)
+		}
+		from = addr.Address
+	case "http", "https":
+		if u.Host == "" {
+			return "", "", fmt.Errorf("crawler: contact %q has no host (%s)", contact, why)
+		}
+	default:
+		return "", "", fmt.Errorf("crawler: contact %q must be an http(s) URL or a mailto: address (%s)", contact, why)
+	}
+	if strings.ContainsAny(contact, "()\r\n") {
+		return "", "", fmt.Errorf("crawler: contact %q must not contain parentheses or line breaks", contact)
+	}
+	return fmt.Sprintf("%s/%s (+%s)", ProductToken, Version, contact), from, nil
+}

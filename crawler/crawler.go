@@ -1,0 +1,559 @@
+// Package crawler is goodbot's crawler: colly with the rules built in.
+//
+// A Crawler wraps a colly.Collector. Register the usual colly callbacks on it
+// (OnHTML, OnResponse, ...), give it seeds with Visit, and Run it. Every
+// request it sends, whoever starts it (a page, a redirect hop, robots.txt, a
+// retry), passes one gate that checks, in order, the stop list, the scope,
+// the refusals the site has shown (challenge pages, login walls), robots.txt
+// (RFC 9309) and the per-site limiter; records its decision durably; and then
+// sends it with goodbot's honest User-Agent. The answer is classified: 401,
+// 403 and 407 are not retried, 429 and 503 hold the site, challenge pages
+// stop it, login walls stop their path prefix.
+//
+// The gate's checks run before the user's callbacks, and the personal-data
+// filter (Config.Filter) runs on each response before any user callback
+// sees it. Links the user follows with e.Request.Visit go through the
+// crawler's frontier, which deduplicates them, applies the scope and the
+// page limit, and shares the work fairly between sites.
+package crawler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gocolly/colly/v2"
+
+	"github.com/goodbot/goodbot/audit"
+	"github.com/goodbot/goodbot/crawler/frontier"
+	"github.com/goodbot/goodbot/crawler/output"
+	"github.com/goodbot/goodbot/crawler/robots"
+	"github.com/goodbot/goodbot/internal/site"
+	"github.com/goodbot/goodbot/limiter"
+)
+
+// ctxFrom is the colly.Context key through which a page tells the links
+// found on it which site they came from.
+const ctxFrom = "goodbot.from"
+
+
+// Crawler is a colly collector whose every request passes goodbot's gate.
+// Create one with New.
+type Crawler struct {
+	cfg   Config
+	c     *colly.Collector
+	gate  *gate
+	front frontier.Frontier
+	store *output.Store
+
+	mu      sync.RWMutex
+	seeds   map[string]bool // sites of the seeds
+	allowed map[string]bool // Config.AllowedHosts
+	notes   map[string]bool // sites whose estimate was announced
+
+	runMu   sync.Mutex
+	running bool
+}
+
+// New returns a Crawler for cfg. It fails when cfg is not valid, e.g. when
+// Contact is missing.
+func New(cfg Config) (*Crawler, error) {
+	cfg.AllowedHosts = append([]string(nil), cfg.AllowedHosts...)
+	cfg.Relaxations = append([]Relaxation(nil), cfg.Relaxations...)
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	ua, from, _ := ParseContact(cfg.Contact)
+	if cfg.Limiter == nil {
+		est, err := limiter.NewEstimates()
+		if err != nil {
+			return nil, err
+		}
+		l, err := limiter.NewLocal(limiter.Config{Estimates: est, Sink: cfg.Sink, Logger: cfg.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("crawler: %w", err)
+		}
+		cfg.Limiter = l
+	}
+	if cfg.Frontier == nil {
+		cfg.Frontier = frontier.NewMemory(frontier.Options{PerSite: cfg.Parallel, MaxPages: cfg.MaxPages})
+	}
+	cr := &Crawler{
+		cfg:     cfg,
+		front:   cfg.Frontier,
+		seeds:   map[string]bool{},
+		allowed: map[string]bool{},
+		notes:   map[string]bool{},
+	}
+	for _, h := range cfg.AllowedHosts {
+		cr.allowed[h] = true
+	}
+	if cfg.OutDir != "" {
+		st, err := output.Open(cfg.OutDir)
+		if err != nil {
+			return nil, fmt.Errorf("crawler: %w", err)
+		}
+		cr.store = st
+	}
+	redact := func(u string) string { return u }
+	if cfg.Filter != nil {
+		redact = cfg.Filter.FilterURL
+	}
+	g := &gate{
+		cfg:       &cr.cfg,
+		ua:        ua,
+		from:      from,
+		limiter:   cfg.Limiter,
+		addrs:     newAddrChecker(),
+		blocks:    newBlocks(),
+		inScope:   cr.inScope,
+		redactURL: redact,
+		ignore:    map[string]string{},
+		stats:     &stats{},
+	}
+	for _, r := range cfg.Relaxations {
+		if r.Kind == IgnoreRobots {
+			g.ignore[r.Site] = r.Justification
+		}
+	}
+	g.base = newBaseTransport(g.addrs, cfg.Parallel)
+	hdr := http.Header{}
+	hdr.Set(hdrItem, robotsItem)
+	g.robots = robots.NewCache(g, robots.Options{
+		ProductToken: ProductToken,
+		TTL:          cfg.RobotsTTL,
+		Header:       hdr,
+		RetryBase:    cfg.RobotsRetry,
+		Timeout:      cfg.Timeout,
+		OnFetch:      cr.onRobots,
+	})
+	cr.gate = g
+
+	c := colly.NewCollector(
+		colly.UserAgent(ua),
+		colly.AllowURLRevisit(), // the frontier deduplicates
+		colly.IgnoreRobotsTxt(), // the gate applies robots.txt, to every hop
+		colly.MaxBodySize(int(cfg.MaxBodySize)),
+	)
+	c.WithTransport(g)
+	c.SetRequestTimeout(cfg.Timeout)
+	c.SetRedirectHandler(func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 5 {
+			return fmt.Errorf("goodbot: stopped after 5 redirects")
+		}
+		return nil
+	})
+	// The ethics pipeline is registered first, so it runs before any
+	// callback of the user's.
+	c.OnRequest(cr.onRequest)
+	c.OnResponse(cr.onResponse)
+	cr.c = c
+	return cr, nil
+}
+
+// OnRequest registers a function called before each request is sent (after
+// goodbot's own checks of the URL's scope; the gate's checks run when the
+// request is sent).
+func (cr *Crawler) OnRequest(f colly.RequestCallback) { cr.c.OnRequest(f) }
+
+// OnResponseHeaders registers a function called when response headers arrive.
+func (cr *Crawler) OnResponseHeaders(f colly.ResponseHeadersCallback) {
+	cr.c.OnResponseHeaders(f)
+}
+
+// OnResponse registers a function called for each response, after the
+// personal-data filter.
+func (cr *Crawler) OnResponse(f colly.ResponseCallback) { cr.c.OnResponse(f) }
+
+// OnHTML registers a function called for each HTML element matching a goquery
+// selector.
+func (cr *Crawler) OnHTML(selector string, f colly.HTMLCallback) { cr.c.OnHTML(selector, f) }
+
+// OnXML registers a function called for each XML element matching an XPath
+// query.
+func (cr *Crawler) OnXML(query string, f colly.XMLCallback) { cr.c.OnXML(query, f) }
+
+// OnError registers a function called when a request fails or is refused;
+// goodbot's refusals are *RefusedError or *StoppedError.
+func (cr *Crawler) OnError(f colly.ErrorCallback) { cr.c.OnError(f) }
+
+// OnScraped registers a function called after the OnHTML and OnXML callbacks.
+func (cr *Crawler) OnScraped(f colly.ScrapedCallback) { cr.c.OnScraped(f) }
+
+// UserAgent returns the User-Agent goodbot sends.
+func (cr *Crawler) UserAgent() string { return cr.gate.ua }
+
+// Visit adds a seed: a URL the user gives explicitly. Its site joins the
+// crawl's scope. Seeds may be on any address, loopback and private ones
+// included.
+func (cr *Crawler) Visit(rawURL string) error {
+	u, err := NormalizeURL(rawURL)
+	if err != nil {
+		return err
+	}
+	s := site.Key(u)
+	cr.mu.Lock()
+	cr.seeds[s] = true
+	cr.mu.Unlock()
+	_, err = cr.front.Add(context.Background(), frontier.Item{URL: u.String(), Site: s, Seed: true})
+	return err
+}
+
+func (cr *Crawler) inScope(s string) bool {
+	cr.mu.RLock()
+	defer cr.mu.RUnlock()
+	return cr.seeds[s] || cr.allowed[s]
+}
+
+// onRequest runs first for every colly request. Requests the crawler's
+// workers start carry the request id; any other request was started by a
+// user callback (e.Request.Visit) and is handed to the frontier instead.
+func (cr *Crawler) onRequest(r *colly.Request) {
+	if r.Headers.Get(hdrItem) != "" {
+		return
+	}
+	r.Abort()
+	from, _ := r.Ctx.GetAny(ctxFrom).(string)
+	// colly gives a link the depth of its page plus one, counting seeds as 1.
+	cr.enqueue(context.Background(), r.URL.String(), from, r.Depth-1)
+}
+
+// enqueue applies the scope to a discovered link and queues it.
+func (cr *Crawler) enqueue(ctx context.Context, raw, from string, depth int) {
+	u, err := NormalizeURL(raw)
+	if err != nil {
+		return // not a crawlable URL (mailto:, javascript:, malformed)
+	}
+	s := site.Key(u)
+	reason := ""
+	switch {
+	case !cr.inScope(s):
+		reason = "site " + s + " is not among the seeds' sites or the allowed hosts"
+	case cr.cfg.MaxDepth > 0 && depth > cr.cfg.MaxDepth:
+		reason = fmt.Sprintf("depth %d exceeds the limit %d", depth, cr.cfg.MaxDepth)
+	}
+	if reason != "" {
+		if seen, _ := cr.front.Seen(ctx, u.String()); !seen {
+			cr.gate.record(ctx, s, audit.Event{Type: audit.TypeDecision, Decision: &audit.Decision{
+				URL: cr.gate.redactURL(u.String()), Method: http.MethodGet, Kind: "link", Depth: depth,
+				Verdict: audit.Refuse, Reason: "scope: " + reason,
+				Checks: []audit.Check{{Gate: "scope", Verdict: audit.Refuse, Reason: reason}},
+			}})
+		}
+		return
+	}
+	if _, err := cr.front.Add(ctx, frontier.Item{URL: u.String(), Site: s, Depth: depth, From: from}); err != nil {
+		cr.cfg.Logger.Warn("frontier refused a link", "url", cr.gate.redactURL(u.String()), "err", err)
+	}
+}
+
+// onResponse runs first for every response: it applies the personal-data
+// filter before any user callback sees the body.
+func (cr *Crawler) onResponse(resp *colly.Response) {
+	v, ok := cr.gate.reqs.Load(resp.Request.Headers.Get(hdrItem))
+	if !ok {
+		return
+	}
+	r := v.(*request)
+	ctype := resp.Headers.Get("Content-Type")
+	if cr.cfg.Filter != nil {
+		body, sum, err := cr.cfg.Filter.FilterBody(ctype, resp.Body)
+		if err != nil {
+			// Fail closed: a page the filter cannot read is not passed on.
+			sum = FilterSummary{Drop: true, Reason: "filter failed: " + err.Error()}
+		}
+		if sum.Drop {
+			body = nil
+		}
+		resp.Body = body
+		if len(sum.Counts) > 0 || sum.Drop {
+			cr.gate.record(context.Background(), r.item.Site, audit.Event{Type: audit.TypePII, PII: &audit.PII{
+				URL: cr.gate.redactURL(resp.Request.URL.String()), Counts: sum.Counts, Dropped: sum.Drop, Reason: sum.Reason,
+			}})
+		}
+		r.mu.Lock()
+		r.dropped = sum.Drop
+		r.mu.Unlock()
+	}
+	r.mu.Lock()
+	r.status = resp.StatusCode
+	r.ctype = ctype
+	r.finalURL = resp.Request.URL
+	r.mu.Unlock()
+	// The worker reads the body after all callbacks ran: what the user's
+	// callbacks leave in resp.Body is what is stored.
+	resp.Ctx.Put("goodbot.response", resp)
+}
+
+// Run crawls until there is no more work, the page limit is reached, or ctx
+// ends. It then flushes the output and returns a summary; an interrupted
+// crawl returns its summary and a nil error. Run may be called once.
+func (cr *Crawler) Run(ctx context.Context) (Summary, error) {
+	cr.runMu.Lock()
+	if cr.running {
+		cr.runMu.Unlock()
+		return Summary{}, errors.New("crawler: Run called twice")
+	}
+	cr.running = true
+	cr.runMu.Unlock()
+
+	start := time.Now()
+	cr.recordConfig(ctx)
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	cr.c.Context = runCtx
+
+	var wg sync.WaitGroup
+	var fatalOnce sync.Once
+	var fatal error
+	for range cr.cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				l, err := cr.front.Next(runCtx)
+				if err != nil {
+					if !errors.Is(err, frontier.ErrDone) && runCtx.Err() == nil {
+						fatalOnce.Do(func() { fatal = fmt.Errorf("crawler: frontier: %w", err) })
+						cancel(err)
+					}
+					return
+				}
+				if err := cr.work(runCtx, l); err != nil {
+					fatalOnce.Do(func() { fatal = err })
+					cancel(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+
+	sum := cr.Summary()
+	sum.Elapsed = time.Since(start)
+	sum.Reason = "done"
+	switch {
+	case fatal != nil:
+		sum.Reason = "error: " + fatal.Error()
+	case ctx.Err() != nil:
+		sum.Reason = "interrupted"
+	}
+	var errs []error
+	if fatal != nil {
+		errs = append(errs, fatal)
+	}
+	if cr.store != nil {
+		if err := cr.store.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	cr.gate.record(context.WithoutCancel(ctx), "", audit.Event{Type: audit.TypeRun, Run: &audit.Run{
+		Reason: sum.Reason, Pages: sum.Pages, Sent: sum.Sent, Refused: sum.Refused,
+	}})
+	return sum, errors.Join(errs...)
+}
+
+// work fetches one leased item and ends its lease. It returns an error only
+// for failures that must stop the crawl (the operation log or the output
+// failed).
+func (cr *Crawler) work(ctx context.Context, l frontier.Lease) error {
+	it := l.Item
+	cr.announce(ctx, it.Site)
+	r := cr.gate.newRequest(it)
+	defer cr.gate.done(r)
+
+	doErr := cr.do(r, it)
+
+	r.mu.Lock()
+	o, f, fsite, sent, dropped := r.outcome, r.fetch, r.fetchSite, r.sent, r.dropped
+	r.mu.Unlock()
+
+	if ctx.Err() != nil && !sent {
+		// Interrupted before anything was sent: leave the item for a later run.
+		cr.front.Complete(context.WithoutCancel(ctx), l, false)
+		return nil
+	}
+	if o.class == "audit" {
+		cr.front.Complete(context.WithoutCancel(ctx), l, false)
+		return errors.New(o.reason)
+	}
+
+	// Store what the filter and the user's callbacks let through.
+	if f != nil && o.class == "ok" && !dropped {
+		if resp, ok := r.ctx.GetAny("goodbot.response").(*colly.Response); ok && cr.store != nil {
+			digest, err := cr.storePage(resp, r)
+			if err != nil {
+				cr.gate.record(ctx, fsite, audit.Event{Type: audit.TypeFetch, Fetch: f})
+				cr.front.Complete(context.WithoutCancel(ctx), l, true)
+				return fmt.Errorf("crawler: storing %s: %w", f.URL, err)
+			}
+			f.StoredSHA256 = digest
+			cr.gate.stats.pages.Add(1)
+		}
+	}
+	if f != nil {
+		cr.gate.record(ctx, fsite, audit.Event{Type: audit.TypeFetch, Fetch: f})
+	}
+
+	// Decide what becomes of the item.
+	retryAt := time.Time{}
+	switch o.class {
+	case "hold":
+		retryAt = o.retryAt
+	case "server-error", "network":
+		retryAt = time.Now().Add(cr.cfg.RetryBase << min(it.Attempt, 10))
+	case "refused-by-gate":
+		retryAt = o.retryAt // zero when the refusal is final
+	}
+	if o.class == "" && doErr != nil && !sent {
+		// Refused before the gate saw it (e.g. colly could not build the request).
+		cr.cfg.Logger.Warn("request not sent", "url", cr.gate.redactURL(it.URL), "err", doErr)
+	}
+	if !retryAt.IsZero() && ctx.Err() == nil {
+		if it.Attempt < cr.cfg.MaxRetries {
+			return cr.front.Retry(ctx, l, retryAt)
+		}
+		cr.gate.record(ctx, it.Site, audit.Event{Type: audit.TypeDecision, Decision: &audit.Decision{
+			RequestID: r.id, URL: cr.gate.redactURL(it.URL), Method: http.MethodGet, Kind: "retry", Depth: it.Depth,
+			Verdict: audit.Refuse, Reason: fmt.Sprintf("gave up after %d attempts: %s", it.Attempt+1, o.reason),
+			Checks: []audit.Check{{Gate: "retry", Verdict: audit.Refuse, Reason: "retry limit reached"}},
+		}})
+	}
+	return cr.front.Complete(context.WithoutCancel(ctx), l, sent)
+}
+
+// do runs one item through colly, synchronously: the gate, the callbacks.
+func (cr *Crawler) do(r *request, it frontier.Item) error {
+	hdr := http.Header{}
+	hdr.Set(hdrItem, r.id)
+	// colly counts a seed as depth 1; the frontier counts it as 0.
+	raw, err := json.Marshal(struct {
+		URL     string
+		Method  string
+		Depth   int
+		Headers http.Header
+	}{it.URL, http.MethodGet, it.Depth + 1, hdr})
+	if err != nil {
+		return err
+	}
+	creq, err := cr.c.UnmarshalRequest(raw)
+	if err != nil {
+		return err
+	}
+	creq.Ctx.Put(ctxFrom, it.Site)
+	r.ctx = creq.Ctx
+	return creq.Do()
+}
+
+func (cr *Crawler) storePage(resp *colly.Response, r *request) (string, error) {
+	final := resp.Request.URL
+	title, text := extractText(resp.Headers.Get("Content-Type"), resp.Body)
+	rec := output.Record{
+		URL:         cr.gate.redactURL(final.String()),
+		Site:        site.Key(final),
+		Time:        time.Now().UTC(),
+		Status:      resp.StatusCode,
+		ContentType: resp.Headers.Get("Content-Type"),
+		Title:       title,
+		Text:        text,
+		HTML:        string(resp.Body),
+	}
+	return cr.store.Put(rec)
+}
+
+// onRobots turns a robots.txt fetch into an audit event and the site's
+// Crawl-delay.
+func (cr *Crawler) onRobots(ctx context.Context, f robots.Fetched) {
+	e := &audit.Robots{URL: f.URL, Status: f.Status, SHA256: f.SHA256, Body: f.Body, Policy: f.Policy, Expires: f.Expires}
+	if f.Err != nil {
+		e.Error = f.Err.Error()
+	}
+	if f.Group != nil {
+		e.CrawlDelay = f.Group.Delay()
+	}
+	cr.gate.record(ctx, f.Site, audit.Event{Type: audit.TypeRobots, Robots: e})
+	if err := cr.cfg.Limiter.SetRobotsDelay(context.WithoutCancel(ctx), f.Site, e.CrawlDelay); err != nil {
+		cr.cfg.Logger.Warn("could not apply Crawl-delay", "site", f.Site, "err", err)
+	}
+}
+
+// announce logs, once per site, the estimate and budget the site is crawled
+// under.
+func (cr *Crawler) announce(ctx context.Context, s string) {
+	cr.mu.Lock()
+	done := cr.notes[s]
+	cr.notes[s] = true
+	cr.mu.Unlock()
+	if done {
+		return
+	}
+	st, err := cr.cfg.Limiter.Status(ctx, s)
+	if err != nil {
+		return
+	}
+	cr.cfg.Logger.Info("site budget", "site", s, "estimate_per_day", st.EstimatePerDay, "source", st.Source,
+		"budget_per_day", st.BudgetPerDay, "interval", st.Interval)
+}
+
+func (cr *Crawler) recordConfig(ctx context.Context) {
+	settings := map[string]string{
+		"max_depth":     fmt.Sprint(cr.cfg.MaxDepth),
+		"max_pages":     fmt.Sprint(cr.cfg.MaxPages),
+		"parallel":      fmt.Sprint(cr.cfg.Parallel),
+		"workers":       fmt.Sprint(cr.cfg.Workers),
+		"max_body_size": fmt.Sprint(cr.cfg.MaxBodySize),
+		"timeout":       cr.cfg.Timeout.String(),
+		"max_retries":   fmt.Sprint(cr.cfg.MaxRetries),
+		"robots_ttl":    cr.cfg.RobotsTTL.String(),
+		"allowed_hosts": strings.Join(cr.cfg.AllowedHosts, ","),
+		"pii_filter":    fmt.Sprint(cr.cfg.Filter != nil),
+	}
+	var relax []string
+	for _, r := range cr.cfg.Relaxations {
+		relax = append(relax, r.String())
+		cr.cfg.Logger.Warn("rule relaxed by the operator", "relaxation", r.String())
+	}
+	cr.gate.record(ctx, "", audit.Event{Type: audit.TypeConfig, Config: &audit.Config{
+		Job: cr.cfg.Job, Version: Version, UserAgent: cr.gate.ua, Settings: settings, Relaxations: relax,
+	}})
+}
+
+// Summary is what a crawl did.
+type Summary struct {
+	Reason     string // "done", "interrupted", "error: ..."
+	Pages      int    // pages stored
+	Sent       int    // requests sent, robots.txt and redirect hops included
+	Refused    int    // requests the gate did not send
+	OK         int    // 2xx answers
+	Redirects  int
+	RefusedBy  int // 401/403/407 answers
+	Holds      int // 429/503 answers
+	Errors     int // other errors
+	Challenges int
+	Logins     int
+	Stopped    map[string]string // sites stopped by their refusals, with the reason
+	Elapsed    time.Duration
+}
+
+// Summary reports what the crawl has done so far.
+func (cr *Crawler) Summary() Summary {
+	s := cr.gate.stats
+	return Summary{
+		Pages: int(s.pages.Load()), Sent: int(s.sent.Load()), Refused: int(s.refused.Load()),
+		OK: int(s.ok.Load()), Redirects: int(s.redirects.Load()), RefusedBy: int(s.refusedByServer.Load()),
+		Holds: int(s.holds.Load()), Errors: int(s.errors.Load()), Challenges: int(s.challenges.Load()),
+		Logins: int(s.logins.Load()), Stopped: cr.gate.blocks.blockedSites(),
+	}
+}
+
+// Frontier returns the crawl's frontier, e.g. for progress output.
+func (cr *Crawler) Frontier() frontier.Frontier { return cr.front }
+
+// Limiter returns the crawl's limiter, e.g. for progress output.
+func (cr *Crawler) Limiter() limiter.Limiter { return cr.cfg.Limiter }

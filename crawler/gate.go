@@ -1,0 +1,582 @@
+package crawler
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gocolly/colly/v2"
+
+	"github.com/goodbot/goodbot/audit"
+	"github.com/goodbot/goodbot/crawler/frontier"
+	"github.com/goodbot/goodbot/crawler/robots"
+	"github.com/goodbot/goodbot/internal/site"
+	"github.com/goodbot/goodbot/limiter"
+)
+
+// hdrItem carries, between the crawler and its gate, the id of the request
+// a colly request belongs to. The gate removes it: it is never sent.
+const hdrItem = "X-Goodbot-Item"
+
+// robotsItem is hdrItem's value on robots.txt requests.
+const robotsItem = "robots"
+
+// spoofHeaders are headers that claim to be someone or somewhere else. The
+// gate removes them, whoever set them.
+var spoofHeaders = []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Real-Ip", "Forwarded", "Via", "X-Client-Ip", "X-Originating-Ip", "True-Client-Ip", "Cf-Connecting-Ip"}
+
+// RefusedError is returned for a request the gate did not send.
+type RefusedError struct {
+	Gate   string // the check that refused: "stoplist", "scope", "signal", "robots", "limiter", "audit"
+	Reason string
+	// RetryAt is set when the refusal is temporary: the request may be
+	// tried again from then on.
+	RetryAt time.Time
+}
+
+func (e *RefusedError) Error() string {
+	if !e.RetryAt.IsZero() {
+		return fmt.Sprintf("goodbot: %s deferred the request until %s: %s", e.Gate, e.RetryAt.UTC().Format(time.RFC3339), e.Reason)
+	}
+	return fmt.Sprintf("goodbot: %s refused the request: %s", e.Gate, e.Reason)
+}
+
+// StoppedError is returned when a response showed a refusal that goodbot
+// obeys: a challenge page stops the site, a login wall a path prefix.
+type StoppedError struct {
+	Class  string // "challenge", "login", "too-large"
+	Reason string
+}
+
+func (e *StoppedError) Error() string { return "goodbot: stopped: " + e.Reason }
+
+// request is what the crawler and its gate know about one leased item while
+// colly works on it.
+type request struct {
+	id   string
+	item frontier.Item
+	ctx  *colly.Context // the colly context of the item's request
+
+	mu      sync.Mutex
+	outcome outcome
+	fetch   *audit.Fetch // final hop's fetch, emitted by the worker after storage
+	fetchSite string
+	resp    []byte       // final body, after the filter and the user's callbacks
+	ctype   string
+	status  int
+	finalURL *url.URL
+	dropped bool
+	sent    bool
+}
+
+type outcome struct {
+	class   string // as audit.Fetch.Class, or "refused-by-gate"
+	status  int
+	retryAt time.Time
+	reason  string
+}
+
+func (r *request) setOutcome(o outcome) {
+	r.mu.Lock()
+	r.outcome = o
+	r.mu.Unlock()
+}
+
+// gate is the http.RoundTripper through which every request of a crawl
+// passes: pages, redirect hops, robots.txt. It decides, records the decision
+// durably, sends with honest headers, and reads the answer.
+type gate struct {
+	cfg       *Config
+	base      http.RoundTripper
+	ua, from  string
+	limiter   limiter.Limiter
+	robots    *robots.Cache
+	addrs     *addrChecker
+	blocks    *blocks
+	inScope   func(site string) bool
+	redactURL func(string) string
+	ignore    map[string]string // site -> justification, for IgnoreRobots
+
+	reqs    sync.Map // id -> *request
+	reqSeq  atomic.Uint64
+	sem     sync.Map // site -> chan struct{}
+	stats   *stats
+	logOnce sync.Map
+}
+
+func (g *gate) newRequest(it frontier.Item) *request {
+	r := &request{id: strconv.FormatUint(g.reqSeq.Add(1), 10), item: it}
+	g.reqs.Store(r.id, r)
+	return r
+}
+
+func (g *gate) done(r *request) { g.reqs.Delete(r.id) }
+
+func (g *gate) siteSem(s string) chan struct{} {
+	if v, ok := g.sem.Load(s); ok {
+		return v.(chan struct{})
+	}
+	v, _ := g.sem.LoadOrStore(s, make(chan struct{}, g.cfg.Parallel))
+	return v.(chan struct{})
+}
+
+// RoundTrip implements http.RoundTripper.
+func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	u := req.URL
+	s := site.Key(u)
+	id := req.Header.Get(hdrItem)
+	kind := "page"
+	var r *request
+	switch {
+	case id == robotsItem:
+		kind = "robots"
+	default:
+		if v, ok := g.reqs.Load(id); ok {
+			r = v.(*request)
+		}
+	}
+	if req.Response != nil {
+		if kind == "page" {
+			kind = "redirect"
+		} else {
+			kind = "robots-redirect"
+		}
+	}
+	d := &audit.Decision{
+		RequestID: id,
+		URL:       g.redactURL(u.String()),
+		Method:    req.Method,
+		Kind:      kind,
+	}
+	if r != nil {
+		d.Depth = r.item.Depth
+	}
+
+	refuse := func(gateName string, verdict audit.Verdict, reason string, retryAt time.Time) (*http.Response, error) {
+		d.Checks = append(d.Checks, audit.Check{Gate: gateName, Verdict: verdict, Reason: reason})
+		d.Verdict, d.Reason = verdict, gateName+": "+reason
+		g.record(ctx, s, audit.Event{Type: audit.TypeDecision, Decision: d})
+		g.stats.refused.Add(1)
+		err := &RefusedError{Gate: gateName, Reason: reason, RetryAt: retryAt}
+		if r != nil {
+			cls := "refused-by-gate"
+			r.setOutcome(outcome{class: cls, retryAt: retryAt, reason: err.Error()})
+		}
+		return nil, err
+	}
+	pass := func(gateName, reason string) {
+		d.Checks = append(d.Checks, audit.Check{Gate: gateName, Verdict: audit.Allow, Reason: reason})
+	}
+
+	// 0. Only requests the crawler started may leave.
+	if r == nil && kind != "robots" && kind != "robots-redirect" {
+		return refuse("scope", audit.Refuse, "request not started by the crawler's frontier", time.Time{})
+	}
+
+	// 1. The stop list.
+	reason, stopped, err := g.cfg.StopList.Stopped(ctx, s)
+	if err != nil {
+		return refuse("stoplist", audit.Defer, "stop list unavailable, sending nothing: "+err.Error(), time.Now().Add(5*time.Second))
+	}
+	if stopped {
+		return refuse("stoplist", audit.Refuse, "site is on the stop list: "+reason, time.Time{})
+	}
+	pass("stoplist", "")
+
+	// 2. Scope.
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return refuse("scope", audit.Refuse, "scheme "+u.Scheme+" is not crawled", time.Time{})
+	}
+	if kind == "page" || kind == "redirect" {
+		if !g.inScope(s) {
+			return refuse("scope", audit.Refuse, "site "+s+" is not among the seeds' sites or the allowed hosts", time.Time{})
+		}
+		if g.cfg.MaxDepth > 0 && r.item.Depth > g.cfg.MaxDepth {
+			return refuse("scope", audit.Refuse, fmt.Sprintf("depth %d exceeds the limit %d", r.item.Depth, g.cfg.MaxDepth), time.Time{})
+		}
+	}
+	allowPrivate, why, err := g.addressAllowed(ctx, req, r, kind)
+	if err != nil {
+		return refuse("scope", audit.Defer, err.Error(), time.Now().Add(g.cfg.RetryBase))
+	}
+	if why != "" {
+		return refuse("scope", audit.Refuse, why, time.Time{})
+	}
+	pass("scope", "")
+
+	// 3. Refusals the site has shown: challenge pages, login walls.
+	if kind == "redirect" && isLoginURL(u) && !isLoginURL(req.Response.Request.URL) {
+		prev := req.Response.Request.URL
+		prefix := wallPrefix(prev)
+		why := fmt.Sprintf("redirect to a login page (%s); stopping %s%s", g.redactURL(u.String()), site.Key(prev), prefix)
+		g.blocks.blockPrefix(site.Key(prev), prefix, "login wall: "+why)
+		if r != nil {
+			r.setOutcome(outcome{class: "login", reason: why})
+		}
+		return refuse("signal", audit.Refuse, why, time.Time{})
+	}
+	if why := g.blocks.check(s, u); why != "" {
+		return refuse("signal", audit.Refuse, why, time.Time{})
+	}
+	pass("signal", "")
+
+	// 4. robots.txt.
+	if kind == "page" || kind == "redirect" {
+		if just, ok := g.ignore[s]; ok {
+			pass("robots", "ignored by relaxation: "+just)
+		} else {
+			v, err := g.robots.Check(ctx, u)
+			if err != nil {
+				return nil, err
+			}
+			d.RobotsRule, d.RobotsSHA256 = v.Rule, v.SHA256
+			if !v.Allowed {
+				verdict := audit.Refuse
+				if !v.RetryAt.IsZero() {
+					verdict = audit.Defer
+				}
+				return refuse("robots", verdict, v.Reason, v.RetryAt)
+			}
+			pass("robots", v.Reason)
+		}
+	}
+
+	// 5. The limiter, within the per-site limit of requests in flight.
+	sem := g.siteSem(s)
+	select {
+	case sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-sem }()
+	grant, err := g.limiter.Wait(ctx, s)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		var ex *limiter.ExhaustedError
+		if errors.As(err, &ex) {
+			return refuse("limiter", audit.Defer, ex.Error(), ex.Until)
+		}
+		return refuse("limiter", audit.Defer, "no grant, sending nothing: "+err.Error(), time.Now().Add(2*time.Second))
+	}
+	d.Wait = grant.Waited
+	pass("limiter", fmt.Sprintf("granted after %s at interval %s", grant.Waited.Round(time.Millisecond), grant.Interval))
+	d.Verdict, d.Reason = audit.Allow, "all checks passed"
+
+	// Write-ahead: the decision is durable before the request is sent.
+	if err := g.cfg.Sink.Record(ctx, audit.Event{Type: audit.TypeDecision, Time: time.Now().UTC(), Site: s, Decision: d}); err != nil {
+		err = fmt.Errorf("goodbot: operation log failed, sending nothing: %w", err)
+		if r != nil {
+			r.setOutcome(outcome{class: "audit", reason: err.Error()})
+		}
+		return nil, err
+	}
+	return g.send(ctx, req, r, s, kind, allowPrivate)
+}
+
+// addressAllowed applies the private-network rule. It returns whether the
+// dialer may connect to a non-public address, and a reason when the request
+// must be refused.
+func (g *gate) addressAllowed(ctx context.Context, req *http.Request, r *request, kind string) (bool, string, error) {
+	targetPublic, err := g.addrs.hostPublic(ctx, req.URL.Hostname())
+	if err != nil {
+		return false, "", err
+	}
+	if targetPublic {
+		return false, "", nil
+	}
+	// The target is private. Who led here?
+	var from string
+	switch {
+	case req.Response != nil:
+		from = req.Response.Request.URL.Hostname()
+	case r != nil && r.item.Seed:
+		return true, "", nil // typed by the user
+	case r != nil:
+		from = r.item.From
+		if h, _, err := splitSite(from); err == nil {
+			from = h
+		}
+	default:
+		// robots.txt of a site that is already in the crawl.
+		return true, "", nil
+	}
+	fromPublic, err := g.addrs.hostPublic(ctx, from)
+	if err != nil {
+		return false, "", err
+	}
+	if fromPublic {
+		return false, fmt.Sprintf("%s leads from public host %s to non-public address %s", kind, from, req.URL.Hostname()), nil
+	}
+	return true, "", nil
+}
+
+func splitSite(s string) (string, string, error) {
+	u, err := url.Parse("http://" + s)
+	if err != nil {
+		return "", "", err
+	}
+	return u.Hostname(), u.Port(), nil
+}
+
+// send sends req with honest headers and reads the answer.
+func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind string, allowPrivate bool) (*http.Response, error) {
+	out := req.Clone(context.WithValue(ctx, addrPolicyKey{}, allowPrivate))
+	out.Header.Del(hdrItem)
+	for _, h := range spoofHeaders {
+		if out.Header.Get(h) != "" {
+			g.warnOnce("spoof:"+h, "removed a header that would misstate the crawler's identity or origin", "header", h)
+			out.Header.Del(h)
+		}
+	}
+	if ua := out.Header.Get("User-Agent"); ua != "" && ua != g.ua {
+		g.warnOnce("ua", "replaced a User-Agent set by a callback; goodbot always sends its own", "user_agent", ua)
+	}
+	out.Header.Set("User-Agent", g.ua)
+	if g.from != "" {
+		out.Header.Set("From", g.from)
+	}
+
+	f := &audit.Fetch{RequestID: req.Header.Get(hdrItem), URL: g.redactURL(req.URL.String()), Method: req.Method, UserAgent: g.ua}
+	start := time.Now()
+	g.stats.sent.Add(1)
+	if r != nil {
+		r.mu.Lock()
+		r.sent = true
+		r.mu.Unlock()
+	}
+	resp, err := g.base.RoundTrip(out)
+	if err != nil {
+		f.Duration, f.Class, f.Error = time.Since(start), "network", err.Error()
+		g.limiter.Observe(context.WithoutCancel(ctx), s, limiter.Observation{Latency: f.Duration, Err: err})
+		g.finish(ctx, s, r, kind, f, outcome{class: "network", reason: err.Error()})
+		return nil, err
+	}
+	latency := time.Since(start)
+	body, readErr := g.readBody(resp)
+	f.Duration = time.Since(start)
+	f.Status = resp.StatusCode
+	f.ContentType = resp.Header.Get("Content-Type")
+	f.Bytes = int64(len(body))
+	sum := sha256.Sum256(body)
+	f.BodySHA256 = hex.EncodeToString(sum[:])
+
+	retryAfter := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	obs := limiter.Observation{Status: resp.StatusCode, Latency: latency, RetryAfter: retryAfter}
+	if readErr != nil && !errors.Is(readErr, errTooLarge) {
+		obs.Err = readErr
+	}
+	g.limiter.Observe(context.WithoutCancel(ctx), s, obs)
+
+	if readErr != nil {
+		class := "network"
+		var stop error = readErr
+		if errors.Is(readErr, errTooLarge) {
+			class = "too-large"
+			stop = &StoppedError{Class: class, Reason: fmt.Sprintf("body larger than %d bytes", g.cfg.MaxBodySize)}
+		}
+		f.Class, f.Error = class, readErr.Error()
+		g.finish(ctx, s, r, kind, f, outcome{class: class, status: resp.StatusCode, reason: readErr.Error()})
+		return nil, stop
+	}
+
+	o := outcome{status: resp.StatusCode}
+	var stop error
+	isHTML := looksHTML(f.ContentType, body)
+	sig, sigWhy := "", ""
+	if isHTML && kind != "robots" && kind != "robots-redirect" {
+		sig, sigWhy = pageSignal(body)
+	}
+	switch {
+	case sig == "challenge":
+		o.class = "challenge"
+		g.blocks.blockSite(s, "challenge page: "+sigWhy)
+		o.reason = fmt.Sprintf("%s answered a challenge page (%s); goodbot stops crawling the site", s, sigWhy)
+		stop = &StoppedError{Class: "challenge", Reason: o.reason}
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		o.class = "redirect"
+	case resp.StatusCode == 401 || resp.StatusCode == 403 || resp.StatusCode == 407:
+		o.class = "refused"
+		o.reason = fmt.Sprintf("%d %s: not retried", resp.StatusCode, http.StatusText(resp.StatusCode))
+		if g.blocks.answered(s, true) {
+			g.blocks.blockSite(s, fmt.Sprintf("site refused %d requests in a row (401/403)", refusalsToStop))
+		}
+	case resp.StatusCode == 429 || resp.StatusCode == 503:
+		o.class = "hold"
+		hold := retryAfter
+		if hold <= 0 {
+			hold = g.cfg.RetryBase
+		}
+		o.retryAt = time.Now().Add(hold)
+		o.reason = fmt.Sprintf("%d %s: site held", resp.StatusCode, http.StatusText(resp.StatusCode))
+	case resp.StatusCode >= 500:
+		o.class = "server-error"
+		o.reason = fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+	case resp.StatusCode >= 400:
+		o.class = "client-error"
+		o.reason = fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+	case sig == "login":
+		o.class = "login"
+		prefix := wallPrefix(req.URL)
+		g.blocks.blockPrefix(s, prefix, "login wall: "+sigWhy)
+		o.reason = fmt.Sprintf("%s at %s; stopping %s%s", sigWhy, f.URL, s, prefix)
+		stop = &StoppedError{Class: "login", Reason: o.reason}
+	default:
+		o.class = "ok"
+		g.blocks.answered(s, false)
+	}
+	f.Class = o.class
+	g.finish(ctx, s, r, kind, f, o)
+	if stop != nil {
+		return nil, stop
+	}
+
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	resp.Header.Del("Content-Length")
+	resp.Uncompressed = true // the gate decompressed, within the size limit
+	return resp, nil
+}
+
+// finish records a fetch. The final hop of a page request is kept for the
+// worker, which records it after storage with the stored digest.
+func (g *gate) finish(ctx context.Context, s string, r *request, kind string, f *audit.Fetch, o outcome) {
+	g.stats.count(o.class)
+	if r != nil && kind != "robots" && kind != "robots-redirect" {
+		r.mu.Lock()
+		prev, prevSite := r.fetch, r.fetchSite
+		r.fetch, r.fetchSite, r.outcome = f, s, o
+		r.mu.Unlock()
+		if prev != nil {
+			g.record(ctx, prevSite, audit.Event{Type: audit.TypeFetch, Fetch: prev})
+		}
+		return
+	}
+	g.record(ctx, s, audit.Event{Type: audit.TypeFetch, Fetch: f})
+}
+
+// record sends an event to the sink, logging (not returning) a failure:
+// only the write-ahead decision stops a request.
+func (g *gate) record(ctx context.Context, s string, e audit.Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now().UTC()
+	}
+	if e.Site == "" {
+		e.Site = s
+	}
+	if err := g.cfg.Sink.Record(context.WithoutCancel(ctx), e); err != nil {
+		g.cfg.Logger.Error("operation log write failed", "type", e.Type, "site", s, "err", err)
+		g.stats.auditErrors.Add(1)
+	}
+}
+
+func (g *gate) warnOnce(key, msg string, args ...any) {
+	if _, loaded := g.logOnce.LoadOrStore(key, true); !loaded {
+		g.cfg.Logger.Warn(msg, args...)
+	}
+}
+
+var errTooLarge = errors.New("response body exceeds the size limit")
+
+// readBody reads and closes resp.Body, decompressing gzip that the transport
+// did not, within MaxBodySize.
+func (g *gate) readBody(resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	limit := g.cfg.MaxBodySize
+	var rd io.Reader = resp.Body
+	enc := strings.ToLower(resp.Header.Get("Content-Encoding"))
+	ctype := strings.ToLower(resp.Header.Get("Content-Type"))
+	gz := !resp.Uncompressed && (strings.Contains(enc, "gzip") || (enc == "" && strings.Contains(ctype, "gzip")) || strings.HasSuffix(strings.ToLower(resp.Request.URL.Path), ".xml.gz"))
+	if gz {
+		// The compressed size is bounded too.
+		zr, err := gzip.NewReader(io.LimitReader(resp.Body, limit+1))
+		if err != nil {
+			return nil, fmt.Errorf("gzip body: %w", err)
+		}
+		defer zr.Close()
+		rd = zr
+		resp.Header.Del("Content-Encoding")
+	}
+	body, err := io.ReadAll(io.LimitReader(rd, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	if int64(len(body)) > limit {
+		return nil, errTooLarge
+	}
+	return body, nil
+}
+
+// parseRetryAfter reads a Retry-After header in either form: seconds or an
+// HTTP date. It returns 0 when the header is absent or unreadable.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 0 {
+			return 0
+		}
+		if n > 7*24*3600 {
+			n = 7 * 24 * 3600
+		}
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+func looksHTML(ctype string, body []byte) bool {
+	if ctype != "" {
+		mt, _, err := mime.ParseMediaType(ctype)
+		if err == nil {
+			return mt == "text/html" || mt == "application/xhtml+xml"
+		}
+	}
+	return strings.Contains(http.DetectContentType(body), "text/html")
+}
+
+// stats counts what the gate did. All fields are updated atomically.
+type stats struct {
+	sent, refused, ok, redirects, refusedByServer, holds, errors, challenges, logins, auditErrors atomic.Int64
+	pages                                                                                      atomic.Int64
+}
+
+func (s *stats) count(class string) {
+	switch class {
+	case "ok":
+		s.ok.Add(1)
+	case "redirect":
+		s.redirects.Add(1)
+	case "refused":
+		s.refusedByServer.Add(1)
+	case "hold":
+		s.holds.Add(1)
+	case "challenge":
+		s.challenges.Add(1)
+	case "login":
+		s.logins.Add(1)
+	default:
+		s.errors.Add(1)
+	}
+}

@@ -1,0 +1,459 @@
+package robots
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/goodbot/goodbot/internal/site"
+)
+
+// MaxRedirects is the number of consecutive redirects the Cache follows
+// when fetching a robots.txt file (RFC 9309 section 2.3.1.2 asks for at
+// least five).
+const MaxRedirects = 5
+
+// MaxTTL is the longest time a fetched robots.txt is used (RFC 9309
+// section 2.4), and the default Options.TTL.
+const MaxTTL = 24 * time.Hour
+
+// The policies a robots.txt fetch can result in.
+const (
+	PolicyParsed      = "parsed"       // a 2xx answer: the file's rules apply
+	PolicyAllowAll    = "allow-all"    // a 4xx answer other than 429: everything is allowed
+	PolicyDisallowAll = "disallow-all" // unreachable: nothing is allowed until a retry
+)
+
+// Options configures a Cache. The zero value of each field selects its
+// default.
+type Options struct {
+	// ProductToken names the crawler in User-agent lines, e.g. "goodbot".
+	// Only its token part is used (see File.Group). When it is empty, only
+	// the "*" group applies.
+	ProductToken string
+	// TTL is how long a fetched robots.txt is used. The default, and the
+	// maximum, is MaxTTL (24h).
+	TTL time.Duration
+	// Header is added to every robots.txt request, including redirect hops
+	// (User-Agent, From, and whatever marks the crawler's own requests).
+	Header http.Header
+	// RetryBase and RetryMax bound the backoff after robots.txt was
+	// unreachable: the n-th consecutive failure disallows the origin for
+	// RetryBase·2^(n-1), at most RetryMax. The defaults are 1m and 1h.
+	RetryBase, RetryMax time.Duration
+	// Timeout bounds each robots.txt fetch, redirects included. The
+	// default is 30s.
+	Timeout time.Duration
+	// Now is the clock. The default is time.Now.
+	Now func() time.Time
+	// OnFetch, if set, is called once per robots.txt fetch, whatever the
+	// outcome, before any Check waiting for it returns. It must not call
+	// Check for the same origin (that Check would wait for this fetch).
+	OnFetch func(ctx context.Context, f Fetched)
+}
+
+// Fetched describes one robots.txt fetch and the policy it set.
+type Fetched struct {
+	// URL is the robots.txt URL requested (before redirects).
+	URL string
+	// Site is the site key of the origin (see package internal/site).
+	Site string
+	// Status is the HTTP status of the final answer, or 0 when there was
+	// none (a network error or too many redirects).
+	Status int
+	// Body is the file as fetched on a 2xx answer, at most MaxSize bytes;
+	// nil otherwise.
+	Body []byte
+	// SHA256 is the hex SHA-256 digest of Body, or "" when Body is nil.
+	SHA256 string
+	// Policy is PolicyParsed, PolicyAllowAll or PolicyDisallowAll.
+	Policy string
+	// Expires is when the policy lapses and robots.txt is fetched again.
+	// For PolicyDisallowAll it is the retry time.
+	Expires time.Time
+	// Err is the network error, if any.
+	Err error
+	// File is the parsed file for PolicyParsed, AllowAll() or DisallowAll().
+	File *File
+	// Group is the group of File that applies to Options.ProductToken.
+	Group *Group
+}
+
+// Verdict is the Cache's answer for one URL.
+type Verdict struct {
+	// Allowed reports whether the URL may be fetched.
+	Allowed bool
+	// Rule is the rule that decided, as Rule.String formats it, or "" when
+	// no rule of the file matched or no file applies.
+	Rule string
+	// Reason explains the verdict, e.g. `disallowed by "disallow: /private"
+	// (line 4)` or "robots.txt answered 503: disallow all until
+	// 2026-11-23T14:03:00Z".
+	Reason string
+	// SHA256 is the hex digest of the robots.txt in force, or "".
+	SHA256 string
+	// Policy is the policy in force (PolicyParsed, PolicyAllowAll or
+	// PolicyDisallowAll), or "" for /robots.txt itself.
+	Policy string
+	// CrawlDelay is the minimum interval between requests the file asks
+	// of this crawler: the larger of its Crawl-delay and Request-rate.
+	CrawlDelay time.Duration
+	// RetryAt is set when the disallow is temporary, because robots.txt
+	// was unreachable: robots.txt is fetched again after this time.
+	RetryAt time.Time
+}
+
+// Cache fetches, parses and keeps the robots.txt of each origin (scheme and
+// authority: http://a and https://a are separate), and checks URLs
+// against it. It is safe for concurrent use; concurrent checks for an origin
+// share one fetch.
+//
+// Status codes are handled as RFC 9309 section 2.3.1 says:
+//   - 2xx: the file is parsed and its rules apply for TTL;
+//   - 4xx other than 429 (401 and 403 included): everything is allowed for TTL;
+//   - 5xx, 429, any other status, or a network error: everything is
+//     disallowed until a retry after exponential backoff, lengthened by a
+//     Retry-After header on 429 and 503 (seconds or an HTTP date, capped
+//     at 24h);
+//   - redirects are followed up to MaxRedirects hops, and the file reached
+//     applies to the original origin. More hops than that count as
+//     unreachable (disallow all, retry later). RFC 9309 allows treating them
+//     as unavailable (allow all); goodbot takes the choice that sends less.
+type Cache struct {
+	client    *http.Client
+	token     string
+	ttl       time.Duration
+	header    http.Header
+	retryBase time.Duration
+	retryMax  time.Duration
+	timeout   time.Duration
+	now       func() time.Time
+	onFetch   func(context.Context, Fetched)
+
+	flight singleflight.Group
+
+	mu      sync.Mutex
+	entries map[string]*entry // by origin "scheme://sitekey"
+	stores  int               // entries stored since the last sweep
+}
+
+// entry is the policy in force for one origin.
+type entry struct {
+	file     *File
+	group    *Group
+	policy   string
+	sha      string
+	status   int
+	cause    string    // for allow-all and disallow-all: why
+	expires  time.Time // fetch again after this
+	retryAt  time.Time // set for disallow-all
+	failures int       // consecutive unreachable fetches
+}
+
+// NewCache returns a Cache that fetches robots.txt files through rt (nil
+// means http.DefaultTransport). It builds its own http.Client around rt,
+// which follows at most MaxRedirects redirects.
+func NewCache(rt http.RoundTripper, opts Options) *Cache {
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	c := &Cache{
+		token:     opts.ProductToken,
+		ttl:       opts.TTL,
+		header:    opts.Header.Clone(),
+		retryBase: opts.RetryBase,
+		retryMax:  opts.RetryMax,
+		timeout:   opts.Timeout,
+		now:       opts.Now,
+		onFetch:   opts.OnFetch,
+		entries:   map[string]*entry{},
+	}
+	if c.ttl <= 0 || c.ttl > MaxTTL {
+		c.ttl = MaxTTL
+	}
+	if c.retryBase <= 0 {
+		c.retryBase = time.Minute
+	}
+	if c.retryMax <= 0 {
+		c.retryMax = time.Hour
+	}
+	c.retryMax = max(c.retryMax, c.retryBase)
+	if c.timeout <= 0 {
+		c.timeout = 30 * time.Second
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	c.client = &http.Client{
+		Transport: rt,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) > MaxRedirects {
+				return errTooManyRedirects
+			}
+			return nil
+		},
+	}
+	return c
+}
+
+var errTooManyRedirects = fmt.Errorf("robots.txt redirected more than %d times", MaxRedirects)
+
+type fetchKey struct{}
+
+// IsFetch reports whether r is a request the Cache sends to fetch a
+// robots.txt file (the first request or a redirect hop). A gate that calls
+// Check for every outgoing request may use it to skip the robots check for
+// these; Check itself allows them.
+func IsFetch(r *http.Request) bool {
+	return r.Context().Value(fetchKey{}) != nil
+}
+
+// Check reports whether u may be fetched under its origin's robots.txt,
+// fetching that file first if it is not cached or has expired. Check for
+// /robots.txt itself, and for the Cache's own robots.txt requests (see
+// IsFetch), allows without fetching.
+//
+// Check returns an error only when u is not an absolute http or https URL,
+// or when ctx ends before the verdict is known. An unreachable robots.txt
+// is not an error: it is a Verdict that disallows, with RetryAt set.
+func (c *Cache) Check(ctx context.Context, u *url.URL) (Verdict, error) {
+	if u == nil {
+		return Verdict{}, errors.New("robots: check: nil URL")
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if scheme != "http" && scheme != "https" {
+		return Verdict{}, fmt.Errorf("robots: check %q: scheme %q is not http or https", u.Redacted(), u.Scheme)
+	}
+	if u.Opaque != "" || u.Hostname() == "" {
+		return Verdict{}, fmt.Errorf("robots: check %q: no host", u.Redacted())
+	}
+	if ctx.Value(fetchKey{}) != nil {
+		return Verdict{Allowed: true, Reason: "part of a robots.txt fetch"}, nil
+	}
+	pq := u.EscapedPath()
+	if pq == "" {
+		pq = "/"
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		pq += "?" + u.RawQuery
+	}
+	if normalize(pq) == "/robots.txt" {
+		return Verdict{Allowed: true, Reason: "robots.txt itself is always allowed"}, nil
+	}
+
+	key := scheme + "://" + site.Key(u)
+	e := c.lookup(key)
+	if e == nil {
+		origin := &url.URL{Scheme: scheme, Host: u.Host}
+		ch := c.flight.DoChan(key, func() (any, error) {
+			// Another flight may have stored a fresh entry between our
+			// lookup and this flight's start: use it, fetch only once.
+			if e := c.lookup(key); e != nil {
+				return e, nil
+			}
+			return c.fetch(ctx, key, origin), nil
+		})
+		select {
+		case <-ctx.Done():
+			return Verdict{}, fmt.Errorf("robots: check %s: %w", u.Redacted(), context.Cause(ctx))
+		case r := <-ch:
+			e = r.Val.(*entry)
+		}
+	}
+	return e.verdict(pq), nil
+}
+
+// lookup returns the fresh entry for key, or nil.
+func (c *Cache) lookup(key string) *entry {
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.entries[key]; e != nil && now.Before(e.expires) {
+		return e
+	}
+	return nil
+}
+
+// fetch fetches the robots.txt of origin, stores the resulting entry under
+// key, reports it to OnFetch, and returns it.
+func (c *Cache) fetch(parent context.Context, key string, origin *url.URL) *entry {
+	// The fetch serves every caller waiting for it, so one caller giving up
+	// must not cancel it; it has its own time limit instead.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), c.timeout)
+	defer cancel()
+	ctx = context.WithValue(ctx, fetchKey{}, key)
+
+	robotsURL := origin.JoinPath("/robots.txt").String()
+	f := Fetched{URL: robotsURL, Site: site.Key(origin)}
+	status, body, retryAfter, err := c.get(ctx, robotsURL)
+	f.Status, f.Err = status, err
+	now := c.now()
+
+	c.mu.Lock()
+	prevFailures := 0
+	if prev := c.entries[key]; prev != nil {
+		prevFailures = prev.failures
+	}
+	c.mu.Unlock()
+
+	e := &entry{status: status}
+	switch {
+	case err == nil && status >= 200 && status <= 299:
+		f.Body = body[:min(len(body), MaxSize)]
+		sum := sha256.Sum256(f.Body)
+		f.SHA256 = hex.EncodeToString(sum[:])
+		e.file = Parse(body)
+		e.policy, e.sha = PolicyParsed, f.SHA256
+		e.expires = now.Add(c.ttl)
+	case err == nil && status >= 400 && status <= 499 && status != http.StatusTooManyRequests:
+		e.file, e.policy = AllowAll(), PolicyAllowAll
+		e.cause = fmt.Sprintf("robots.txt answered %d", status)
+		e.expires = now.Add(c.ttl)
+	default:
+		e.file, e.policy = DisallowAll(), PolicyDisallowAll
+		e.failures = prevFailures + 1
+		wait := c.backoff(e.failures)
+		if retryAfter > wait {
+			wait = retryAfter
+		}
+		e.retryAt = now.Add(wait)
+		e.expires = e.retryAt
+		switch {
+		case errors.Is(err, errTooManyRedirects):
+			e.cause = errTooManyRedirects.Error()
+		case err != nil:
+			e.cause = "robots.txt unreachable (" + err.Error() + ")"
+		default:
+			e.cause = fmt.Sprintf("robots.txt answered %d", status)
+		}
+	}
+	e.group = e.file.Group(c.token)
+	f.Policy, f.Expires, f.File, f.Group = e.policy, e.expires, e.file, e.group
+
+	c.store(key, e, now)
+	if c.onFetch != nil {
+		// Not ctx: requests made with it would pass Check unchecked.
+		c.onFetch(context.WithoutCancel(parent), f)
+	}
+	return e
+}
+
+// get sends one robots.txt request, following redirects. It returns the
+// final status, the body of a 2xx answer (at most MaxSize+1 bytes, so that
+// Parse can tell a longer file), and the Retry-After of a 429 or 503.
+func (c *Cache) get(ctx context.Context, robotsURL string) (status int, body []byte, retryAfter time.Duration, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, robotsURL, nil)
+	if err != nil {
+		return 0, nil, 0, fmt.Errorf("robots: build request for %s: %w", robotsURL, err)
+	}
+	for k, vs := range c.header {
+		req.Header[k] = append([]string(nil), vs...)
+	}
+	resp, err := c.client.Do(req)
+	if err != nil {
+		if errors.Is(err, errTooManyRedirects) {
+			return 0, nil, 0, errTooManyRedirects
+		}
+		return 0, nil, 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp.StatusCode, nil, retryAfter, nil
+	}
+	body, err = io.ReadAll(io.LimitReader(resp.Body, MaxSize+1))
+	if err != nil {
+		return resp.StatusCode, nil, 0, fmt.Errorf("robots: read %s: %w", robotsURL, err)
+	}
+	return resp.StatusCode, body, 0, nil
+}
+
+// backoff returns the disallow time after the n-th consecutive failure.
+func (c *Cache) backoff(n int) time.Duration {
+	d := c.retryBase
+	for i := 1; i < n && d < c.retryMax; i++ {
+		d *= 2
+	}
+	return min(d, c.retryMax)
+}
+
+// parseRetryAfter reads a Retry-After value, delay-seconds or an HTTP date,
+// and returns the wait it asks for, at most MaxTTL; 0 when absent or bad.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if isDecimal(v) && !strings.Contains(v, ".") {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n > int64(MaxTTL/time.Second) {
+			return MaxTTL
+		}
+		return time.Duration(n) * time.Second
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0
+	}
+	return min(max(t.Sub(now), 0), MaxTTL)
+}
+
+// store records e under key, and now and then drops entries that lapsed
+// long ago, so that a long crawl over many origins does not grow the map
+// without bound.
+func (c *Cache) store(key string, e *entry, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.entries[key] = e
+	c.stores++
+	if c.stores < 1024 {
+		return
+	}
+	c.stores = 0
+	for k, old := range c.entries {
+		if now.After(old.expires.Add(c.retryMax)) {
+			delete(c.entries, k)
+		}
+	}
+}
+
+// verdict checks the normal-form-agnostic path pq against e.
+func (e *entry) verdict(pq string) Verdict {
+	v := Verdict{Policy: e.policy, SHA256: e.sha, CrawlDelay: e.group.Delay()}
+	switch e.policy {
+	case PolicyAllowAll:
+		v.Allowed = true
+		v.Reason = e.cause + ": allow all"
+		return v
+	case PolicyDisallowAll:
+		v.RetryAt = e.retryAt
+		v.Reason = e.cause + ": disallow all until " + e.retryAt.UTC().Format(time.RFC3339)
+		return v
+	}
+	r := e.group.Test(pq)
+	v.Allowed = r.Allowed
+	switch {
+	case r.Rule == nil:
+		v.Reason = "no robots.txt rule matches: allowed"
+	case r.Allowed:
+		v.Rule = r.Rule.String()
+		v.Reason = fmt.Sprintf("allowed by %q (line %d)", v.Rule, r.Rule.Line)
+	default:
+		v.Rule = r.Rule.String()
+		v.Reason = fmt.Sprintf("disallowed by %q (line %d)", v.Rule, r.Rule.Line)
+	}
+	return v
+}

@@ -1,0 +1,229 @@
+package limiter
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Local is the in-process Limiter: one golang.org/x/time/rate.Limiter per
+// site for the pacing, plus the hold, the daily counter and the adaptive
+// slow-down. It paces the workers of one process only; use Redis when
+// several processes crawl the same sites.
+type Local struct {
+	s *settings
+
+	mu    sync.Mutex
+	sites map[string]*localSite
+}
+
+type localSite struct {
+	st   state
+	lim  *rate.Limiter
+	t    int64 // interval lim is set to
+	last int64 // latest instant passed to lim
+}
+
+var _ Limiter = (*Local)(nil)
+
+// NewLocal returns an in-process limiter.
+func NewLocal(cfg Config) (*Local, error) {
+	s, err := cfg.settings()
+	if err != nil {
+		return nil, err
+	}
+	return &Local{s: s, sites: make(map[string]*localSite)}, nil
+}
+
+func (l *Local) now() int64 { return l.s.Now().UnixMicro() }
+
+func timeMicros(us int64) time.Time { return time.UnixMicro(us) }
+
+func limitFor(t int64) rate.Limit { return rate.Limit(1e6 / float64(t)) }
+
+// site returns the state of key, creating it; the caller holds l.mu.
+func (l *Local) site(key string, now int64) (*localSite, change) {
+	ls, ok := l.sites[key]
+	if ok {
+		return ls, change{}
+	}
+	ls = &localSite{}
+	ls.st.ensure(now, l.s.estimateFor(l.s.Estimates.Lookup(key)), l.s.p)
+	ls.t = ls.st.interval()
+	ls.lim = rate.NewLimiter(limitFor(ls.t), l.s.Burst)
+	ls.last = now
+	l.sites[key] = ls
+	return ls, change{Kind: "initial"}
+}
+
+// sync brings the rate limiter in line with the state's interval; the
+// caller holds l.mu.
+func (ls *localSite) sync(now int64) {
+	if t := ls.st.interval(); t != ls.t {
+		// Never hand x/time/rate an instant before one it has seen: it
+		// would move its clock back and credit the gap.
+		ls.last = max(ls.last, now)
+		ls.lim.SetLimitAt(timeMicros(ls.last), limitFor(t))
+		ls.t = t
+	}
+}
+
+// Wait implements Limiter. It reserves the next slot, sleeps until it
+// (giving the reservation back if ctx ends first), and re-reserves if a
+// hold began while it slept.
+func (l *Local) Wait(ctx context.Context, site string) (Grant, error) {
+	start := l.now()
+	for {
+		if err := ctx.Err(); err != nil {
+			return Grant{}, err
+		}
+		l.mu.Lock()
+		now := l.now()
+		ls, c := l.site(site, now)
+		t0 := max(now, ls.st.Hold, ls.last)
+		ls.last = t0
+		r := ls.lim.ReserveN(timeMicros(t0), 1)
+		if !r.OK() {
+			l.mu.Unlock()
+			return Grant{}, fmt.Errorf("limiter: %s: rate limiter refused a reservation", site)
+		}
+		slot := t0 + (r.DelayFrom(timeMicros(t0))+time.Microsecond-1).Microseconds()
+		var rr reserveResult
+		promoted := ls.st.promote(slot, l.s.p)
+		if promoted {
+			ls.sync(t0)
+		}
+		ok := ls.st.charge(slot, l.s.p, &rr)
+		if !ok {
+			r.CancelAt(timeMicros(ls.last))
+		}
+		snapshot := ls.st
+		interval := ls.t
+		l.mu.Unlock()
+
+		err := l.s.record(ctx, site, now, &snapshot, c)
+		if err == nil && promoted {
+			err = l.s.record(ctx, site, now, &snapshot, change{Kind: "estimate", Reason: reasonPromoted})
+		}
+		if err != nil {
+			if ok {
+				l.giveBack(ls, r, slot, true)
+			}
+			return Grant{}, err
+		}
+		if !ok {
+			return Grant{}, &ExhaustedError{Site: site, Limit: rr.Limit, Until: timeMicros(rr.Until).UTC()}
+		}
+		if err := sleepUntil(ctx, l.s.Now, slot); err != nil {
+			l.giveBack(ls, r, slot, true)
+			return Grant{}, err
+		}
+		l.mu.Lock()
+		held := ls.st.Hold > slot
+		l.mu.Unlock()
+		if held {
+			// A hold began while we slept: this slot is inside it.
+			l.giveBack(ls, r, slot, true)
+			continue
+		}
+		return Grant{At: timeMicros(slot), Waited: durationMicros(l.now() - start), Interval: durationMicros(interval)}, nil
+	}
+}
+
+// giveBack returns an unused reservation.
+func (l *Local) giveBack(ls *localSite, r *rate.Reservation, slot int64, charged bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r.CancelAt(timeMicros(max(ls.last, l.now())))
+	if charged {
+		ls.st.cancel(slot, 0, l.s.p)
+	}
+}
+
+// sleepUntil sleeps until the instant at (µs, by now's clock) or until ctx
+// ends.
+func sleepUntil(ctx context.Context, now func() time.Time, at int64) error {
+	d := durationMicros(at - now().UnixMicro())
+	if d <= 0 {
+		return ctx.Err()
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-tm.C:
+		return nil
+	}
+}
+
+// Observe implements Limiter.
+func (l *Local) Observe(ctx context.Context, site string, o Observation) error {
+	a, err := l.s.observation(o)
+	if err != nil {
+		return fmt.Errorf("%w (site %s)", err, site)
+	}
+	l.mu.Lock()
+	now := l.now()
+	ls, c0 := l.site(site, now)
+	c := ls.st.observe(now, a, l.s.p)
+	ls.sync(now)
+	snapshot := ls.st
+	l.mu.Unlock()
+	if err := l.s.record(ctx, site, now, &snapshot, c0); err != nil {
+		return err
+	}
+	return l.s.record(ctx, site, now, &snapshot, c)
+}
+
+// SetRobotsDelay implements Limiter.
+func (l *Local) SetRobotsDelay(ctx context.Context, site string, d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("limiter: %s: negative robots.txt delay %v", site, d)
+	}
+	l.mu.Lock()
+	now := l.now()
+	ls, c0 := l.site(site, now)
+	c := ls.st.setRobots(d.Microseconds())
+	ls.sync(now)
+	snapshot := ls.st
+	l.mu.Unlock()
+	if err := l.s.record(ctx, site, now, &snapshot, c0); err != nil {
+		return err
+	}
+	return l.s.record(ctx, site, now, &snapshot, c)
+}
+
+// SetEstimate applies a new estimate for e.Site: a lower budget at once, a
+// higher one from the next day.
+func (l *Local) SetEstimate(ctx context.Context, e Estimate) error {
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	now := l.now()
+	ls, c0 := l.site(e.Site, now)
+	c := ls.st.reestimate(now, l.s.estimateFor(e), l.s.p)
+	ls.sync(now)
+	snapshot := ls.st
+	l.mu.Unlock()
+	if err := l.s.record(ctx, e.Site, now, &snapshot, c0); err != nil {
+		return err
+	}
+	return l.s.record(ctx, e.Site, now, &snapshot, c)
+}
+
+// Status implements Limiter.
+func (l *Local) Status(ctx context.Context, site string) (Status, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	ls, ok := l.sites[site]
+	if !ok {
+		return l.s.status(site, now, &state{}), nil
+	}
+	return l.s.status(site, now, &ls.st), nil
+}

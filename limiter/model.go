@@ -1,0 +1,307 @@
+package limiter
+
+import (
+	"fmt"
+	"math"
+)
+
+// This file is the pure-Go model of a site's limiter state. Times are whole
+// microseconds since the Unix epoch, durations whole microseconds. The Redis
+// backend runs the same arithmetic in Lua (script.go); the two are
+// property-tested against each other, so every floating-point step here is
+// written as the script does it, with explicit conversions to prevent fused
+// multiply-adds.
+
+// params are the settings every decision about a site uses.
+type params struct {
+	DayLen      int64 // length of a day
+	Burst       int64 // requests that may go at once after a quiet spell
+	MaxHold     int64 // cap on any hold
+	BaseBackoff int64 // first hold after a 429/503 without Retry-After
+	MaxBackoff  int64 // cap on such holds (before jitter)
+	Forgive     int64 // quiet time after a hold that resets the back-off
+	AdaptEvery  int64 // least time between two adaptive changes
+	MaxFactor   float64
+}
+
+// estimateArgs carry an estimate and the budget derived from it.
+type estimateArgs struct {
+	Est     float64
+	Source  string
+	Kind    int64
+	Budget  float64 // requests per day
+	BudgetT int64   // pacing interval of the budget
+}
+
+// state is everything known about one site.
+type state struct {
+	Exists  bool
+	TAT     int64 // theoretical arrival time of the next request (GCRA)
+	Day     int64 // day of the counter
+	Count   int64 // requests charged to Day
+	Granted int64 // grants since the state was created
+
+	Est     float64
+	Source  string
+	Kind    int64
+	Budget  float64
+	BudgetT int64
+
+	PendEst     float64 // a raised estimate waiting for PendDay; 0 when none
+	PendSource  string
+	PendKind    int64
+	PendBudget  float64
+	PendBudgetT int64
+	PendDay     int64
+
+	Robots  int64   // robots.txt delay
+	Factor  float64 // adaptive slow-down, ≥ 1
+	Hold    int64   // no request before this instant
+	K       int64   // back-off exponent
+	EWMA    float64 // latency
+	Base    float64 // baseline latency
+	ErrRate float64
+	NObs    int64
+	Adapt   int64 // time of the last adaptive change
+}
+
+// change describes what an operation changed, for the audit event.
+type change struct {
+	Kind   string // "", "initial", "hold", "slower", "faster", "estimate", "robots"
+	Reason string
+}
+
+// ensure creates the state from in if it does not exist yet, and reports
+// whether it did.
+func (s *state) ensure(now int64, in estimateArgs, p params) bool {
+	if s.Exists {
+		return false
+	}
+	*s = state{Exists: true, Day: dayIndex(now, p.DayLen), Factor: 1}
+	s.setEstimate(in)
+	return true
+}
+
+func (s *state) setEstimate(in estimateArgs) {
+	s.Est, s.Source, s.Kind, s.Budget, s.BudgetT = in.Est, in.Source, in.Kind, in.Budget, in.BudgetT
+	s.PendEst, s.PendSource, s.PendKind, s.PendBudget, s.PendBudgetT, s.PendDay = 0, "", 0, 0, 0, 0
+}
+
+// interval is the pacing interval in force: the budget's, raised by
+// robots.txt and by the adaptive factor.
+func (s *state) interval() int64 {
+	return int64(math.Ceil(float64(max(s.BudgetT, s.Robots)) * s.Factor))
+}
+
+// lowerTo applies a caller's estimate when it gives a smaller budget than the
+// one in force: lowering takes effect at once.
+func (s *state) lowerTo(in estimateArgs) bool {
+	if in.Budget < s.Budget {
+		s.setEstimate(in)
+		return true
+	}
+	return false
+}
+
+// reserveResult is the outcome of one reservation.
+type reserveResult struct {
+	Init, Lowered, Promoted bool
+	Exhausted               bool
+	Slot                    int64 // when the request may be sent
+	T                       int64 // interval charged
+	Until                   int64 // when exhausted: start of the next day
+	Count, Limit            int64
+}
+
+// reserve is the decision the Redis script makes: reserve the next free slot
+// for one request at or after now, or report that the day's budget is spent.
+func (s *state) reserve(now int64, in estimateArgs, p params) reserveResult {
+	var r reserveResult
+	r.Init = s.ensure(now, in, p)
+	if !r.Init {
+		r.Lowered = s.lowerTo(in)
+	}
+	t := s.interval()
+	slot := max(now, s.Hold, s.TAT-(p.Burst-1)*t)
+	r.Promoted = s.promote(slot, p)
+	t = s.interval()
+	if !s.charge(slot, p, &r) {
+		return r
+	}
+	s.TAT = max(s.TAT, slot) + t
+	r.Slot, r.T = slot, t
+	return r
+}
+
+// promote applies a pending raised estimate once slot falls on or after
+// the day it waits for.
+func (s *state) promote(slot int64, p params) bool {
+	if s.PendEst > 0 && dayIndex(slot, p.DayLen) >= s.PendDay {
+		s.Est, s.Source, s.Kind, s.Budget, s.BudgetT = s.PendEst, s.PendSource, s.PendKind, s.PendBudget, s.PendBudgetT
+		s.PendEst, s.PendSource, s.PendKind, s.PendBudget, s.PendBudgetT, s.PendDay = 0, "", 0, 0, 0, 0
+		return true
+	}
+	return false
+}
+
+// charge counts one request at slot against its day, or reports the day's
+// budget spent.
+func (s *state) charge(slot int64, p params, r *reserveResult) bool {
+	d := max(dayIndex(slot, p.DayLen), s.Day)
+	if d > s.Day {
+		s.Day, s.Count = d, 0
+	}
+	r.Limit = dailyLimit(s.Budget)
+	if s.Count >= r.Limit {
+		r.Exhausted, r.Until, r.Count = true, (d+1)*p.DayLen, s.Count
+		return false
+	}
+	s.Count++
+	s.Granted++
+	r.Count = s.Count
+	return true
+}
+
+// cancel gives back a reservation that was not used: the day's count, and
+// the pacing slot if no later reservation was made.
+func (s *state) cancel(slot, t int64, p params) {
+	if !s.Exists {
+		return
+	}
+	if dayIndex(slot, p.DayLen) == s.Day && s.Count > 0 {
+		s.Count--
+	}
+	if s.Granted > 0 {
+		s.Granted--
+	}
+	if s.TAT == slot+t {
+		s.TAT = slot
+	}
+}
+
+// obsArgs is one observation, reduced to what the arithmetic needs.
+type obsArgs struct {
+	Status     int64
+	Latency    int64 // 0 when there was no answer
+	RetryAfter int64
+	Err        bool    // network error, 5xx, 429
+	Jitter     float64 // in [0, 1), drawn by the caller
+}
+
+// observe applies the site's answer to one request: holds on 429/503, and
+// the adaptive slow-down and recovery.
+// The state must exist (see ensure).
+func (s *state) observe(now int64, o obsArgs, p params) change {
+	var c change
+	x := 0.0
+	if o.Err {
+		x = 1
+	}
+	s.NObs++
+	s.ErrRate = float64(0.9*s.ErrRate) + float64(0.1*x)
+	if o.Latency > 0 {
+		lat := float64(o.Latency)
+		if s.EWMA == 0 {
+			s.EWMA = lat
+		} else {
+			s.EWMA = float64(0.8*s.EWMA) + float64(0.2*lat)
+		}
+		if s.Base == 0 || s.EWMA < s.Base {
+			s.Base = s.EWMA
+		}
+	}
+	if o.Status == 429 || o.Status == 503 {
+		var d int64
+		if o.RetryAfter > 0 {
+			d = min(o.RetryAfter, p.MaxHold)
+		} else {
+			if s.K > 0 && now >= s.Hold+p.Forgive {
+				s.K = 0
+			}
+			d = p.BaseBackoff
+			for i := int64(0); i < s.K && d < p.MaxBackoff; i++ {
+				d *= 2
+			}
+			d = min(d, p.MaxBackoff)
+			d = int64(math.Floor(float64(d) * float64(1+o.Jitter/4)))
+			d = min(d, p.MaxHold)
+			if s.K < 62 {
+				s.K++
+			}
+		}
+		if now+d > s.Hold {
+			s.Hold = now + d
+			return change{Kind: "hold", Reason: holdReason(o, s.K, d)}
+		}
+		return c
+	}
+	slowLatency := s.EWMA > float64(2*s.Base)
+	slowErrors := s.ErrRate > 0.2
+	if s.NObs >= 5 && (slowLatency || slowErrors) {
+		if now-s.Adapt >= p.AdaptEvery && s.Factor < p.MaxFactor {
+			s.Factor = min(float64(s.Factor*1.5), p.MaxFactor)
+			s.Adapt = now
+			return change{Kind: "slower", Reason: slowReason(s)}
+		}
+		return c
+	}
+	if !o.Err && s.Factor > 1 && now-s.Adapt >= p.AdaptEvery {
+		s.Factor = max(float64(s.Factor*0.9), 1)
+		s.Adapt = now
+		return change{Kind: "faster", Reason: "site healthy again"}
+	}
+	return c
+}
+
+// setRobots records the delay robots.txt asks for. The state must exist.
+func (s *state) setRobots(d int64) change {
+	if s.Robots == d {
+		return change{}
+	}
+	s.Robots = d
+	return change{Kind: "robots", Reason: robotsReason(d)}
+}
+
+// reestimate applies a new estimate: a lower budget at once, a higher one
+// from the next day. The state must exist.
+func (s *state) reestimate(now int64, in estimateArgs, p params) change {
+	switch {
+	case in.Budget < s.Budget:
+		s.setEstimate(in)
+		return change{Kind: "estimate", Reason: reasonLower}
+	case in.Budget > s.Budget:
+		s.PendEst, s.PendSource, s.PendKind, s.PendBudget, s.PendBudgetT = in.Est, in.Source, in.Kind, in.Budget, in.BudgetT
+		s.PendDay = dayIndex(now, p.DayLen) + 1
+		return change{Kind: "estimate", Reason: reasonRaise}
+	}
+	return change{}
+}
+
+func micros(us int64) string {
+	return fmt.Sprint(durationMicros(us))
+}
+
+// Reasons of budget events.
+const (
+	reasonLower    = "lower estimate applies at once"
+	reasonRaise    = "higher estimate applies from the next day"
+	reasonPromoted = "higher estimate applies from today"
+)
+
+func holdReason(o obsArgs, k, d int64) string {
+	if o.RetryAfter > 0 {
+		return fmt.Sprintf("HTTP %d with Retry-After %s, hold %s", o.Status, micros(o.RetryAfter), micros(d))
+	}
+	return fmt.Sprintf("HTTP %d without Retry-After, back-off step %d, hold %s", o.Status, k, micros(d))
+}
+
+func slowReason(s *state) string {
+	if s.EWMA > float64(2*s.Base) {
+		return fmt.Sprintf("latency %s above twice its baseline %s", micros(int64(s.EWMA)), micros(int64(s.Base)))
+	}
+	return fmt.Sprintf("error rate %.2f", s.ErrRate)
+}
+
+func robotsReason(d int64) string {
+	return "robots.txt asks for " + micros(d) + " between requests"
+}

@@ -1,0 +1,278 @@
+package limiter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is the Limiter whose state lives in Redis, shared by every worker
+// of every process that uses the same job name. Each decision is one call
+// of one Lua script that reserves the next free slot of the site and
+// returns how long to wait (reservation, not refuse-and-retry); the clock
+// is the Redis server's TIME. Feedback is a second script. A site's state
+// is one hash, "goodbot:{JOB:SITE}", whose hash tag keeps it in one slot of
+// a Redis Cluster.
+//
+// Redis fails closed: when a call fails or takes longer than
+// Config.Timeout, Wait returns an error wrapping ErrUnavailable and grants
+// nothing.
+type Redis struct {
+	s       *settings
+	c       redis.UniversalClient
+	job     string
+	ttl     int64 // ms
+	reserve *redis.Script
+	update  *redis.Script
+
+	// nowOverride replaces Redis TIME (tests of the script arithmetic).
+	nowOverride int64
+
+	mu    sync.Mutex
+	seen  map[string]bool  // sites whose initial event this process recorded
+	holds map[string]int64 // latest hold this process knows of, per site
+}
+
+var _ Limiter = (*Redis)(nil)
+
+var jobName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}$`)
+
+// NewRedis returns a limiter keeping its state in Redis through client,
+// under the job name job (letters, digits, '_', '.', '-'). Every process
+// crawling under the same job name shares the sites' budgets.
+// Config.Now is not used: the clock is Redis's.
+func NewRedis(client redis.UniversalClient, job string, cfg Config) (*Redis, error) {
+	if client == nil {
+		return nil, errors.New("limiter: NewRedis: nil client")
+	}
+	if !jobName.MatchString(job) {
+		return nil, fmt.Errorf("limiter: job name %q: want 1 to 100 letters, digits, '_', '.' or '-'", job)
+	}
+	s, err := cfg.settings()
+	if err != nil {
+		return nil, err
+	}
+	return &Redis{
+		s:       s,
+		c:       client,
+		job:     job,
+		ttl:     max((2*s.DayLength + s.MaxHold).Milliseconds(), 1),
+		reserve: redis.NewScript(reserveScript),
+		update:  redis.NewScript(updateScript),
+		seen:    make(map[string]bool),
+		holds:   make(map[string]int64),
+	}, nil
+}
+
+// Key returns the Redis key holding site's state.
+func (r *Redis) Key(site string) string { return "goodbot:{" + r.job + ":" + site + "}" }
+
+func (r *Redis) args(site string, extra ...any) []any {
+	in := r.s.estimateFor(r.s.Estimates.Lookup(site))
+	return append(scriptArgs(r.nowOverride, r.s.p, r.ttl, in), extra...)
+}
+
+func (r *Redis) run(ctx context.Context, sc *redis.Script, site, what string, head int, args []any) (scriptReply, error) {
+	cctx, cancel := context.WithTimeout(ctx, r.s.Timeout)
+	defer cancel()
+	v, err := sc.Run(cctx, r.c, []string{r.Key(site)}, args...).StringSlice()
+	if err != nil {
+		if ctx.Err() != nil {
+			return scriptReply{}, ctx.Err()
+		}
+		r.s.Logger.LogAttrs(ctx, slog.LevelWarn, "limiter: redis unavailable", slog.String("site", site), slog.String("op", what), slog.String("error", err.Error()))
+		return scriptReply{}, fmt.Errorf("limiter: %s: %s: %w: %w", site, what, ErrUnavailable, err)
+	}
+	rep, err := parseReply(v, head)
+	if err != nil {
+		return scriptReply{}, fmt.Errorf("limiter: %s: %s: %w: %w", site, what, ErrUnavailable, err)
+	}
+	return rep, nil
+}
+
+// Wait implements Limiter. It costs one Redis call per grant; one more
+// when ctx ends during the sleep or when this process learns of a hold
+// that covers the slot (both give the reservation back).
+func (r *Redis) Wait(ctx context.Context, site string) (Grant, error) {
+	start := time.Now()
+	for {
+		if err := ctx.Err(); err != nil {
+			return Grant{}, err
+		}
+		rep, err := r.run(ctx, r.reserve, site, "reserve", 7, r.args(site))
+		if err != nil {
+			return Grant{}, err
+		}
+		h := make([]int64, 7)
+		for i := range h {
+			if h[i], err = headInt(rep.head, i); err != nil {
+				return Grant{}, fmt.Errorf("limiter: %s: %w: %w", site, ErrUnavailable, err)
+			}
+		}
+		ok, flags, slot, t, until, limit := h[0] == 1, h[1], h[2], h[3], h[4], h[6]
+		r.noteHold(site, rep.st.Hold)
+		if err := r.events(ctx, site, rep, flags); err != nil {
+			if ok {
+				r.cancel(site, slot, t)
+			}
+			return Grant{}, err
+		}
+		if !ok {
+			return Grant{}, &ExhaustedError{Site: site, Limit: limit, Until: time.UnixMicro(until).UTC()}
+		}
+		if d := durationMicros(slot - rep.now); d > 0 {
+			tm := time.NewTimer(d)
+			select {
+			case <-ctx.Done():
+				tm.Stop()
+				r.cancel(site, slot, t)
+				return Grant{}, ctx.Err()
+			case <-tm.C:
+			}
+		}
+		if r.heldAt(site, slot) {
+			r.cancel(site, slot, t)
+			continue
+		}
+		return Grant{At: time.UnixMicro(slot), Waited: time.Since(start), Interval: durationMicros(t)}, nil
+	}
+}
+
+// events records the initial, lowered and promoted events of a reservation.
+func (r *Redis) events(ctx context.Context, site string, rep scriptReply, flags int64) error {
+	r.mu.Lock()
+	first := !r.seen[site]
+	r.seen[site] = true
+	r.mu.Unlock()
+	var err error
+	if first || flags&1 != 0 {
+		err = r.s.record(ctx, site, rep.now, &rep.st, change{Kind: "initial"})
+	}
+	if err == nil && flags&2 != 0 {
+		err = r.s.record(ctx, site, rep.now, &rep.st, change{Kind: "estimate", Reason: reasonLower})
+	}
+	if err == nil && flags&4 != 0 {
+		err = r.s.record(ctx, site, rep.now, &rep.st, change{Kind: "estimate", Reason: reasonPromoted})
+	}
+	if err != nil {
+		r.mu.Lock()
+		delete(r.seen, site)
+		r.mu.Unlock()
+	}
+	return err
+}
+
+func (r *Redis) noteHold(site string, hold int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if hold > r.holds[site] {
+		r.holds[site] = hold
+	}
+}
+
+func (r *Redis) heldAt(site string, slot int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.holds[site] > slot
+}
+
+// cancel gives back a reservation, best effort: if Redis cannot be reached
+// the slot simply stays used, which errs on the side of sending less.
+func (r *Redis) cancel(site string, slot, t int64) {
+	ctx := context.Background()
+	r.run(ctx, r.update, site, "cancel", 1, r.args(site, "cancel", fmtInt(slot), fmtInt(t)))
+}
+
+// Observe implements Limiter.
+func (r *Redis) Observe(ctx context.Context, site string, o Observation) error {
+	a, err := r.s.observation(o)
+	if err != nil {
+		return fmt.Errorf("%w (site %s)", err, site)
+	}
+	e := "0"
+	if a.Err {
+		e = "1"
+	}
+	rep, err := r.run(ctx, r.update, site, "observe", 2, r.args(site, "obs",
+		fmtInt(a.Status), fmtInt(a.Latency), fmtInt(a.RetryAfter), e, fmtNum(a.Jitter)))
+	if err != nil {
+		return err
+	}
+	r.noteHold(site, rep.st.Hold)
+	c := change{Kind: rep.head[0]}
+	switch c.Kind {
+	case "hold":
+		c.Reason = holdReason(a, rep.st.K, rep.st.Hold-rep.now)
+	case "slower":
+		c.Reason = slowReason(&rep.st)
+	case "faster":
+		c.Reason = "site healthy again"
+	}
+	return r.changed(ctx, site, rep, c)
+}
+
+// changed records the initial event, if the script created the state or
+// this process has not seen the site, and c.
+func (r *Redis) changed(ctx context.Context, site string, rep scriptReply, c change) error {
+	var flags int64
+	if rep.head[1] == "1" {
+		flags = 1
+	}
+	if err := r.events(ctx, site, rep, flags); err != nil {
+		return err
+	}
+	return r.s.record(ctx, site, rep.now, &rep.st, c)
+}
+
+// SetRobotsDelay implements Limiter.
+func (r *Redis) SetRobotsDelay(ctx context.Context, site string, d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("limiter: %s: negative robots.txt delay %v", site, d)
+	}
+	rep, err := r.run(ctx, r.update, site, "robots", 2, r.args(site, "robots", fmtInt(d.Microseconds())))
+	if err != nil {
+		return err
+	}
+	c := change{Kind: rep.head[0]}
+	if c.Kind != "" {
+		c.Reason = robotsReason(d.Microseconds())
+	}
+	return r.changed(ctx, site, rep, c)
+}
+
+// SetEstimate applies a new estimate for e.Site to every process of the
+// job: a lower budget at once, a higher one from the next day.
+func (r *Redis) SetEstimate(ctx context.Context, e Estimate) error {
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	a := r.s.estimateFor(e)
+	rep, err := r.run(ctx, r.update, e.Site, "estimate", 2, r.args(e.Site, "estimate",
+		fmtNum(a.Est), a.Source, fmtInt(a.Kind), fmtNum(a.Budget), fmtInt(a.BudgetT)))
+	if err != nil {
+		return err
+	}
+	c := change{}
+	switch rep.head[0] {
+	case "estimate:lower":
+		c = change{Kind: "estimate", Reason: reasonLower}
+	case "estimate:raise":
+		c = change{Kind: "estimate", Reason: reasonRaise}
+	}
+	return r.changed(ctx, e.Site, rep, c)
+}
+
+// Status implements Limiter.
+func (r *Redis) Status(ctx context.Context, site string) (Status, error) {
+	rep, err := r.run(ctx, r.update, site, "status", 1, r.args(site, "status"))
+	if err != nil {
+		return Status{}, err
+	}
+	return r.s.status(site, rep.now, &rep.st), nil
+}
