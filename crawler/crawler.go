@@ -41,7 +41,6 @@ import (
 // found on it which site they came from.
 const ctxFrom = "goodbot.from"
 
-
 // Crawler is a colly collector whose every request passes goodbot's gate.
 // Create one with New.
 type Crawler struct {

@@ -70,16 +70,16 @@ type request struct {
 	item frontier.Item
 	ctx  *colly.Context // the colly context of the item's request
 
-	mu      sync.Mutex
-	outcome outcome
-	fetch   *audit.Fetch // final hop's fetch, emitted by the worker after storage
+	mu        sync.Mutex
+	outcome   outcome
+	fetch     *audit.Fetch // final hop's fetch, emitted by the worker after storage
 	fetchSite string
-	resp    []byte       // final body, after the filter and the user's callbacks
-	ctype   string
-	status  int
-	finalURL *url.URL
-	dropped bool
-	sent    bool
+	resp      []byte // final body, after the filter and the user's callbacks
+	ctype     string
+	status    int
+	finalURL  *url.URL
+	dropped   bool
+	sent      bool
 }
 
 type outcome struct {
@@ -559,7 +559,7 @@ func looksHTML(ctype string, body []byte) bool {
 // stats counts what the gate did. All fields are updated atomically.
 type stats struct {
 	sent, refused, ok, redirects, refusedByServer, holds, errors, challenges, logins, auditErrors atomic.Int64
-	pages                                                                                      atomic.Int64
+	pages                                                                                         atomic.Int64
 }
 
 func (s *stats) count(class string) {
