@@ -224,10 +224,12 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 		prefix := wallPrefix(prev)
 		why := fmt.Sprintf("redirect to a login page (%s); stopping %s%s", g.redactURL(u.String()), site.Key(prev), prefix)
 		g.blocks.blockPrefix(site.Key(prev), prefix, "login wall: "+why)
+		g.stats.logins.Add(1)
+		res, err := refuse("signal", audit.Refuse, why, time.Time{})
 		if r != nil {
 			r.setOutcome(outcome{class: "login", reason: why})
 		}
-		return refuse("signal", audit.Refuse, why, time.Time{})
+		return res, err
 	}
 	if why := g.blocks.check(s, u); why != "" {
 		return refuse("signal", audit.Refuse, why, time.Time{})
@@ -446,6 +448,7 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 		return nil, stop
 	}
 
+	resp.Request = req // the request given to RoundTrip, not our clone of it
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
 	resp.Header.Del("Content-Length")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -42,6 +43,21 @@ type seenRequest struct {
 func newTestSite(t *testing.T) *testSite {
 	ts := &testSite{t: t, routes: map[string]http.HandlerFunc{}}
 	ts.srv = httptest.NewServer(http.HandlerFunc(ts.serve))
+	t.Cleanup(ts.srv.Close)
+	return ts
+}
+
+// newTestSiteOn starts a test site listening on addr, e.g. "127.0.0.2:0".
+func newTestSiteOn(t *testing.T, addr string) *testSite {
+	ts := &testSite{t: t, routes: map[string]http.HandlerFunc{}}
+	ts.srv = httptest.NewUnstartedServer(http.HandlerFunc(ts.serve))
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("cannot listen on %s: %v", addr, err)
+	}
+	ts.srv.Listener.Close()
+	ts.srv.Listener = l
+	ts.srv.Start()
 	t.Cleanup(ts.srv.Close)
 	return ts
 }
