@@ -47,6 +47,8 @@ type Options struct {
 	TTL time.Duration
 	// Header is added to every robots.txt request, including redirect hops
 	// (User-Agent, From, and whatever marks the crawler's own requests).
+	// Leave Accept-Encoding out: the transport then asks for gzip and
+	// decodes it, and the Cache reads at most MaxSize decoded bytes.
 	Header http.Header
 	// RetryBase and RetryMax bound the backoff after robots.txt was
 	// unreachable: the n-th consecutive failure disallows the origin for
@@ -82,7 +84,7 @@ type Fetched struct {
 	// Expires is when the policy lapses and robots.txt is fetched again.
 	// For PolicyDisallowAll it is the retry time.
 	Expires time.Time
-	// Err is the network error, if any.
+	// Err is the network error, timeout or redirect-limit error, if any.
 	Err error
 	// File is the parsed file for PolicyParsed, AllowAll() or DisallowAll().
 	File *File
@@ -143,9 +145,10 @@ type Cache struct {
 
 	flight singleflight.Group
 
-	mu      sync.Mutex
-	entries map[string]*entry // by origin "scheme://sitekey"
-	stores  int               // entries stored since the last sweep
+	mu         sync.Mutex
+	entries    map[string]*entry // by origin "scheme://sitekey"
+	stores     int               // entries stored since the last sweep
+	sweepEvery int               // stores between sweeps of lapsed entries
 }
 
 // entry is the policy in force for one origin.
@@ -154,7 +157,6 @@ type entry struct {
 	group    *Group
 	policy   string
 	sha      string
-	status   int
 	cause    string    // for allow-all and disallow-all: why
 	expires  time.Time // fetch again after this
 	retryAt  time.Time // set for disallow-all
@@ -178,6 +180,8 @@ func NewCache(rt http.RoundTripper, opts Options) *Cache {
 		now:       opts.Now,
 		onFetch:   opts.OnFetch,
 		entries:   map[string]*entry{},
+
+		sweepEvery: 1024,
 	}
 	if c.ttl <= 0 || c.ttl > MaxTTL {
 		c.ttl = MaxTTL
@@ -209,6 +213,7 @@ func NewCache(rt http.RoundTripper, opts Options) *Cache {
 
 var errTooManyRedirects = fmt.Errorf("robots.txt redirected more than %d times", MaxRedirects)
 
+// fetchKey is the context key that marks the Cache's own requests.
 type fetchKey struct{}
 
 // IsFetch reports whether r is a request the Cache sends to fetch a
@@ -252,10 +257,11 @@ func (c *Cache) Check(ctx context.Context, u *url.URL) (Verdict, error) {
 		return Verdict{Allowed: true, Reason: "robots.txt itself is always allowed"}, nil
 	}
 
-	key := scheme + "://" + site.Key(u)
+	authority := site.Key(u)
+	key := scheme + "://" + authority
 	e := c.lookup(key)
 	if e == nil {
-		origin := &url.URL{Scheme: scheme, Host: u.Host}
+		origin := &url.URL{Scheme: scheme, Host: authority}
 		ch := c.flight.DoChan(key, func() (any, error) {
 			// Another flight may have stored a fresh entry between our
 			// lookup and this flight's start: use it, fetch only once.
@@ -307,7 +313,7 @@ func (c *Cache) fetch(parent context.Context, key string, origin *url.URL) *entr
 	}
 	c.mu.Unlock()
 
-	e := &entry{status: status}
+	e := &entry{}
 	switch {
 	case err == nil && status >= 200 && status <= 299:
 		f.Body = body[:min(len(body), MaxSize)]
@@ -419,7 +425,7 @@ func (c *Cache) store(key string, e *entry, now time.Time) {
 	defer c.mu.Unlock()
 	c.entries[key] = e
 	c.stores++
-	if c.stores < 1024 {
+	if c.stores < c.sweepEvery {
 		return
 	}
 	c.stores = 0

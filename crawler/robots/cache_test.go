@@ -50,7 +50,7 @@ type testSite struct {
 	paths   []string         // of every request
 }
 
-func newSite(t *testing.T, h http.HandlerFunc) *testSite {
+func newSite(t testing.TB, h http.HandlerFunc) *testSite {
 	t.Helper()
 	s := &testSite{handler: h}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -638,5 +638,49 @@ func TestParseRetryAfter(t *testing.T) {
 		if got := parseRetryAfter(tc.in, now); got != tc.want {
 			t.Errorf("parseRetryAfter(%q) = %v, want %v", tc.in, got, tc.want)
 		}
+	}
+}
+
+func TestCacheForgetsLapsedEntries(t *testing.T) {
+	s := newSite(t, serve(200, "User-agent: *\nDisallow: /private\n"))
+	rt := &rewriteTransport{target: s.Listener.Addr().String()}
+	clk := newClock()
+	c := NewCache(rt, Options{Now: clk.Now, TTL: time.Hour, RetryMax: time.Hour})
+	c.sweepEvery = 3
+	checkHost := func(host string) {
+		t.Helper()
+		check(t, c, &url.URL{Scheme: "http", Host: host, Path: "/private"})
+	}
+	for _, h := range []string{"a.test", "b.test", "c.test"} {
+		checkHost(h)
+	}
+	clk.Advance(2*time.Hour + time.Second) // past TTL + RetryMax
+	for _, h := range []string{"d.test", "e.test", "f.test"} {
+		checkHost(h)
+	}
+	c.mu.Lock()
+	n := len(c.entries)
+	_, kept := c.entries["http://f.test"]
+	c.mu.Unlock()
+	if n != 3 || !kept {
+		t.Errorf("%d entries after the sweep (f.test kept: %v), want the 3 fresh ones", n, kept)
+	}
+	checkHost("a.test")
+	if got := s.robotsHits.Load(); got != 7 {
+		t.Errorf("%d fetches, want 7", got)
+	}
+}
+
+func TestCacheFetchTimeout(t *testing.T) {
+	s := newSite(t, func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done() // never answers
+	})
+	c := NewCache(nil, Options{Timeout: 50 * time.Millisecond})
+	v := check(t, c, s.url(t, "/page"))
+	if v.Allowed || v.Policy != PolicyDisallowAll || v.RetryAt.IsZero() {
+		t.Errorf("verdict %+v", v)
+	}
+	if !strings.Contains(v.Reason, "robots.txt unreachable") || !strings.Contains(v.Reason, "deadline exceeded") {
+		t.Errorf("Reason = %q", v.Reason)
 	}
 }

@@ -45,7 +45,7 @@ func naiveMatch(pat, p string) bool {
 // naiveTest is a reference for Group.Test: every rule is tried, the longest
 // pattern wins, allow wins ties.
 func naiveTest(g *Group, path string) bool {
-	p := Normalize(path)
+	p := normalize(path)
 	if p == "" {
 		p = "/"
 	}
@@ -54,7 +54,7 @@ func naiveTest(g *Group, path string) bool {
 	}
 	best, allowed := -1, true
 	for _, r := range g.Rules {
-		pat := Normalize(r.Pattern)
+		pat := normalize(r.Pattern)
 		if !naiveMatch(pat, p) {
 			continue
 		}
@@ -65,7 +65,7 @@ func naiveTest(g *Group, path string) bool {
 	return allowed
 }
 
-// checkNormalForm fails unless s is in the normal form Normalize produces.
+// checkNormalForm fails unless s is in the normal form normalize produces.
 func checkNormalForm(t *testing.T, s string) {
 	t.Helper()
 	for i := 0; i < len(s); i++ {
@@ -120,7 +120,7 @@ func FuzzParse(f *testing.F) {
 			if want := naiveTest(g, path); r1.Allowed != want {
 				t.Fatalf("Group(%q).Test(%q) = %v, reference says %v (rules %v)", token, path, r1.Allowed, want, g.Rules)
 			}
-			if r1.Rule != nil && !MatchPattern(r1.Rule.Pattern, path) {
+			if r1.Rule != nil && !matchPattern(r1.Rule.Pattern, path) {
 				t.Fatalf("deciding rule %v does not match %q", r1.Rule, path)
 			}
 			if g.CrawlDelay < 0 || g.RequestRate < 0 || g.Delay() > maxDelay {
@@ -140,24 +140,24 @@ func FuzzMatch(f *testing.F) {
 	f.Add("/a%2Fb", "/a/b")
 	f.Add("**$", "")
 	f.Fuzz(func(t *testing.T, pattern, path string) {
-		np, npath := Normalize(pattern), Normalize(path)
+		np, npath := normalize(pattern), normalize(path)
 		checkNormalForm(t, np)
 		checkNormalForm(t, npath)
-		if Normalize(np) != np || Normalize(npath) != npath {
-			t.Fatalf("Normalize not idempotent on %q or %q", pattern, path)
+		if normalize(np) != np || normalize(npath) != npath {
+			t.Fatalf("normalize not idempotent on %q or %q", pattern, path)
 		}
-		got := MatchPattern(pattern, path)
-		if got != MatchPattern(np, npath) {
-			t.Fatalf("MatchPattern(%q, %q) changes under normalisation", pattern, path)
+		got := matchPattern(pattern, path)
+		if got != matchPattern(np, npath) {
+			t.Fatalf("matchPattern(%q, %q) changes under normalisation", pattern, path)
 		}
 		ref := npath
 		if ref == "" {
 			ref = "/"
 		}
 		if want := naiveMatch(np, ref); got != want {
-			t.Fatalf("MatchPattern(%q, %q) = %v, reference says %v", pattern, path, got, want)
+			t.Fatalf("matchPattern(%q, %q) = %v, reference says %v", pattern, path, got, want)
 		}
-		if !strings.ContainsAny(pattern, "*$") && !MatchPattern(pattern, pattern) {
+		if !strings.ContainsAny(pattern, "*$") && !matchPattern(pattern, pattern) {
 			t.Fatalf("literal pattern %q does not match itself", pattern)
 		}
 	})

@@ -68,6 +68,7 @@ type compiled struct {
 	parts    []string // the pattern without "$" split at each "*", when wild
 }
 
+// compile prepares g's rules for Test.
 func (g *Group) compile() {
 	g.byPriority = compileRules(g.Rules)
 }
@@ -136,11 +137,11 @@ func (c *compiled) match(p string) bool {
 	return strings.Contains(p[pos:], last)
 }
 
-// MatchPattern reports whether the robots.txt path pattern matches
+// matchPattern reports whether the robots.txt path pattern matches
 // pathQuery, with the wildcard, anchor and percent-encoding rules described
 // for Group.Test. It is Test for a group holding one disallow rule, without
 // the exception for /robots.txt.
-func MatchPattern(pattern, pathQuery string) bool {
+func matchPattern(pattern, pathQuery string) bool {
 	cs := compileRules([]Rule{{Pattern: pattern}})
 	p := normalize(pathQuery)
 	if p == "" {
@@ -148,10 +149,6 @@ func MatchPattern(pattern, pathQuery string) bool {
 	}
 	return cs[0].match(p)
 }
-
-// Normalize returns s in the percent-encoding normal form used for matching
-// (see Group.Test). It is idempotent.
-func Normalize(s string) string { return normalize(s) }
 
 const upperHex = "0123456789ABCDEF"
 
@@ -198,7 +195,9 @@ func escapeAt(s string, i int) (byte, bool) {
 	return hi<<4 | lo, ok1 && ok2
 }
 
-// normalize implements Normalize.
+// normalize returns s in the percent-encoding normal form used for matching
+// (see Group.Test). It is idempotent, and returns s itself when s is
+// already in normal form.
 func normalize(s string) string {
 	// Fast path: most paths are already in normal form.
 	i := 0

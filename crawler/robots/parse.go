@@ -14,6 +14,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -50,8 +51,9 @@ type File struct {
 	Truncated bool
 
 	groups []*Group          // in file order, unmerged
-	named  map[string]*Group // lower-cased product token -> merged group
-	star   *Group            // merged "*" groups, or nil
+	index  map[string][]int  // agent key (lower-cased token, or "*") -> indexes in groups
+	mu     sync.Mutex        // guards merged
+	merged map[string]*Group // agent key -> merged group, built on first use
 }
 
 // Warning describes one line of a robots.txt file that was skipped or
@@ -62,6 +64,7 @@ type Warning struct {
 	Reason string // what is wrong with it
 }
 
+// String formats w as `line 4: reason: "text"`.
 func (w Warning) String() string {
 	return fmt.Sprintf("line %d: %s: %q", w.Line, w.Reason, w.Text)
 }
@@ -118,7 +121,7 @@ func (g *Group) Delay() time.Duration {
 // AllowAll returns a File that allows everything, as RFC 9309 asks when
 // robots.txt is unavailable (a 4xx answer).
 func AllowAll() *File {
-	return &File{named: map[string]*Group{}}
+	return &File{}
 }
 
 // DisallowAll returns a File that disallows everything but /robots.txt
@@ -126,8 +129,7 @@ func AllowAll() *File {
 // a network error).
 func DisallowAll() *File {
 	g := &Group{Agents: []string{"*"}, Rules: []Rule{{Allow: false, Pattern: "/"}}}
-	g.compile()
-	return &File{named: map[string]*Group{}, groups: []*Group{g}, star: g}
+	return &File{groups: []*Group{g}, index: map[string][]int{"*": {0}}}
 }
 
 // Group returns the rules that apply to the crawler with the given product
@@ -138,16 +140,48 @@ func DisallowAll() *File {
 // are none, the merged "*" groups; if there are none, an empty group, which
 // allows everything. It never returns nil.
 func (f *File) Group(productToken string) *Group {
-	tok := strings.ToLower(productTokenOf(productToken))
-	if tok != "" {
-		if g, ok := f.named[tok]; ok {
-			return g
+	key := strings.ToLower(productTokenOf(productToken))
+	if key == "" || len(f.index[key]) == 0 {
+		key = "*"
+	}
+	if len(f.index[key]) == 0 {
+		return &Group{}
+	}
+	// Groups are merged on first use, and only for the agents asked for:
+	// merging for every agent up front would let a file with many
+	// User-agent lines over many rules take memory quadratic in its size.
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if g := f.merged[key]; g != nil {
+		return g
+	}
+	g := &Group{}
+	for _, i := range f.index[key] {
+		src := f.groups[i]
+		for _, a := range src.Agents {
+			if agentKey(a) == key {
+				g.Agents = append(g.Agents, a)
+			}
 		}
+		g.Rules = append(g.Rules, src.Rules...)
+		g.CrawlDelay = max(g.CrawlDelay, src.CrawlDelay)
+		g.RequestRate = max(g.RequestRate, src.RequestRate)
 	}
-	if f.star != nil {
-		return f.star
+	g.compile()
+	if f.merged == nil {
+		f.merged = map[string]*Group{}
 	}
-	return &Group{}
+	f.merged[key] = g
+	return g
+}
+
+// agentKey returns the key under which a User-agent value is indexed: "*",
+// the lower-cased product token, or "" when it has none.
+func agentKey(value string) string {
+	if value == "*" {
+		return "*"
+	}
+	return strings.ToLower(productTokenOf(value))
 }
 
 // productTokenOf returns the leading product token of a User-agent value:
@@ -190,15 +224,18 @@ func productTokenOf(s string) string {
 // one request per m/n; a time-of-day window after it is ignored with a
 // warning, and the rate applies all day. Both are capped at 24 hours.
 func Parse(body []byte) *File {
-	f := &File{named: map[string]*Group{}}
+	f := &File{}
 	if len(body) > MaxSize {
 		f.Truncated = true
+		complete := body[MaxSize] == '\n' || body[MaxSize] == '\r'
 		body = body[:MaxSize]
-		// Drop the last line if the limit cut it short.
-		if i := bytes.LastIndexAny(body, "\r\n"); i >= 0 {
-			body = body[:i+1]
-		} else {
-			body = nil
+		if !complete {
+			// The limit cut the last line short: drop it.
+			if i := bytes.LastIndexAny(body, "\r\n"); i >= 0 {
+				body = body[:i+1]
+			} else {
+				body = nil
+			}
 		}
 	}
 	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
@@ -236,6 +273,7 @@ type parser struct {
 	inRules bool
 }
 
+// warn records a warning about line, keeping at most MaxWarnings.
 func (p *parser) warn(line int, text []byte, reason string) {
 	if len(p.f.Warnings) >= MaxWarnings {
 		p.f.MoreWarnings++
@@ -247,6 +285,7 @@ func (p *parser) warn(line int, text []byte, reason string) {
 	p.f.Warnings = append(p.f.Warnings, Warning{Line: line, Text: strings.ToValidUTF8(string(text), "\uFFFD"), Reason: reason})
 }
 
+// line handles line n of the file.
 func (p *parser) line(n int, raw []byte) {
 	line := raw
 	if i := bytes.IndexByte(line, '#'); i >= 0 {
@@ -367,48 +406,20 @@ func (p *parser) rule(n int, raw []byte, allow bool, value string) {
 	p.cur.Rules = append(p.cur.Rules, Rule{Allow: allow, Pattern: normalize(value), Line: n})
 }
 
-// merge builds the lookup tables of f from its groups.
+// merge indexes the groups of f by the agents they name.
 func (f *File) merge() {
-	for _, g := range f.groups {
-		seen := map[string]bool{}
+	f.index = map[string][]int{}
+	for i, g := range f.groups {
 		for _, a := range g.Agents {
-			var key string
-			if a == "*" {
-				key = "*"
-			} else {
-				key = strings.ToLower(productTokenOf(a))
-				if key == "" {
-					continue
-				}
+			key := agentKey(a)
+			if key == "" {
+				continue
 			}
-			var dst *Group
-			if key == "*" {
-				if f.star == nil {
-					f.star = &Group{}
-				}
-				dst = f.star
-			} else {
-				dst = f.named[key]
-				if dst == nil {
-					dst = &Group{}
-					f.named[key] = dst
-				}
+			if idx := f.index[key]; len(idx) > 0 && idx[len(idx)-1] == i {
+				continue // the same group names the agent twice
 			}
-			dst.Agents = append(dst.Agents, a)
-			if seen[key] {
-				continue // the same group names the token twice
-			}
-			seen[key] = true
-			dst.Rules = append(dst.Rules, g.Rules...)
-			dst.CrawlDelay = max(dst.CrawlDelay, g.CrawlDelay)
-			dst.RequestRate = max(dst.RequestRate, g.RequestRate)
+			f.index[key] = append(f.index[key], i)
 		}
-	}
-	for _, g := range f.named {
-		g.compile()
-	}
-	if f.star != nil {
-		f.star.compile()
 	}
 }
 

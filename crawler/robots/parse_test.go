@@ -2,8 +2,10 @@ package robots
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -759,6 +761,20 @@ func TestSizeLimit(t *testing.T) {
 			t.Errorf("last warning = %v, want a size warning", last)
 		}
 	})
+	t.Run("a line ending right at the limit is kept", func(t *testing.T) {
+		body := head + filler(MaxSize-len(head)-len("Disallow: /z")) + "Disallow: /z\r\nDisallow: /late\n"
+		f := Parse([]byte(body))
+		if !f.Truncated {
+			t.Fatalf("Truncated = false")
+		}
+		g := f.Group("goodbot")
+		if g.Test("/z").Allowed {
+			t.Errorf("the line ending at the limit was dropped")
+		}
+		if !g.Test("/late").Allowed {
+			t.Errorf("rule beyond the limit used")
+		}
+	})
 	t.Run("a line cut by the limit is dropped", func(t *testing.T) {
 		// "Disallow: /ab" straddles the limit: reading "Disallow: /a"
 		// would disallow more than the site asked.
@@ -808,5 +824,61 @@ func TestHandBuiltGroup(t *testing.T) {
 	}
 	if r := g.Test("/a/c"); r.Allowed || r.Rule != &g.Rules[0] {
 		t.Errorf("Test(/a/c) = %+v", r)
+	}
+}
+
+func TestManyAgentsOverManyRules(t *testing.T) {
+	// One group naming 5,000 agents over 2,000 rules. Merging up front for
+	// every agent would copy 10 million rules; Parse must stay linear.
+	var b strings.Builder
+	for i := range 5000 {
+		fmt.Fprintf(&b, "User-agent: bot%c%c%c\n", 'a'+i%26, 'a'+i/26%26, 'a'+i/676%26)
+	}
+	for i := range 2000 {
+		fmt.Fprintf(&b, "Disallow: /d%d\n", i)
+	}
+	body := []byte(b.String())
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f := Parse(body)
+	g := f.Group("botabc")
+	runtime.ReadMemStats(&after)
+	if len(g.Rules) != 2000 || g.Test("/d1999").Allowed {
+		t.Fatalf("group: %d rules", len(g.Rules))
+	}
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("%d bytes allocated for a %d-byte file", alloc, len(body))
+	if alloc > 40*uint64(len(body)) {
+		t.Errorf("Parse and Group allocated %d bytes for a %d-byte file", alloc, len(body))
+	}
+}
+
+func TestFileConcurrentUse(t *testing.T) {
+	f := Parse([]byte(testRobots))
+	var wg sync.WaitGroup
+	groups := make([]*Group, 8)
+	for i := range groups {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			token := "goodbot"
+			if i%2 == 1 {
+				token = "otherbot"
+			}
+			g := f.Group(token)
+			for range 100 {
+				if g.Test("/private/x").Allowed || !g.Test("/private/open").Allowed {
+					t.Errorf("%s: wrong verdict", token)
+					return
+				}
+			}
+			groups[i] = g
+		}()
+	}
+	wg.Wait()
+	for i := 2; i < len(groups); i++ {
+		if groups[i] != groups[i%2] {
+			t.Errorf("Group built twice for the same token")
+		}
 	}
 }
