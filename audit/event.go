@@ -31,6 +31,8 @@ const (
 	TypeCheckpoint Type = "checkpoint" // a signed checkpoint of the log itself
 	TypeKey        Type = "key"        // a signing key was created or rotated
 	TypeRun        Type = "run"        // a run ended (or was interrupted), with its summary
+	TypeRecovery   Type = "recovery"   // the log truncated a torn tail after a crash (log-defined)
+	TypePrune      Type = "prune"      // the log removed segments past retention (log-defined)
 )
 
 // Event is one entry of the operation log. Its JSON encoding (field order as

@@ -1,0 +1,39 @@
+package audit
+
+import (
+	"errors"
+	"fmt"
+)
+
+// The problems Verify and Open report. Errors returned by them wrap one of
+// these, so callers can test with errors.Is.
+var (
+	ErrBadCRC         = errors.New("bad CRC")                      // a frame's checksum does not match its bytes
+	ErrBadFrame       = errors.New("bad frame")                    // a frame's length is impossible
+	ErrBadEntry       = errors.New("bad entry")                    // the entry does not parse, or is not canonical
+	ErrBrokenChain    = errors.New("broken chain")                 // prev does not match the previous entry
+	ErrReordered      = errors.New("reordered")                    // an entry appears out of sequence
+	ErrDuplicated     = errors.New("duplicated")                   // an entry appears twice
+	ErrMissing        = errors.New("missing")                      // entries are absent
+	ErrTruncated      = errors.New("truncated")                    // the log is shorter than a checkpoint says
+	ErrInconsistent   = errors.New("inconsistent with checkpoint") // the tree does not match a signed root
+	ErrBadSignature   = errors.New("bad signature")                // a checkpoint or key rotation is not signed by a trusted key
+	ErrDamageBelowCkp = errors.New("damage below the last checkpoint")
+)
+
+// An EntryError names the entry where a problem was found.
+type EntryError struct {
+	Seq     int64  // the entry's sequence number (its index in the log)
+	Segment string // the segment file, if the problem is in one
+	Offset  int64  // the byte offset of the entry's frame in Segment
+	Err     error  // one of the Err* values above, possibly wrapped with detail
+}
+
+func (e *EntryError) Error() string {
+	if e.Segment != "" {
+		return fmt.Sprintf("entry %d (%s at offset %d): %v", e.Seq, e.Segment, e.Offset, e.Err)
+	}
+	return fmt.Sprintf("entry %d: %v", e.Seq, e.Err)
+}
+
+func (e *EntryError) Unwrap() error { return e.Err }

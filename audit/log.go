@@ -1,0 +1,911 @@
+package audit
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// DefaultRetention is the shortest time segments are kept: six months
+// (Cybersecurity Law Art. 21), rounded up to 180 days.
+const DefaultRetention = 180 * 24 * time.Hour
+
+// ErrClosed is returned by Record and the other methods after Close.
+var ErrClosed = errors.New("audit: log is closed")
+
+// Options configure a Log. The zero value of each field selects its default.
+type Options struct {
+	// KeyFile is the path of the Ed25519 private signing key (note signer
+	// key format). It must lie outside the log directory. If it does not
+	// exist and the log is new, a key is generated there, with a warning.
+	KeyFile string
+	// Origin names the log in its checkpoints and is the key name, e.g.
+	// "goodbot.example.com/crawler-1". No spaces or '+'. Default "goodbot".
+	Origin string
+	// CheckpointEvery is how often a checkpoint is signed while entries
+	// arrive. Default one minute; negative disables the timer.
+	CheckpointEvery time.Duration
+	// CheckpointEntries signs a checkpoint after this many new entries.
+	// Default 10,000; negative disables.
+	CheckpointEntries int
+	// Retention is how long segments are kept before Prune may remove them.
+	// Default, and minimum, DefaultRetention; shorter is refused.
+	Retention time.Duration
+	// BatchMax is the most entries written with one fsync. Default 512.
+	BatchMax int
+	// SegmentBytes starts a new segment when the current one reaches this
+	// size. Default 64 MiB.
+	SegmentBytes int64
+	// SegmentAge starts a new segment when the current one is this old,
+	// so that retention can prune by day. Default 24 hours.
+	SegmentAge time.Duration
+	// Logger receives warnings (new key, recovery, anchor failures).
+	// Default slog.Default().
+	Logger *slog.Logger
+	// Now returns the current time. Default time.Now.
+	Now func() time.Time
+	// Anchor, if set, receives every signed checkpoint.
+	Anchor Anchor
+}
+
+func (o *Options) setDefaults(dir string) error {
+	if o.KeyFile == "" {
+		return errors.New("audit: Options.KeyFile is required (keep the private key outside the log directory)")
+	}
+	if in, err := insideDir(o.KeyFile, dir); err != nil {
+		return fmt.Errorf("audit: key file: %w", err)
+	} else if in {
+		return fmt.Errorf("audit: key file %s is inside the log directory %s; keep it elsewhere, so that whoever copies the log does not get the key", o.KeyFile, dir)
+	}
+	if o.Origin == "" {
+		o.Origin = "goodbot"
+	}
+	if strings.ContainsAny(o.Origin, "+ \t\r\n") || !strings.ContainsFunc(o.Origin, func(r rune) bool { return r > ' ' }) {
+		return fmt.Errorf("audit: origin %q: must be non-empty, without spaces or '+'", o.Origin)
+	}
+	switch {
+	case o.Retention == 0:
+		o.Retention = DefaultRetention
+	case o.Retention < DefaultRetention:
+		return fmt.Errorf("audit: retention %v is shorter than the minimum %v (logs must be kept at least six months)", o.Retention, DefaultRetention)
+	}
+	if o.CheckpointEvery == 0 {
+		o.CheckpointEvery = time.Minute
+	}
+	if o.CheckpointEntries == 0 {
+		o.CheckpointEntries = 10000
+	}
+	if o.BatchMax == 0 {
+		o.BatchMax = 512
+	}
+	if o.BatchMax < 1 || o.BatchMax > 1<<16 {
+		return fmt.Errorf("audit: BatchMax %d out of range 1-65536", o.BatchMax)
+	}
+	if o.SegmentBytes == 0 {
+		o.SegmentBytes = 64 << 20
+	}
+	if o.SegmentAge == 0 {
+		o.SegmentAge = 24 * time.Hour
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return nil
+}
+
+// Recovery describes a torn tail that Open truncated.
+type Recovery struct {
+	Segment string // segment file
+	Offset  int64  // where the torn bytes started
+	Bytes   int64  // how many bytes were cut
+	Problem string // why they were not a valid entry
+	Entries int64  // entries in the log after recovery
+}
+
+// Log is the tamper-evident operation log. It implements Sink. Its methods
+// are safe for concurrent use.
+type Log struct {
+	dir  string
+	opts Options
+	lock *os.File
+
+	reqs chan *request
+	done chan struct{} // closed when the writer has stopped
+	stop sync.Once
+
+	recovered *Recovery
+	pub       atomic.Pointer[string] // the current verifier key
+
+	// Owned by the writer goroutine (or by Open before it starts).
+	signer   note.Signer
+	vkey     string
+	c        *chain
+	seg      *os.File
+	segs     []segInfo
+	segSize  int64
+	segStart time.Time
+	hf       *os.File
+	hfCount  int64 // stored hashes in the hashes file
+	cpf      *os.File
+	lastCP   SignedCheckpoint
+	lastIsCP bool // the last entry is the checkpoint entry for lastCP
+	err      error
+	syncs    int64 // segment fsyncs, for benchmarks
+	buf      []byte
+	scratch  []byte
+}
+
+type segInfo struct {
+	name     string
+	first    int64
+	count    int64
+	lastTime time.Time
+}
+
+type reqKind int
+
+const (
+	kEvent reqKind = iota
+	kCheckpoint
+	kRotate
+	kPrune
+	kClose
+	kAbandon // stop without a final checkpoint, as a crash would (tests)
+)
+
+type request struct {
+	kind  reqKind
+	event []byte
+	time  time.Time
+	ctx   context.Context
+	done  chan result
+}
+
+type result struct {
+	cp   SignedCheckpoint
+	vkey string
+	n    int
+	err  error
+}
+
+// Open opens the log in dir, creating it if needed, and recovers it after a
+// crash: a torn tail above the last checkpoint is truncated, reported in the
+// log (a TypeRecovery entry), by the logger and by Recovered. Damage below
+// the last checkpoint, or anywhere but the tail, is an error: it is never
+// repaired.
+func Open(dir string, opts Options) (*Log, error) {
+	if err := opts.setDefaults(dir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	lock, err := lockDir(filepath.Join(dir, lockFile))
+	if err != nil {
+		return nil, err
+	}
+	l := &Log{dir: dir, opts: opts, lock: lock, reqs: make(chan *request, opts.BatchMax), done: make(chan struct{})}
+	if err := l.recover(); err != nil {
+		l.closeFiles()
+		return nil, err
+	}
+	go l.run()
+	return l, nil
+}
+
+func (l *Log) recover() error {
+	lg := l.opts.Logger
+	cps, cpTorn, err := readCheckpoints(l.dir)
+	if err != nil {
+		return err
+	}
+	segs, err := listSegments(l.dir)
+	if err != nil {
+		return err
+	}
+	// A crash right after a segment was created leaves it empty.
+	for len(segs) > 0 {
+		last := segs[len(segs)-1]
+		fi, err := os.Stat(filepath.Join(l.dir, last.name))
+		if err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+		if fi.Size() != 0 {
+			break
+		}
+		if err := os.Remove(filepath.Join(l.dir, last.name)); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+		segs = segs[:len(segs)-1]
+	}
+	var first int64
+	if len(segs) > 0 {
+		first = segs[0].first
+	}
+	c, err := startChain(l.dir, first)
+	if err != nil {
+		return err
+	}
+	var keys []string
+	var tn *torn
+	for i, s := range segs {
+		b, err := os.ReadFile(filepath.Join(l.dir, s.name))
+		if err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+		if s.first != c.next {
+			return &EntryError{Seq: c.next, Segment: s.name, Err: fmt.Errorf("%w: segment %s starts at entry %d", ErrMissing, s.name, s.first)}
+		}
+		frames, t, err := readFrames(s.name, b, c.next)
+		if err != nil {
+			return err
+		}
+		info := segInfo{name: s.name, first: s.first}
+		err = c.appendChecked(s.name, frames, func(e *Entry) error {
+			info.count++
+			if e.Event.Time.After(info.lastTime) {
+				info.lastTime = e.Event.Time
+			}
+			if e.Event.Type == TypeKey {
+				keys = append(keys, e.Event.Other["vkey"])
+			}
+			l.lastIsCP = e.Event.Type == TypeCheckpoint
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if t != nil && i != len(segs)-1 {
+			return &EntryError{Seq: c.next, Segment: s.name, Offset: t.Offset, Err: fmt.Errorf("%w: %s in a sealed segment", ErrBadFrame, t.Problem)}
+		}
+		tn = t
+		l.segs = append(l.segs, info)
+	}
+	for _, cp := range cps {
+		if cp.Size > l.lastCP.Size {
+			l.lastCP = cp
+		}
+	}
+	if c.next < l.lastCP.Size {
+		if tn != nil {
+			return &EntryError{Seq: c.next, Segment: tn.Segment, Offset: tn.Offset, Err: fmt.Errorf("%w (signed at size %d): %s", ErrDamageBelowCkp, l.lastCP.Size, tn.Problem)}
+		}
+		return fmt.Errorf("audit: %w: log has %d entries, its checkpoint says %d", ErrTruncated, c.next, l.lastCP.Size)
+	}
+	if l.lastIsCP && l.lastCP.Size != c.next-1 {
+		l.lastIsCP = false
+	}
+	if tn != nil {
+		if err := truncateSync(filepath.Join(l.dir, tn.Segment), tn.Offset); err != nil {
+			return err
+		}
+		l.recovered = &Recovery{Segment: tn.Segment, Offset: tn.Offset, Bytes: tn.Bytes, Problem: tn.Problem, Entries: c.next}
+		lg.Warn("audit: truncated a torn tail left by a crash", "segment", tn.Segment, "offset", tn.Offset, "bytes", tn.Bytes, "problem", tn.Problem, "entries", c.next)
+	}
+	if cpTorn != nil {
+		if err := truncateSync(filepath.Join(l.dir, checkpointsFile), cpTorn.Offset); err != nil {
+			return err
+		}
+		lg.Warn("audit: truncated a torn checkpoint left by a crash", "offset", cpTorn.Offset, "bytes", cpTorn.Bytes)
+	}
+	l.c = c
+
+	// Rewrite the derived hashes beyond the pruned prefix.
+	hf, err := os.OpenFile(filepath.Join(l.dir, hashesFile), os.O_CREATE|os.O_RDWR, 0o640)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	l.hf = hf
+	keep := tlog.StoredHashCount(first)
+	if err := hf.Truncate(keep * tlog.HashSize); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	hb := make([]byte, 0, (int64(len(c.hashes))-keep)*tlog.HashSize)
+	for _, h := range c.hashes[keep:] {
+		hb = append(hb, h[:]...)
+	}
+	if _, err := hf.WriteAt(hb, keep*tlog.HashSize); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	if err := hf.Sync(); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	l.hfCount = int64(len(c.hashes))
+
+	l.cpf, err = os.OpenFile(filepath.Join(l.dir, checkpointsFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+
+	newKey, err := l.loadKey(keys, first)
+	if err != nil {
+		return err
+	}
+	vk := l.vkey
+	l.pub.Store(&vk)
+	if err := l.newSegment(); err != nil {
+		return err
+	}
+	if newKey {
+		err := l.commit([]*request{l.internal(TypeKey, map[string]string{"action": "created", "vkey": l.vkey})})
+		if err != nil {
+			return err
+		}
+	}
+	if r := l.recovered; r != nil {
+		err := l.commit([]*request{l.internal(TypeRecovery, map[string]string{
+			"segment": r.Segment, "offset": strconv.FormatInt(r.Offset, 10),
+			"bytes": strconv.FormatInt(r.Bytes, 10), "problem": r.Problem,
+		})})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadKey loads (or, for a new log, generates) the signing key and checks it
+// is the log's current key. keys are the verifier keys in the log, oldest
+// first.
+func (l *Log) loadKey(keys []string, first int64) (created bool, err error) {
+	kf := l.opts.KeyFile
+	if len(keys) == 0 && first > 0 {
+		keys = readKeysFile(l.dir)
+	}
+	_, statErr := os.Stat(kf)
+	switch {
+	case errors.Is(statErr, fs.ErrNotExist) && len(keys) == 0 && l.c.next == 0:
+		l.signer, l.vkey, err = generateKey(kf, l.opts.Origin)
+		if err != nil {
+			return false, err
+		}
+		l.opts.Logger.Warn("audit: generated a new signing key; keep the private key secret and backed up, outside the log directory, and publish the public key", "key_file", kf, "public_key", l.vkey)
+		return true, appendKeysFile(l.dir, l.vkey)
+	case statErr != nil && errors.Is(statErr, fs.ErrNotExist):
+		cur := ""
+		if len(keys) > 0 {
+			cur = keys[len(keys)-1]
+		}
+		return false, fmt.Errorf("audit: key file %s is missing; the log's current key is %q", kf, cur)
+	case statErr != nil:
+		return false, fmt.Errorf("audit: key file: %w", statErr)
+	}
+	l.signer, l.vkey, err = loadKey(kf)
+	if err != nil {
+		return false, err
+	}
+	if len(keys) == 0 {
+		if l.c.next != 0 {
+			return false, fmt.Errorf("audit: the log has %d entries but no key entry", l.c.next)
+		}
+		return true, appendKeysFile(l.dir, l.vkey)
+	}
+	cur := keys[len(keys)-1]
+	if l.vkey == cur {
+		return false, nil
+	}
+	// A crash during RotateKey: the rotation entry is durable, the rename
+	// of the new key file was not.
+	next := kf + ".next"
+	if s, v, err := loadKey(next); err == nil && v == cur {
+		if err := os.Rename(next, kf); err != nil {
+			return false, fmt.Errorf("audit: finish key rotation: %w", err)
+		}
+		if err := syncDir(filepath.Dir(kf)); err != nil {
+			return false, err
+		}
+		l.signer, l.vkey = s, v
+		return false, nil
+	}
+	return false, fmt.Errorf("audit: key file %s holds key %q, but the log's current key is %q", kf, l.vkey, cur)
+}
+
+// The keys file lists the log's verifier keys, one a line. It is a copy of
+// the key entries, kept for when those are pruned.
+const keysFile = "keys"
+
+func readKeysFile(dir string) []string {
+	b, err := os.ReadFile(filepath.Join(dir, keysFile))
+	if err != nil {
+		return nil
+	}
+	return strings.Fields(string(b))
+}
+
+func appendKeysFile(dir, vkey string) error {
+	ks := append(readKeysFile(dir), vkey)
+	return writeFileSync(filepath.Join(dir, keysFile), []byte(strings.Join(ks, "\n")+"\n"), 0o644, false)
+}
+
+func truncateSync(path string, size int64) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	defer f.Close()
+	if err := f.Truncate(size); err != nil {
+		return fmt.Errorf("audit: truncate %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	return nil
+}
+
+// Recovered reports the torn tail Open truncated, or nil.
+func (l *Log) Recovered() *Recovery { return l.recovered }
+
+// Dir returns the log directory.
+func (l *Log) Dir() string { return l.dir }
+
+// PublicKey returns the verifier key of the current signing key, in note
+// format ("origin+hash+base64").
+func (l *Log) PublicKey() string { return *l.pub.Load() }
+
+func (l *Log) internal(t Type, other map[string]string) *request {
+	now := l.opts.Now().UTC()
+	b, err := encodeEvent(&Event{Type: t, Time: now, Other: other})
+	if err != nil {
+		panic(err) // cannot happen: the event is a map of strings
+	}
+	return &request{kind: kEvent, event: b, time: now}
+}
+
+// Record appends e to the log and returns once it is on disk (fsynced),
+// together with the other entries recorded at the same time (group
+// commit). A zero e.Time is set to now; times are stored in UTC. The types
+// the log defines itself (checkpoint, key, recovery, prune) are refused.
+//
+// If ctx ends first, Record returns its error; the entry may still be
+// written.
+func (l *Log) Record(ctx context.Context, e Event) error {
+	switch e.Type {
+	case "":
+		return errors.New("audit: event has no type")
+	case TypeCheckpoint, TypeKey, TypeRecovery, TypePrune:
+		return fmt.Errorf("audit: %s entries are written by the log itself", e.Type)
+	}
+	if e.Time.IsZero() {
+		e.Time = l.opts.Now()
+	}
+	e.Time = e.Time.UTC()
+	b, err := encodeEvent(&e)
+	if err != nil {
+		return err
+	}
+	r := &request{kind: kEvent, event: b, time: e.Time, done: make(chan result, 1)}
+	return l.send(ctx, r).err
+}
+
+func (l *Log) send(ctx context.Context, r *request) result {
+	select {
+	case <-l.done:
+		return result{err: ErrClosed}
+	default:
+	}
+	select {
+	case l.reqs <- r:
+	case <-ctx.Done():
+		return result{err: fmt.Errorf("audit: %w", ctx.Err())}
+	case <-l.done:
+		return result{err: ErrClosed}
+	}
+	select {
+	case res := <-r.done:
+		return res
+	case <-ctx.Done():
+		return result{err: fmt.Errorf("audit: %w (the entry may still be written)", ctx.Err())}
+	case <-l.done:
+		select {
+		case res := <-r.done:
+			return res
+		default:
+			return result{err: ErrClosed}
+		}
+	}
+}
+
+func (l *Log) control(ctx context.Context, k reqKind) result {
+	r := &request{kind: k, ctx: ctx, done: make(chan result, 1)}
+	return l.send(ctx, r)
+}
+
+// Checkpoint signs a checkpoint of the log as it is now, stores it, hands it
+// to the Anchor and appends a checkpoint entry recording it.
+func (l *Log) Checkpoint(ctx context.Context) (SignedCheckpoint, error) {
+	r := l.control(ctx, kCheckpoint)
+	return r.cp, r.err
+}
+
+// RotateKey replaces the signing key by a new one. The new public key is
+// recorded in a key entry endorsed (signed) by the old key, the new private
+// key replaces the old one in the key file, and a checkpoint is signed with
+// the new key. It returns the new verifier key.
+func (l *Log) RotateKey(ctx context.Context) (string, error) {
+	r := l.control(ctx, kRotate)
+	return r.vkey, r.err
+}
+
+// Prune removes segments whose entries are all older than the retention
+// period and covered by a checkpoint. Leaf hashes and checkpoints are kept,
+// so proofs about pruned entries still verify. It records a prune entry and
+// returns the number of segments removed.
+func (l *Log) Prune(ctx context.Context) (int, error) {
+	r := l.control(ctx, kPrune)
+	return r.n, r.err
+}
+
+// Close writes the entries still pending, signs a final checkpoint covering
+// every entry, and closes the log.
+func (l *Log) Close() error {
+	var err error
+	l.stop.Do(func() {
+		r := &request{kind: kClose, ctx: context.Background(), done: make(chan result, 1)}
+		l.reqs <- r
+		<-l.done
+		err = (<-r.done).err
+	})
+	return err
+}
+
+// run is the writer goroutine.
+func (l *Log) run() {
+	defer close(l.done)
+	var tick <-chan time.Time
+	if l.opts.CheckpointEvery > 0 {
+		t := time.NewTicker(l.opts.CheckpointEvery)
+		defer t.Stop()
+		tick = t.C
+	}
+	batch := make([]*request, 0, l.opts.BatchMax)
+	for {
+		var r *request
+		select {
+		case r = <-l.reqs:
+		case <-tick:
+			if l.checkpointDue() {
+				if _, err := l.checkpoint(context.Background(), true); err != nil {
+					l.opts.Logger.Error("audit: periodic checkpoint failed", "err", err)
+				}
+			}
+			continue
+		}
+		batch = append(batch[:0], r)
+	gather:
+		for r.kind == kEvent && len(batch) < l.opts.BatchMax {
+			select {
+			case r = <-l.reqs:
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
+		evs, ctl := batch, (*request)(nil)
+		if last := batch[len(batch)-1]; last.kind != kEvent {
+			evs, ctl = batch[:len(batch)-1], last
+		}
+		if len(evs) > 0 {
+			err := l.commit(evs)
+			for _, e := range evs {
+				e.done <- result{err: err}
+			}
+			if err == nil && l.opts.CheckpointEntries > 0 && l.c.next-l.lastCP.Size >= int64(l.opts.CheckpointEntries) {
+				if _, err := l.checkpoint(context.Background(), true); err != nil {
+					l.opts.Logger.Error("audit: checkpoint failed", "err", err)
+				}
+			}
+		}
+		if ctl == nil {
+			continue
+		}
+		var res result
+		switch ctl.kind {
+		case kCheckpoint:
+			res.cp, res.err = l.checkpoint(ctl.ctx, true)
+		case kRotate:
+			res.vkey, res.err = l.rotate(ctl.ctx)
+		case kPrune:
+			res.n, res.err = l.prune(ctl.ctx)
+		case kClose:
+			res.err = l.shutdown()
+			ctl.done <- res
+			return
+		case kAbandon:
+			res.err = l.closeFiles()
+			ctl.done <- res
+			return
+		}
+		ctl.done <- res
+	}
+}
+
+// shutdown writes what is queued, signs the final checkpoint, closes files.
+func (l *Log) shutdown() error {
+	var evs []*request
+	for {
+		select {
+		case r := <-l.reqs:
+			if r.kind == kEvent {
+				evs = append(evs, r)
+			} else {
+				r.done <- result{err: ErrClosed}
+			}
+			continue
+		default:
+		}
+		break
+	}
+	var err error
+	if len(evs) > 0 {
+		err = l.commit(evs)
+		for _, e := range evs {
+			e.done <- result{err: err}
+		}
+	}
+	if err == nil && l.c.next > l.lastCP.Size {
+		_, err = l.checkpoint(context.Background(), false)
+	}
+	if cerr := l.closeFiles(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (l *Log) closeFiles() error {
+	var errs []error
+	for _, f := range []*os.File{l.seg, l.hf, l.cpf, l.lock} {
+		if f != nil {
+			if err := f.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (l *Log) checkpointDue() bool {
+	return l.err == nil && l.c.next > l.lastCP.Size && !(l.lastIsCP && l.c.next == l.lastCP.Size+1)
+}
+
+// newSegment starts a segment at the next entry and fsyncs the directory.
+func (l *Log) newSegment() error {
+	if l.seg != nil {
+		if err := l.seg.Close(); err != nil {
+			return fmt.Errorf("audit: close segment: %w", err)
+		}
+		l.seg = nil
+	}
+	name := segName(l.c.next)
+	f, err := os.OpenFile(filepath.Join(l.dir, name), os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return fmt.Errorf("audit: new segment: %w", err)
+	}
+	if err := syncDir(l.dir); err != nil {
+		f.Close()
+		return fmt.Errorf("audit: new segment: %w", err)
+	}
+	l.seg, l.segSize, l.segStart = f, 0, l.opts.Now()
+	l.segs = append(l.segs, segInfo{name: name, first: l.c.next})
+	return nil
+}
+
+// commit appends the events in reqs as entries, then fsyncs once.
+func (l *Log) commit(reqs []*request) error {
+	if l.err != nil {
+		return l.err
+	}
+	if err := l.commitLocked(reqs); err != nil {
+		l.err = fmt.Errorf("audit: log failed, no further entries are accepted: %w", err)
+		l.opts.Logger.Error("audit: write failed", "err", err)
+		return l.err
+	}
+	return nil
+}
+
+func (l *Log) commitLocked(reqs []*request) error {
+	l.buf = l.buf[:0]
+	firstHash := int64(len(l.c.hashes))
+	for _, r := range reqs {
+		cur := &l.segs[len(l.segs)-1]
+		if cur.count > 0 && (l.segSize+int64(len(l.buf)) >= l.opts.SegmentBytes || l.opts.Now().Sub(l.segStart) >= l.opts.SegmentAge) {
+			if err := l.flush(); err != nil {
+				return err
+			}
+			if err := l.newSegment(); err != nil {
+				return err
+			}
+			cur = &l.segs[len(l.segs)-1]
+		}
+		l.scratch = appendEntry(l.scratch[:0], l.c.next, l.c.prev, r.event)
+		if len(l.scratch) > maxPayload {
+			return fmt.Errorf("entry %d is %d bytes, more than the limit %d", l.c.next, len(l.scratch), maxPayload)
+		}
+		l.buf = appendFrame(l.buf, l.scratch)
+		if err := l.c.add(tlog.RecordHash(l.scratch)); err != nil {
+			return err
+		}
+		cur.count++
+		if r.time.After(cur.lastTime) {
+			cur.lastTime = r.time
+		}
+	}
+	if err := l.flush(); err != nil {
+		return err
+	}
+	l.lastIsCP = false
+	hb := make([]byte, 0, (int64(len(l.c.hashes))-firstHash)*tlog.HashSize)
+	for _, h := range l.c.hashes[firstHash:] {
+		hb = append(hb, h[:]...)
+	}
+	if _, err := l.hf.WriteAt(hb, l.hfCount*tlog.HashSize); err != nil {
+		return fmt.Errorf("write hashes: %w", err)
+	}
+	l.hfCount = int64(len(l.c.hashes))
+	return nil
+}
+
+// flush writes the buffer to the current segment and fsyncs it.
+func (l *Log) flush() error {
+	if len(l.buf) == 0 {
+		return nil
+	}
+	if _, err := l.seg.Write(l.buf); err != nil {
+		return fmt.Errorf("write segment: %w", err)
+	}
+	if err := l.seg.Sync(); err != nil {
+		return fmt.Errorf("fsync segment: %w", err)
+	}
+	l.segSize += int64(len(l.buf))
+	l.syncs++
+	l.buf = l.buf[:0]
+	return nil
+}
+
+// checkpoint signs the tree as it is, stores the checkpoint durably, anchors
+// it and, with entry, records it in the log.
+func (l *Log) checkpoint(ctx context.Context, entry bool) (SignedCheckpoint, error) {
+	if l.err != nil {
+		return SignedCheckpoint{}, l.err
+	}
+	if err := l.hf.Sync(); err != nil {
+		return SignedCheckpoint{}, fmt.Errorf("audit: fsync hashes: %w", err)
+	}
+	n := l.c.next
+	root, err := l.c.treeHash(n)
+	if err != nil {
+		return SignedCheckpoint{}, fmt.Errorf("audit: tree hash: %w", err)
+	}
+	cp, err := signCheckpoint(l.signer, l.opts.Origin, n, root)
+	if err != nil {
+		return SignedCheckpoint{}, err
+	}
+	if _, err := l.cpf.Write(appendFrame(nil, cp.Note)); err != nil {
+		l.err = fmt.Errorf("audit: write checkpoint: %w", err)
+		return SignedCheckpoint{}, l.err
+	}
+	if err := l.cpf.Sync(); err != nil {
+		l.err = fmt.Errorf("audit: fsync checkpoint: %w", err)
+		return SignedCheckpoint{}, l.err
+	}
+	l.lastCP = cp
+	if !entry {
+		return cp, nil
+	}
+	other := map[string]string{
+		"note": string(cp.Note),
+		"size": strconv.FormatInt(n, 10),
+		"root": base64.StdEncoding.EncodeToString(root[:]),
+	}
+	if l.opts.Anchor != nil {
+		rc, err := l.opts.Anchor.Anchor(ctx, cp.Note)
+		if err != nil {
+			l.opts.Logger.Warn("audit: anchoring a checkpoint failed", "size", n, "err", err)
+			other["anchor_error"] = err.Error()
+		} else {
+			other["anchor_receipt"] = base64.StdEncoding.EncodeToString(rc)
+		}
+	}
+	if err := l.commit([]*request{l.internal(TypeCheckpoint, other)}); err != nil {
+		return cp, err
+	}
+	l.lastIsCP = true
+	return cp, nil
+}
+
+func (l *Log) rotate(ctx context.Context) (string, error) {
+	if l.err != nil {
+		return "", l.err
+	}
+	next := l.opts.KeyFile + ".next"
+	if err := os.Remove(next); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("audit: rotate key: %w", err)
+	}
+	s, v, err := generateKey(next, l.opts.Origin)
+	if err != nil {
+		return "", err
+	}
+	endorsement, err := note.Sign(&note.Note{Text: keyRotationText(l.opts.Origin, v)}, l.signer)
+	if err != nil {
+		return "", fmt.Errorf("audit: endorse new key: %w", err)
+	}
+	if err := appendKeysFile(l.dir, v); err != nil {
+		return "", fmt.Errorf("audit: rotate key: %w", err)
+	}
+	err = l.commit([]*request{l.internal(TypeKey, map[string]string{
+		"action": "rotated", "vkey": v, "previous": l.vkey, "endorsement": string(endorsement),
+	})})
+	if err != nil {
+		return "", err
+	}
+	if err := os.Rename(next, l.opts.KeyFile); err != nil {
+		return "", fmt.Errorf("audit: rotate key: %w", err)
+	}
+	if err := syncDir(filepath.Dir(l.opts.KeyFile)); err != nil {
+		return "", err
+	}
+	l.signer, l.vkey = s, v
+	l.pub.Store(&v)
+	l.opts.Logger.Warn("audit: signing key rotated; publish the new public key", "public_key", v)
+	if _, err := l.checkpoint(ctx, true); err != nil {
+		return v, err
+	}
+	return v, nil
+}
+
+func (l *Log) prune(ctx context.Context) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	cutoff := l.opts.Now().Add(-l.opts.Retention)
+	k := 0
+	for k < len(l.segs)-1 { // never the current segment
+		s := l.segs[k]
+		if s.count == 0 || !s.lastTime.Before(cutoff) || s.first+s.count > l.lastCP.Size {
+			break
+		}
+		k++
+	}
+	if k == 0 {
+		return 0, nil
+	}
+	if err := l.hf.Sync(); err != nil {
+		return 0, fmt.Errorf("audit: fsync hashes: %w", err)
+	}
+	var names []string
+	for _, s := range l.segs[:k] {
+		if err := os.Remove(filepath.Join(l.dir, s.name)); err != nil {
+			return 0, fmt.Errorf("audit: prune: %w", err)
+		}
+		names = append(names, s.name)
+	}
+	if err := syncDir(l.dir); err != nil {
+		return 0, err
+	}
+	from, last := l.segs[0].first, l.segs[k-1]
+	l.segs = append([]segInfo(nil), l.segs[k:]...)
+	err := l.commit([]*request{l.internal(TypePrune, map[string]string{
+		"segments": strings.Join(names, " "),
+		"entries":  fmt.Sprintf("%d-%d", from, last.first+last.count-1),
+		"before":   cutoff.UTC().Format(time.RFC3339Nano),
+	})})
+	return k, err
+}

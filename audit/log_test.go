@@ -1,0 +1,504 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// testLog opens a log in a fresh directory, with its key beside it.
+func testLog(t testing.TB, opts Options) (*Log, string) {
+	t.Helper()
+	root := t.TempDir()
+	dir := filepath.Join(root, "audit")
+	if opts.KeyFile == "" {
+		opts.KeyFile = filepath.Join(root, "key", "audit.key")
+	}
+	if opts.Logger == nil {
+		opts.Logger = quietLogger()
+	}
+	if opts.Origin == "" {
+		opts.Origin = "goodbot.test/unit"
+	}
+	l, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, dir
+}
+
+func fetchEvent(i int) Event {
+	return Event{
+		Type: TypeFetch,
+		Time: time.Date(2026, 11, 23, 10, 0, 0, i*1000, time.UTC),
+		Site: "127.0.0.1:8080",
+		Fetch: &Fetch{
+			RequestID: fmt.Sprintf("r%d", i), URL: fmt.Sprintf("http://127.0.0.1:8080/p/%d", i),
+			Method: "GET", UserAgent: "goodbot/test", Status: 200, Bytes: int64(i), Class: "ok",
+		},
+	}
+}
+
+func recordN(t testing.TB, l *Log, from, n int) {
+	t.Helper()
+	ctx := context.Background()
+	for i := from; i < from+n; i++ {
+		if err := l.Record(ctx, fetchEvent(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestRecordCloseVerify(t *testing.T) {
+	l, dir := testLog(t, Options{CheckpointEntries: 50})
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 40 {
+				if err := l.Record(ctx, fetchEvent(w*1000+i)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Record(ctx, fetchEvent(1)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Record after Close: %v, want ErrClosed", err)
+	}
+	var fetches int
+	sum, err := Verify(ctx, dir, VerifyOptions{Visit: func(e *Entry) error {
+		if e.Event.Type == TypeFetch {
+			fetches++
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fetches != 320 {
+		t.Errorf("verified %d fetch entries, want 320", fetches)
+	}
+	if sum.Unsigned != 0 || sum.Checkpoint.Size != sum.Entries {
+		t.Errorf("after Close, last checkpoint covers %d of %d entries", sum.Checkpoint.Size, sum.Entries)
+	}
+	if sum.Checkpoints < 7 {
+		t.Errorf("checked %d checkpoints, want at least 7 (one per 50 entries)", sum.Checkpoints)
+	}
+	if !strings.HasPrefix(sum.String(), "ok: ") {
+		t.Errorf("summary %q", sum)
+	}
+
+	// Reopen and continue: the chain carries on in a new segment.
+	l2, err := Open(dir, l.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recordN(t, l2, 5000, 10)
+	if err := l2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sum2, err := Verify(ctx, dir, VerifyOptions{Checkpoint: sum.Checkpoint.Note})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum2.Entries != sum.Entries+10 || sum2.External == nil {
+		t.Errorf("after reopen: %v", sum2)
+	}
+}
+
+func TestOptionsRefused(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "audit")
+	for _, tc := range []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"no key", Options{}, "KeyFile is required"},
+		{"key inside", Options{KeyFile: filepath.Join(dir, "k")}, "inside the log directory"},
+		{"short retention", Options{KeyFile: filepath.Join(root, "k"), Retention: 90 * 24 * time.Hour}, "shorter than the minimum"},
+		{"bad origin", Options{KeyFile: filepath.Join(root, "k"), Origin: "a b"}, "origin"},
+	} {
+		_, err := Open(dir, tc.opts)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Open error %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestRecordRefusesLogTypes(t *testing.T) {
+	l, _ := testLog(t, Options{})
+	defer l.Close()
+	for _, ty := range []Type{"", TypeCheckpoint, TypeKey, TypeRecovery, TypePrune} {
+		if err := l.Record(context.Background(), Event{Type: ty}); err == nil {
+			t.Errorf("Record(%q) succeeded", ty)
+		}
+	}
+}
+
+func TestSecondWriterRefused(t *testing.T) {
+	l, dir := testLog(t, Options{})
+	defer l.Close()
+	if _, err := Open(dir, l.opts); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("second Open: %v", err)
+	}
+}
+
+func TestInclusionAndConsistencyProofs(t *testing.T) {
+	l, dir := testLog(t, Options{})
+	recordN(t, l, 0, 100)
+	cp1, err := l.Checkpoint(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	recordN(t, l, 100, 37)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewProver(context.Background(), dir, VerifyOptions{Keys: []string{l.PublicKey()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	final := p.Summary.Checkpoint
+	for _, seq := range []int64{0, 1, 50, 99, final.Size - 1} {
+		pr, err := p.Inclusion(seq, final.Size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pr.Check(final); err != nil {
+			t.Errorf("entry %d: %v", seq, err)
+		}
+		// A proof for one entry does not prove another.
+		pr.Seq = (seq + 1) % final.Size
+		if pr.Check(final) == nil {
+			t.Errorf("proof of entry %d accepted for entry %d", seq, pr.Seq)
+		}
+	}
+	pr, err := p.Inclusion(10, cp1.Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pr.Check(cp1); err != nil {
+		t.Errorf("against the older checkpoint: %v", err)
+	}
+	cons, err := p.Consistency(cp1.Size, final.Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tlog.CheckTree(cons, final.Size, final.Root, cp1.Size, cp1.Root); err != nil {
+		t.Errorf("consistency: %v", err)
+	}
+	if _, err := p.Inclusion(final.Size, final.Size); err == nil {
+		t.Error("proof of an entry beyond the tree succeeded")
+	}
+}
+
+func TestKeyRotation(t *testing.T) {
+	l, dir := testLog(t, Options{})
+	old := l.PublicKey()
+	recordN(t, l, 0, 10)
+	nk, err := l.RotateKey(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nk == old || l.PublicKey() != nk {
+		t.Fatalf("rotation: old %q new %q current %q", old, nk, l.PublicKey())
+	}
+	recordN(t, l, 10, 10)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Verify(context.Background(), dir, VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Keys) != 2 {
+		t.Errorf("trusted keys %v, want old and new", sum.Keys)
+	}
+	// The key file now holds the new key; reopening works.
+	l2, err := Open(dir, l.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l2.PublicKey() != nk {
+		t.Errorf("after reopen, key %q, want %q", l2.PublicKey(), nk)
+	}
+	l2.Close()
+	// A verifier given only the old key still follows the endorsed rotation.
+	if _, err := Verify(context.Background(), dir, VerifyOptions{Keys: []string{old}}); err != nil {
+		t.Errorf("verify with old key: %v", err)
+	}
+	// A verifier given an unrelated key trusts nothing in the log.
+	other := testKeyPair(t, "goodbot.test/unit")
+	sum, err = Verify(context.Background(), dir, VerifyOptions{Keys: []string{other}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Checkpoints != 0 || sum.Untrusted == 0 {
+		t.Errorf("with an unrelated key: %d checkpoints trusted, %d untrusted", sum.Checkpoints, sum.Untrusted)
+	}
+}
+
+func testKeyPair(t testing.TB, name string) string {
+	t.Helper()
+	_, vkey, err := generateKey(filepath.Join(t.TempDir(), "k"), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vkey
+}
+
+func TestRecoverTornTail(t *testing.T) {
+	l, dir := testLog(t, Options{})
+	recordN(t, l, 0, 20)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	seg := lastSegment(t, dir)
+	// A crash during a write leaves part of a frame.
+	frame := appendFrame(nil, appendEntry(nil, 21, tlog.Hash{}, []byte(`{"type":"fetch"}`)))
+	appendBytes(t, seg, frame[:len(frame)-5])
+	sum, err := Verify(context.Background(), dir, VerifyOptions{})
+	if err != nil {
+		t.Fatalf("verify with torn tail: %v", err)
+	}
+	if sum.Torn == nil {
+		t.Fatal("torn tail not reported")
+	}
+	l2, err := Open(dir, l.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := l2.Recovered()
+	if r == nil || r.Bytes != int64(len(frame)-5) {
+		t.Fatalf("Recovered() = %+v", r)
+	}
+	recordN(t, l2, 20, 5)
+	if err := l2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var recoveries int
+	sum, err = Verify(context.Background(), dir, VerifyOptions{Visit: func(e *Entry) error {
+		if e.Event.Type == TypeRecovery {
+			recoveries++
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recoveries != 1 || sum.Torn != nil {
+		t.Errorf("recovery entries %d, torn %v", recoveries, sum.Torn)
+	}
+
+	// Zeros at the end (a file extended but never written) are torn too.
+	appendBytes(t, lastSegment(t, dir), make([]byte, 100))
+	l3, err := Open(dir, l.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l3.Recovered() == nil {
+		t.Error("zero tail not recovered")
+	}
+	l3.Close()
+}
+
+func TestDamageBelowCheckpointRefused(t *testing.T) {
+	l, dir := testLog(t, Options{})
+	recordN(t, l, 0, 20)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	seg := lastSegment(t, dir)
+	b, err := os.ReadFile(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cut the last entry in half: the final checkpoint covers it.
+	frames, _, _ := readFrames("", b, 0)
+	last := frames[len(frames)-1]
+	if err := os.WriteFile(seg, b[:last.off+10], 0o640); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(dir, l.opts)
+	if !errors.Is(err, ErrDamageBelowCkp) {
+		t.Fatalf("Open: %v, want damage below checkpoint", err)
+	}
+	_, err = Verify(context.Background(), dir, VerifyOptions{})
+	if !errors.Is(err, ErrDamageBelowCkp) {
+		t.Fatalf("Verify: %v, want damage below checkpoint", err)
+	}
+}
+
+func lastSegment(t testing.TB, dir string) string {
+	t.Helper()
+	segs, err := listSegments(dir)
+	if err != nil || len(segs) == 0 {
+		t.Fatalf("segments: %v %v", segs, err)
+	}
+	for i := len(segs) - 1; i >= 0; i-- {
+		p := filepath.Join(dir, segs[i].name)
+		if fi, err := os.Stat(p); err == nil && fi.Size() > 0 {
+			return p
+		}
+	}
+	t.Fatal("all segments empty")
+	return ""
+}
+
+func appendBytes(t testing.TB, path string, b []byte) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPruneKeepsProofs(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	l, dir := testLog(t, Options{Now: clock, SegmentAge: 24 * time.Hour, CheckpointEvery: -1})
+	ctx := context.Background()
+	for day := range 5 {
+		for i := range 10 {
+			if err := l.Record(ctx, Event{Type: TypeRun, Run: &Run{Reason: fmt.Sprintf("day %d run %d", day, i)}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		advance(25 * time.Hour)
+	}
+	cp, err := l.Checkpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewProver(ctx, dir, VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := p.Inclusion(3, cp.Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := l.Prune(ctx); err != nil || n != 0 {
+		t.Fatalf("prune within retention removed %d segments (%v)", n, err)
+	}
+	advance(DefaultRetention - 2*24*time.Hour) // day 0 and day 1 (and 2) are now past retention
+	n, err := l.Prune(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 2 {
+		t.Fatalf("pruned %d segments, want at least 2", n)
+	}
+	recordN(t, l, 0, 3)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p2, err := NewProver(ctx, dir, VerifyOptions{})
+	if err != nil {
+		t.Fatalf("verify after prune: %v", err)
+	}
+	if p2.Summary.Pruned == 0 {
+		t.Fatalf("summary shows nothing pruned: %v", p2.Summary)
+	}
+	if err := before.Check(cp); err != nil {
+		t.Errorf("old proof after prune: %v", err)
+	}
+	again, err := p2.Inclusion(3, cp.Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := again.Check(cp); err != nil {
+		t.Errorf("new proof of a pruned entry: %v", err)
+	}
+	if _, err := Verify(ctx, dir, VerifyOptions{Checkpoint: cp.Note}); err != nil {
+		t.Errorf("consistency with pre-prune checkpoint: %v", err)
+	}
+	// Reopen after pruning works too.
+	l2, err := Open(dir, l.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2.Close()
+}
+
+func TestFileAnchor(t *testing.T) {
+	anchorDir := filepath.Join(t.TempDir(), "witness")
+	l, dir := testLog(t, Options{Anchor: FileAnchor{Dir: anchorDir}})
+	recordN(t, l, 0, 5)
+	cp, err := l.Checkpoint(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	des, err := os.ReadDir(anchorDir)
+	if err != nil || len(des) != 1 {
+		t.Fatalf("anchor dir: %v %v", des, err)
+	}
+	b, err := os.ReadFile(filepath.Join(anchorDir, des[0].Name()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != string(cp.Note) {
+		t.Error("anchored checkpoint differs")
+	}
+	var receipts int
+	_, err = Verify(context.Background(), dir, VerifyOptions{Checkpoint: b, Visit: func(e *Entry) error {
+		if e.Event.Type == TypeCheckpoint && e.Event.Other["anchor_receipt"] != "" {
+			receipts++
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if receipts != 1 {
+		t.Errorf("%d checkpoint entries with a receipt, want 1", receipts)
+	}
+}
+
+func TestContextCancelled(t *testing.T) {
+	l, _ := testLog(t, Options{})
+	defer l.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	// Either the entry was queued and written, or the context error is returned.
+	if err := l.Record(ctx, fetchEvent(1)); err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatalf("Record with cancelled ctx: %v", err)
+	}
+}
+
+func testLogSigner(t testing.TB) (string, note.Signer) {
+	t.Helper()
+	s, v, err := generateKey(filepath.Join(t.TempDir(), "k"), "goodbot.test/bench")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, s
+}

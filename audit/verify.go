@@ -1,0 +1,292 @@
+package audit
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// VerifyOptions configure Verify.
+type VerifyOptions struct {
+	// Checkpoint is a signed checkpoint held outside the log (by a
+	// counterparty, a witness, a time-stamping authority). Verify proves
+	// that the log is a consistent extension of it: this is what catches
+	// truncation and wholesale rewriting by whoever holds the log.
+	Checkpoint []byte
+	// Keys are trusted verifier keys. If empty, Verify trusts the key the
+	// log was created with (trust on first use) and keys endorsed by it.
+	Keys []string
+	// Visit, if set, sees every entry after it has been checked, in order.
+	Visit func(*Entry) error
+}
+
+// TornTail describes bytes at the end of the log that do not form an entry,
+// above the last checkpoint: what a crash leaves, and what Open truncates.
+type TornTail struct {
+	Segment string
+	Offset  int64
+	Bytes   int64
+	Problem string
+}
+
+// Summary describes a verified log.
+type Summary struct {
+	Origin      string
+	Entries     int64     // entries in the log, including pruned ones
+	Pruned      int64     // entries 0..Pruned-1 were pruned; their hashes remain
+	First, Last time.Time // times of the first and last entries present
+	Root        tlog.Hash // RFC 6962 root of all entries
+	// Checkpoint is the latest valid signed checkpoint found in the log
+	// directory; Unsigned counts the entries after it.
+	Checkpoint  SignedCheckpoint
+	Checkpoints int // signed checkpoints checked
+	// Untrusted counts checkpoints signed only by keys the verifier was not
+	// given (with VerifyOptions.Keys set); they are skipped.
+	Untrusted int
+	Unsigned  int64
+	// External is the checkpoint given in VerifyOptions, once proved.
+	External *SignedCheckpoint
+	// Keys are the trusted verifier keys, and KeysFrom says where trust in
+	// them came from: "given", "log (trust on first use)" or "keys file".
+	Keys     []string
+	KeysFrom string
+	Torn     *TornTail
+}
+
+// String returns the one-line summary printed by goodbot audit verify.
+func (s Summary) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ok: %d entries", s.Entries)
+	if s.Pruned > 0 {
+		fmt.Fprintf(&b, " (0-%d pruned)", s.Pruned-1)
+	}
+	if !s.First.IsZero() {
+		fmt.Fprintf(&b, ", %s .. %s", s.First.Format(time.RFC3339Nano), s.Last.Format(time.RFC3339Nano))
+	}
+	fmt.Fprintf(&b, ", root %s, signed at size %d", base64.StdEncoding.EncodeToString(s.Root[:]), s.Checkpoint.Size)
+	if s.External != nil {
+		fmt.Fprintf(&b, ", extends external checkpoint at size %d", s.External.Size)
+	}
+	fmt.Fprintf(&b, ", keys from %s", s.KeysFrom)
+	if s.Unsigned > 0 {
+		fmt.Fprintf(&b, "; WARNING: %d entries after the last checkpoint are not signed", s.Unsigned)
+	}
+	if s.Torn != nil {
+		fmt.Fprintf(&b, "; WARNING: torn tail of %d bytes in %s (a crash; Open will truncate it)", s.Torn.Bytes, s.Torn.Segment)
+	}
+	return b.String()
+}
+
+// Verify checks the log in dir, offline and without the private key: frames
+// and CRCs, canonical encoding, sequence numbers, the hash chain, every
+// signed checkpoint (signature and root), key rotations, and consistency
+// with opts.Checkpoint. An error names the first bad entry and the problem;
+// it wraps one of the Err* values.
+func Verify(ctx context.Context, dir string, opts VerifyOptions) (Summary, error) {
+	s, _, err := verify(ctx, dir, opts)
+	return s, err
+}
+
+func verify(ctx context.Context, dir string, opts VerifyOptions) (Summary, *chain, error) {
+	var sum Summary
+	segs, err := listSegments(dir)
+	if err != nil {
+		return sum, nil, err
+	}
+	cps, cpTorn, err := readCheckpoints(dir)
+	if err != nil {
+		return sum, nil, err
+	}
+	var first int64
+	if len(segs) > 0 {
+		first = segs[0].first
+	}
+	c, err := startChain(dir, first)
+	if err != nil {
+		return sum, nil, err
+	}
+	sum.Pruned = first
+
+	trusted := map[string]bool{}
+	tofu := len(opts.Keys) == 0
+	switch {
+	case !tofu:
+		sum.KeysFrom = "given"
+		for _, k := range opts.Keys {
+			trusted[k] = true
+		}
+	case first > 0:
+		sum.KeysFrom = "keys file"
+		for _, k := range readKeysFile(dir) {
+			trusted[k] = true
+		}
+	default:
+		sum.KeysFrom = "log (trust on first use)"
+	}
+	keyList := func() []string {
+		var ks []string
+		for k := range trusted {
+			ks = append(ks, k)
+		}
+		return ks
+	}
+	var best SignedCheckpoint
+	checkCP := func(seq int64, msg []byte, want int64) (SignedCheckpoint, error) {
+		cp, err := OpenCheckpoint(msg, keyList())
+		var unverified *note.UnverifiedNoteError
+		if err != nil && !tofu && errors.As(err, &unverified) {
+			// Signed by a key the verifier was not given (an older key).
+			sum.Untrusted++
+			return cp, nil
+		}
+		if err != nil {
+			return cp, &EntryError{Seq: seq, Err: err}
+		}
+		if sum.Origin == "" {
+			sum.Origin = cp.Origin
+		} else if cp.Origin != sum.Origin {
+			return cp, &EntryError{Seq: seq, Err: fmt.Errorf("%w: checkpoint origin %q, log origin %q", ErrInconsistent, cp.Origin, sum.Origin)}
+		}
+		if want >= 0 && cp.Size != want {
+			return cp, &EntryError{Seq: seq, Err: fmt.Errorf("%w: checkpoint entry records size %d", ErrInconsistent, cp.Size)}
+		}
+		if cp.Size > c.next {
+			return cp, &EntryError{Seq: c.next, Err: fmt.Errorf("%w: log ends before entry %d, but a signed checkpoint covers %d entries", ErrTruncated, c.next, cp.Size)}
+		}
+		root, err := c.treeHash(cp.Size)
+		if err != nil {
+			return cp, &EntryError{Seq: cp.Size - 1, Err: err}
+		}
+		if root != cp.Root && best.Size == 0 {
+			return cp, &EntryError{Seq: cp.Size - 1, Err: fmt.Errorf("%w: entries 0-%d do not hash to the root signed at size %d (altered or rewritten)", ErrInconsistent, cp.Size-1, cp.Size)}
+		}
+		if root != cp.Root {
+			return cp, &EntryError{Seq: cp.Size - 1, Err: fmt.Errorf("%w: entries 0-%d do not hash to the root signed at size %d; entries 0-%d match the checkpoint at size %d, so entries %d-%d were altered or rewritten", ErrInconsistent, cp.Size-1, cp.Size, best.Size-1, best.Size, best.Size, cp.Size-1)}
+		}
+		sum.Checkpoints++
+		if cp.Size >= best.Size {
+			best = cp
+		}
+		return cp, nil
+	}
+
+	visit := func(e *Entry) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ev := &e.Event
+		if sum.First.IsZero() {
+			sum.First = ev.Time
+		}
+		sum.Last = ev.Time
+		switch ev.Type {
+		case TypeKey:
+			vkey := ev.Other["vkey"]
+			if _, err := note.NewVerifier(vkey); err != nil {
+				return &EntryError{Seq: e.Seq, Err: fmt.Errorf("%w: key entry: %v", ErrBadEntry, err)}
+			}
+			switch ev.Other["action"] {
+			case "created":
+				if tofu && len(trusted) == 0 && e.Seq == 0 {
+					trusted[vkey] = true
+				}
+			case "rotated":
+				vs, err := verifiers(keyList())
+				var n *note.Note
+				if err == nil {
+					n, err = note.Open([]byte(ev.Other["endorsement"]), vs)
+				}
+				if err == nil && !strings.HasSuffix(n.Text, "\n"+vkey+"\n") {
+					err = fmt.Errorf("endorsement names another key")
+				}
+				if err != nil {
+					if tofu {
+						return &EntryError{Seq: e.Seq, Err: fmt.Errorf("%w: key rotation not endorsed by a trusted key: %v", ErrBadSignature, err)}
+					}
+					break
+				}
+				trusted[vkey] = true
+			default:
+				return &EntryError{Seq: e.Seq, Err: fmt.Errorf("%w: key entry with action %q", ErrBadEntry, ev.Other["action"])}
+			}
+		case TypeCheckpoint:
+			if _, err := checkCP(e.Seq, []byte(ev.Other["note"]), e.Seq); err != nil {
+				return err
+			}
+		}
+		if opts.Visit != nil {
+			return opts.Visit(e)
+		}
+		return nil
+	}
+
+	for i, s := range segs {
+		b, err := os.ReadFile(filepath.Join(dir, s.name))
+		if err != nil {
+			return sum, nil, fmt.Errorf("audit: %w", err)
+		}
+		if s.first != c.next {
+			return sum, nil, &EntryError{Seq: c.next, Segment: s.name, Err: fmt.Errorf("%w: segment %s starts at entry %d", ErrMissing, s.name, s.first)}
+		}
+		frames, t, err := readFrames(s.name, b, c.next)
+		if err != nil {
+			return sum, nil, err
+		}
+		if err := c.appendChecked(s.name, frames, visit); err != nil {
+			return sum, nil, err
+		}
+		if t != nil {
+			if i != len(segs)-1 {
+				return sum, nil, &EntryError{Seq: c.next, Segment: s.name, Offset: t.Offset, Err: fmt.Errorf("%w: %s in a sealed segment", ErrBadFrame, t.Problem)}
+			}
+			sum.Torn = &TornTail{Segment: t.Segment, Offset: t.Offset, Bytes: t.Bytes, Problem: t.Problem}
+		}
+	}
+	for _, cp := range cps {
+		if _, err := checkCP(-1, cp.Note, -1); err != nil {
+			if sum.Torn != nil && errors.Is(err, ErrTruncated) {
+				return sum, nil, &EntryError{Seq: c.next, Segment: sum.Torn.Segment, Offset: sum.Torn.Offset, Err: fmt.Errorf("%w: %s", ErrDamageBelowCkp, sum.Torn.Problem)}
+			}
+			return sum, nil, fmt.Errorf("%s: %w", checkpointsFile, err)
+		}
+	}
+	_ = cpTorn // a torn checkpoint write is a crash artefact; Open truncates it
+	sum.Entries = c.next
+	sum.Root, err = c.treeHash(c.next)
+	if err != nil {
+		return sum, nil, err
+	}
+	sum.Checkpoint = best
+	sum.Unsigned = c.next - best.Size
+	sum.Keys = keyList()
+
+	if len(opts.Checkpoint) > 0 {
+		ext, err := OpenCheckpoint(opts.Checkpoint, append(keyList(), opts.Keys...))
+		if err != nil {
+			return sum, nil, fmt.Errorf("external checkpoint: %w", err)
+		}
+		if sum.Origin != "" && ext.Origin != sum.Origin {
+			return sum, nil, fmt.Errorf("external checkpoint: %w: origin %q, log origin %q", ErrInconsistent, ext.Origin, sum.Origin)
+		}
+		if ext.Size > c.next {
+			return sum, nil, &EntryError{Seq: c.next, Err: fmt.Errorf("%w: log has %d entries, the external checkpoint covers %d", ErrTruncated, c.next, ext.Size)}
+		}
+		proof, err := tlog.ProveTree(c.next, ext.Size, c)
+		if err == nil {
+			err = tlog.CheckTree(proof, c.next, sum.Root, ext.Size, ext.Root)
+		}
+		if err != nil {
+			return sum, nil, &EntryError{Seq: ext.Size - 1, Err: fmt.Errorf("%w: the log does not extend the external checkpoint at size %d: %v", ErrInconsistent, ext.Size, err)}
+		}
+		sum.External = &ext
+	}
+	return sum, c, nil
+}

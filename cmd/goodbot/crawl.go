@@ -1,0 +1,395 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gocolly/colly/v2"
+
+	"github.com/goodbot/goodbot/audit"
+	"github.com/goodbot/goodbot/crawler"
+	"github.com/goodbot/goodbot/internal/site"
+	"github.com/goodbot/goodbot/limiter"
+)
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// usageError is a mistake in the command line: exit code 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// crawlOptions are the parsed flags of "goodbot crawl".
+type crawlOptions struct {
+	contact      string
+	out          string
+	auditDir     string
+	auditKey     string
+	maxPages     int
+	maxDepth     int
+	parallel     int
+	share        float64
+	traffic      listFlag
+	trafficFile  string
+	rankFile     string
+	agreements   listFlag
+	allowHosts   listFlag
+	ignoreRobots listFlag
+	redis        string
+	job          string
+	timeout      time.Duration
+	maxBody      int64
+	progress     time.Duration
+	verbose      bool
+	seeds        []string
+}
+
+func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
+	o := &crawlOptions{}
+	fs := flag.NewFlagSet("goodbot crawl", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.contact, "contact", "", "required: URL or mailto: address where site operators reach you; sent in the User-Agent (and From)")
+	fs.StringVar(&o.out, "out", "./goodbot-out", "output directory: pages under OUT/sites/<site>/")
+	fs.StringVar(&o.auditDir, "audit", "", "operation log directory (default OUT/audit)")
+	fs.StringVar(&o.auditKey, "audit-key", "", "operation log signing key, kept outside the log (default in the user config directory)")
+	fs.IntVar(&o.maxPages, "max-pages", 0, "stop after this many pages (0: no limit)")
+	fs.IntVar(&o.maxDepth, "max-depth", 0, "follow links at most this deep from a seed (0: no limit)")
+	fs.IntVar(&o.parallel, "parallel", 2, "most requests in flight per host")
+	fs.Float64Var(&o.share, "share", limiter.DefaultShare, "fraction of each site's estimated daily traffic the crawl may use (0 < F < 1/3)")
+	fs.Var(&o.traffic, "traffic", "HOST=N: the site's estimated average daily requests (repeatable; HOST is host or host:port)")
+	fs.StringVar(&o.trafficFile, "traffic-file", "", "CSV of host,requests_per_day,source")
+	fs.StringVar(&o.rankFile, "rank-file", "", "popularity rank list (CrUX origin,rank or Tranco rank,domain) for sites without --traffic")
+	fs.Var(&o.agreements, "agreement", "HOST=N,REF: the site's operator agreed in writing to N requests a day; REF names the agreement (repeatable)")
+	fs.Var(&o.allowHosts, "allow-host", "HOST: links to this host may be followed too (repeatable)")
+	fs.Var(&o.ignoreRobots, "ignore-robots", "HOST=JUSTIFICATION: ignore robots.txt for HOST, e.g. because its operator agreed in writing; logged (repeatable)")
+	fs.StringVar(&o.redis, "redis", "", "Redis URL for distributed mode (redis://host:port/db)")
+	fs.StringVar(&o.job, "job", "", "job name; workers with the same --redis and --job share one crawl")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "per-request timeout")
+	fs.Int64Var(&o.maxBody, "max-body", 10<<20, "largest response body accepted, in bytes")
+	fs.DurationVar(&o.progress, "progress", 5*time.Second, "interval of the progress line on stderr (0: none)")
+	fs.BoolVar(&o.verbose, "v", false, "log every decision and request to stderr")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: goodbot crawl --contact URL|mailto:ADDR [flags] URL...\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, usageError{err.Error()}
+	}
+	o.seeds = fs.Args()
+	if o.contact == "" {
+		return nil, usagef("--contact is required: goodbot identifies itself honestly, so that a site operator can reach whoever runs the crawl.\nGive a URL (--contact https://example.org/bot) or an address (--contact mailto:you@example.org)")
+	}
+	if _, _, err := crawler.ParseContact(o.contact); err != nil {
+		return nil, usageError{err.Error()}
+	}
+	if len(o.seeds) == 0 {
+		return nil, usagef("no URL to crawl: give one or more seed URLs after the flags")
+	}
+	for _, s := range o.seeds {
+		if _, err := crawler.NormalizeURL(s); err != nil {
+			return nil, usageError{err.Error()}
+		}
+	}
+	if err := limiter.CheckShare(o.share); err != nil {
+		return nil, usageError{err.Error()}
+	}
+	if o.parallel < 1 || o.parallel > 64 {
+		return nil, usagef("--parallel %d: want 1 to 64", o.parallel)
+	}
+	if o.maxPages < 0 || o.maxDepth < 0 {
+		return nil, usagef("--max-pages and --max-depth must not be negative")
+	}
+	if o.out == "" {
+		return nil, usagef("--out must not be empty")
+	}
+	if o.auditDir == "" {
+		o.auditDir = filepath.Join(o.out, "audit")
+	}
+	if (o.redis == "") != (o.job == "") {
+		return nil, usagef("--redis and --job go together")
+	}
+	return o, nil
+}
+
+// estimates builds the traffic estimates from the flags.
+func (o *crawlOptions) estimates() (*limiter.Estimates, error) {
+	est, err := limiter.NewEstimates()
+	if err != nil {
+		return nil, err
+	}
+	if o.rankFile != "" {
+		es, err := limiter.LoadRankFile(o.rankFile)
+		if err != nil {
+			return nil, usageError{err.Error()}
+		}
+		for _, e := range es {
+			if err := est.Add(e); err != nil {
+				return nil, usageError{err.Error()}
+			}
+		}
+	}
+	if o.trafficFile != "" {
+		es, err := limiter.LoadTrafficFile(o.trafficFile)
+		if err != nil {
+			return nil, usageError{err.Error()}
+		}
+		for _, e := range es {
+			if err := est.Add(e); err != nil {
+				return nil, usageError{err.Error()}
+			}
+		}
+	}
+	for _, t := range o.traffic {
+		e, err := limiter.ParseTraffic(t)
+		if err != nil {
+			return nil, usageError{err.Error()}
+		}
+		if err := est.Add(e); err != nil {
+			return nil, usageError{err.Error()}
+		}
+	}
+	for _, a := range o.agreements {
+		host, rest, ok := strings.Cut(a, "=")
+		n, ref, ok2 := strings.Cut(rest, ",")
+		if !ok || !ok2 {
+			return nil, usagef("--agreement %q: want HOST=REQUESTS_PER_DAY,REFERENCE", a)
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(n), 64)
+		if err != nil {
+			return nil, usagef("--agreement %q: requests per day %q is not a number", a, n)
+		}
+		e, err := limiter.Agreement(strings.TrimSpace(host), v, strings.TrimSpace(ref))
+		if err != nil {
+			return nil, usageError{err.Error()}
+		}
+		if err := est.Add(e); err != nil {
+			return nil, usageError{err.Error()}
+		}
+	}
+	return est, nil
+}
+
+func (o *crawlOptions) relaxations() ([]crawler.Relaxation, error) {
+	var out []crawler.Relaxation
+	for _, r := range o.ignoreRobots {
+		host, why, ok := strings.Cut(r, "=")
+		if !ok || strings.TrimSpace(why) == "" {
+			return nil, usagef("--ignore-robots %q: want HOST=JUSTIFICATION, e.g. example.com=\"written permission from ops@example.com, 2026-11-01\"", r)
+		}
+		k, err := site.Parse(strings.TrimSpace(host))
+		if err != nil {
+			return nil, usageError{err.Error()}
+		}
+		out = append(out, crawler.Relaxation{Kind: crawler.IgnoreRobots, Site: k, Justification: strings.TrimSpace(why)})
+	}
+	return out, nil
+}
+
+func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseCrawlFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "goodbot crawl: %v\n", err)
+		return 2
+	}
+	if err := crawl(ctx, o, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "goodbot crawl: %v\n", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error {
+	level := slog.LevelInfo
+	if o.verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	est, err := o.estimates()
+	if err != nil {
+		return err
+	}
+	relax, err := o.relaxations()
+	if err != nil {
+		return err
+	}
+	if o.redis != "" {
+		return usagef("--redis: distributed mode is not available in this version yet; run without --redis and --job")
+	}
+
+	// The operation log.
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return err
+	}
+	keyFile := o.auditKey
+	if keyFile == "" {
+		keyFile, err = defaultKeyFile()
+		if err != nil {
+			return err
+		}
+	}
+	alog, err := audit.Open(o.auditDir, audit.Options{KeyFile: keyFile, Logger: logger})
+	if err != nil {
+		return fmt.Errorf("operation log: %w", err)
+	}
+	var sink audit.Sink = alog
+	if o.verbose {
+		sink = teeSink{alog, audit.SlogSink{Logger: logger}}
+	}
+	lim, err := limiter.NewLocal(limiter.Config{Share: o.share, Estimates: est, Sink: sink, Logger: logger})
+	if err != nil {
+		alog.Close()
+		return err
+	}
+	cfg := crawler.Config{
+		Contact:      o.contact,
+		AllowedHosts: o.allowHosts,
+		MaxDepth:     o.maxDepth,
+		MaxPages:     o.maxPages,
+		Parallel:     o.parallel,
+		MaxBodySize:  o.maxBody,
+		Timeout:      o.timeout,
+		Limiter:      lim,
+		Sink:         sink,
+		Logger:       logger,
+		OutDir:       o.out,
+		Relaxations:  relax,
+		Job:          o.job,
+	}
+	cr, err := crawler.New(cfg)
+	if err != nil {
+		alog.Close()
+		return usageError{err.Error()}
+	}
+	cr.OnHTML("a[href]", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("href")) })
+
+	seedSites := map[string]bool{}
+	for _, s := range o.seeds {
+		if err := cr.Visit(s); err != nil {
+			alog.Close()
+			return usageError{err.Error()}
+		}
+		u, _ := url.Parse(s)
+		if nu, err := crawler.NormalizeURL(u.String()); err == nil {
+			seedSites[site.Key(nu)] = true
+		}
+	}
+	fmt.Fprintf(stderr, "goodbot: User-Agent %q\n", cr.UserAgent())
+	sites := make([]string, 0, len(seedSites))
+	for s := range seedSites {
+		sites = append(sites, s)
+	}
+	for _, s := range o.allowHosts {
+		if k, err := site.Parse(s); err == nil && !seedSites[k] {
+			sites = append(sites, k)
+		}
+	}
+	sort.Strings(sites)
+	for _, s := range sites {
+		fmt.Fprintf(stderr, "goodbot: %s\n", est.Lookup(s).Line(o.share))
+	}
+
+	var wg sync.WaitGroup
+	progCtx, stopProgress := context.WithCancel(ctx)
+	if o.progress > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			progress(progCtx, cr, sites, o.progress, stderr)
+		}()
+	}
+	sum, runErr := cr.Run(ctx)
+	stopProgress()
+	wg.Wait()
+	closeErr := alog.Close()
+
+	fmt.Fprintf(stdout, "goodbot: %s after %s: %d pages stored, %d requests sent, %d refused by the rules, %d refused by sites (401/403), %d holds (429/503), %d errors\n",
+		sum.Reason, sum.Elapsed.Round(time.Millisecond), sum.Pages, sum.Sent, sum.Refused, sum.RefusedBy, sum.Holds, sum.Errors)
+	for s, why := range sum.Stopped {
+		fmt.Fprintf(stdout, "goodbot: stopped %s: %s\n", s, why)
+	}
+	fmt.Fprintf(stdout, "goodbot: pages in %s, operation log in %s\n", filepath.Join(o.out, "sites"), o.auditDir)
+	return errors.Join(runErr, closeErr)
+}
+
+// progress prints a line to w every interval until ctx ends.
+func progress(ctx context.Context, cr *crawler.Crawler, sites []string, every time.Duration, w io.Writer) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	start := time.Now()
+	lastSent, last := 0, start
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			s := cr.Summary()
+			fs, _ := cr.Frontier().Stats(ctx)
+			rate := float64(s.Sent-lastSent) / now.Sub(last).Seconds()
+			lastSent, last = s.Sent, now
+			var held []string
+			for _, site := range sites {
+				st, err := cr.Limiter().Status(ctx, site)
+				if err == nil && st.HoldUntil.After(now) {
+					held = append(held, fmt.Sprintf("%s for %s", site, st.HoldUntil.Sub(now).Round(time.Second)))
+				}
+			}
+			line := fmt.Sprintf("goodbot: %s: %d pages, %d sent, %.1f req/s, %d queued, %d in flight", now.Sub(start).Round(time.Second), s.Pages, s.Sent, rate, fs.Queued, fs.InFlight)
+			if len(held) > 0 {
+				line += "; paused: " + strings.Join(held, ", ")
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+}
+
+// defaultKeyFile is where the operation log's signing key lives unless
+// --audit-key says otherwise: outside any log directory.
+func defaultKeyFile() (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("no place for the operation log's signing key (%v); pass --audit-key FILE", err)
+	}
+	return filepath.Join(dir, "goodbot", "audit-signing.key"), nil
+}
+
+// teeSink records to a durable sink and then to a second one.
+type teeSink struct {
+	first  audit.Sink
+	second audit.Sink
+}
+
+func (t teeSink) Record(ctx context.Context, e audit.Event) error {
+	if err := t.first.Record(ctx, e); err != nil {
+		return err
+	}
+	return t.second.Record(ctx, e)
+}

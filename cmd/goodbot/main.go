@@ -1,0 +1,65 @@
+// Command goodbot crawls the web lawfully and politely.
+//
+//	goodbot crawl --contact mailto:you@example.org https://example.org/
+//	goodbot audit verify ./goodbot-out/audit
+//	goodbot pii scan dump.html
+//
+// Run "goodbot help" for the commands, and "goodbot COMMAND -h" for a
+// command's flags.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/goodbot/goodbot/crawler"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `goodbot %s: crawl the web lawfully and politely.
+
+Usage:
+  goodbot crawl --contact URL|mailto:ADDR [flags] URL...   crawl from the seed URLs
+  goodbot demo [crawl flags]                               crawl a built-in site on 127.0.0.1
+  goodbot audit verify|checkpoint|show|prove|export|verify-bundle ...
+                                                           the operation log
+  goodbot pii scan|redact ...                              find personal data in files
+  goodbot version
+
+Run "goodbot COMMAND -h" for a command's flags.
+`
+
+// run is goodbot's main, with its inputs and outputs passed in. It returns
+// the exit code: 0 success, 1 failure, 2 bad usage.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintf(stderr, usage, crawler.Version)
+		return 2
+	}
+	switch args[0] {
+	case "crawl":
+		return runCrawl(ctx, args[1:], stdout, stderr)
+	case "demo":
+		return runDemo(ctx, args[1:], stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintf(stdout, "goodbot %s\n", crawler.Version)
+		return 0
+	case "help", "-h", "--help", "-help":
+		fmt.Fprintf(stdout, usage, crawler.Version)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "goodbot: unknown command %q\n\n", args[0])
+		fmt.Fprintf(stderr, usage, crawler.Version)
+		return 2
+	}
+}

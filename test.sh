@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# goodbot's whole test suite: go vet and go test -race against a real
+# redis-server on a free loopback port. Installs what it needs on a fresh
+# Debian machine, and stops what it started.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+log() { printf 'test.sh: %s\n' "$*" >&2; }
+
+if ! command -v go >/dev/null 2>&1; then
+	log "Go is not installed (https://go.dev/doc/install)"
+	exit 1
+fi
+
+if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
+	log "installing redis-server"
+	SUDO=""
+	[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null
+fi
+# The Debian package may start a system service; the tests do not use it.
+
+workdir=$(mktemp -d)
+redis_pid=""
+cleanup() {
+	if [ -n "$redis_pid" ] && kill -0 "$redis_pid" 2>/dev/null; then
+		kill "$redis_pid" 2>/dev/null || true
+		wait "$redis_pid" 2>/dev/null || true
+	fi
+	rm -rf "$workdir"
+}
+trap cleanup EXIT INT TERM
+
+# A free loopback port: try random ones until redis-server starts on one.
+port=""
+for _ in $(seq 1 20); do
+	p=$((20000 + RANDOM % 40000))
+	if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+		continue # something listens there
+	fi
+	redis-server --bind 127.0.0.1 --port "$p" --save '' --appendonly no \
+		--dir "$workdir" --daemonize no --protected-mode yes \
+		>"$workdir/redis.log" 2>&1 &
+	redis_pid=$!
+	for _ in $(seq 1 50); do
+		if redis-cli -h 127.0.0.1 -p "$p" ping >/dev/null 2>&1; then
+			port=$p
+			break
+		fi
+		kill -0 "$redis_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -n "$port" ] && break
+	kill "$redis_pid" 2>/dev/null || true
+	wait "$redis_pid" 2>/dev/null || true
+	redis_pid=""
+done
+if [ -z "$port" ]; then
+	log "could not start redis-server:"
+	cat "$workdir/redis.log" >&2 || true
+	exit 1
+fi
+export GOODBOT_REDIS_ADDR="127.0.0.1:$port"
+log "redis-server $(redis-server --version | awk '{print $3}') on $GOODBOT_REDIS_ADDR"
+
+log "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+	log "not gofmt-clean: $unformatted"
+	exit 1
+fi
+
+log "go vet ./..."
+go vet ./...
+
+log "go test -race ./..."
+go test -race -count=1 -timeout 15m ./...
