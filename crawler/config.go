@@ -86,8 +86,11 @@ type Config struct {
 	// OutDir, if not empty, is where pages are stored (see package
 	// crawler/output).
 	OutDir string
-	// Filter, if set, is applied to every response before any callback sees
-	// it and to every URL before it is written anywhere. See PageFilter.
+	// Filter is applied to every response before any callback sees it, and
+	// to every URL before it is written anywhere. Default: PIIFilter with
+	// the default pii.Config (every entity, typed placeholders, pages in a
+	// PIPL Art. 28 sensitive category dropped) and a random HMAC key. There
+	// is no way to turn it off.
 	Filter PageFilter
 
 	// Relaxations lists the rules the operator relaxed on purpose. Each is

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +36,7 @@ import (
 	"github.com/goodbot/goodbot/crawler/robots"
 	"github.com/goodbot/goodbot/internal/site"
 	"github.com/goodbot/goodbot/limiter"
+	"github.com/goodbot/goodbot/pii"
 )
 
 // ctxFrom is the colly.Context key through which a page tells the links
@@ -80,6 +82,13 @@ func New(cfg Config) (*Crawler, error) {
 		}
 		cfg.Limiter = l
 	}
+	if cfg.Filter == nil {
+		f, err := pii.New(pii.Config{})
+		if err != nil {
+			return nil, fmt.Errorf("crawler: %w", err)
+		}
+		cfg.Filter = PIIFilter(f)
+	}
 	if cfg.Frontier == nil {
 		cfg.Frontier = frontier.NewMemory(frontier.Options{PerSite: cfg.Parallel, MaxPages: cfg.MaxPages})
 	}
@@ -100,10 +109,7 @@ func New(cfg Config) (*Crawler, error) {
 		}
 		cr.store = st
 	}
-	redact := func(u string) string { return u }
-	if cfg.Filter != nil {
-		redact = cfg.Filter.FilterURL
-	}
+	redact := cfg.Filter.FilterURL
 	g := &gate{
 		cfg:       &cr.cfg,
 		ua:        ua,
@@ -232,6 +238,8 @@ func (cr *Crawler) enqueue(ctx context.Context, raw, from string, depth int) {
 	s := site.Key(u)
 	reason := ""
 	switch {
+	case carriesRedaction(u):
+		reason = "the link carried personal data (the filter replaced it); goodbot does not target personal information"
 	case !cr.inScope(s):
 		reason = "site " + s + " is not among the seeds' sites or the allowed hosts"
 	case cr.cfg.MaxDepth > 0 && depth > cr.cfg.MaxDepth:
@@ -250,6 +258,25 @@ func (cr *Crawler) enqueue(ctx context.Context, raw, from string, depth int) {
 	if _, err := cr.front.Add(ctx, frontier.Item{URL: u.String(), Site: s, Depth: depth, From: from}); err != nil {
 		cr.cfg.Logger.Warn("frontier refused a link", "url", cr.gate.redactURL(u.String()), "err", err)
 	}
+}
+
+// carriesRedaction reports whether u holds a placeholder the personal-data
+// filter put in place of personal data ("[EMAIL]", "[CN_MOBILE:...]"): the
+// link, as the page had it, pointed at someone's data.
+func carriesRedaction(u *url.URL) bool {
+	s := u.EscapedPath() + "?" + u.RawQuery
+	if d, err := url.PathUnescape(s); err == nil {
+		s = d
+	}
+	if !strings.Contains(s, "[") {
+		return false
+	}
+	for _, e := range pii.AllEntities() {
+		if strings.Contains(s, "["+string(e)+"]") || strings.Contains(s, "["+string(e)+":") {
+			return true
+		}
+	}
+	return false
 }
 
 // onResponse runs first for every response: it applies the personal-data

@@ -1,0 +1,142 @@
+package pii_test
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/goodbot/goodbot/pii"
+	"github.com/goodbot/goodbot/pii/internal/corpus"
+)
+
+// Floors that fail the build. Structured identifiers are checked against
+// check digits and current number ranges; names and addresses are found by
+// grammar and context only, so they get a lower floor.
+const (
+	structuredRecall    = 0.99
+	structuredPrecision = 0.98
+	heuristicRecall     = 0.95
+	heuristicPrecision  = 0.95
+)
+
+type counts struct{ labels, found, findings, correct int }
+
+// TestCorpusPrecisionRecall measures per-entity precision and recall on
+// the generated evaluation corpus, checks that decoys survive redaction,
+// that no planted structured value survives it, and that sensitive pages
+// (and only they) are dropped.
+func TestCorpusPrecisionRecall(t *testing.T) {
+	f, err := pii.New(pii.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := corpus.Generate(20261123, 600)
+	per := map[string]*counts{}
+	get := func(e string) *counts {
+		if per[e] == nil {
+			per[e] = &counts{}
+		}
+		return per[e]
+	}
+	var fpExamples, fnExamples []string
+	for pi, p := range pages {
+		fs, err := f.ScanHTML(p.HTML)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range p.Labels {
+			c := get(l.Entity)
+			c.labels++
+			if slices.ContainsFunc(fs, func(x pii.Finding) bool {
+				return string(x.Entity) == l.Entity && x.Start < l.End && l.Start < x.End
+			}) {
+				c.found++
+			} else if len(fnExamples) < 10 {
+				fnExamples = append(fnExamples, fmt.Sprintf("page %d %s %q", pi, l.Entity, p.HTML[l.Start:l.End]))
+			}
+		}
+		for _, x := range fs {
+			c := get(string(x.Entity))
+			c.findings++
+			if slices.ContainsFunc(p.Labels, func(l corpus.Label) bool {
+				return string(x.Entity) == l.Entity && x.Start < l.End && l.Start < x.End
+			}) {
+				c.correct++
+			} else if len(fpExamples) < 10 {
+				fpExamples = append(fpExamples, fmt.Sprintf("page %d %s %q (%s)", pi, x.Entity, p.HTML[x.Start:x.End], x.Rule))
+			}
+		}
+
+		out, rep, err := f.RedactHTML(p.HTML)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Drop != p.Sensitive {
+			t.Errorf("page %d: Drop = %v (%s), want %v", pi, rep.Drop, rep.Reason, p.Sensitive)
+		}
+		if rep.Drop {
+			continue
+		}
+		for _, d := range p.Decoys {
+			if bytes.Count(out, []byte(d)) < bytes.Count(p.HTML, []byte(d)) {
+				t.Errorf("page %d: decoy %q did not survive redaction", pi, d)
+			}
+		}
+		for _, l := range p.Labels {
+			if l.Entity == "CN_PERSON_NAME" || l.Entity == "CN_ADDRESS" {
+				continue
+			}
+			if v := p.HTML[l.Start:l.End]; bytes.Contains(out, v) {
+				t.Errorf("page %d: planted %s %q survived redaction", pi, l.Entity, v)
+			}
+		}
+	}
+	for _, s := range fnExamples {
+		t.Logf("missed: %s", s)
+	}
+	for _, s := range fpExamples {
+		t.Logf("false positive: %s", s)
+	}
+	names := make([]string, 0, len(per))
+	for e := range per {
+		names = append(names, e)
+	}
+	slices.Sort(names)
+	var tab strings.Builder
+	fmt.Fprintf(&tab, "%-16s %7s %7s %9s %9s\n", "entity", "labels", "found", "recall", "precision")
+	for _, e := range names {
+		c := per[e]
+		rec := ratio(c.found, c.labels)
+		prec := ratio(c.correct, c.findings)
+		fmt.Fprintf(&tab, "%-16s %7d %7d %9.4f %9.4f\n", e, c.labels, c.findings, rec, prec)
+		minR, minP := structuredRecall, structuredPrecision
+		if e == string(pii.CNPersonName) || e == string(pii.CNAddress) {
+			minR, minP = heuristicRecall, heuristicPrecision
+		}
+		if c.labels == 0 {
+			t.Errorf("%s: findings without any planted label", e)
+			continue
+		}
+		if rec < minR {
+			t.Errorf("%s: recall %.4f below floor %.2f", e, rec, minR)
+		}
+		if prec < minP {
+			t.Errorf("%s: precision %.4f below floor %.2f", e, prec, minP)
+		}
+	}
+	for _, e := range pii.AllEntities() {
+		if per[string(e)] == nil {
+			t.Errorf("corpus plants no %s", e)
+		}
+	}
+	t.Logf("per-entity results on %d pages:\n%s", len(pages), tab.String())
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 1
+	}
+	return float64(a) / float64(b)
+}

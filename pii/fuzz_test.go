@@ -1,0 +1,98 @@
+package pii
+
+import (
+	"bytes"
+	"testing"
+)
+
+var fuzzSeeds = []string{
+	"身份证：11010519491231002X，手机 +86 138 1234 5678",
+	"卡号 6222 0212 3456 7890 128 mail zhang&#64;example.com",
+	`<a href="mailto:a@b.cn" title="13812345678">x</a><script>13912345678</script>`,
+	`<p data-cfemail="5a2d3b34` + `3d1a">x</p><a href="/cdn-cgi/l/email-protection#1234">`,
+	"香港身份證 A123456(3) 身分證字號 A123456789 IBAN DE89 3704 0044 0532 0130 00",
+	"联系人：欧阳娜娜 王先生 地址：北京市朝阳区建国路88号3栋2单元501室",
+	"39.904211, 116.407395 2001:db8::1 192.168.1.1 123-45-6789",
+	"１３８\u200b１２３４\u3000５６７８&#x31;&#51;8",
+	"<!-- x --><style>a</style><title>&amp;&lt;&#65296;</title><",
+}
+
+// checkFindings checks offsets are in range, ordered and disjoint.
+func checkFindings(t *testing.T, n int, fs []Finding) {
+	t.Helper()
+	prev := 0
+	for _, f := range fs {
+		if f.Start < prev || f.End <= f.Start || f.End > n {
+			t.Fatalf("finding %+v out of range or overlapping (input %d bytes, previous end %d)", f, n, prev)
+		}
+		if f.Tier < TierHeuristic || f.Tier > TierChecksumContext || f.Score <= 0 || f.Score > 1 || f.Rule == "" {
+			t.Fatalf("finding %+v has a bad tier, score or rule", f)
+		}
+		prev = f.End
+	}
+}
+
+func FuzzScanText(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s))
+	}
+	fl := mustNew(f, Config{KeepSensitive: true})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		checkFindings(t, len(b), fl.ScanText(b))
+		once, _ := fl.RedactText(string(b))
+		twice, _ := fl.RedactText(once)
+		if once != twice {
+			t.Fatalf("RedactText not idempotent:\n%q\n%q\n%q", b, once, twice)
+		}
+	})
+}
+
+func FuzzScanHTML(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s))
+	}
+	fl := mustNew(f, Config{KeepSensitive: true})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fs, err := fl.ScanHTML(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkFindings(t, len(b), fs)
+		once, _, err := fl.RedactHTML(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		twice, _, err := fl.RedactHTML(once)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(once, twice) {
+			t.Fatalf("RedactHTML not idempotent:\n%q\n%q\n%q", b, once, twice)
+		}
+	})
+}
+
+func FuzzRedactURL(f *testing.F) {
+	for _, s := range []string{
+		"https://example.com/profile?phone=13812345678&tab=1",
+		"https://bob:pw@example.com/u/alice@example.com#x",
+		"/p/%E6%89%8B%E6%9C%BA13812345678?a=%zz",
+		"mailto:a@b.cn",
+		"http://[::1]:80/?q=11010519491231002X",
+	} {
+		f.Add(s)
+	}
+	fl := mustNew(f, Config{HMACKey: []byte("fuzz")})
+	f.Fuzz(func(t *testing.T, s string) {
+		r := fl.RedactURL(s)
+		if again := fl.RedactURL(s); again != r {
+			t.Fatalf("RedactURL(%q) not deterministic", s)
+		}
+		for _, x := range fl.ScanText([]byte(s)) {
+			v := s[x.Start:x.End]
+			if len(v) >= 8 && bytes.Contains([]byte(r), []byte(v)) {
+				t.Fatalf("RedactURL(%q) = %q keeps %s %q", s, r, x.Entity, v)
+			}
+		}
+	})
+}

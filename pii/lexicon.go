@@ -1,0 +1,143 @@
+package pii
+
+import (
+	"slices"
+	"strings"
+)
+
+// Sensitive categories of PIPL Art. 28 that mark a whole page.
+const (
+	catHealth = iota
+	catReligion
+	catBiometrics
+	catMinors
+	catWhereabouts
+	catFinancial
+	numCats
+)
+
+var catNames = [numCats]string{"health", "religion", "biometrics", "minors", "whereabouts", "financial"}
+
+// SensitiveCategories lists the names of the page-level sensitive categories.
+func SensitiveCategories() []string { return slices.Clone(catNames[:]) }
+
+// Name-trigger kinds.
+const (
+	namePrefix = 1 // the name follows: 联系人：王小明
+	nameSuffix = 2 // the name precedes: 王先生
+)
+
+type lexEntry struct {
+	ctx  uint32 // bit entityIndex: a context word for that entity
+	cats uint8  // bit cat: a term of that sensitive category
+	name int8
+	addr bool // address context
+	neg  bool // names a non-personal number: 订单号, 序列号, serial
+}
+
+type lexicon struct {
+	ac      *automaton
+	entries []lexEntry // by pattern id
+}
+
+func bit(e Entity) uint32 { return 1 << entityIndex(e) }
+
+// contextWords maps entities to the words that raise confidence nearby.
+var contextWords = []struct {
+	mask  uint32
+	words string
+}{
+	{bit(CNResidentID), "身份证|身份证号|身份证号码|身份号码|公民身份号码|居民身份证|证件号|证件号码|身份證|身分證|id card|id no|id number|identity card|identity number"},
+	{bit(CNMobile) | bit(CNLandline), "电话|联系电话|联系方式|手机|手机号|手机号码|電話|手機|联系|致电|拨打|热线|tel|phone|telephone|mobile|cell|call|whatsapp|微信"},
+	{bit(CNLandline), "座机|固话|传真|办公电话|fax"},
+	{bit(BankCard), "银行卡|银行卡号|卡号|银行账号|账号|帐号|开户行|信用卡|储蓄卡|借记卡|收款账户|card number|card no|credit card|debit card|account"},
+	{bit(CNPassport), "护照|护照号|护照号码|護照|passport|passport no"},
+	{bit(HKID), "香港身份证|香港身份證|hkid|hong kong id"},
+	{bit(TWID), "台湾身份证|國民身分證|身分證字號|taiwan id|national id"},
+	{bit(MOID), "澳门身份证|澳門身份證|澳门居民身份证|澳門居民身份證|macau id|macao id|bir"},
+	{bit(Email), "邮箱|电子邮件|电子邮箱|郵箱|email|e-mail|mail"},
+	{bit(IPAddress), "ip|ip地址|ip address|登录ip|来源ip"},
+	{bit(IBAN), "iban"},
+	{bit(USSSN), "ssn|social security|social security number"},
+	{bit(Coordinates), "经纬度|纬度|经度|坐标|定位|latitude|longitude|lat|lng|lon|gps|geo"},
+}
+
+var (
+	namePrefixWords = "我叫|联系人|姓名|负责人|收件人|收货人|经办人|联络人|申请人|户主|患者|法定代表人|法人代表|客户|业主|寄件人|持卡人"
+	nameSuffixWords = "先生|女士|小姐"
+	negWords        = "订单号|订单编号|序列号|编号|单号|运单号|快递单号|物流单号|货号|商品编号|发票号码|发票代码|流水号|批次号|型号|版本号|工单号|sku|serial|serial no|order no|order number|tracking|invoice|isbn|ref"
+	addrWords       = "地址|住址|收货地址|家庭住址|通讯地址|联系地址|户籍地址|居住地|现居住地|address"
+)
+
+// sensitiveWords are the page-level lexicons of PIPL Art. 28 categories.
+var sensitiveWords = [numCats]string{
+	catHealth:      "病历|病例|诊断|确诊|病情|病史|住院|门诊|处方|化验|体检报告|检查报告|艾滋病|hiv|抑郁症|精神病|癌症|糖尿病|传染病|用药|主治医生|medical record|diagnosis|diagnosed|prescription|patient",
+	catReligion:    "宗教信仰|基督教|天主教|伊斯兰教|佛教|道教|穆斯林|清真寺|教堂|受洗|信徒|皈依|礼拜|religion|religious|church|mosque|baptized",
+	catBiometrics:  "指纹|人脸|人脸识别|面部识别|虹膜|声纹|掌纹|基因|生物识别|dna|fingerprint|facial recognition|iris scan|biometric",
+	catMinors:      "未成年|未成年人|儿童|幼儿园|小学生|学龄|监护人|未满十四周岁|未满14周岁|小朋友|学生家长|班主任|minor|child|children|kindergarten|pupil|guardian",
+	catWhereabouts: "行踪|轨迹|行程|出行记录|入住记录|开房记录|实时位置|位置信息|打卡记录|途经|whereabouts|location history|check-in|gps track",
+	catFinancial:   "银行账户|银行流水|存款|余额|征信|信用记录|交易记录|贷款|欠款|逾期|收入证明|工资|bank statement|credit record|account balance|loan",
+}
+
+// lex is built once from the fixed word lists above and never changed.
+var lex = buildLexicon()
+
+func buildLexicon() *lexicon {
+	m := map[string]*lexEntry{}
+	get := func(w string) *lexEntry {
+		w = strings.ToLower(w)
+		e, ok := m[w]
+		if !ok {
+			e = &lexEntry{}
+			m[w] = e
+		}
+		return e
+	}
+	for _, c := range contextWords {
+		for w := range strings.SplitSeq(c.words, "|") {
+			get(w).ctx |= c.mask
+		}
+	}
+	for w := range strings.SplitSeq(namePrefixWords, "|") {
+		get(w).name = namePrefix
+	}
+	for w := range strings.SplitSeq(nameSuffixWords, "|") {
+		get(w).name = nameSuffix
+	}
+	for w := range strings.SplitSeq(negWords, "|") {
+		get(w).neg = true
+	}
+	for w := range strings.SplitSeq(addrWords, "|") {
+		get(w).addr = true
+	}
+	for cat, words := range sensitiveWords {
+		for w := range strings.SplitSeq(words, "|") {
+			get(w).cats |= 1 << cat
+		}
+	}
+	words := make([]string, 0, len(m))
+	for w := range m {
+		words = append(words, w)
+	}
+	slices.Sort(words)
+	l := &lexicon{ac: buildAutomaton(words), entries: make([]lexEntry, len(words))}
+	for i, w := range words {
+		l.entries[i] = *m[w]
+	}
+	return l
+}
+
+// surnames holds common single-character surnames. Those also common as
+// ordinary words are in ambiguousSurnames and accepted only right before
+// 先生/女士/小姐 or right after a name trigger.
+const surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余杜叶程魏苏吕丁任沈姚卢姜崔钟谭陆汪范廖石金韦贾夏付邱侯邹熊孟秦白江阎薛尹段雷黎史龙陶贺顾毛郝龚邵万钱严覃武戴莫孔汤易常温康施牛洪樊葛邢安齐庞颜倪骆俞欧聂章鲁柳翟申关蒲殷左岳柴车耿文方高于向成全时明华"
+
+const ambiguousSurnames = "文方高于向成全时明华安常温康关车白石金江龙"
+
+var compoundSurnames = []string{"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "慕容", "令狐", "司徒", "夏侯", "尉迟", "公孙", "长孙", "宇文"}
+
+// notGiven are characters that end a name: they start the next word in
+// contact lines far more often than they end a given name.
+const notGiven = "电手联地邮先女的总工经董老在是和与及等公司有限为于了请您我你他她们座传号码住址姓名话机箱址备注性别职务部门年月日时分"
+
+func runeIn(r rune, set string) bool { return strings.ContainsRune(set, r) }

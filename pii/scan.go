@@ -1,0 +1,927 @@
+package pii
+
+import (
+	"bytes"
+	"net/netip"
+	"slices"
+	"sort"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// span is a finding in page coordinates, before mapping to the source.
+type span struct {
+	e      Entity
+	s, end int // page offsets; -1 for findings made outside the page text
+	ss, se int // source offsets
+	tier   Tier
+	score  float64
+	rule   string
+}
+
+// scanner holds the per-call state of one scan. Scanners are pooled by
+// their Filter; they are never shared between goroutines.
+type scanner struct {
+	f     *Filter
+	p     page
+	hits  []hit
+	out   []span
+	now   time.Time
+	cats  [numCats]int
+	catOn uint8
+}
+
+// byte classes of the candidate scanner
+const (
+	tNone = iota
+	tDigit
+	tUpper
+	tAt
+	tColon
+)
+
+var trig = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = tDigit
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = tUpper
+	}
+	t['@'] = tAt
+	t[':'] = tColon
+	return t
+}()
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+func isAlnum(c byte) bool { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'z' || c == '_' }
+
+// run scans the page text: context words and lexicons first, then the
+// candidate scanner, then names and addresses.
+func (sc *scanner) run() {
+	t := sc.p.text
+	sc.hits = lex.ac.scan(t, sc.hits[:0])
+	sc.now = time.Now()
+	n := len(t)
+	for i := 0; i < n; {
+		switch trig[t[i]] {
+		case tNone:
+			i++
+		case tDigit:
+			if i > 0 && (isAlnum(t[i-1]) || t[i-1] == '.' || t[i-1] == '-' && i > 1 && isAlnum(t[i-2]) && !isDigit(t[i-2])) {
+				i = skipAlnum(t, i)
+				continue
+			}
+			i = sc.numeric(i)
+		case tUpper:
+			if i > 0 && isAlnum(t[i-1]) {
+				i = skipAlnum(t, i)
+				continue
+			}
+			i = sc.letters(i)
+		case tAt:
+			sc.email(i)
+			i++
+		case tColon:
+			i = sc.ipv6(i)
+		}
+	}
+	if sc.f.wantAddress {
+		sc.addresses()
+	}
+	if sc.f.wantNames {
+		sc.names()
+	}
+	for _, h := range sc.hits {
+		if c := lex.entries[h.pat].cats; c != 0 {
+			for k := range numCats {
+				if c&(1<<k) != 0 {
+					sc.cats[k]++
+				}
+			}
+		}
+	}
+}
+
+func skipAlnum(t []byte, i int) int {
+	for i < len(t) && isAlnum(t[i]) {
+		i++
+	}
+	return i
+}
+
+// runeBack returns the offset n runes before i.
+func runeBack(t []byte, i, n int) int {
+	for ; n > 0 && i > 0; n-- {
+		i--
+		for i > 0 && t[i]&0xC0 == 0x80 {
+			i--
+		}
+	}
+	return i
+}
+
+// runeFwd returns the offset n runes after i.
+func runeFwd(t []byte, i, n int) int {
+	for ; n > 0 && i < len(t); n-- {
+		i++
+		for i < len(t) && t[i]&0xC0 == 0x80 {
+			i++
+		}
+	}
+	return i
+}
+
+// context reports whether a context word of e lies within the rune windows
+// around [s, end).
+func (sc *scanner) context(e Entity, s, end int) bool {
+	return sc.contextWin(e, s, end, sc.f.ctxBefore, sc.f.ctxAfter)
+}
+
+func (sc *scanner) contextWin(e Entity, s, end, before, after int) bool {
+	ws := int32(runeBack(sc.p.text, s, before))
+	we := int32(runeFwd(sc.p.text, end, after))
+	b := bit(e)
+	k := sort.Search(len(sc.hits), func(i int) bool { return sc.hits[i].end > ws })
+	for ; k < len(sc.hits) && sc.hits[k].start < we; k++ {
+		h := sc.hits[k]
+		if h.start >= ws && h.end <= we && lex.entries[h.pat].ctx&b != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// formatScore is the score of a format-only finding per entity: strong
+// formats score above the default threshold, weak ones need context.
+func formatScore(e Entity) float64 {
+	switch e {
+	case Email:
+		return 0.8
+	case CNMobile, IPAddress, Coordinates, CNResidentID, USSSN:
+		return 0.6
+	}
+	return 0.4
+}
+
+// negWindow is how far before a candidate, in runes, a word naming a
+// non-personal number (订单号, serial) suppresses a finding without a checksum.
+const negWindow = 8
+
+// negative reports whether a word naming a non-personal number ends within
+// negWindow runes before s, with no context word of e after it.
+func (sc *scanner) negative(e Entity, s int) bool {
+	ws := int32(runeBack(sc.p.text, s, negWindow))
+	b := bit(e)
+	neg := false
+	k := sort.Search(len(sc.hits), func(i int) bool { return sc.hits[i].end > ws })
+	for ; k < len(sc.hits) && sc.hits[k].end <= int32(s); k++ {
+		le := lex.entries[sc.hits[k].pat]
+		switch {
+		case le.neg:
+			neg = true
+		case le.ctx&b != 0:
+			neg = false
+		}
+	}
+	return neg
+}
+
+func (sc *scanner) emit(e Entity, s, end int, checksum, ctx bool, rule string) {
+	if !sc.f.enabled[entityIndex(e)] {
+		return
+	}
+	if !checksum && e != Email && sc.negative(e, s) {
+		return
+	}
+	var tier Tier
+	var score float64
+	switch {
+	case checksum && ctx:
+		tier, score = TierChecksumContext, 0.95
+	case checksum:
+		tier, score = TierChecksum, 0.85
+	case ctx:
+		tier, score = TierFormatContext, min(formatScore(e)+0.2, 0.9)
+	default:
+		tier, score = TierFormat, formatScore(e)
+	}
+	sc.out = append(sc.out, span{e: e, s: s, end: end, tier: tier, score: score, rule: rule})
+}
+
+type group struct{ s, e int }
+
+// numeric handles the digit run starting at t[i]: digit groups joined by
+// short separators (space, '-', parentheses), dispatched by length and
+// prefix to the validators. It returns where scanning resumes.
+func (sc *scanner) numeric(i int) int {
+	t := sc.p.text
+	n := len(t)
+	var gs [8]group
+	ng := 0
+	k := i
+	for ng < len(gs) {
+		s := k
+		for k < n && isDigit(t[k]) {
+			k++
+		}
+		if k-s > 19 {
+			return skipAlnum(t, k)
+		}
+		x := false
+		if k < n && (t[k] == 'X' || t[k] == 'x') && (k+1 >= n || !isAlnum(t[k+1])) {
+			x = true
+			k++
+		}
+		if !x && k < n && isAlnum(t[k]) {
+			if ng == 0 {
+				return skipAlnum(t, k)
+			}
+			break
+		}
+		if !x && k+1 < n && t[k] == '.' && isDigit(t[k+1]) {
+			if ng == 0 {
+				return sc.dotted(i)
+			}
+			break
+		}
+		gs[ng] = group{s, k}
+		ng++
+		if x {
+			break
+		}
+		m := k
+		for m < n && m-k < 3 && (t[m] == ' ' || t[m] == '-' || t[m] == '(' || t[m] == ')') {
+			m++
+		}
+		if m == k || m >= n || !isDigit(t[m]) {
+			break
+		}
+		k = m
+	}
+	end := gs[ng-1].e
+	if sc.f.wantAddress && end+3 <= n && t[end] == 0xE5 && t[end+1] == 0x8F && t[end+2] == 0xB7 {
+		// "号": part of an address, handled by the address pass.
+		return end
+	}
+	var buf [48]byte
+	var lens [8]int
+	for k := 0; k < ng; {
+		used := 0
+		for m := min(ng-k, 5); m >= 1; m-- {
+			d := buf[:0]
+			for j := k; j < k+m; j++ {
+				d = append(d, t[gs[j].s:gs[j].e]...)
+				lens[j-k] = gs[j].e - gs[j].s
+			}
+			if sc.classify(d, lens[:m], gs[k].s, gs[k+m-1].e, k+m == ng) {
+				used = m
+				break
+			}
+		}
+		if used == 0 {
+			used = 1
+		}
+		k += used
+	}
+	return end
+}
+
+func shapeIs(shape []int, want ...int) bool { return slices.Equal(shape, want) }
+
+func cardShape(shape []int) bool {
+	if len(shape) < 4 || len(shape) > 5 {
+		return len(shape) == 2 && shape[0] == 6
+	}
+	for i, l := range shape {
+		if i == len(shape)-1 && i >= 4 {
+			return l >= 1 && l <= 4
+		}
+		if l != 4 {
+			return false
+		}
+	}
+	return true
+}
+
+// classify tries the digits d (separators removed, shape the group lengths)
+// found at page offsets [s, e) against the numeric entities. It reports
+// whether d was recognised, as personal data or as a known non-personal
+// number (a look-alike), so that no shorter reading is tried.
+//
+// A grouped card number must end the run: "6222 0212 3456 7890 127" is not
+// a card because its first sixteen digits happen to pass Luhn.
+func (sc *scanner) classify(d []byte, shape []int, s, e int, toEnd bool) bool {
+	multi := len(shape) > 1
+	L := len(d)
+	digits := allDigits(d)
+	switch {
+	case L == 18:
+		if !multi || shapeIs(shape, 6, 8, 4) || shapeIs(shape, 6, 4, 4, 4) {
+			if idShape18(d, sc.now) {
+				if validID18(d, sc.now) {
+					sc.emit(CNResidentID, s, e, true, sc.context(CNResidentID, s, e), "cn-id-18")
+				}
+				return true // an ID-shaped number with a wrong check character: an order number
+			}
+			if !multi && validUSCC(d) {
+				return true // an organisation's credit code
+			}
+		}
+		if digits && (!multi || toEnd && cardShape(shape)) && validCard(d) {
+			sc.emit(BankCard, s, e, true, sc.context(BankCard, s, e), "card-luhn")
+			return true
+		}
+	case L == 15:
+		if digits && bytes.HasPrefix(d, []byte("0086")) && (!multi || shapeIs(shape, 4, 11) || shapeIs(shape, 4, 3, 4, 4)) && validMobile(d[4:]) {
+			sc.emit(CNMobile, s, e, false, sc.context(CNMobile, s, e), "cn-mobile-0086")
+			return true
+		}
+		if (!multi || shapeIs(shape, 6, 6, 3)) && validID15(d) {
+			sc.emit(CNResidentID, s, e, false, sc.context(CNResidentID, s, e), "cn-id-15")
+			return true
+		}
+	case L == 16 || L == 17 || L == 19:
+		if digits && (!multi || toEnd && cardShape(shape)) && validCard(d) {
+			sc.emit(BankCard, s, e, true, sc.context(BankCard, s, e), "card-luhn")
+			return true
+		}
+	}
+	if !digits {
+		return false
+	}
+	// +86 / 86 prefix.
+	if L >= 12 && d[0] == '8' && d[1] == '6' && (!multi || shape[0] == 2) {
+		ps := s
+		if ps > 0 && sc.p.text[ps-1] == '+' {
+			ps--
+		}
+		if L == 13 && (!multi || shapeIs(shape, 2, 11) || shapeIs(shape, 2, 3, 4, 4) || shapeIs(shape, 2, 3, 8)) && validMobile(d[2:]) {
+			sc.emit(CNMobile, ps, e, false, sc.context(CNMobile, ps, e), "cn-mobile-86")
+			return true
+		}
+		if multi && len(shape) >= 3 && d[2] != '0' {
+			var lb [16]byte
+			ld := append(append(lb[:0], '0'), d[2:]...)
+			a := landlineArea(ld)
+			if a == shape[1]+1 && validLandline(ld[:a], ld[a:]) {
+				sc.emit(CNLandline, ps, e, false, sc.context(CNLandline, ps, e), "cn-landline-86")
+				return true
+			}
+		}
+	}
+	switch {
+	case L == 11 && d[0] == '1':
+		if (!multi || shapeIs(shape, 3, 4, 4) || shapeIs(shape, 3, 8)) && validMobile(d) {
+			sc.emit(CNMobile, s, e, false, sc.context(CNMobile, s, e), "cn-mobile")
+			return true
+		}
+	case L >= 10 && L <= 12 && d[0] == '0':
+		a := landlineArea(d)
+		if a > 0 && (!multi || shape[0] == a) && validLandline(d[:a], d[a:]) {
+			sc.emit(CNLandline, s, e, false, sc.context(CNLandline, s, e), "cn-landline")
+			return true
+		}
+	case L == 9:
+		if shapeIs(shape, 3, 2, 4) && validSSN(d) {
+			sc.emit(USSSN, s, e, false, sc.context(USSSN, s, e), "us-ssn")
+			return true
+		}
+		if !multi && validSSN(d) && sc.context(USSSN, s, e) {
+			sc.emit(USSSN, s, e, false, true, "us-ssn-context")
+			return true
+		}
+	case L == 8:
+		if (!multi || shapeIs(shape, 7, 1)) && validMacau(d) && sc.contextWin(MOID, s, e, sc.f.ctxBefore, 4) {
+			end := e
+			if end < len(sc.p.text) && sc.p.text[end] == ')' {
+				end++
+			}
+			sc.emit(MOID, s, end, false, true, "mo-id-context")
+			return true
+		}
+	}
+	return false
+}
+
+// dotted handles a number with dots starting at t[i]: an IPv4 address, a
+// coordinate, or something else (versions, prices) that is skipped.
+func (sc *scanner) dotted(i int) int {
+	t := sc.p.text
+	n := len(t)
+	k := i
+	dots := 0
+	for k < n && (isDigit(t[k]) || t[k] == '.' && k+1 < n && isDigit(t[k+1])) {
+		if t[k] == '.' {
+			dots++
+		}
+		k++
+	}
+	if k < n && isAlnum(t[k]) {
+		return skipAlnum(t, k)
+	}
+	switch dots {
+	case 3:
+		if a, err := netip.ParseAddr(string(t[i:k])); err == nil && a.Is4() && !a.IsLoopback() && !a.IsUnspecified() {
+			sc.emit(IPAddress, i, k, false, sc.context(IPAddress, i, k), "ipv4")
+		}
+	case 1:
+		return sc.coordinate(i, k)
+	}
+	return k
+}
+
+// decimal parses a decimal number at t[i:k] with at least 4 decimals.
+func decimalAt(t []byte, i, k int) (float64, bool) {
+	dot := bytes.IndexByte(t[i:k], '.')
+	if dot < 0 || k-(i+dot+1) < 4 {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(string(t[i:k]), 64)
+	return v, err == nil
+}
+
+// coordinate handles a decimal at t[i:k]: a latitude,longitude pair with
+// four or more decimals each, or one such value next to a coordinate word.
+func (sc *scanner) coordinate(i, k int) int {
+	t := sc.p.text
+	lat, ok := decimalAt(t, i, k)
+	if !ok {
+		return k
+	}
+	s := i
+	if s > 0 && t[s-1] == '-' {
+		s--
+		lat = -lat
+	}
+	// Look for ", lon".
+	m := k
+	for m < len(t) && m-k < 3 && (t[m] == ' ' || t[m] == ',') {
+		m++
+	}
+	neg := false
+	if m < len(t) && t[m] == '-' {
+		neg = true
+		m++
+	}
+	if m > k && m < len(t) && isDigit(t[m]) && bytes.IndexByte(t[k:m], ',') >= 0 {
+		j := m
+		for j < len(t) && (isDigit(t[j]) || t[j] == '.' && j+1 < len(t) && isDigit(t[j+1])) {
+			j++
+		}
+		if lon, ok := decimalAt(t, m, j); ok && (j >= len(t) || !isAlnum(t[j])) {
+			if neg {
+				lon = -lon
+			}
+			if lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180 {
+				sc.emit(Coordinates, s, j, false, sc.context(Coordinates, s, j), "coordinates-pair")
+				return j
+			}
+		}
+	}
+	if lat >= -180 && lat <= 180 && sc.contextWin(Coordinates, s, k, 12, 0) {
+		sc.emit(Coordinates, s, k, false, true, "coordinate-context")
+	}
+	return k
+}
+
+// letters handles a token starting with upper-case letters: Hong Kong and
+// Taiwan IDs, PRC passports and IBANs.
+func (sc *scanner) letters(i int) int {
+	t := sc.p.text
+	n := len(t)
+	la := 0
+	for i+la < n && isUpper(t[i+la]) && la < 3 {
+		la++
+	}
+	if la > 2 || i+la >= n || !isDigit(t[i+la]) {
+		return skipAlnum(t, i)
+	}
+	k := i + la
+	for k < n && isDigit(t[k]) {
+		k++
+	}
+	nd := k - i - la
+	tokEnd := skipAlnum(t, k)
+	// IBAN: two letters, two check digits, then the account (spaces allowed).
+	if la == 2 {
+		if e, ok := sc.iban(i); ok {
+			return e
+		}
+	}
+	// Hong Kong: 1–2 letters, 6 digits, check in parentheses.
+	if nd == 6 && k+2 < n && t[k] == '(' && t[k+2] == ')' && (isDigit(t[k+1]) || t[k+1] == 'A') {
+		var b [10]byte
+		d := append(append(b[:0], t[i:k]...), t[k+1])
+		if validHKID(d) {
+			sc.emit(HKID, i, k+3, true, sc.context(HKID, i, k+3), "hk-id")
+			return k + 3
+		}
+	}
+	if tokEnd != k && !(nd == 6 && tokEnd == k+1 && t[k] == 'A') {
+		return tokEnd // letters after the digits: a code, not an identifier
+	}
+	tok := t[i:tokEnd]
+	if validPassport(tok) && sc.context(CNPassport, i, tokEnd) {
+		sc.emit(CNPassport, i, tokEnd, false, true, "cn-passport-context")
+		return tokEnd
+	}
+	if validHKID(tok) {
+		sc.emit(HKID, i, tokEnd, true, sc.context(HKID, i, tokEnd), "hk-id")
+		return tokEnd
+	}
+	if la == 1 && nd == 9 && validTWID(tok) {
+		sc.emit(TWID, i, tokEnd, true, sc.context(TWID, i, tokEnd), "tw-id")
+	}
+	return tokEnd
+}
+
+// iban reads an IBAN at t[i], printed compactly or in groups of four.
+func (sc *scanner) iban(i int) (int, bool) {
+	t := sc.p.text
+	var buf [40]byte
+	d := buf[:0]
+	k := i
+	last := i
+	for k < len(t) && len(d) < 34 {
+		c := t[k]
+		switch {
+		case isDigit(c) || isUpper(c):
+			d = append(d, c)
+			k++
+			last = k
+			continue
+		case c == ' ' && k+1 < len(t) && (isDigit(t[k+1]) || isUpper(t[k+1])):
+			k++
+			continue
+		}
+		break
+	}
+	if last < len(t) && isAlnum(t[last]) {
+		return 0, false
+	}
+	// The account may be followed by other words: try the registered length.
+	if len(d) < 4 {
+		return 0, false
+	}
+	want, ok := ibanLengths[string(d[:2])]
+	if !ok || len(d) < want {
+		return 0, false
+	}
+	if !validIBAN(d[:want]) {
+		return 0, false
+	}
+	// Find where the want-th character ends.
+	cnt, e := 0, i
+	for e < len(t) && cnt < want {
+		if t[e] != ' ' {
+			cnt++
+		}
+		e++
+	}
+	if e < len(t) && isAlnum(t[e]) {
+		return 0, false
+	}
+	sc.emit(IBAN, i, e, true, sc.context(IBAN, i, e), "iban-mod97")
+	return e, true
+}
+
+func isLocal(c byte) bool {
+	return isAlnum(c) || c == '.' || c == '%' || c == '+' || c == '-'
+}
+
+func isDomain(c byte) bool {
+	return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'z' || c == '.' || c == '-'
+}
+
+var notTLD = map[string]bool{"png": true, "jpg": true, "jpeg": true, "gif": true, "svg": true, "webp": true,
+	"css": true, "js": true, "avif": true, "bmp": true, "ico": true}
+
+// email handles the '@' at t[i].
+func (sc *scanner) email(i int) {
+	t := sc.p.text
+	s := i
+	for s > 0 && i-s < 64 && isLocal(t[s-1]) {
+		s--
+	}
+	for s < i && (t[s] == '.' || t[s] == '-') {
+		s++
+	}
+	if s == i || t[i-1] == '.' {
+		return
+	}
+	e := i + 1
+	for e < len(t) && e-i < 255 && isDomain(t[e]) {
+		e++
+	}
+	for e > i+1 && (t[e-1] == '.' || t[e-1] == '-') {
+		e--
+	}
+	dom := t[i+1 : e]
+	dot := bytes.LastIndexByte(dom, '.')
+	if dot <= 0 || bytes.Contains(dom, []byte("..")) || dom[0] == '.' || dom[0] == '-' {
+		return
+	}
+	tld := dom[dot+1:]
+	if len(tld) < 2 || len(tld) > 24 {
+		return
+	}
+	for _, c := range tld {
+		if c|0x20 < 'a' || c|0x20 > 'z' {
+			return
+		}
+	}
+	if notTLD[string(bytes.ToLower(tld))] {
+		return
+	}
+	sc.emit(Email, s, e, false, sc.context(Email, s, e), "email")
+}
+
+func isHex(c byte) bool { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'f' }
+
+// ipv6 handles the ':' at t[i] and returns where scanning resumes.
+func (sc *scanner) ipv6(i int) int {
+	t := sc.p.text
+	s := i
+	for s > 0 && i-s < 45 && (isHex(t[s-1]) || t[s-1] == ':' || t[s-1] == '.') {
+		s--
+	}
+	e := i
+	for e < len(t) && e-s < 45 && (isHex(t[e]) || t[e] == ':' || t[e] == '.') {
+		e++
+	}
+	for e > i && t[e-1] == '.' {
+		e--
+	}
+	if e < len(t) && isAlnum(t[e]) {
+		return i + 1
+	}
+	ok := false
+	for try := 0; try < 2 && !ok; try++ {
+		if try == 1 {
+			// "IPv6:2001:db8::1": start after a leading single colon.
+			c := bytes.IndexByte(t[s:e], ':')
+			if c < 0 || s+c+1 >= e || t[s+c+1] == ':' {
+				break
+			}
+			s += c + 1
+		}
+		ok = sc.isIPv6(s, e)
+	}
+	if !ok {
+		return i + 1
+	}
+	// Drop any finding made on the first hextet before the colon was seen.
+	for len(sc.out) > 0 && sc.out[len(sc.out)-1].s >= s {
+		sc.out = sc.out[:len(sc.out)-1]
+	}
+	sc.emit(IPAddress, s, e, false, sc.context(IPAddress, s, e), "ipv6")
+	return e
+}
+
+func (sc *scanner) isIPv6(s, e int) bool {
+	t := sc.p.text
+	tok := t[s:e]
+	colons := bytes.Count(tok, []byte(":"))
+	if colons < 2 || (colons < 7 && !bytes.Contains(tok, []byte("::"))) || s > 0 && isAlnum(t[s-1]) {
+		return false
+	}
+	a, err := netip.ParseAddr(string(tok))
+	return err == nil && a.Is6() && !a.IsLoopback() && !a.IsUnspecified()
+}
+
+func ideograph(r rune) bool { return r >= 0x4E00 && r <= 0x9FFF }
+
+// names finds Chinese person names next to name triggers.
+func (sc *scanner) names() {
+	t := sc.p.text
+	for _, h := range sc.hits {
+		switch lex.entries[h.pat].name {
+		case namePrefix:
+			k := int(h.end)
+			for skip := 0; skip < 3 && k < len(t); skip++ {
+				r, size := utf8.DecodeRune(t[k:])
+				if r == ':' || r == ' ' || r == '\n' || r == '为' || r == '是' {
+					k += size
+					continue
+				}
+				break
+			}
+			if e := sc.nameAt(k, true); e > k {
+				sc.emit(CNPersonName, k, e, false, true, "cn-name-after-trigger")
+				sc.out[len(sc.out)-1].tier = TierHeuristic
+			}
+		case nameSuffix:
+			st := int(h.start)
+			for back := 4; back >= 1; back-- {
+				k := runeBack(t, st, back)
+				if k >= st || runeFwd(t, k, back) != st {
+					continue
+				}
+				if e := sc.nameAt(k, back == 1); e == st {
+					sc.emit(CNPersonName, k, st, false, true, "cn-name-before-title")
+					sc.out[len(sc.out)-1].tier = TierHeuristic
+					break
+				}
+			}
+		}
+	}
+}
+
+// nameAt reads a surname and 0–2 given-name characters at t[k] and returns
+// the end, or k. Ambiguous surnames are accepted only when loose.
+func (sc *scanner) nameAt(k int, loose bool) int {
+	t := sc.p.text
+	e := k
+	for _, cs := range compoundSurnames {
+		if bytes.HasPrefix(t[k:], []byte(cs)) {
+			e = k + len(cs)
+			break
+		}
+	}
+	if e == k {
+		r, size := utf8.DecodeRune(t[k:])
+		if !runeIn(r, surnames) || !loose && runeIn(r, ambiguousSurnames) {
+			return k
+		}
+		e = k + size
+	}
+	for g := 0; g < 2 && e < len(t); g++ {
+		if g == 0 && loose && t[e] == ' ' && e+1 < len(t) {
+			// "李 明": one space between surname and given name.
+			if r, size := utf8.DecodeRune(t[e+1:]); ideograph(r) && !runeIn(r, notGiven) && !sc.hitStartsAt(e+1) {
+				e += 1 + size
+				continue
+			}
+		}
+		r, size := utf8.DecodeRune(t[e:])
+		if !ideograph(r) || runeIn(r, notGiven) || sc.hitStartsAt(e) {
+			break
+		}
+		e += size
+	}
+	return e
+}
+
+func (sc *scanner) hitStartsAt(pos int) bool {
+	k := sort.Search(len(sc.hits), func(i int) bool { return sc.hits[i].end > int32(pos) })
+	for ; k < len(sc.hits) && sc.hits[k].start <= int32(pos)+9; k++ {
+		if sc.hits[k].start == int32(pos) {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	hao          = []byte("号")
+	roadMarkers  = "路街道巷弄里村"
+	afterHao     = []string{"号楼", "栋", "幢", "座", "单元", "室", "层", "楼", "户", "院"}
+	adminMarkers = []string{"省", "自治区", "市", "区", "县", "镇", "乡", "街道"}
+	provinces    = []string{"北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽", "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海", "台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门"}
+)
+
+// addresses finds Chinese postal addresses: a road and house number
+// ("…路88号"), with the administrative divisions before it and the
+// building, unit and room after it.
+func (sc *scanner) addresses() {
+	t := sc.p.text
+	for from := 0; ; {
+		j := bytes.Index(t[from:], hao)
+		if j < 0 {
+			return
+		}
+		h := from + j
+		from = h + len(hao)
+		// digits (and '-') right before 号
+		d := h
+		for d > 0 && (isDigit(t[d-1]) || t[d-1] == '-') {
+			d--
+		}
+		if d == h || d == 0 {
+			continue
+		}
+		r, size := utf8.DecodeLastRune(t[:d])
+		if !runeIn(r, roadMarkers) {
+			continue
+		}
+		road := d - size
+		// Walk back over the divisions: ideographs and digits, 30 runes at most.
+		cs := road
+		for n := 0; n < 30 && cs > 0; n++ {
+			r, size := utf8.DecodeLastRune(t[:cs])
+			if !ideograph(r) && !isDigit(byte(r)) {
+				break
+			}
+			cs -= size
+		}
+		if cs == road {
+			continue
+		}
+		start, strong := sc.addressStart(cs, road)
+		// Forward: a named building, then building, unit, room.
+		e := h + len(hao)
+		e = sc.building(e)
+		for part := 0; part < 6; part++ {
+			k := e
+			for k < len(t) && (isDigit(t[k]) || isUpper(t[k]) || t[k] == '-') {
+				k++
+			}
+			matched := false
+			for _, m := range afterHao {
+				if bytes.HasPrefix(t[k:], []byte(m)) {
+					e = k + len(m)
+					matched = true
+					break
+				}
+			}
+			if !matched {
+				if k > e && (k >= len(t) || !isAlnum(t[k])) && t[e] != '-' {
+					e = k // "88号1-2-501"
+				}
+				break
+			}
+		}
+		sc.emit(CNAddress, start, e, false, true, "cn-address")
+		last := &sc.out[len(sc.out)-1]
+		last.tier = TierHeuristic
+		last.score = 0.6
+		if strong {
+			last.score = 0.7
+		}
+		from = e
+	}
+}
+
+var buildingSuffixes = []string{"大厦", "广场", "中心", "大楼", "公寓", "小区", "花园", "家园", "苑", "院", "座", "期"}
+
+// building extends an address at e over a named building ("中关村大厦",
+// "太古汇一座") and a bare room number after it ("2301").
+func (sc *scanner) building(e int) int {
+	t := sc.p.text
+	k := e
+	best := e
+	for n := 0; n < 10 && k < len(t); n++ {
+		r, size := utf8.DecodeRune(t[k:])
+		if !ideograph(r) {
+			break
+		}
+		k += size
+		for _, s := range buildingSuffixes {
+			if bytes.HasSuffix(t[e:k], []byte(s)) {
+				best = k
+			}
+		}
+	}
+	if best == e {
+		return e
+	}
+	k = best
+	for k < len(t) && (isDigit(t[k]) || isUpper(t[k]) || t[k] == '-') {
+		k++
+	}
+	if k > best && (k >= len(t) || !isAlnum(t[k])) {
+		return k
+	}
+	return best
+}
+
+// addressStart picks where an address in t[cs:road] begins: after an
+// address word, else at a province name, else at the first division
+// marker's name, else at cs.
+func (sc *scanner) addressStart(cs, road int) (int, bool) {
+	t := sc.p.text
+	best := -1
+	k := sort.Search(len(sc.hits), func(i int) bool { return sc.hits[i].end > int32(runeBack(t, cs, 4)) })
+	for ; k < len(sc.hits) && sc.hits[k].end <= int32(road); k++ {
+		if lex.entries[sc.hits[k].pat].addr {
+			best = int(sc.hits[k].end)
+		}
+	}
+	if best >= cs {
+		return best, true
+	}
+	if best >= 0 {
+		return cs, true
+	}
+	seg := t[cs:road]
+	first := -1
+	for _, p := range provinces {
+		if j := bytes.Index(seg, []byte(p)); j >= 0 && (first < 0 || j < first) {
+			first = j
+		}
+	}
+	if first >= 0 {
+		return cs + first, true
+	}
+	for _, m := range adminMarkers {
+		if j := bytes.Index(seg, []byte(m)); j > 0 && (first < 0 || j < first) {
+			first = j
+		}
+	}
+	if first > 0 {
+		return runeBack(t, cs+first, 2), true
+	}
+	return cs, false
+}
