@@ -470,3 +470,36 @@ func TestEveryRequestHasADecisionFirst(t *testing.T) {
 		t.Errorf("want one robots event")
 	}
 }
+
+func TestTimeoutsRetriedBounded(t *testing.T) {
+	ts := newTestSite(t)
+	ts.links("/index", "/slow")
+	n := 0
+	ts.handle("/slow", func(w http.ResponseWriter, r *http.Request) {
+		n++
+		if n == 1 {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(3 * time.Second):
+			}
+			return
+		}
+		page(w, "fast now")
+	})
+	rec := &recorder{}
+	cfg := testConfig(t, rec, ts)
+	cfg.Timeout = 300 * time.Millisecond
+	crawl(t, cfg, ts.url("/index"))
+	if got := ts.count("/slow"); got != 2 {
+		t.Fatalf("/slow requested %d times, want 2 (a timeout, then a retry)", got)
+	}
+	classes := map[string]int{}
+	for _, e := range rec.all(audit.TypeFetch) {
+		if strings.HasSuffix(e.Fetch.URL, "/slow") {
+			classes[e.Fetch.Class]++
+		}
+	}
+	if classes["network"] != 1 || classes["ok"] != 1 {
+		t.Fatalf("fetch classes for /slow: %v, want one network error and one ok", classes)
+	}
+}
