@@ -63,6 +63,37 @@ type Options struct {
 	// outcome, before any Check waiting for it returns. It must not call
 	// Check for the same origin (that Check would wait for this fetch).
 	OnFetch func(ctx context.Context, f Fetched)
+	// Shared, if set, shares fetches with other caches (the workers of a
+	// distributed job), so that each origin's robots.txt is fetched once
+	// per job. When it fails, the cache fetches on its own.
+	Shared Shared
+}
+
+// Shared is a store through which the Caches of several crawlers share
+// robots.txt fetches. Implementations must be safe for concurrent use.
+type Shared interface {
+	// Load returns the fetch stored for origin, if there is one that has
+	// not expired.
+	Load(ctx context.Context, origin string) (Stored, bool, error)
+	// Claim asks to be the one that fetches origin's robots.txt now and
+	// reports whether this caller won. A claim lapses after ttl.
+	Claim(ctx context.Context, origin string, ttl time.Duration) (bool, error)
+	// Save stores s for origin until s.Expires, replacing what was there,
+	// and releases the claim.
+	Save(ctx context.Context, origin string, s Stored) error
+}
+
+// Stored is one robots.txt fetch as a Shared store keeps it.
+type Stored struct {
+	URL       string    `json:"url"`
+	Status    int       `json:"status"`
+	Body      []byte    `json:"body,omitempty"` // the file, for PolicyParsed
+	Policy    string    `json:"policy"`
+	Cause     string    `json:"cause,omitempty"`
+	FetchedAt time.Time `json:"fetched_at"`
+	Expires   time.Time `json:"expires"`
+	RetryAt   time.Time `json:"retry_at,omitzero"`
+	Failures  int       `json:"failures,omitempty"`
 }
 
 // Fetched describes one robots.txt fetch and the policy it set.
@@ -90,6 +121,9 @@ type Fetched struct {
 	File *File
 	// Group is the group of File that applies to Options.ProductToken.
 	Group *Group
+	// Shared is true when another crawler fetched the file and this
+	// cache took it from the Shared store.
+	Shared bool
 }
 
 // Verdict is the Cache's answer for one URL.
@@ -142,6 +176,7 @@ type Cache struct {
 	timeout   time.Duration
 	now       func() time.Time
 	onFetch   func(context.Context, Fetched)
+	shared    Shared
 
 	flight singleflight.Group
 
@@ -161,6 +196,11 @@ type entry struct {
 	expires  time.Time // fetch again after this
 	retryAt  time.Time // set for disallow-all
 	failures int       // consecutive unreachable fetches
+
+	// What a Shared store keeps.
+	status    int
+	body      []byte
+	fetchedAt time.Time
 }
 
 // NewCache returns a Cache that fetches robots.txt files through rt (nil
@@ -179,6 +219,7 @@ func NewCache(rt http.RoundTripper, opts Options) *Cache {
 		timeout:   opts.Timeout,
 		now:       opts.Now,
 		onFetch:   opts.OnFetch,
+		shared:    opts.Shared,
 		entries:   map[string]*entry{},
 
 		sweepEvery: 1024,
@@ -291,9 +332,81 @@ func (c *Cache) lookup(key string) *entry {
 	return nil
 }
 
-// fetch fetches the robots.txt of origin, stores the resulting entry under
-// key, reports it to OnFetch, and returns it.
+// fetch gets the robots.txt policy of origin: from the Shared store when
+// another crawler fetched it, else by fetching it. It stores the entry
+// under key, reports it to OnFetch, and returns it.
 func (c *Cache) fetch(parent context.Context, key string, origin *url.URL) *entry {
+	if c.shared == nil {
+		return c.fetchOwn(parent, key, origin)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), c.timeout)
+	defer cancel()
+	if e, ok := c.loadShared(ctx, parent, key, origin); ok {
+		return e
+	}
+	won, err := c.shared.Claim(ctx, key, c.timeout)
+	if err == nil && !won {
+		// Another crawler is fetching it: wait for its result, within the
+		// fetch time limit, then fetch it ourselves.
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				break wait
+			case <-t.C:
+				if e, ok := c.loadShared(ctx, parent, key, origin); ok {
+					return e
+				}
+			}
+		}
+	}
+	e := c.fetchOwn(parent, key, origin)
+	c.mu.Lock()
+	st := Stored{URL: origin.JoinPath("/robots.txt").String(), Status: e.status, Body: e.body, Policy: e.policy, Cause: e.cause,
+		FetchedAt: e.fetchedAt, Expires: e.expires, RetryAt: e.retryAt, Failures: e.failures}
+	c.mu.Unlock()
+	// Best effort: if the store fails, other crawlers fetch it themselves.
+	_ = c.shared.Save(context.WithoutCancel(ctx), key, st)
+	return e
+}
+
+// loadShared takes origin's policy from the Shared store, if it has one.
+func (c *Cache) loadShared(ctx, parent context.Context, key string, origin *url.URL) (*entry, bool) {
+	st, ok, err := c.shared.Load(ctx, key)
+	if err != nil || !ok || !c.now().Before(st.Expires) {
+		return nil, false
+	}
+	e := &entry{policy: st.Policy, cause: st.Cause, expires: st.Expires, retryAt: st.RetryAt, failures: st.Failures,
+		status: st.Status, body: st.Body, fetchedAt: st.FetchedAt}
+	f := Fetched{URL: st.URL, Site: site.Key(origin), Status: st.Status, Policy: st.Policy, Expires: st.Expires, Shared: true}
+	switch st.Policy {
+	case PolicyParsed:
+		e.file = Parse(st.Body)
+		f.Body = st.Body[:min(len(st.Body), MaxSize)]
+		sum := sha256.Sum256(f.Body)
+		f.SHA256 = hex.EncodeToString(sum[:])
+		e.sha = f.SHA256
+	case PolicyAllowAll:
+		e.file = AllowAll()
+	case PolicyDisallowAll:
+		e.file = DisallowAll()
+	default:
+		return nil, false // not a policy this version knows: fetch it
+	}
+	e.group = e.file.Group(c.token)
+	f.File, f.Group = e.file, e.group
+	c.store(key, e, c.now())
+	if c.onFetch != nil {
+		c.onFetch(context.WithoutCancel(parent), f)
+	}
+	return e, true
+}
+
+// fetchOwn fetches the robots.txt of origin, stores the resulting entry
+// under key, reports it to OnFetch, and returns it.
+func (c *Cache) fetchOwn(parent context.Context, key string, origin *url.URL) *entry {
 	// The fetch serves every caller waiting for it, so one caller giving up
 	// must not cancel it; it has its own time limit instead.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), c.timeout)
@@ -313,10 +426,11 @@ func (c *Cache) fetch(parent context.Context, key string, origin *url.URL) *entr
 	}
 	c.mu.Unlock()
 
-	e := &entry{}
+	e := &entry{status: status, fetchedAt: now}
 	switch {
 	case err == nil && status >= 200 && status <= 299:
 		f.Body = body[:min(len(body), MaxSize)]
+		e.body = f.Body
 		sum := sha256.Sum256(f.Body)
 		f.SHA256 = hex.EncodeToString(sum[:])
 		e.file = Parse(body)
