@@ -96,7 +96,7 @@ func decodeEntry(raw []byte) (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
-	if !bytes.Equal(ev, event) || strconv.FormatInt(seq, 10) != string(raw[len(entryPrefix):len(entryPrefix)+i]) {
+	if !bytes.Equal(ev, event) || !bytes.Equal(appendEntry(nil, seq, prev, ev), raw) {
 		return Entry{}, fmt.Errorf("entry is not in canonical form")
 	}
 	return e, nil

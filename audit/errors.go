@@ -29,6 +29,7 @@ type EntryError struct {
 	Err     error  // one of the Err* values above, possibly wrapped with detail
 }
 
+// Error names the entry, its place and the problem.
 func (e *EntryError) Error() string {
 	if e.Segment != "" {
 		return fmt.Sprintf("entry %d (%s at offset %d): %v", e.Seq, e.Segment, e.Offset, e.Err)
@@ -36,4 +37,5 @@ func (e *EntryError) Error() string {
 	return fmt.Sprintf("entry %d: %v", e.Seq, e.Err)
 }
 
+// Unwrap returns the problem, so errors.Is matches the Err* values.
 func (e *EntryError) Unwrap() error { return e.Err }

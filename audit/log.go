@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +23,11 @@ import (
 // DefaultRetention is the shortest time segments are kept: six months
 // (Cybersecurity Law Art. 21), rounded up to 180 days.
 const DefaultRetention = 180 * 24 * time.Hour
+
+// anchorTimeout bounds one call to Options.Anchor, which runs in the
+// writer: an unreachable witness delays appends by at most this much per
+// checkpoint, and the failure is recorded in the checkpoint entry.
+const anchorTimeout = 5 * time.Second
 
 // ErrClosed is returned by Record and the other methods after Close.
 var ErrClosed = errors.New("audit: log is closed")
@@ -130,6 +136,7 @@ type Log struct {
 	stop sync.Once
 
 	recovered *Recovery
+	readFrom  int                    // the first segment Open read (tests)
 	pub       atomic.Pointer[string] // the current verifier key
 
 	// Owned by the writer goroutine (or by Open before it starts).
@@ -140,8 +147,6 @@ type Log struct {
 	segs     []segInfo
 	segSize  int64
 	segStart time.Time
-	hf       *os.File
-	hfCount  int64 // stored hashes in the hashes file
 	cpf      *os.File
 	lastCP   SignedCheckpoint
 	lastIsCP bool // the last entry is the checkpoint entry for lastCP
@@ -234,17 +239,66 @@ func (l *Log) recover() error {
 		}
 		segs = segs[:len(segs)-1]
 	}
-	var first int64
-	if len(segs) > 0 {
-		first = segs[0].first
+	for _, cp := range cps {
+		if cp.Size > l.lastCP.Size {
+			l.lastCP = cp
+		}
 	}
-	c, err := startChain(l.dir, first)
+	if l.lastCP.Origin != "" && l.lastCP.Origin != l.opts.Origin {
+		return fmt.Errorf("audit: the log's origin is %q, not %q; open it with its own origin", l.lastCP.Origin, l.opts.Origin)
+	}
+
+	hs, err := openHashStore(filepath.Join(l.dir, hashesFile))
 	if err != nil {
 		return err
 	}
+	c := &chain{hs: hs}
+	l.c = c
+
+	// Where to start reading. Entries up to the largest checkpoint whose
+	// root the hashes file reproduces need not be read again (Verify reads
+	// everything); reading starts at the segment holding that checkpoint's
+	// last entry, and the root is checked again once it is re-read.
+	start, anchor := 0, SignedCheckpoint{}
+	covered := leavesCovered(hs.count())
+	for i := len(cps) - 1; i >= 0 && len(segs) > 0; i-- {
+		cp := cps[i]
+		if cp.Size == 0 || cp.Size > covered || cp.Size <= segs[0].first {
+			continue
+		}
+		if root, err := c.treeHash(cp.Size); err == nil && root == cp.Root {
+			anchor = cp
+			for k, s := range segs {
+				if s.first < cp.Size {
+					start = k
+				}
+			}
+			break
+		}
+	}
+	first := int64(0)
+	if len(segs) > 0 {
+		first = segs[start].first
+	}
+	if err := c.resetTo(first); err != nil {
+		return err
+	}
+	l.readFrom = start
+	for i := 0; i < start; i++ { // sealed segments not read again
+		info := segInfo{name: segs[i].name, first: segs[i].first, count: segs[i+1].first - segs[i].first}
+		if fi, err := os.Stat(filepath.Join(l.dir, segs[i].name)); err == nil {
+			info.lastTime = fi.ModTime() // the last write; no earlier than the last entry
+		}
+		l.segs = append(l.segs, info)
+	}
+
 	var keys []string
+	if first > 0 {
+		keys = readKeysFile(l.dir)
+	}
 	var tn *torn
-	for i, s := range segs {
+	for i := start; i < len(segs); i++ {
+		s := segs[i]
 		b, err := os.ReadFile(filepath.Join(l.dir, s.name))
 		if err != nil {
 			return fmt.Errorf("audit: %w", err)
@@ -262,8 +316,15 @@ func (l *Log) recover() error {
 			if e.Event.Time.After(info.lastTime) {
 				info.lastTime = e.Event.Time
 			}
-			if e.Event.Type == TypeKey {
+			if e.Event.Type == TypeKey && !slices.Contains(keys, e.Event.Other["vkey"]) {
 				keys = append(keys, e.Event.Other["vkey"])
+				if first > 0 {
+					// Recorded in the log but not yet in the keys file (a
+					// crash during rotation): repair the copy.
+					if err := appendKeysFile(l.dir, e.Event.Other["vkey"]); err != nil {
+						return err
+					}
+				}
 			}
 			l.lastIsCP = e.Event.Type == TypeCheckpoint
 			return nil
@@ -277,16 +338,16 @@ func (l *Log) recover() error {
 		tn = t
 		l.segs = append(l.segs, info)
 	}
-	for _, cp := range cps {
-		if cp.Size > l.lastCP.Size {
-			l.lastCP = cp
-		}
-	}
 	if c.next < l.lastCP.Size {
 		if tn != nil {
 			return &EntryError{Seq: c.next, Segment: tn.Segment, Offset: tn.Offset, Err: fmt.Errorf("%w (signed at size %d): %s", ErrDamageBelowCkp, l.lastCP.Size, tn.Problem)}
 		}
 		return fmt.Errorf("audit: %w: log has %d entries, its checkpoint says %d", ErrTruncated, c.next, l.lastCP.Size)
+	}
+	if anchor.Size > 0 {
+		if root, err := c.treeHash(anchor.Size); err != nil || root != anchor.Root {
+			return &EntryError{Seq: anchor.Size - 1, Err: fmt.Errorf("%w: entries re-read on open do not hash to the root signed at size %d", ErrInconsistent, anchor.Size)}
+		}
 	}
 	if l.lastIsCP && l.lastCP.Size != c.next-1 {
 		l.lastIsCP = false
@@ -304,29 +365,15 @@ func (l *Log) recover() error {
 		}
 		lg.Warn("audit: truncated a torn checkpoint left by a crash", "offset", cpTorn.Offset, "bytes", cpTorn.Bytes)
 	}
-	l.c = c
-
-	// Rewrite the derived hashes beyond the pruned prefix.
-	hf, err := os.OpenFile(filepath.Join(l.dir, hashesFile), os.O_CREATE|os.O_RDWR, 0o640)
-	if err != nil {
-		return fmt.Errorf("audit: %w", err)
+	if err := hs.sync(); err != nil {
+		return err
 	}
-	l.hf = hf
-	keep := tlog.StoredHashCount(first)
-	if err := hf.Truncate(keep * tlog.HashSize); err != nil {
-		return fmt.Errorf("audit: %w", err)
+	// Drop stale hashes beyond the log.
+	if fi, err := hs.f.Stat(); err == nil && fi.Size() > hs.count()*tlog.HashSize {
+		if err := hs.f.Truncate(hs.count() * tlog.HashSize); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
 	}
-	hb := make([]byte, 0, (int64(len(c.hashes))-keep)*tlog.HashSize)
-	for _, h := range c.hashes[keep:] {
-		hb = append(hb, h[:]...)
-	}
-	if _, err := hf.WriteAt(hb, keep*tlog.HashSize); err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	if err := hf.Sync(); err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	l.hfCount = int64(len(c.hashes))
 
 	l.cpf, err = os.OpenFile(filepath.Join(l.dir, checkpointsFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
 	if err != nil {
@@ -669,7 +716,15 @@ func (l *Log) shutdown() error {
 
 func (l *Log) closeFiles() error {
 	var errs []error
-	for _, f := range []*os.File{l.seg, l.hf, l.cpf, l.lock} {
+	if l.c != nil {
+		if err := l.c.hs.flush(); err != nil {
+			errs = append(errs, err)
+		}
+		if err := l.c.hs.close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, f := range []*os.File{l.seg, l.cpf, l.lock} {
 		if f != nil {
 			if err := f.Close(); err != nil {
 				errs = append(errs, err)
@@ -720,7 +775,6 @@ func (l *Log) commit(reqs []*request) error {
 
 func (l *Log) commitLocked(reqs []*request) error {
 	l.buf = l.buf[:0]
-	firstHash := int64(len(l.c.hashes))
 	for _, r := range reqs {
 		cur := &l.segs[len(l.segs)-1]
 		if cur.count > 0 && (l.segSize+int64(len(l.buf)) >= l.opts.SegmentBytes || l.opts.Now().Sub(l.segStart) >= l.opts.SegmentAge) {
@@ -749,15 +803,7 @@ func (l *Log) commitLocked(reqs []*request) error {
 		return err
 	}
 	l.lastIsCP = false
-	hb := make([]byte, 0, (int64(len(l.c.hashes))-firstHash)*tlog.HashSize)
-	for _, h := range l.c.hashes[firstHash:] {
-		hb = append(hb, h[:]...)
-	}
-	if _, err := l.hf.WriteAt(hb, l.hfCount*tlog.HashSize); err != nil {
-		return fmt.Errorf("write hashes: %w", err)
-	}
-	l.hfCount = int64(len(l.c.hashes))
-	return nil
+	return l.c.hs.flush()
 }
 
 // flush writes the buffer to the current segment and fsyncs it.
@@ -783,8 +829,8 @@ func (l *Log) checkpoint(ctx context.Context, entry bool) (SignedCheckpoint, err
 	if l.err != nil {
 		return SignedCheckpoint{}, l.err
 	}
-	if err := l.hf.Sync(); err != nil {
-		return SignedCheckpoint{}, fmt.Errorf("audit: fsync hashes: %w", err)
+	if err := l.c.hs.sync(); err != nil {
+		return SignedCheckpoint{}, err
 	}
 	n := l.c.next
 	root, err := l.c.treeHash(n)
@@ -813,7 +859,9 @@ func (l *Log) checkpoint(ctx context.Context, entry bool) (SignedCheckpoint, err
 		"root": base64.StdEncoding.EncodeToString(root[:]),
 	}
 	if l.opts.Anchor != nil {
-		rc, err := l.opts.Anchor.Anchor(ctx, cp.Note)
+		actx, cancel := context.WithTimeout(ctx, anchorTimeout)
+		rc, err := l.opts.Anchor.Anchor(actx, cp.Note)
+		cancel()
 		if err != nil {
 			l.opts.Logger.Warn("audit: anchoring a checkpoint failed", "size", n, "err", err)
 			other["anchor_error"] = err.Error()
@@ -844,14 +892,15 @@ func (l *Log) rotate(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("audit: endorse new key: %w", err)
 	}
-	if err := appendKeysFile(l.dir, v); err != nil {
-		return "", fmt.Errorf("audit: rotate key: %w", err)
-	}
 	err = l.commit([]*request{l.internal(TypeKey, map[string]string{
 		"action": "rotated", "vkey": v, "previous": l.vkey, "endorsement": string(endorsement),
 	})})
 	if err != nil {
 		return "", err
+	}
+	// After the entry is durable: Open repairs the copy if a crash comes first.
+	if err := appendKeysFile(l.dir, v); err != nil {
+		return "", fmt.Errorf("audit: rotate key: %w", err)
 	}
 	if err := os.Rename(next, l.opts.KeyFile); err != nil {
 		return "", fmt.Errorf("audit: rotate key: %w", err)
@@ -887,8 +936,15 @@ func (l *Log) prune(ctx context.Context) (int, error) {
 	if k == 0 {
 		return 0, nil
 	}
-	if err := l.hf.Sync(); err != nil {
-		return 0, fmt.Errorf("audit: fsync hashes: %w", err)
+	if err := l.c.hs.sync(); err != nil {
+		return 0, err
+	}
+	// The hashes file is all that remains of pruned entries: check it
+	// against them before they go.
+	for _, s := range l.segs[:k] {
+		if err := l.checkStoredHashes(s); err != nil {
+			return 0, fmt.Errorf("audit: not pruning: %w", err)
+		}
 	}
 	var names []string
 	for _, s := range l.segs[:k] {
@@ -908,4 +964,37 @@ func (l *Log) prune(ctx context.Context) (int, error) {
 		"before":   cutoff.UTC().Format(time.RFC3339Nano),
 	})})
 	return k, err
+}
+
+// checkStoredHashes recomputes the stored hashes of the entries in segment s
+// and compares them with the hashes file.
+func (l *Log) checkStoredHashes(s segInfo) error {
+	b, err := os.ReadFile(filepath.Join(l.dir, s.name))
+	if err != nil {
+		return err
+	}
+	frames, tn, err := readFrames(s.name, b, s.first)
+	if err != nil {
+		return err
+	}
+	if tn != nil || int64(len(frames)) != s.count {
+		return fmt.Errorf("segment %s changed since it was written", s.name)
+	}
+	for i, f := range frames {
+		n := s.first + int64(i)
+		want, err := tlog.StoredHashesForRecordHash(n, tlog.RecordHash(f.payload), l.c)
+		if err != nil {
+			return err
+		}
+		for j, h := range want {
+			got, err := l.c.hs.at(tlog.StoredHashCount(n) + int64(j))
+			if err != nil {
+				return err
+			}
+			if got != h {
+				return &EntryError{Seq: n, Segment: s.name, Offset: f.off, Err: fmt.Errorf("%w: %s does not match the entry", ErrInconsistent, hashesFile)}
+			}
+		}
+	}
+	return nil
 }

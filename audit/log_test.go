@@ -177,6 +177,7 @@ func TestInclusionAndConsistencyProofs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer p.Close()
 	final := p.Summary.Checkpoint
 	for _, seq := range []int64{0, 1, 50, 99, final.Size - 1} {
 		pr, err := p.Inclusion(seq, final.Size)
@@ -401,6 +402,7 @@ func TestPruneKeepsProofs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer p.Close()
 	before, err := p.Inclusion(3, cp.Size)
 	if err != nil {
 		t.Fatal(err)
@@ -409,6 +411,16 @@ func TestPruneKeepsProofs(t *testing.T) {
 		t.Fatalf("prune within retention removed %d segments (%v)", n, err)
 	}
 	advance(DefaultRetention - 2*24*time.Hour) // day 0 and day 1 (and 2) are now past retention
+	// A damaged hash of an entry about to be pruned stops the pruning.
+	hp := filepath.Join(dir, hashesFile)
+	hb, _ := os.ReadFile(hp)
+	good := append([]byte(nil), hb...)
+	hb[tlog.StoredHashIndex(0, 4)*tlog.HashSize] ^= 1
+	os.WriteFile(hp, hb, 0o640)
+	if _, err := l.Prune(ctx); !errors.Is(err, ErrInconsistent) {
+		t.Fatalf("prune with a damaged hashes file: %v", err)
+	}
+	os.WriteFile(hp, good, 0o640)
 	n, err := l.Prune(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -424,6 +436,7 @@ func TestPruneKeepsProofs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("verify after prune: %v", err)
 	}
+	defer p2.Close()
 	if p2.Summary.Pruned == 0 {
 		t.Fatalf("summary shows nothing pruned: %v", p2.Summary)
 	}
@@ -501,4 +514,114 @@ func testLogSigner(t testing.TB) (string, note.Signer) {
 		t.Fatal(err)
 	}
 	return v, s
+}
+
+func TestSegmentsBySize(t *testing.T) {
+	l, dir := testLog(t, Options{SegmentBytes: 4096, BatchMax: 8})
+	recordN(t, l, 0, 100)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	segs, err := listSegments(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(segs) < 5 {
+		t.Fatalf("%d segments for ~30 KB at 4 KB each", len(segs))
+	}
+	for _, s := range segs[:len(segs)-1] {
+		fi, _ := os.Stat(filepath.Join(dir, s.name))
+		if fi.Size() > 4096+8*400 {
+			t.Errorf("segment %s is %d bytes", s.name, fi.Size())
+		}
+	}
+	if _, err := Verify(context.Background(), dir, VerifyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// A whole segment removed from the middle is caught, by name and by sequence.
+	d := copyDir(t, dir)
+	if err := os.Remove(filepath.Join(d, segs[2].name)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Verify(context.Background(), d, VerifyOptions{})
+	if !errors.Is(err, ErrMissing) || !strings.Contains(err.Error(), fmt.Sprintf("entry %d", segs[2].first)) {
+		t.Fatalf("missing segment: %v", err)
+	}
+	// The log refuses to open with another origin.
+	o := l.opts
+	o.Origin = "goodbot.test/other"
+	if _, err := Open(dir, o); err == nil || !strings.Contains(err.Error(), "origin") {
+		t.Fatalf("open with another origin: %v", err)
+	}
+}
+
+// TestReopenSkipsSealedSegments: Open re-reads only from the segment holding
+// the last checkpoint whose root the hashes file reproduces, and falls back
+// to reading everything when the hashes file is damaged or gone.
+func TestReopenSkipsSealedSegments(t *testing.T) {
+	l, dir := testLog(t, Options{SegmentBytes: 2048, CheckpointEntries: 40})
+	recordN(t, l, 0, 120)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	segs, _ := listSegments(dir)
+	l2, err := Open(dir, l.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l2.readFrom < len(segs)-2 {
+		t.Errorf("reopen read from segment %d of %d", l2.readFrom, len(segs))
+	}
+	recordN(t, l2, 120, 5)
+	if err := l2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(context.Background(), dir, VerifyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	// A damaged newest stored hash, which the last root depends on: Open
+	// falls back to an older checkpoint whose root still matches.
+	hp := filepath.Join(dir, hashesFile)
+	b, _ := os.ReadFile(hp)
+	b[len(b)-1] ^= 0xff
+	os.WriteFile(hp, b, 0o640)
+	l3, err := Open(dir, l.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l3.readFrom >= l2.readFrom+1 {
+		t.Errorf("with a damaged hashes file, reopen read from segment %d (before: %d)", l3.readFrom, l2.readFrom)
+	}
+	l3.Close()
+	// A hashes file of zeros matches no root: everything is read.
+	os.WriteFile(hp, make([]byte, len(b)), 0o640)
+	l5, err := Open(dir, l.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l5.readFrom != 0 {
+		t.Errorf("with a zeroed hashes file, reopen read from segment %d", l5.readFrom)
+	}
+	l5.Close()
+	if _, err := Verify(context.Background(), dir, VerifyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// No hashes file at all: rebuilt from the segments.
+	os.Remove(hp)
+	l4, err := Open(dir, l.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recordN(t, l4, 200, 3)
+	l4.Close()
+	p, err := NewProver(context.Background(), dir, VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	b2, _ := os.ReadFile(hp)
+	if int64(len(b2)) != tlog.StoredHashCount(p.Summary.Entries)*tlog.HashSize {
+		t.Errorf("hashes file has %d bytes for %d entries", len(b2), p.Summary.Entries)
+	}
 }

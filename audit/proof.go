@@ -27,11 +27,15 @@ func (p InclusionProof) Check(cp SignedCheckpoint) error {
 	return nil
 }
 
-// Prover answers proof requests about a verified log.
+// Prover answers proof requests about a verified log. It keeps the tree's
+// stored hashes in a temporary file: Close it when done.
 type Prover struct {
 	Summary Summary
 	c       *chain
 }
+
+// Close releases the Prover's temporary file.
+func (p *Prover) Close() error { return p.c.hs.close() }
 
 // NewProver verifies the log in dir (see Verify) and returns a Prover for it.
 func NewProver(ctx context.Context, dir string, opts VerifyOptions) (*Prover, error) {

@@ -3,6 +3,7 @@ package audit
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -63,18 +64,145 @@ func listSegments(dir string) ([]segFile, error) {
 // chain is the running state of a scan or of the writer: the next sequence
 // number, the leaf hash of the last entry and the tree's stored hashes.
 type chain struct {
-	next   int64
-	prev   tlog.Hash
-	hashes []tlog.Hash
+	next int64
+	prev tlog.Hash
+	hs   *hashStore
 }
 
+// hashStore holds the tree's stored hashes (tlog.StoredHashIndex order) in a
+// file, so that a log of any size needs little memory: the first onDisk are
+// in f, the rest in mem until the next flush. Appending a record reads
+// about one stored hash (amortised), and a proof O(log n) of them.
+type hashStore struct {
+	f      *os.File
+	onDisk int64
+	mem    []tlog.Hash
+	tmp    string // a temporary file to remove on close, if any
+}
+
+const flushHashes = 1 << 14
+
+// openHashStore uses the file at path, whose existing hashes count as
+// stored.
+func openHashStore(path string) (*hashStore, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	return &hashStore{f: f, onDisk: fi.Size() / tlog.HashSize}, nil
+}
+
+// tempHashStore uses a new temporary file, removed by close.
+func tempHashStore() (*hashStore, error) {
+	f, err := os.CreateTemp("", "goodbot-audit-hashes-*")
+	if err != nil {
+		return nil, fmt.Errorf("audit: temporary hash file: %w", err)
+	}
+	return &hashStore{f: f, tmp: f.Name()}, nil
+}
+
+func (s *hashStore) count() int64 { return s.onDisk + int64(len(s.mem)) }
+
+func (s *hashStore) at(i int64) (tlog.Hash, error) {
+	var h tlog.Hash
+	if i < 0 || i >= s.count() {
+		return h, fmt.Errorf("audit: stored hash %d not available (have %d)", i, s.count())
+	}
+	if i >= s.onDisk {
+		return s.mem[i-s.onDisk], nil
+	}
+	if _, err := s.f.ReadAt(h[:], i*tlog.HashSize); err != nil {
+		return h, fmt.Errorf("audit: read stored hash %d: %w", i, err)
+	}
+	return h, nil
+}
+
+func (s *hashStore) push(hs ...tlog.Hash) error {
+	s.mem = append(s.mem, hs...)
+	if len(s.mem) >= flushHashes {
+		return s.flush()
+	}
+	return nil
+}
+
+// flush writes the hashes held in memory to the file (without fsync).
+func (s *hashStore) flush() error {
+	if len(s.mem) == 0 {
+		return nil
+	}
+	b := make([]byte, 0, len(s.mem)*tlog.HashSize)
+	for _, h := range s.mem {
+		b = append(b, h[:]...)
+	}
+	if _, err := s.f.WriteAt(b, s.onDisk*tlog.HashSize); err != nil {
+		return fmt.Errorf("audit: write stored hashes: %w", err)
+	}
+	s.onDisk += int64(len(s.mem))
+	s.mem = s.mem[:0]
+	return nil
+}
+
+// truncate keeps the first n hashes.
+func (s *hashStore) truncate(n int64) error {
+	if n >= s.onDisk {
+		s.mem = s.mem[:n-s.onDisk]
+		return nil
+	}
+	s.mem = s.mem[:0]
+	if err := s.f.Truncate(n * tlog.HashSize); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	s.onDisk = n
+	return nil
+}
+
+func (s *hashStore) sync() error {
+	if err := s.flush(); err != nil {
+		return err
+	}
+	if err := s.f.Sync(); err != nil {
+		return fmt.Errorf("audit: fsync stored hashes: %w", err)
+	}
+	return nil
+}
+
+func (s *hashStore) close() error {
+	err := s.f.Close()
+	if s.tmp != "" {
+		os.Remove(s.tmp)
+	}
+	return err
+}
+
+// leavesCovered returns the number of entries whose stored hashes are all
+// among the first n.
+func leavesCovered(n int64) int64 {
+	lo, hi := int64(0), n // StoredHashCount(k) >= k
+	for lo < hi {
+		mid := lo + (hi-lo+1)/2
+		if tlog.StoredHashCount(mid) <= n {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo
+}
+
+// ReadHashes implements tlog.HashReader.
 func (c *chain) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
 	for i, x := range indexes {
-		if x < 0 || x >= int64(len(c.hashes)) {
-			return nil, fmt.Errorf("audit: stored hash %d not available (have %d)", x, len(c.hashes))
+		h, err := c.hs.at(x)
+		if err != nil {
+			return nil, err
 		}
-		out[i] = c.hashes[x]
+		out[i] = h
 	}
 	return out, nil
 }
@@ -85,7 +213,9 @@ func (c *chain) add(h tlog.Hash) error {
 	if err != nil {
 		return err
 	}
-	c.hashes = append(c.hashes, hs...)
+	if err := c.hs.push(hs...); err != nil {
+		return err
+	}
 	c.next++
 	c.prev = h
 	return nil
@@ -93,37 +223,67 @@ func (c *chain) add(h tlog.Hash) error {
 
 // leaf returns the leaf hash of entry n.
 func (c *chain) leaf(n int64) (tlog.Hash, bool) {
-	i := tlog.StoredHashIndex(0, n)
-	if n < 0 || n >= c.next || i >= int64(len(c.hashes)) {
+	if n < 0 || n >= c.next {
 		return tlog.Hash{}, false
 	}
-	return c.hashes[i], true
+	h, err := c.hs.at(tlog.StoredHashIndex(0, n))
+	return h, err == nil
 }
 
 func (c *chain) treeHash(n int64) (tlog.Hash, error) { return tlog.TreeHash(n, c) }
 
-// startChain returns the chain state in front of entry first, reading the
-// stored hashes of pruned entries from the hashes file.
+// resetTo makes the chain stand in front of entry first, keeping the stored
+// hashes of entries before it (which must be in the store).
+func (c *chain) resetTo(first int64) error {
+	need := tlog.StoredHashCount(first)
+	if c.hs.count() < need {
+		return fmt.Errorf("audit: entries 0-%d are not in the segments, and %s holds only %d of their %d hashes: %w",
+			first-1, hashesFile, c.hs.count(), need, ErrMissing)
+	}
+	if err := c.hs.truncate(need); err != nil {
+		return err
+	}
+	c.next = first
+	c.prev = tlog.Hash{}
+	if first > 0 {
+		h, err := c.hs.at(tlog.StoredHashIndex(0, first-1))
+		if err != nil {
+			return err
+		}
+		c.prev = h
+	}
+	return nil
+}
+
+// startChain returns a chain for verifying the log in dir from entry first
+// on, in a temporary hash store seeded with the stored hashes of the pruned
+// entries 0..first-1 from the log's hashes file. The caller closes c.hs.
 func startChain(dir string, first int64) (*chain, error) {
-	c := &chain{}
+	hs, err := tempHashStore()
+	if err != nil {
+		return nil, err
+	}
+	c := &chain{hs: hs}
 	if first == 0 {
 		return c, nil
 	}
-	b, err := os.ReadFile(filepath.Join(dir, hashesFile))
+	f, err := os.Open(filepath.Join(dir, hashesFile))
 	if err != nil {
+		hs.close()
 		return nil, fmt.Errorf("audit: entries 0-%d were pruned but their hashes are unreadable: %w", first-1, err)
 	}
+	defer f.Close()
 	need := tlog.StoredHashCount(first)
-	if int64(len(b)) < need*tlog.HashSize {
-		return nil, fmt.Errorf("audit: entries 0-%d were pruned but %s holds only %d of their %d hashes: %w",
-			first-1, hashesFile, len(b)/tlog.HashSize, need, ErrMissing)
+	n, err := io.Copy(hs.f, io.LimitReader(f, need*tlog.HashSize))
+	if err != nil {
+		hs.close()
+		return nil, fmt.Errorf("audit: %w", err)
 	}
-	c.hashes = make([]tlog.Hash, need)
-	for i := range c.hashes {
-		copy(c.hashes[i][:], b[i*tlog.HashSize:])
+	hs.onDisk = n / tlog.HashSize
+	if err := c.resetTo(first); err != nil {
+		hs.close()
+		return nil, err
 	}
-	c.next = first
-	c.prev = c.hashes[tlog.StoredHashIndex(0, first-1)]
 	return c, nil
 }
 

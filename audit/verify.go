@@ -91,11 +91,25 @@ func (s Summary) String() string {
 // with opts.Checkpoint. An error names the first bad entry and the problem;
 // it wraps one of the Err* values.
 func Verify(ctx context.Context, dir string, opts VerifyOptions) (Summary, error) {
-	s, _, err := verify(ctx, dir, opts)
+	s, c, err := verify(ctx, dir, opts)
+	if c != nil {
+		c.hs.close()
+	}
 	return s, err
 }
 
+// verify verifies the log; on success it returns the chain, whose hash
+// store the caller closes.
 func verify(ctx context.Context, dir string, opts VerifyOptions) (Summary, *chain, error) {
+	s, c, err := verifyChain(ctx, dir, opts)
+	if err != nil && c != nil {
+		c.hs.close()
+		c = nil
+	}
+	return s, c, err
+}
+
+func verifyChain(ctx context.Context, dir string, opts VerifyOptions) (Summary, *chain, error) {
 	var sum Summary
 	segs, err := listSegments(dir)
 	if err != nil {
@@ -231,21 +245,21 @@ func verify(ctx context.Context, dir string, opts VerifyOptions) (Summary, *chai
 	for i, s := range segs {
 		b, err := os.ReadFile(filepath.Join(dir, s.name))
 		if err != nil {
-			return sum, nil, fmt.Errorf("audit: %w", err)
+			return sum, c, fmt.Errorf("audit: %w", err)
 		}
 		if s.first != c.next {
-			return sum, nil, &EntryError{Seq: c.next, Segment: s.name, Err: fmt.Errorf("%w: segment %s starts at entry %d", ErrMissing, s.name, s.first)}
+			return sum, c, &EntryError{Seq: c.next, Segment: s.name, Err: fmt.Errorf("%w: segment %s starts at entry %d", ErrMissing, s.name, s.first)}
 		}
 		frames, t, err := readFrames(s.name, b, c.next)
 		if err != nil {
-			return sum, nil, err
+			return sum, c, err
 		}
 		if err := c.appendChecked(s.name, frames, visit); err != nil {
-			return sum, nil, err
+			return sum, c, err
 		}
 		if t != nil {
 			if i != len(segs)-1 {
-				return sum, nil, &EntryError{Seq: c.next, Segment: s.name, Offset: t.Offset, Err: fmt.Errorf("%w: %s in a sealed segment", ErrBadFrame, t.Problem)}
+				return sum, c, &EntryError{Seq: c.next, Segment: s.name, Offset: t.Offset, Err: fmt.Errorf("%w: %s in a sealed segment", ErrBadFrame, t.Problem)}
 			}
 			sum.Torn = &TornTail{Segment: t.Segment, Offset: t.Offset, Bytes: t.Bytes, Problem: t.Problem}
 		}
@@ -253,16 +267,16 @@ func verify(ctx context.Context, dir string, opts VerifyOptions) (Summary, *chai
 	for _, cp := range cps {
 		if _, err := checkCP(-1, cp.Note, -1); err != nil {
 			if sum.Torn != nil && errors.Is(err, ErrTruncated) {
-				return sum, nil, &EntryError{Seq: c.next, Segment: sum.Torn.Segment, Offset: sum.Torn.Offset, Err: fmt.Errorf("%w: %s", ErrDamageBelowCkp, sum.Torn.Problem)}
+				return sum, c, &EntryError{Seq: c.next, Segment: sum.Torn.Segment, Offset: sum.Torn.Offset, Err: fmt.Errorf("%w: %s", ErrDamageBelowCkp, sum.Torn.Problem)}
 			}
-			return sum, nil, fmt.Errorf("%s: %w", checkpointsFile, err)
+			return sum, c, fmt.Errorf("%s: %w", checkpointsFile, err)
 		}
 	}
 	_ = cpTorn // a torn checkpoint write is a crash artefact; Open truncates it
 	sum.Entries = c.next
 	sum.Root, err = c.treeHash(c.next)
 	if err != nil {
-		return sum, nil, err
+		return sum, c, err
 	}
 	sum.Checkpoint = best
 	sum.Unsigned = c.next - best.Size
@@ -271,20 +285,20 @@ func verify(ctx context.Context, dir string, opts VerifyOptions) (Summary, *chai
 	if len(opts.Checkpoint) > 0 {
 		ext, err := OpenCheckpoint(opts.Checkpoint, append(keyList(), opts.Keys...))
 		if err != nil {
-			return sum, nil, fmt.Errorf("external checkpoint: %w", err)
+			return sum, c, fmt.Errorf("external checkpoint: %w", err)
 		}
 		if sum.Origin != "" && ext.Origin != sum.Origin {
-			return sum, nil, fmt.Errorf("external checkpoint: %w: origin %q, log origin %q", ErrInconsistent, ext.Origin, sum.Origin)
+			return sum, c, fmt.Errorf("external checkpoint: %w: origin %q, log origin %q", ErrInconsistent, ext.Origin, sum.Origin)
 		}
 		if ext.Size > c.next {
-			return sum, nil, &EntryError{Seq: c.next, Err: fmt.Errorf("%w: log has %d entries, the external checkpoint covers %d", ErrTruncated, c.next, ext.Size)}
+			return sum, c, &EntryError{Seq: c.next, Err: fmt.Errorf("%w: log has %d entries, the external checkpoint covers %d", ErrTruncated, c.next, ext.Size)}
 		}
 		proof, err := tlog.ProveTree(c.next, ext.Size, c)
 		if err == nil {
 			err = tlog.CheckTree(proof, c.next, sum.Root, ext.Size, ext.Root)
 		}
 		if err != nil {
-			return sum, nil, &EntryError{Seq: ext.Size - 1, Err: fmt.Errorf("%w: the log does not extend the external checkpoint at size %d: %v", ErrInconsistent, ext.Size, err)}
+			return sum, c, &EntryError{Seq: ext.Size - 1, Err: fmt.Errorf("%w: the log does not extend the external checkpoint at size %d: %v", ErrInconsistent, ext.Size, err)}
 		}
 		sum.External = &ext
 	}

@@ -137,6 +137,7 @@ func Export(ctx context.Context, auditDir, bundleDir string, opts ExportOptions)
 	if err != nil {
 		return info, fmt.Errorf("evidence: the log does not verify: %w", err)
 	}
+	defer prover.Close()
 	sum := prover.Summary
 	cp := sum.Checkpoint
 	if cp.Size == 0 {

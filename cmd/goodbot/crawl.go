@@ -256,9 +256,16 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 			return err
 		}
 	}
-	alog, err := audit.Open(o.auditDir, audit.Options{KeyFile: keyFile, Logger: logger})
+	alog, err := audit.Open(o.auditDir, audit.Options{KeyFile: keyFile, Origin: logOrigin(o.job), Logger: logger})
 	if err != nil {
 		return fmt.Errorf("operation log: %w", err)
+	}
+	// Segments past the retention period (at least 180 days) go; their leaf
+	// hashes and checkpoints stay, so old proofs still verify.
+	if n, err := alog.Prune(ctx); err != nil {
+		logger.Warn("operation log: pruning failed", "err", err)
+	} else if n > 0 {
+		logger.Info("operation log: pruned segments past retention", "segments", n)
 	}
 	var sink audit.Sink = alog
 	if o.verbose {
@@ -369,6 +376,25 @@ func progress(ctx context.Context, cr *crawler.Crawler, sites []string, every ti
 			fmt.Fprintln(w, line)
 		}
 	}
+}
+
+// logOrigin names the operation log in its signed checkpoints: the machine,
+// and the job in distributed mode.
+func logOrigin(job string) string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		h = "localhost"
+	}
+	o := "goodbot/" + h
+	if job != "" {
+		o += "/" + job
+	}
+	return strings.Map(func(r rune) rune {
+		if r <= ' ' || r == '+' {
+			return '_'
+		}
+		return r
+	}, o)
 }
 
 // defaultKeyFile is where the operation log's signing key lives unless

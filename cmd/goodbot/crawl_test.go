@@ -245,11 +245,12 @@ func TestCrawlInterrupt(t *testing.T) {
 		t.Fatalf("pages fetched before SIGINT were not stored: %q", pages)
 	}
 	// The operation log was closed cleanly and verifies.
-	sum, err := audit.Verify(context.Background(), filepath.Join(out, "audit"), audit.VerifyOptions{})
-	if err != nil {
-		t.Fatalf("the operation log of an interrupted crawl does not verify: %v", err)
+	var vout, verr bytes.Buffer
+	if code := run(context.Background(), []string{"audit", "verify", filepath.Join(out, "audit")}, &vout, &verr); code != 0 {
+		t.Fatalf("goodbot audit verify: exit %d: %s %s", code, vout.String(), verr.String())
 	}
-	if sum.Entries < 5 {
-		t.Fatalf("operation log has %d entries", sum.Entries)
+	sum, err := audit.Verify(context.Background(), filepath.Join(out, "audit"), audit.VerifyOptions{})
+	if err != nil || sum.Entries < 5 {
+		t.Fatalf("the operation log of an interrupted crawl: %d entries, %v", sum.Entries, err)
 	}
 }

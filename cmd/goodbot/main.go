@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/goodbot/goodbot/crawler"
+	"github.com/goodbot/goodbot/internal/auditcmd"
 )
 
 func main() {
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runCrawl(ctx, args[1:], stdout, stderr)
 	case "demo":
 		return runDemo(ctx, args[1:], stdout, stderr)
+	case "audit":
+		return auditcmd.Run(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "goodbot %s\n", crawler.Version)
 		return 0

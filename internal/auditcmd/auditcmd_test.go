@@ -1,0 +1,251 @@
+package auditcmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/goodbot/goodbot/audit"
+	"github.com/goodbot/goodbot/crawler/output"
+)
+
+const testSite = "127.0.0.1:8080"
+
+// fixture writes a closed log under OUT/audit with events for two sites and
+// stored pages for one, and returns OUT and the log options.
+func fixture(t *testing.T) (string, audit.Options) {
+	t.Helper()
+	root := t.TempDir()
+	out := filepath.Join(root, "out")
+	opts := audit.Options{KeyFile: filepath.Join(root, "audit.key"), Origin: "goodbot.test/cli",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	l, err := audit.Open(filepath.Join(out, "audit"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := output.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	rec := func(e audit.Event) {
+		t.Helper()
+		if err := l.Record(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec(audit.Event{Type: audit.TypeConfig, Time: t0, Config: &audit.Config{Job: "cli", Version: "0.1.0", UserAgent: "goodbot/0.1.0 (+mailto:ops@example.org)", Settings: map[string]string{"contact": "mailto:ops@example.org"}}})
+	robots := []byte("User-agent: *\nDisallow: /private/\n")
+	rec(audit.Event{Type: audit.TypeRobots, Time: t0.Add(time.Second), Site: testSite, Robots: &audit.Robots{URL: "http://" + testSite + "/robots.txt", Status: 200, SHA256: sha(robots), Body: robots, Policy: "parsed"}})
+	rec(audit.Event{Type: audit.TypeBudget, Time: t0.Add(time.Second), Site: testSite, Budget: &audit.Budget{EstimatePerDay: 1000, Source: "test", Share: 0.1, BudgetPerDay: 100, Interval: 864 * time.Second, Change: "initial", Reason: "test"}})
+	for i := range 6 {
+		u := fmt.Sprintf("http://%s/p/%d", testSite, i)
+		at := t0.Add(time.Duration(i) * 20 * time.Minute)
+		html := fmt.Sprintf("<html><body>page %d</body></html>", i)
+		d, err := store.Put(output.Record{URL: u, Site: testSite, Time: at, Status: 200, ContentType: "text/html", HTML: html})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec(audit.Event{Type: audit.TypeDecision, Time: at, Site: testSite, Decision: &audit.Decision{RequestID: fmt.Sprint(i), URL: u, Method: "GET", Kind: "page", Verdict: audit.Allow, Reason: "ok", RobotsRule: ""}})
+		rec(audit.Event{Type: audit.TypeFetch, Time: at, Site: testSite, Fetch: &audit.Fetch{RequestID: fmt.Sprint(i), URL: u, Method: "GET", UserAgent: "goodbot/0.1.0", Status: 200, Bytes: int64(len(html)), StoredSHA256: d, Class: "ok"}})
+	}
+	rec(audit.Event{Type: audit.TypeDecision, Time: t0.Add(3 * time.Hour), Site: testSite, Decision: &audit.Decision{RequestID: "x", URL: "http://" + testSite + "/private/a", Method: "GET", Kind: "page", Verdict: audit.Refuse, Reason: "robots", RobotsRule: "disallow: /private/"}})
+	rec(audit.Event{Type: audit.TypeComplaint, Time: t0.Add(4 * time.Hour), Site: testSite, Complaint: &audit.Complaint{ID: "c1", Action: "added", Reason: "too many requests"}})
+	rec(audit.Event{Type: audit.TypeDeletion, Time: t0.Add(5 * time.Hour), Site: testSite, Deletion: &audit.Deletion{ComplaintID: "c1", Records: 0, Bytes: 0}})
+	rec(audit.Event{Type: audit.TypeFetch, Time: t0, Site: "other.example", Fetch: &audit.Fetch{RequestID: "o", URL: "http://other.example/", Method: "GET", UserAgent: "goodbot/0.1.0", Status: 200, Class: "ok"}})
+	rec(audit.Event{Type: audit.TypeRun, Time: t0.Add(6 * time.Hour), Run: &audit.Run{Reason: "done", Pages: 6, Sent: 7}})
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out, opts
+}
+
+func sha(b []byte) string { return output.Digest(b) }
+
+func run(args ...string) (int, string, string) {
+	var o, e bytes.Buffer
+	code := Run(context.Background(), args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestVerifyAndCheckpoint(t *testing.T) {
+	out, opts := fixture(t)
+	dir := filepath.Join(out, "audit")
+	code, stdout, stderr := run("verify", dir)
+	if code != 0 || !strings.HasPrefix(stdout, "ok: ") || strings.Count(stdout, "\n") != 1 {
+		t.Fatalf("verify: %d %q %q", code, stdout, stderr)
+	}
+	code, cp, stderr := run("checkpoint", dir)
+	if code != 0 || !strings.HasPrefix(cp, "goodbot.test/cli\n") || !strings.Contains(cp, "\n\n\u2014 ") {
+		t.Fatalf("checkpoint: %d %q %q", code, cp, stderr)
+	}
+	cpFile := filepath.Join(t.TempDir(), "cp.txt")
+	os.WriteFile(cpFile, []byte(cp), 0o644)
+
+	// The log grows; it still extends the checkpoint handed out.
+	l, err := audit.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Record(context.Background(), audit.Event{Type: audit.TypeRun, Run: &audit.Run{Reason: "done"}})
+	l.Close()
+	code, stdout, stderr = run("verify", "--checkpoint", cpFile, dir)
+	if code != 0 || !strings.Contains(stdout, "extends external checkpoint") {
+		t.Fatalf("verify --checkpoint: %d %q %q", code, stdout, stderr)
+	}
+
+	// Cut the log back (and drop its own checkpoints): only the external
+	// checkpoint catches it.
+	segs, _ := filepath.Glob(filepath.Join(dir, "seg-*.wal"))
+	for _, s := range segs[1:] {
+		os.Remove(s)
+	}
+	b, _ := os.ReadFile(segs[0])
+	os.WriteFile(segs[0], b[:len(b)/2], 0o640) // torn in the middle of an entry
+	os.Remove(filepath.Join(dir, "checkpoints"))
+	code, _, stderr = run("verify", "--checkpoint", cpFile, dir)
+	if code != 1 || !strings.Contains(stderr, "truncated") || !strings.Contains(stderr, "entry ") {
+		t.Fatalf("verify of a cut log: %d %q", code, stderr)
+	}
+}
+
+func TestVerifyNamesBadEntry(t *testing.T) {
+	out, _ := fixture(t)
+	dir := filepath.Join(out, "audit")
+	segs, _ := filepath.Glob(filepath.Join(dir, "seg-*.wal"))
+	b, _ := os.ReadFile(segs[0])
+	i := bytes.Index(b, []byte(`"p/3"`))
+	if i < 0 {
+		i = bytes.Index(b, []byte(`/p/3`))
+	}
+	b[i+1] = 'q'
+	os.WriteFile(segs[0], b, 0o640)
+	code, _, stderr := run("verify", dir)
+	if code != 1 || !strings.Contains(stderr, "bad CRC") || !strings.Contains(stderr, "entry ") {
+		t.Fatalf("verify: %d %q", code, stderr)
+	}
+}
+
+func TestShow(t *testing.T) {
+	out, _ := fixture(t)
+	dir := filepath.Join(out, "audit")
+	code, stdout, stderr := run("show", dir, "--site", testSite, "--type", "fetch")
+	if code != 0 || strings.Count(stdout, "\n") != 6 || strings.Contains(stdout, "other.example") {
+		t.Fatalf("show: %d %q %q", code, stdout, stderr)
+	}
+	code, stdout, _ = run("show", dir, "--json", "--type", "decision", "--since", "2026-11-20T10:30:00Z")
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if code != 0 || len(lines) != 2 {
+		t.Fatalf("show --json --since: %d %q", code, stdout)
+	}
+	for _, ln := range lines {
+		if _, err := audit.ParseEntry([]byte(ln)); err != nil {
+			t.Errorf("show --json printed a non-entry %q: %v", ln, err)
+		}
+	}
+	if code, _, _ := run("show", dir, "--since", "yesterday"); code != 2 {
+		t.Errorf("bad --since: exit %d, want 2", code)
+	}
+}
+
+func TestProve(t *testing.T) {
+	out, _ := fixture(t)
+	dir := filepath.Join(out, "audit")
+	code, stdout, stderr := run("prove", dir, "--entry", "5")
+	if code != 0 {
+		t.Fatalf("prove: %d %q", code, stderr)
+	}
+	var got struct {
+		Entry      json.RawMessage
+		Proof      audit.InclusionProof
+		Checkpoint string
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	vk := strings.TrimSpace(mustRead(t, filepath.Join(dir, "keys")))
+	cp, err := audit.OpenCheckpoint([]byte(got.Checkpoint), []string{vk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := got.Proof.Check(cp); err != nil || got.Proof.Seq != 5 {
+		t.Fatalf("proof of entry %d: %v", got.Proof.Seq, err)
+	}
+	if code, _, _ := run("prove", dir, "--entry", "9999"); code != 1 {
+		t.Errorf("prove of a missing entry: exit %d", code)
+	}
+	if code, _, _ := run("prove", dir); code != 2 {
+		t.Errorf("prove without --entry: exit %d", code)
+	}
+}
+
+func mustRead(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestExportVerifyBundle(t *testing.T) {
+	out, _ := fixture(t)
+	dir := filepath.Join(out, "audit")
+	bundle := filepath.Join(t.TempDir(), "bundle")
+	code, stdout, stderr := run("export", dir, "--site", testSite, "-o", bundle)
+	if code != 0 || !strings.Contains(stdout, "6 pages") {
+		t.Fatalf("export: %d %q %q", code, stdout, stderr)
+	}
+	code, stdout, stderr = run("verify-bundle", bundle)
+	if code != 0 || !strings.Contains(stdout, "6 stored pages") || !strings.Contains(stdout, "(6 matched to fetch entries)") {
+		t.Fatalf("verify-bundle: %d %q %q", code, stdout, stderr)
+	}
+	os.WriteFile(filepath.Join(bundle, "report.html"), []byte("<p>nothing to see</p>"), 0o644)
+	if code, _, stderr := run("verify-bundle", bundle); code != 1 || !strings.Contains(stderr, "report.html") {
+		t.Fatalf("verify-bundle of an altered bundle: %d %q", code, stderr)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{nil, {"bogus"}, {"verify"}, {"verify", "a", "b"}, {"export", "dir"}, {"show", "dir", "--site", "http://x/"}} {
+		if code, _, _ := run(args...); code != 2 {
+			t.Errorf("%q: exit %d, want 2", args, code)
+		}
+	}
+	if code, _, stderr := run("verify", filepath.Join(t.TempDir(), "none")); code != 1 || stderr == "" {
+		t.Errorf("verify of a missing dir: exit %d %q", code, stderr)
+	}
+}
+
+func TestRotateKeyAndPrune(t *testing.T) {
+	out, opts := fixture(t)
+	dir := filepath.Join(out, "audit")
+	old := strings.TrimSpace(mustRead(t, filepath.Join(dir, "keys")))
+	code, stdout, stderr := run("rotate-key", dir, "--key-file", opts.KeyFile)
+	if code != 0 || !strings.HasPrefix(stdout, "new public key: goodbot.test/cli+") {
+		t.Fatalf("rotate-key: %d %q %q", code, stdout, stderr)
+	}
+	code, stdout, stderr = run("verify", "--key", old, dir)
+	if code != 0 {
+		t.Fatalf("verify with the old key after rotation: %d %q %q", code, stdout, stderr)
+	}
+	code, stdout, _ = run("prune", dir, "--key-file", opts.KeyFile)
+	if code != 0 || !strings.Contains(stdout, "pruned 0 segments") {
+		t.Fatalf("prune: %d %q", code, stdout)
+	}
+	if code, _, stderr := run("prune", dir, "--key-file", opts.KeyFile, "--retention", "720h"); code != 1 || !strings.Contains(stderr, "shorter than the minimum") {
+		t.Fatalf("prune with 30-day retention: %d %q", code, stderr)
+	}
+}
