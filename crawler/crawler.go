@@ -147,7 +147,9 @@ func New(cfg Config) (*Crawler, error) {
 		colly.MaxBodySize(int(cfg.MaxBodySize)),
 	)
 	c.WithTransport(g)
-	c.SetRequestTimeout(cfg.Timeout)
+	// No client-wide timeout: it would run while the gate waits for the
+	// limiter. The gate bounds each send by Config.Timeout instead.
+	c.SetRequestTimeout(0)
 	c.SetRedirectHandler(func(req *http.Request, via []*http.Request) error {
 		if len(via) >= 5 {
 			return fmt.Errorf("goodbot: stopped after 5 redirects")
@@ -414,13 +416,18 @@ func (cr *Crawler) work(ctx context.Context, l frontier.Lease) error {
 	if f != nil && o.class == "ok" && !dropped {
 		if resp, ok := r.ctx.GetAny("goodbot.response").(*colly.Response); ok && cr.store != nil {
 			digest, err := cr.storePage(resp, r)
-			if err != nil {
+			switch {
+			case errors.Is(err, output.ErrSiteDeleted):
+				// A complaint deleted the site's data while this page was
+				// on its way: it is not stored.
+			case err != nil:
 				cr.gate.record(ctx, fsite, audit.Event{Type: audit.TypeFetch, Fetch: f})
 				cr.front.Complete(context.WithoutCancel(ctx), l, true)
 				return fmt.Errorf("crawler: storing %s: %w", f.URL, err)
+			default:
+				f.StoredSHA256 = digest
+				cr.gate.stats.pages.Add(1)
 			}
-			f.StoredSHA256 = digest
-			cr.gate.stats.pages.Add(1)
 		}
 	}
 	if f != nil {

@@ -276,6 +276,11 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return refuse("limiter", audit.Defer, "no grant, sending nothing: "+err.Error(), time.Now().Add(2*time.Second))
 	}
+	// The wait may have been long: a complaint or a refusal may have come
+	// in meanwhile.
+	if why := g.blocks.check(s, u); why != "" {
+		return refuse("signal", audit.Refuse, why, time.Time{})
+	}
 	d.Wait = grant.Waited
 	pass("limiter", fmt.Sprintf("granted after %s at interval %s", grant.Waited.Round(time.Millisecond), grant.Interval))
 	d.Verdict, d.Reason = audit.Allow, "all checks passed"
@@ -338,7 +343,10 @@ func splitSite(s string) (string, string, error) {
 
 // send sends req with honest headers and reads the answer.
 func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind string, allowPrivate bool) (*http.Response, error) {
-	out := req.Clone(context.WithValue(ctx, addrPolicyKey{}, allowPrivate))
+	// Config.Timeout bounds the send and the body, not the wait before.
+	sendCtx, cancel := context.WithTimeout(ctx, g.cfg.Timeout)
+	defer cancel()
+	out := req.Clone(context.WithValue(sendCtx, addrPolicyKey{}, allowPrivate))
 	out.Header.Del(hdrItem)
 	for _, h := range spoofHeaders {
 		if out.Header.Get(h) != "" {

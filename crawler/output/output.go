@@ -64,9 +64,14 @@ func SiteDir(siteKey string) string {
 type Store struct {
 	root string
 
-	mu    sync.Mutex
-	files map[string]*os.File // by site key
+	mu      sync.Mutex
+	files   map[string]*os.File // by site key
+	deleted map[string]bool     // sites deleted in this Store's life
 }
+
+// ErrSiteDeleted is returned by Put for a site whose data was deleted: a
+// page that was in flight when the deletion happened is not stored.
+var ErrSiteDeleted = errors.New("output: the site's data was deleted on request; nothing more is stored for it")
 
 // Open opens (creating if needed) the output directory dir.
 func Open(dir string) (*Store, error) {
@@ -76,7 +81,7 @@ func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "sites"), 0o755); err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
-	return &Store{root: dir, files: make(map[string]*os.File)}, nil
+	return &Store{root: dir, files: make(map[string]*os.File), deleted: make(map[string]bool)}, nil
 }
 
 // Dir returns the output directory.
@@ -97,6 +102,9 @@ func (s *Store) Put(r Record) (string, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.deleted[r.Site] {
+		return "", fmt.Errorf("%w: %s", ErrSiteDeleted, r.Site)
+	}
 	f, err := s.fileLocked(r.Site)
 	if err != nil {
 		return "", err
@@ -160,10 +168,12 @@ type Deleted struct {
 // DeleteSite removes everything stored for siteKey: the site's directory and
 // all files in it. The bytes are gone, not hidden. It returns what was
 // deleted, read before deletion, so that it can be recorded by digest.
-// Deleting a site with nothing stored is not an error.
+// Deleting a site with nothing stored is not an error. From then on, Put
+// refuses records of the site with ErrSiteDeleted.
 func (s *Store) DeleteSite(ctx context.Context, siteKey string) (Deleted, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.deleted[siteKey] = true
 	if f, ok := s.files[siteKey]; ok {
 		f.Close()
 		delete(s.files, siteKey)

@@ -2,6 +2,7 @@ package output
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,9 +64,12 @@ func TestPutReadDelete(t *testing.T) {
 	if len(sites) != 1 || sites[0] != "a.example" {
 		t.Fatalf("Sites = %v, want [a.example]", sites)
 	}
-	// Writing again after deletion recreates the file.
-	if _, err := s.Put(Record{URL: "http://127.0.0.1:8080/q", Site: "127.0.0.1:8080", Status: 200}); err != nil {
-		t.Fatal(err)
+	// A page that was in flight during the deletion is not stored.
+	if _, err := s.Put(Record{URL: "http://127.0.0.1:8080/q", Site: "127.0.0.1:8080", Status: 200}); !errors.Is(err, ErrSiteDeleted) {
+		t.Fatalf("Put after DeleteSite = %v, want ErrSiteDeleted", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sites", "127.0.0.1_8080")); !os.IsNotExist(err) {
+		t.Fatalf("site directory recreated after deletion: %v", err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
