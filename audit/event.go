@@ -198,6 +198,16 @@ type Sink interface {
 	Record(ctx context.Context, e Event) error
 }
 
+// An AsyncSink can also take an event without waiting for it to be durable.
+// Append keeps the order of events: an event recorded after it with Record
+// is durable only once it is, and a failure to write it fails the sink.
+// The crawler appends its fetch, robots, budget and PII events this way, and
+// records its decisions, which must be durable before a request is sent.
+type AsyncSink interface {
+	Sink
+	Append(ctx context.Context, e Event) error
+}
+
 // SlogSink writes events to a structured logger at level Debug (decisions
 // that allow, fetches, budgets) or Info (refusals and everything else). It
 // keeps no evidence: use it for development, or beside the operation log.

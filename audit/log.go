@@ -540,6 +540,44 @@ func (l *Log) Record(ctx context.Context, e Event) error {
 	return l.send(ctx, r).err
 }
 
+// Append adds e to the log like Record, but returns as soon as the entry is
+// queued, without waiting for it to be durable. Entries keep the order in
+// which they were queued, so an entry recorded later with Record is durable
+// only once e is; if writing e fails, the log fails and every later call
+// returns the error. Use it for events that need not be on disk before the
+// caller goes on (the crawler's fetch events), and Record for those that
+// must (its decisions, written before a request is sent).
+func (l *Log) Append(ctx context.Context, e Event) error {
+	switch e.Type {
+	case "":
+		return errors.New("audit: event has no type")
+	case TypeCheckpoint, TypeKey, TypeRecovery, TypePrune:
+		return fmt.Errorf("audit: %s entries are written by the log itself", e.Type)
+	}
+	if e.Time.IsZero() {
+		e.Time = l.opts.Now()
+	}
+	e.Time = e.Time.UTC()
+	b, err := encodeEvent(&e)
+	if err != nil {
+		return err
+	}
+	r := &request{kind: kEvent, event: b, time: e.Time, done: make(chan result, 1)}
+	select {
+	case <-l.done:
+		return ErrClosed
+	default:
+	}
+	select {
+	case l.reqs <- r:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("audit: %w", ctx.Err())
+	case <-l.done:
+		return ErrClosed
+	}
+}
+
 func (l *Log) send(ctx context.Context, r *request) result {
 	select {
 	case <-l.done:

@@ -625,3 +625,45 @@ func TestReopenSkipsSealedSegments(t *testing.T) {
 		t.Errorf("hashes file has %d bytes for %d entries", len(b2), p.Summary.Entries)
 	}
 }
+
+func TestAppendOrderedAndDurableWithNextRecord(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	l, err := Open(filepath.Join(dir, "log"), Options{KeyFile: filepath.Join(dir, "key"), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		if err := l.Append(ctx, Event{Type: TypeFetch, Site: "a.example", Fetch: &Fetch{URL: fmt.Sprint("http://a.example/", i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Record(ctx, Event{Type: TypeDecision, Site: "a.example", Decision: &Decision{URL: "http://a.example/last"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Append(ctx, Event{}); err == nil {
+		t.Fatal("Append of an event without a type succeeded")
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var urls []string
+	sum, err := Verify(ctx, filepath.Join(dir, "log"), VerifyOptions{Visit: func(e *Entry) error {
+		if e.Event.Fetch != nil {
+			urls = append(urls, e.Event.Fetch.URL)
+		}
+		if e.Event.Decision != nil {
+			urls = append(urls, e.Event.Decision.URL)
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(urls) != 101 || urls[0] != "http://a.example/0" || urls[99] != "http://a.example/99" || urls[100] != "http://a.example/last" {
+		t.Fatalf("entries out of order or missing (%d entries, %d urls): %v", sum.Entries, len(urls), urls)
+	}
+	if err := l.Append(ctx, Event{Type: TypeFetch}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Append after Close = %v, want ErrClosed", err)
+	}
+}

@@ -481,8 +481,9 @@ func (g *gate) finish(ctx context.Context, s string, r *request, kind string, f 
 	g.record(ctx, s, audit.Event{Type: audit.TypeFetch, Fetch: f})
 }
 
-// record sends an event to the sink, logging (not returning) a failure:
-// only the write-ahead decision stops a request.
+// record sends an event that need not be durable before the crawler goes on
+// to the sink, logging (not returning) a failure: only the write-ahead
+// decision stops a request.
 func (g *gate) record(ctx context.Context, s string, e audit.Event) {
 	if e.Time.IsZero() {
 		e.Time = time.Now().UTC()
@@ -490,7 +491,15 @@ func (g *gate) record(ctx context.Context, s string, e audit.Event) {
 	if e.Site == "" {
 		e.Site = s
 	}
-	if err := g.cfg.Sink.Record(context.WithoutCancel(ctx), e); err != nil {
+	var err error
+	if as, ok := g.cfg.Sink.(audit.AsyncSink); ok {
+		// Only decisions must be durable before a request leaves; they
+		// are recorded with Record, which also makes this event durable.
+		err = as.Append(context.WithoutCancel(ctx), e)
+	} else {
+		err = g.cfg.Sink.Record(context.WithoutCancel(ctx), e)
+	}
+	if err != nil {
 		g.cfg.Logger.Error("operation log write failed", "type", e.Type, "site", s, "err", err)
 		g.stats.auditErrors.Add(1)
 	}

@@ -409,12 +409,23 @@ func defaultKeyFile() (string, error) {
 
 // teeSink records to a durable sink and then to a second one.
 type teeSink struct {
-	first  audit.Sink
-	second audit.Sink
+	first  audit.Sink // the operation log
+	second audit.Sink // a logger
 }
 
 func (t teeSink) Record(ctx context.Context, e audit.Event) error {
 	if err := t.first.Record(ctx, e); err != nil {
+		return err
+	}
+	return t.second.Record(ctx, e)
+}
+
+func (t teeSink) Append(ctx context.Context, e audit.Event) error {
+	err := t.first.Record
+	if as, ok := t.first.(audit.AsyncSink); ok {
+		err = as.Append
+	}
+	if err := err(ctx, e); err != nil {
 		return err
 	}
 	return t.second.Record(ctx, e)
