@@ -46,6 +46,12 @@ type Config struct {
 	// MaxPages stops the crawl after this many pages were fetched. 0 means
 	// no limit.
 	MaxPages int
+	// MaxPagesPerSite stops a site after this many pages. 0 means no limit.
+	MaxPagesPerSite int
+	// MaxSiteShare stops a site after this share (0 < F <= 1) of the pages
+	// its sitemaps list; the sitemaps are fetched, through the gate, only
+	// when it is set. A site without sitemaps gets only MaxPagesPerSite.
+	MaxSiteShare float64
 	// Parallel is the most requests in flight per site. Default 2.
 	Parallel int
 	// Workers is the most requests in flight in total. Default 8×Parallel.
@@ -184,8 +190,11 @@ func (c *Config) validate() error {
 	if _, _, err := ParseContact(c.Contact); err != nil {
 		return err
 	}
-	if c.MaxDepth < 0 || c.MaxPages < 0 {
-		return errors.New("crawler: MaxDepth and MaxPages must not be negative")
+	if c.MaxDepth < 0 || c.MaxPages < 0 || c.MaxPagesPerSite < 0 {
+		return errors.New("crawler: MaxDepth, MaxPages and MaxPagesPerSite must not be negative")
+	}
+	if c.MaxSiteShare < 0 || c.MaxSiteShare > 1 {
+		return fmt.Errorf("crawler: MaxSiteShare %v: want a share of the site's pages, 0 < F <= 1 (0 for no limit)", c.MaxSiteShare)
 	}
 	for i, h := range c.AllowedHosts {
 		k, err := site.Parse(h)

@@ -49,8 +49,10 @@ type Crawler struct {
 	cfg   Config
 	c     *colly.Collector
 	gate  *gate
-	front frontier.Frontier
-	store *output.Store
+	front  frontier.Frontier
+	store  *output.Store
+	limits *siteLimits // nil without per-site limits
+	runCtx context.Context
 
 	mu      sync.RWMutex
 	seeds   map[string]bool // sites of the seeds
@@ -59,6 +61,7 @@ type Crawler struct {
 
 	runMu   sync.Mutex
 	running bool
+	bg      *sync.WaitGroup // background work of Run (sitemap counts)
 }
 
 // New returns a Crawler for cfg. It fails when cfg is not valid, e.g. when
@@ -101,6 +104,9 @@ func New(cfg Config) (*Crawler, error) {
 	}
 	for _, h := range cfg.AllowedHosts {
 		cr.allowed[h] = true
+	}
+	if cfg.MaxPagesPerSite > 0 || cfg.MaxSiteShare > 0 {
+		cr.limits = newSiteLimits(cfg.MaxPagesPerSite, cfg.MaxSiteShare)
 	}
 	if cfg.OutDir != "" {
 		st, err := output.Open(cfg.OutDir)
@@ -336,6 +342,10 @@ func (cr *Crawler) Run(ctx context.Context) (Summary, error) {
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	cr.c.Context = runCtx
+	var bg sync.WaitGroup
+	cr.mu.Lock()
+	cr.runCtx, cr.bg = runCtx, &bg
+	cr.mu.Unlock()
 
 	var wg sync.WaitGroup
 	var fatalOnce sync.Once
@@ -362,6 +372,8 @@ func (cr *Crawler) Run(ctx context.Context) (Summary, error) {
 		}()
 	}
 	wg.Wait()
+	cancel(nil) // stops background work, e.g. a sitemap count still waiting for its slot
+	bg.Wait()
 
 	sum := cr.Summary()
 	sum.Elapsed = time.Since(start)
@@ -393,6 +405,9 @@ func (cr *Crawler) Run(ctx context.Context) (Summary, error) {
 func (cr *Crawler) work(ctx context.Context, l frontier.Lease) error {
 	it := l.Item
 	cr.announce(ctx, it.Site)
+	if !cr.checkSiteLimit(ctx, it) {
+		return cr.front.Complete(context.WithoutCancel(ctx), l, false)
+	}
 	r := cr.gate.newRequest(it)
 	defer cr.gate.done(r)
 
@@ -511,6 +526,20 @@ func (cr *Crawler) onRobots(ctx context.Context, f robots.Fetched) {
 		e.CrawlDelay = f.Group.Delay()
 	}
 	cr.gate.record(ctx, f.Site, audit.Event{Type: audit.TypeRobots, Robots: e})
+	if cr.limits != nil && f.File != nil && cr.limits.startCount(f.Site) {
+		cr.mu.RLock()
+		runCtx, bg := cr.runCtx, cr.bg
+		cr.mu.RUnlock()
+		if runCtx != nil && bg != nil {
+			// Not from here: this callback runs inside the robots.txt fetch,
+			// and the sitemap requests need that fetch's result.
+			bg.Add(1)
+			go func() {
+				defer bg.Done()
+				cr.countSitemaps(runCtx, f.Site, f.File.Sitemaps)
+			}()
+		}
+	}
 	if err := cr.cfg.Limiter.SetRobotsDelay(context.WithoutCancel(ctx), f.Site, e.CrawlDelay); err != nil {
 		cr.cfg.Logger.Warn("could not apply Crawl-delay", "site", f.Site, "err", err)
 	}
@@ -577,11 +606,17 @@ type Summary struct {
 // Summary reports what the crawl has done so far.
 func (cr *Crawler) Summary() Summary {
 	s := cr.gate.stats
+	stopped := cr.gate.blocks.blockedSites()
+	if cr.limits != nil {
+		for k, v := range cr.limits.stoppedSites() {
+			stopped[k] = v
+		}
+	}
 	return Summary{
 		Pages: int(s.pages.Load()), Sent: int(s.sent.Load()), Refused: int(s.refused.Load()),
 		OK: int(s.ok.Load()), Redirects: int(s.redirects.Load()), RefusedBy: int(s.refusedByServer.Load()),
 		Holds: int(s.holds.Load()), Errors: int(s.errors.Load()), Challenges: int(s.challenges.Load()),
-		Logins: int(s.logins.Load()), Stopped: cr.gate.blocks.blockedSites(),
+		Logins: int(s.logins.Load()), Stopped: stopped,
 	}
 }
 

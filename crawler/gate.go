@@ -68,6 +68,7 @@ func (e *StoppedError) Error() string { return "goodbot: stopped: " + e.Reason }
 type request struct {
 	id   string
 	item frontier.Item
+	kind string         // "" for pages; "sitemap"
 	ctx  *colly.Context // the colly context of the item's request
 
 	mu        sync.Mutex
@@ -147,12 +148,16 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 	default:
 		if v, ok := g.reqs.Load(id); ok {
 			r = v.(*request)
+			if r.kind != "" {
+				kind = r.kind
+			}
 		}
 	}
 	if req.Response != nil {
-		if kind == "page" {
+		switch kind {
+		case "page":
 			kind = "redirect"
-		} else {
+		case "robots":
 			kind = "robots-redirect"
 		}
 	}
@@ -201,7 +206,7 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return refuse("scope", audit.Refuse, "scheme "+u.Scheme+" is not crawled", time.Time{})
 	}
-	if kind == "page" || kind == "redirect" {
+	if kind == "page" || kind == "redirect" || kind == "sitemap" {
 		if !g.inScope(s) {
 			return refuse("scope", audit.Refuse, "site "+s+" is not among the seeds' sites or the allowed hosts", time.Time{})
 		}
@@ -237,7 +242,7 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 	pass("signal", "")
 
 	// 4. robots.txt.
-	if kind == "page" || kind == "redirect" {
+	if kind == "page" || kind == "redirect" || kind == "sitemap" {
 		if just, ok := g.ignore[s]; ok {
 			pass("robots", "ignored by relaxation: "+just)
 		} else {
@@ -468,7 +473,7 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 // worker, which records it after storage with the stored digest.
 func (g *gate) finish(ctx context.Context, s string, r *request, kind string, f *audit.Fetch, o outcome) {
 	g.stats.count(o.class)
-	if r != nil && kind != "robots" && kind != "robots-redirect" {
+	if r != nil && r.kind == "" && kind != "robots" && kind != "robots-redirect" {
 		r.mu.Lock()
 		prev, prevSite := r.fetch, r.fetchSite
 		r.fetch, r.fetchSite, r.outcome = f, s, o

@@ -45,6 +45,8 @@ type crawlOptions struct {
 	auditKey     string
 	maxPages     int
 	maxDepth     int
+	maxPerSite   int
+	maxSiteShare float64
 	parallel     int
 	share        float64
 	traffic      listFlag
@@ -72,6 +74,8 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	fs.StringVar(&o.auditKey, "audit-key", "", "operation log signing key, kept outside the log (default in the user config directory)")
 	fs.IntVar(&o.maxPages, "max-pages", 0, "stop after this many pages (0: no limit)")
 	fs.IntVar(&o.maxDepth, "max-depth", 0, "follow links at most this deep from a seed (0: no limit)")
+	fs.IntVar(&o.maxPerSite, "max-pages-per-site", 0, "stop a site after this many pages (0: no limit)")
+	fs.Float64Var(&o.maxSiteShare, "max-site-share", 0, "stop a site after this share of the pages its sitemaps list (0 < F <= 1; 0: no limit)")
 	fs.IntVar(&o.parallel, "parallel", 2, "most requests in flight per host")
 	fs.Float64Var(&o.share, "share", limiter.DefaultShare, "fraction of each site's estimated daily traffic the crawl may use (0 < F < 1/3)")
 	fs.Var(&o.traffic, "traffic", "HOST=N: the site's estimated average daily requests (repeatable; HOST is host or host:port)")
@@ -117,8 +121,11 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	if o.parallel < 1 || o.parallel > 64 {
 		return nil, usagef("--parallel %d: want 1 to 64", o.parallel)
 	}
-	if o.maxPages < 0 || o.maxDepth < 0 {
-		return nil, usagef("--max-pages and --max-depth must not be negative")
+	if o.maxPages < 0 || o.maxDepth < 0 || o.maxPerSite < 0 {
+		return nil, usagef("--max-pages, --max-depth and --max-pages-per-site must not be negative")
+	}
+	if o.maxSiteShare < 0 || o.maxSiteShare > 1 {
+		return nil, usagef("--max-site-share %v: want a share of the site's pages, 0 < F <= 1", o.maxSiteShare)
 	}
 	if o.out == "" {
 		return nil, usagef("--out must not be empty")
@@ -277,19 +284,21 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 		return err
 	}
 	cfg := crawler.Config{
-		Contact:      o.contact,
-		AllowedHosts: o.allowHosts,
-		MaxDepth:     o.maxDepth,
-		MaxPages:     o.maxPages,
-		Parallel:     o.parallel,
-		MaxBodySize:  o.maxBody,
-		Timeout:      o.timeout,
-		Limiter:      lim,
-		Sink:         sink,
-		Logger:       logger,
-		OutDir:       o.out,
-		Relaxations:  relax,
-		Job:          o.job,
+		Contact:         o.contact,
+		AllowedHosts:    o.allowHosts,
+		MaxDepth:        o.maxDepth,
+		MaxPages:        o.maxPages,
+		MaxPagesPerSite: o.maxPerSite,
+		MaxSiteShare:    o.maxSiteShare,
+		Parallel:        o.parallel,
+		MaxBodySize:     o.maxBody,
+		Timeout:         o.timeout,
+		Limiter:         lim,
+		Sink:            sink,
+		Logger:          logger,
+		OutDir:          o.out,
+		Relaxations:     relax,
+		Job:             o.job,
 	}
 	cr, err := crawler.New(cfg)
 	if err != nil {
