@@ -46,9 +46,9 @@ const ctxFrom = "goodbot.from"
 // Crawler is a colly collector whose every request passes goodbot's gate.
 // Create one with New.
 type Crawler struct {
-	cfg   Config
-	c     *colly.Collector
-	gate  *gate
+	cfg    Config
+	c      *colly.Collector
+	gate   *gate
 	front  frontier.Frontier
 	store  *output.Store
 	limits *siteLimits // nil without per-site limits

@@ -33,8 +33,8 @@ type siteLimits struct {
 
 	mu      sync.Mutex
 	taken   map[string]int
-	limit   map[string]int  // from the share, once the sitemaps are counted
-	counted map[string]bool // sitemap count started
+	limit   map[string]int    // from the share, once the sitemaps are counted
+	counted map[string]bool   // sitemap count started
 	stopped map[string]string // site -> why it was stopped
 }
 

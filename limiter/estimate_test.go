@@ -229,7 +229,7 @@ func TestBudgetInterval(t *testing.T) {
 		{1728000, 0.1, 500 * time.Millisecond, 172800},
 		{DefaultPerDay, 0.1, 12 * time.Hour, 2},
 		{86400, 0.1, 10 * time.Second, 8640},
-		{3, 0.1, 24 * time.Hour, 0}, // below one request a day: none
+		{3, 0.1, 24 * time.Hour, 0},                // below one request a day: none
 		{7e6, 0.1, 124 * time.Millisecond, 700000}, // 123.43 ms rounded up to a µs
 	} {
 		b := Budget(tc.perDay, tc.share)

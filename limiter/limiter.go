@@ -5,6 +5,43 @@
 // request it sends, including robots.txt fetches, redirect hops and retries.
 // Sites are named by their site key (see internal/site): "example.com",
 // "127.0.0.1:8080".
+//
+// # Budget
+//
+// A site's daily budget is Share × its estimated daily traffic, with
+// 0 < Share < 1/3 (default 0.1; see CheckShare and Article16). The budget is
+// paced as a smooth rate, one request every T = 24 h / budget (burst 1 by
+// default), and a counter per calendar day (UTC) bounds the day's total
+// even when the pacing changes during the day. robots.txt (Crawl-delay,
+// Request-rate) and the adaptive slow-down can only raise T. A lower
+// re-estimate applies at once, a higher one from the next day.
+//
+// # Estimates
+//
+// Every estimate carries its source and time (Estimate). In order of
+// precedence: an operator's agreement (Agreement), the user's estimate
+// (ParseTraffic, LoadTrafficFile), a rank-based estimate (LoadRankFile,
+// RankPerDay), and for unknown sites DefaultPerDay, 20 requests a day,
+// which gives 2 requests a day at the default share. Estimate.Line is the
+// progress line that says so.
+//
+// # Adaptive politeness
+//
+// Observe holds a site after a 429 or 503: for its Retry-After (capped by
+// Config.MaxHold, logged when above Config.LongHold), or without one for
+// 60 s × 2^k with up to 25% jitter, capped, the doubling forgiven after 30
+// quiet minutes. A latency average (EWMA) above twice its baseline, or an
+// error rate above 20%, multiplies T by 1.5 (at most once per
+// Config.AdaptEvery, up to Config.MaxSlowdown); healthy answers divide it
+// back down by steps of ×0.9, never below the budget's T. Every change is an
+// audit.Budget event with its reason.
+//
+// # Backends
+//
+// Local paces the workers of one process with golang.org/x/time/rate.
+// Redis shares the state of every site among all processes of a job, one
+// Lua script call per grant, with Redis's clock, and fails closed: when
+// Redis cannot be reached, nothing is granted.
 package limiter
 
 import (

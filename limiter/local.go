@@ -25,6 +25,8 @@ type localSite struct {
 	lim  *rate.Limiter
 	t    int64 // interval lim is set to
 	last int64 // latest instant passed to lim
+
+	announced bool // the initial event was recorded, or is being recorded
 }
 
 var _ Limiter = (*Local)(nil)
@@ -48,9 +50,13 @@ func limitFor(t int64) rate.Limit { return rate.Limit(1e6 / float64(t)) }
 func (l *Local) site(key string, now int64) (*localSite, change) {
 	ls, ok := l.sites[key]
 	if ok {
+		if !ls.announced { // an earlier attempt to record it failed
+			ls.announced = true
+			return ls, change{Kind: "initial"}
+		}
 		return ls, change{}
 	}
-	ls = &localSite{}
+	ls = &localSite{announced: true}
 	ls.st.ensure(now, l.s.estimateFor(l.s.Estimates.Lookup(key)), l.s.p)
 	ls.t = ls.st.interval()
 	ls.lim = rate.NewLimiter(limitFor(ls.t), l.s.Burst)
@@ -90,7 +96,7 @@ func (l *Local) Wait(ctx context.Context, site string) (Grant, error) {
 			l.mu.Unlock()
 			return Grant{}, fmt.Errorf("limiter: %s: rate limiter refused a reservation", site)
 		}
-		slot := t0 + (r.DelayFrom(timeMicros(t0))+time.Microsecond-1).Microseconds()
+		slot := t0 + (r.DelayFrom(timeMicros(t0)) + time.Microsecond - 1).Microseconds()
 		var rr reserveResult
 		promoted := ls.st.promote(slot, l.s.p)
 		if promoted {
@@ -104,7 +110,7 @@ func (l *Local) Wait(ctx context.Context, site string) (Grant, error) {
 		interval := ls.t
 		l.mu.Unlock()
 
-		err := l.s.record(ctx, site, now, &snapshot, c)
+		err := l.announce(ctx, site, ls, now, &snapshot, c)
 		if err == nil && promoted {
 			err = l.s.record(ctx, site, now, &snapshot, change{Kind: "estimate", Reason: reasonPromoted})
 		}
@@ -133,11 +139,28 @@ func (l *Local) Wait(ctx context.Context, site string) (Grant, error) {
 	}
 }
 
+// announce records the site's initial event, if c is one, and notes when
+// that failed so that the next call tries again.
+func (l *Local) announce(ctx context.Context, site string, ls *localSite, now int64, st *state, c change) error {
+	if c.Kind != "initial" {
+		return nil
+	}
+	if err := l.s.record(ctx, site, now, st, c); err != nil {
+		l.mu.Lock()
+		ls.announced = false
+		l.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
 // giveBack returns an unused reservation.
 func (l *Local) giveBack(ls *localSite, r *rate.Reservation, slot int64, charged bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	r.CancelAt(timeMicros(max(ls.last, l.now())))
+	// x/time/rate refunds only reservations whose time has not passed at
+	// the instant given, and must not see an instant before its last one.
+	r.CancelAt(timeMicros(ls.last))
 	if charged {
 		ls.st.cancel(slot, 0, l.s.p)
 	}
@@ -173,7 +196,7 @@ func (l *Local) Observe(ctx context.Context, site string, o Observation) error {
 	ls.sync(now)
 	snapshot := ls.st
 	l.mu.Unlock()
-	if err := l.s.record(ctx, site, now, &snapshot, c0); err != nil {
+	if err := l.announce(ctx, site, ls, now, &snapshot, c0); err != nil {
 		return err
 	}
 	return l.s.record(ctx, site, now, &snapshot, c)
@@ -191,7 +214,7 @@ func (l *Local) SetRobotsDelay(ctx context.Context, site string, d time.Duration
 	ls.sync(now)
 	snapshot := ls.st
 	l.mu.Unlock()
-	if err := l.s.record(ctx, site, now, &snapshot, c0); err != nil {
+	if err := l.announce(ctx, site, ls, now, &snapshot, c0); err != nil {
 		return err
 	}
 	return l.s.record(ctx, site, now, &snapshot, c)
@@ -210,7 +233,7 @@ func (l *Local) SetEstimate(ctx context.Context, e Estimate) error {
 	ls.sync(now)
 	snapshot := ls.st
 	l.mu.Unlock()
-	if err := l.s.record(ctx, e.Site, now, &snapshot, c0); err != nil {
+	if err := l.announce(ctx, e.Site, ls, now, &snapshot, c0); err != nil {
 		return err
 	}
 	return l.s.record(ctx, e.Site, now, &snapshot, c)

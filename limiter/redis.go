@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -33,10 +36,17 @@ type Redis struct {
 
 	// nowOverride replaces Redis TIME (tests of the script arithmetic).
 	nowOverride int64
+	// offset is Redis's clock minus ours (µs), as last seen; 0 until a
+	// reply came. It turns a call's deadline into Redis time.
+	offset atomic.Int64
+
+	subOnce sync.Once
+	pubsub  *redis.PubSub // hold announcements of every process of the job
 
 	mu    sync.Mutex
 	seen  map[string]bool  // sites whose initial event this process recorded
 	holds map[string]int64 // latest hold this process knows of, per site
+	wake  chan struct{}    // closed, and replaced, when a hold is announced
 }
 
 var _ Limiter = (*Redis)(nil)
@@ -67,7 +77,56 @@ func NewRedis(client redis.UniversalClient, job string, cfg Config) (*Redis, err
 		update:  redis.NewScript(updateScript),
 		seen:    make(map[string]bool),
 		holds:   make(map[string]int64),
+		wake:    make(chan struct{}),
 	}, nil
+}
+
+// holdChannel is the Pub/Sub channel on which holds are announced.
+func (r *Redis) holdChannel() string { return "goodbot:holds:" + r.job }
+
+// subscribe starts listening to hold announcements, once. Workers sleeping
+// on a reservation wake when a hold for their site arrives, from any
+// process, and re-reserve after it. If the subscription cannot be made the
+// limiter still works; a hold then reaches this process's sleeping workers
+// only through its own Observe calls, and every worker at its next Wait.
+func (r *Redis) subscribe(ctx context.Context) {
+	r.subOnce.Do(func() {
+		ps := r.c.Subscribe(context.WithoutCancel(ctx), r.holdChannel())
+		cctx, cancel := context.WithTimeout(ctx, r.s.Timeout)
+		defer cancel()
+		if _, err := ps.Receive(cctx); err != nil {
+			r.s.Logger.LogAttrs(ctx, slog.LevelWarn, "limiter: cannot subscribe to hold announcements", slog.String("error", err.Error()))
+		}
+		r.mu.Lock()
+		r.pubsub = ps
+		r.mu.Unlock()
+		go r.listen(ps.Channel())
+	})
+}
+
+func (r *Redis) listen(ch <-chan *redis.Message) {
+	for m := range ch {
+		site, v, ok := strings.Cut(m.Payload, " ")
+		hold, err := strconv.ParseFloat(v, 64)
+		if !ok || err != nil {
+			continue
+		}
+		r.noteHold(site, int64(hold))
+	}
+}
+
+// Close stops listening to hold announcements. It does not close the
+// Redis client.
+func (r *Redis) Close() error {
+	r.mu.Lock()
+	ps := r.pubsub
+	r.pubsub = nil
+	r.mu.Unlock()
+	r.subOnce.Do(func() {}) // never subscribe after Close
+	if ps != nil {
+		return ps.Close()
+	}
+	return nil
 }
 
 // Key returns the Redis key holding site's state.
@@ -81,7 +140,34 @@ func (r *Redis) args(site string, extra ...any) []any {
 func (r *Redis) run(ctx context.Context, sc *redis.Script, site, what string, head int, args []any) (scriptReply, error) {
 	cctx, cancel := context.WithTimeout(ctx, r.s.Timeout)
 	defer cancel()
-	v, err := sc.Run(cctx, r.c, []string{r.Key(site)}, args...).StringSlice()
+	// go-redis honours a context's deadline only with ContextTimeoutEnabled;
+	// otherwise it waits for its ReadTimeout. Enforce Timeout either way.
+	type result struct {
+		v   []string
+		err error
+	}
+	done := make(chan result, 1)
+	if sc == r.reserve {
+		var deadline int64
+		if off := r.offset.Load(); off != 0 {
+			dl, _ := cctx.Deadline()
+			deadline = dl.UnixMicro() + off
+		}
+		args = append(args, fmtInt(deadline))
+	}
+	sent := time.Now()
+	go func() {
+		v, err := sc.Run(cctx, r.c, []string{r.Key(site)}, args...).StringSlice()
+		done <- result{v, err}
+	}()
+	var v []string
+	var err error
+	select {
+	case res := <-done:
+		v, err = res.v, res.err
+	case <-cctx.Done():
+		err = cctx.Err()
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return scriptReply{}, ctx.Err()
@@ -92,6 +178,13 @@ func (r *Redis) run(ctx context.Context, sc *redis.Script, site, what string, he
 	rep, err := parseReply(v, head)
 	if err != nil {
 		return scriptReply{}, fmt.Errorf("limiter: %s: %s: %w: %w", site, what, ErrUnavailable, err)
+	}
+	if r.nowOverride == 0 {
+		mid := sent.Add(time.Since(sent) / 2).UnixMicro()
+		r.offset.Store(max(rep.now-mid, 1)) // 0 means unknown
+	}
+	if sc == r.reserve && len(rep.head) > 0 && rep.head[0] == "2" {
+		return scriptReply{}, fmt.Errorf("limiter: %s: %s: %w: answered after the deadline", site, what, ErrUnavailable)
 	}
 	return rep, nil
 }
@@ -105,6 +198,8 @@ func (r *Redis) Wait(ctx context.Context, site string) (Grant, error) {
 		if err := ctx.Err(); err != nil {
 			return Grant{}, err
 		}
+		r.subscribe(ctx)
+		wake := r.wakeup()
 		rep, err := r.run(ctx, r.reserve, site, "reserve", 7, r.args(site))
 		if err != nil {
 			return Grant{}, err
@@ -126,21 +221,38 @@ func (r *Redis) Wait(ctx context.Context, site string) (Grant, error) {
 		if !ok {
 			return Grant{}, &ExhaustedError{Site: site, Limit: limit, Until: time.UnixMicro(until).UTC()}
 		}
-		if d := durationMicros(slot - rep.now); d > 0 {
-			tm := time.NewTimer(d)
-			select {
-			case <-ctx.Done():
-				tm.Stop()
-				r.cancel(site, slot, t)
-				return Grant{}, ctx.Err()
-			case <-tm.C:
-			}
+		if err := r.sleep(ctx, site, slot, durationMicros(slot-rep.now), wake); err != nil {
+			r.cancel(site, slot, t)
+			return Grant{}, err
 		}
 		if r.heldAt(site, slot) {
 			r.cancel(site, slot, t)
 			continue
 		}
 		return Grant{At: time.UnixMicro(slot), Waited: time.Since(start), Interval: durationMicros(t)}, nil
+	}
+}
+
+// sleep sleeps for d, or until ctx ends, or until a hold covering slot is
+// announced.
+func (r *Redis) sleep(ctx context.Context, site string, slot int64, d time.Duration, wake <-chan struct{}) error {
+	if d <= 0 {
+		return nil
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tm.C:
+			return nil
+		case <-wake:
+			if r.heldAt(site, slot) {
+				return nil // the caller sees the hold and re-reserves
+			}
+			wake = r.wakeup()
+		}
 	}
 }
 
@@ -173,7 +285,15 @@ func (r *Redis) noteHold(site string, hold int64) {
 	defer r.mu.Unlock()
 	if hold > r.holds[site] {
 		r.holds[site] = hold
+		close(r.wake)
+		r.wake = make(chan struct{})
 	}
+}
+
+func (r *Redis) wakeup() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.wake
 }
 
 func (r *Redis) heldAt(site string, slot int64) bool {
@@ -200,7 +320,7 @@ func (r *Redis) Observe(ctx context.Context, site string, o Observation) error {
 		e = "1"
 	}
 	rep, err := r.run(ctx, r.update, site, "observe", 2, r.args(site, "obs",
-		fmtInt(a.Status), fmtInt(a.Latency), fmtInt(a.RetryAfter), e, fmtNum(a.Jitter)))
+		fmtInt(a.Status), fmtInt(a.Latency), fmtInt(a.RetryAfter), e, fmtNum(a.Jitter), r.holdChannel(), site))
 	if err != nil {
 		return err
 	}

@@ -89,7 +89,14 @@ end
 // reserveScript reserves the next free slot for one request (GCRA), charges
 // it to its day, and returns how long to wait. Reply head: ok flags slot t
 // until count limit.
+//
+// ARGV[16] is a deadline in Redis time (0: none): a call that reaches the
+// server after it, because the server was paused or slow, changes nothing
+// and replies ok = 2, so that a reservation nobody waits for any more does
+// not use up a slot.
 const reserveScript = scriptPrelude + `
+local deadline = tonumber(A[16] or '0')
+if deadline > 0 and now > deadline then return reply({2, 0, 0, 0, 0, 0, 0}) end
 local init = ensure()
 local lowered = false
 if not init and IN.bud < S.bud then setEst(IN); lowered = true end
@@ -121,7 +128,8 @@ return reply({1, flags, slot, t, 0, S.cnt, limit})
 //
 //	status                        read only
 //	cancel   slot t               give back an unused reservation
-//	obs      status latency retryAfter err(0/1) jitter
+//	obs      status latency retryAfter err(0/1) jitter [channel site]
+//	         (a new hold is published on channel as "SITE HOLD_UNTIL_µs")
 //	robots   delay
 //	estimate est src kind budget budgetT
 //
@@ -164,7 +172,10 @@ if op == 'obs' then
       d = math.min(d, P.maxHold)
       if S.k < 62 then S.k = S.k + 1 end
     end
-    if now + d > S.hold then S.hold = now + d; c = 'hold' end
+    if now + d > S.hold then
+      S.hold = now + d; c = 'hold'
+      if A[22] and A[22] ~= '' then redis.call('PUBLISH', A[22], A[23] .. ' ' .. fmt(S.hold)) end
+    end
   else
     local slowLat = S.ewma > 2 * S.base
     local slowErr = S.err > 0.2

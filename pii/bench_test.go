@@ -2,31 +2,11 @@ package pii_test
 
 import (
 	"regexp"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/goodbot/goodbot/pii"
 	"github.com/goodbot/goodbot/pii/internal/corpus"
 )
-
-// cpuTime returns the CPU time (user and system) this process has used.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// perCPU reports throughput per CPU-second ("MB/cpu-s"), which unlike
-// MB/s does not fall when other processes share the cores.
-func perCPU(b *testing.B, start time.Duration, bytesPerOp int64) {
-	used := cpuTime(b) - start
-	if used > 0 {
-		b.ReportMetric(float64(bytesPerOp)*float64(b.N)/1e6/used.Seconds(), "MB/cpu-s")
-	}
-}
 
 // benchPages is the realistic page mix of the evaluation corpus.
 func benchPages(b *testing.B) ([][]byte, int64) {
@@ -51,7 +31,7 @@ func BenchmarkRedactHTML(b *testing.B) {
 	pages, n := benchPages(b)
 	b.SetBytes(n)
 	b.ReportAllocs()
-	defer perCPU(b, cpuTime(b), n)
+	defer pii.PerCPU(b, n)()
 	for b.Loop() {
 		for _, p := range pages {
 			if _, _, err := f.RedactHTML(p); err != nil {
@@ -70,7 +50,7 @@ func BenchmarkScanHTML(b *testing.B) {
 	pages, n := benchPages(b)
 	b.SetBytes(n)
 	b.ReportAllocs()
-	defer perCPU(b, cpuTime(b), n)
+	defer pii.PerCPU(b, n)()
 	for b.Loop() {
 		for _, p := range pages {
 			if _, err := f.ScanHTML(p); err != nil {
@@ -102,7 +82,7 @@ func BenchmarkNaiveRegexp(b *testing.B) {
 	pages, n := benchPages(b)
 	b.SetBytes(n)
 	b.ReportAllocs()
-	defer perCPU(b, cpuTime(b), n)
+	defer pii.PerCPU(b, n)()
 	for b.Loop() {
 		for _, p := range pages {
 			out := p
@@ -110,5 +90,39 @@ func BenchmarkNaiveRegexp(b *testing.B) {
 				out = re.ReplaceAll(out, []byte("[PII]"))
 			}
 		}
+	}
+}
+
+// BenchmarkRedactURL measures the per-URL cost the crawler pays before it
+// writes or logs a URL: one clean and one carrying a phone number.
+func BenchmarkRedactURL(b *testing.B) {
+	f, err := pii.New(pii.Config{HMACKey: []byte("bench")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	urls := []string{
+		"https://www.example.cn/products/industrial/item/100012345678.html?from=search&page=2",
+		"https://www.example.cn/member/profile?phone=13812345678&tab=orders",
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, u := range urls {
+			f.RedactURL(u)
+		}
+	}
+}
+
+// BenchmarkRedactTitle measures the per-call cost on a short text such as
+// a page title.
+func BenchmarkRedactTitle(b *testing.B) {
+	f, err := pii.New(pii.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	title := "联系我们 - 示例科技有限公司 - 工业自动化设备研发、生产和销售"
+	b.SetBytes(int64(len(title)))
+	b.ReportAllocs()
+	for b.Loop() {
+		f.RedactText(title)
 	}
 }

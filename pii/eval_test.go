@@ -3,7 +3,9 @@ package pii_test
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -32,7 +34,16 @@ func TestCorpusPrecisionRecall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages := corpus.Generate(20261123, 600)
+	// PII_EVAL_SEED evaluates another draw of the corpus.
+	seed := uint64(20261123)
+	if v := os.Getenv("PII_EVAL_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("PII_EVAL_SEED: %v", err)
+		}
+		seed = n
+	}
+	pages := corpus.Generate(seed, 600)
 	per := map[string]*counts{}
 	get := func(e string) *counts {
 		if per[e] == nil {
@@ -80,7 +91,7 @@ func TestCorpusPrecisionRecall(t *testing.T) {
 			continue
 		}
 		for _, d := range p.Decoys {
-			if bytes.Count(out, []byte(d)) < bytes.Count(p.HTML, []byte(d)) {
+			if bytes.Count(out, []byte(d)) < countOutside(p.HTML, []byte(d), p.Labels) {
 				t.Errorf("page %d: decoy %q did not survive redaction", pi, d)
 			}
 		}
@@ -139,4 +150,21 @@ func ratio(a, b int) float64 {
 		return 1
 	}
 	return float64(a) / float64(b)
+}
+
+// countOutside counts the occurrences of d in b that overlap no label: a
+// decoy price "92.72" inside a planted address 136.192.72.95 goes with it.
+func countOutside(b, d []byte, labels []corpus.Label) int {
+	n := 0
+	for i := 0; ; {
+		j := bytes.Index(b[i:], d)
+		if j < 0 {
+			return n
+		}
+		s, e := i+j, i+j+len(d)
+		if !slices.ContainsFunc(labels, func(l corpus.Label) bool { return s < l.End && l.Start < e }) {
+			n++
+		}
+		i = s + 1
+	}
 }

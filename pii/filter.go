@@ -326,6 +326,10 @@ func (f *Filter) RedactURL(raw string) string {
 		return r
 	}
 	u.User = nil
+	if p := u.Port(); len(p) > 5 {
+		// Not a port: digits that long may be anything, so they go.
+		u.Host = strings.TrimSuffix(u.Host, ":"+p)
+	}
 	if h := u.Hostname(); h != "" {
 		if _, err := netip.ParseAddr(h); err != nil {
 			labels := strings.Split(h, ".")

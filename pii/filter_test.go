@@ -168,6 +168,9 @@ func TestRedactURL(t *testing.T) {
 		{"https://example.com/s?id=11010519491231002X#m=13912345678", "1391234"},
 		{"/search?q=%E6%89%8B%E6%9C%BA13812345678", "13812345678"},
 		{"http://[::1]:8080/p?email=x.y%40example.org", "x.y"},
+		{"https://13812345678.example.com/", "13812345678"},
+		{"//:17000000000", "17000000000"},
+		{"https://example.com/a%2017000000000", "17000000000"},
 	}
 	for _, tt := range tests {
 		r := f.RedactURL(tt.in)
@@ -238,5 +241,22 @@ func TestConcurrentUse(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+func TestInlineTagsJoinText(t *testing.T) {
+	f := mustNew(t, Config{})
+	page := `<p>手机 1<span class="x">38</span>1234<b>5678</b></p><p>13</p><p>812345678</p>`
+	fs, err := f.ScanHTML([]byte(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := got(page, fs)
+	if len(g) != 1 || g[0] != `CN_MOBILE=1<span class="x">38</span>1234<b>5678` {
+		t.Errorf("ScanHTML = %q", g)
+	}
+	out, _, _ := f.RedactHTML([]byte(page))
+	if want := `<p>手机 [CN_MOBILE]</b></p><p>13</p><p>812345678</p>`; string(out) != want {
+		t.Errorf("RedactHTML = %s, want %s", out, want)
 	}
 }

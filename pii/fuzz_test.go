@@ -90,9 +90,23 @@ func FuzzRedactURL(f *testing.F) {
 		}
 		for _, x := range fl.ScanText([]byte(s)) {
 			v := s[x.Start:x.End]
-			if len(v) >= 8 && bytes.Contains([]byte(r), []byte(v)) {
+			if len(v) >= 8 && containsToken(r, v) {
 				t.Fatalf("RedactURL(%q) = %q keeps %s %q", s, r, x.Entity, v)
 			}
 		}
 	})
+}
+
+// containsToken reports whether v occurs in s other than inside a longer
+// run of letters and digits (where it is part of another token).
+func containsToken(s, v string) bool {
+	for i := 0; i+len(v) <= len(s); i++ {
+		if s[i:i+len(v)] != v {
+			continue
+		}
+		if (i == 0 || !isAlnum(s[i-1])) && (i+len(v) == len(s) || !isAlnum(s[i+len(v)])) {
+			return true
+		}
+	}
+	return false
 }

@@ -18,8 +18,8 @@ func lexHTML(b []byte, p *page, cf func(start, end int)) {
 	n := len(b)
 	textStart := 0
 	flush := func(end int) {
-		if end > textStart && !blank(b[textStart:end]) {
-			p.addSegment(b, textStart, end, true)
+		if end > textStart && (p.open >= 0 || !blank(b[textStart:end])) {
+			p.addText(b, textStart, end)
 		}
 	}
 	for i < n {
@@ -35,6 +35,7 @@ func lexHTML(b []byte, p *page, cf func(start, end int)) {
 		switch {
 		case c == '!':
 			flush(i)
+			p.closeText()
 			if bytes.HasPrefix(b[i:], []byte("<!--")) {
 				k := bytes.Index(b[i+4:], []byte("-->"))
 				if k < 0 {
@@ -49,10 +50,16 @@ func lexHTML(b []byte, p *page, cf func(start, end int)) {
 			textStart = i
 		case c == '?' || c == '/':
 			flush(i)
+			if c == '?' || !inline(b, i+2) {
+				p.closeText()
+			}
 			i = skipTo(b, i, '>')
 			textStart = i
 		case isLetter(c):
 			flush(i)
+			if !inline(b, i+1) {
+				p.closeText()
+			}
 			i = lexTag(b, i, p, cf)
 			textStart = i
 		default:
@@ -60,7 +67,39 @@ func lexHTML(b []byte, p *page, cf func(start, end int)) {
 		}
 	}
 	flush(n)
+	p.closeText()
 }
+
+// inline reports whether the tag name at b[k:] is an inline element, one
+// that does not break text: a value split by them
+// ("1<span>38</span>12345678") is read as one.
+func inline(b []byte, k int) bool {
+	var buf [7]byte
+	n := 0
+	for k+n < len(b) && isLetter(b[k+n]) {
+		if n == len(buf) {
+			return false
+		}
+		buf[n] = b[k+n] | 0x20
+		n++
+	}
+	if n == 0 || k+n < len(b) && !nameEnd[b[k+n]] {
+		return false
+	}
+	switch string(buf[:n]) {
+	case "a", "abbr", "b", "big", "cite", "del", "em", "font", "i", "ins", "mark", "q", "s", "small", "span", "strong", "sub", "sup", "u", "wbr":
+		return true
+	}
+	return false
+}
+
+// nameEnd marks the bytes that end an attribute name.
+var nameEnd = func() (t [256]bool) {
+	for _, c := range "=> /\t\n\r\f" {
+		t[c] = true
+	}
+	return t
+}()
 
 func blank(b []byte) bool {
 	for _, c := range b {
@@ -91,8 +130,11 @@ func lexTag(b []byte, i int, p *page, cf func(start, end int)) int {
 		k++
 	}
 	name := b[i+1 : k]
-	isScript := bytes.EqualFold(name, []byte("script"))
-	isStyle := !isScript && bytes.EqualFold(name, []byte("style"))
+	isScript, isStyle := false, false
+	if len(name) > 0 && name[0]|0x20 == 's' {
+		isScript = bytes.EqualFold(name, []byte("script"))
+		isStyle = !isScript && bytes.EqualFold(name, []byte("style"))
+	}
 	jsonLD := false
 	for k < n {
 		c := b[k]
@@ -106,7 +148,7 @@ func lexTag(b []byte, i int, p *page, cf func(start, end int)) int {
 		}
 		// Attribute name.
 		as := k
-		for k < n && b[k] != '=' && b[k] != '>' && b[k] != ' ' && b[k] != '/' && b[k] != '\t' && b[k] != '\n' && b[k] != '\r' {
+		for k < n && !nameEnd[b[k]] {
 			k++
 		}
 		an := b[as:k]
@@ -174,11 +216,60 @@ func closeTag(b []byte, k int, script bool) int {
 	return len(b)
 }
 
+// attrKind classifies the attribute names lexTag cares about.
+type attrKind uint8
+
+const (
+	attrOther attrKind = iota
+	attrType
+	attrHref
+	attrCFEmail
+	attrData // a value that carries data: scanned as text
+)
+
+// kindOf classifies an attribute name, case-insensitively, by its length
+// first so that most names are rejected without a comparison.
+func kindOf(name []byte) attrKind {
+	var want []string
+	switch len(name) {
+	case 3:
+		want = []string{"alt"}
+	case 4:
+		if bytes.EqualFold(name, []byte("href")) {
+			return attrHref
+		}
+		if bytes.EqualFold(name, []byte("type")) {
+			return attrType
+		}
+		return attrOther
+	case 5:
+		want = []string{"title", "value"}
+	case 7:
+		want = []string{"content"}
+	case 8:
+		want = []string{"data-tel"}
+	case 10:
+		want = []string{"aria-label", "data-phone", "data-email"}
+	case 11:
+		want = []string{"placeholder"}
+	case 12:
+		if bytes.EqualFold(name, []byte("data-cfemail")) {
+			return attrCFEmail
+		}
+	}
+	for _, w := range want {
+		if bytes.EqualFold(name, []byte(w)) {
+			return attrData
+		}
+	}
+	return attrOther
+}
+
 func attr(b, name []byte, vs, ve int, p *page, cf func(start, end int), jsonLD *bool) {
-	switch {
-	case len(name) == 4 && bytes.EqualFold(name, []byte("type")):
+	switch kindOf(name) {
+	case attrType:
 		*jsonLD = bytes.Contains(bytes.ToLower(b[vs:ve]), []byte("ld+json"))
-	case len(name) == 4 && bytes.EqualFold(name, []byte("href")):
+	case attrHref:
 		v := b[vs:ve]
 		if k := bytes.Index(v, []byte("/cdn-cgi/l/email-protection#")); k >= 0 {
 			hs := vs + k + len("/cdn-cgi/l/email-protection#")
@@ -188,15 +279,11 @@ func attr(b, name []byte, vs, ve int, p *page, cf func(start, end int), jsonLD *
 			return
 		}
 		p.addSegment(b, vs, ve, true)
-	case bytes.EqualFold(name, []byte("data-cfemail")):
+	case attrCFEmail:
 		if _, ok := cfDecode(b[vs:ve]); ok {
 			cf(vs, ve)
 		}
-	case bytes.EqualFold(name, []byte("title")), bytes.EqualFold(name, []byte("alt")),
-		bytes.EqualFold(name, []byte("value")), bytes.EqualFold(name, []byte("placeholder")),
-		bytes.EqualFold(name, []byte("content")), bytes.EqualFold(name, []byte("aria-label")),
-		bytes.EqualFold(name, []byte("data-phone")), bytes.EqualFold(name, []byte("data-email")),
-		bytes.EqualFold(name, []byte("data-tel")):
+	case attrData:
 		if ve > vs {
 			p.addSegment(b, vs, ve, true)
 		}

@@ -13,10 +13,11 @@ const (
 	catMinors
 	catWhereabouts
 	catFinancial
+	catIdentity
 	numCats
 )
 
-var catNames = [numCats]string{"health", "religion", "biometrics", "minors", "whereabouts", "financial"}
+var catNames = [numCats]string{"health", "religion", "biometrics", "minors", "whereabouts", "financial", "specific-identity"}
 
 // SensitiveCategories lists the names of the page-level sensitive categories.
 func SensitiveCategories() []string { return slices.Clone(catNames[:]) }
@@ -56,7 +57,7 @@ var contextWords = []struct {
 	{bit(TWID), "台湾身份证|國民身分證|身分證字號|taiwan id|national id"},
 	{bit(MOID), "澳门身份证|澳門身份證|澳门居民身份证|澳門居民身份證|macau id|macao id|bir"},
 	{bit(Email), "邮箱|电子邮件|电子邮箱|郵箱|email|e-mail|mail"},
-	{bit(IPAddress), "ip|ip地址|ip address|登录ip|来源ip"},
+	{bit(IPAddress), "ip|ipv4|ipv6|ip地址|ip address|登录ip|来源ip|访问ip|client|host|remote|remote addr|src|x-forwarded-for"},
 	{bit(IBAN), "iban"},
 	{bit(USSSN), "ssn|social security|social security number"},
 	{bit(Coordinates), "经纬度|纬度|经度|坐标|定位|latitude|longitude|lat|lng|lon|gps|geo"},
@@ -76,6 +77,7 @@ var sensitiveWords = [numCats]string{
 	catBiometrics:  "指纹|人脸|人脸识别|面部识别|虹膜|声纹|掌纹|基因|生物识别|dna|fingerprint|facial recognition|iris scan|biometric",
 	catMinors:      "未成年|未成年人|儿童|幼儿园|小学生|学龄|监护人|未满十四周岁|未满14周岁|小朋友|学生家长|班主任|minor|child|children|kindergarten|pupil|guardian",
 	catWhereabouts: "行踪|轨迹|行程|出行记录|入住记录|开房记录|实时位置|位置信息|打卡记录|途经|whereabouts|location history|check-in|gps track",
+	catIdentity:    "犯罪记录|前科|服刑|刑满释放|残疾人证|残疾等级|性取向|同性恋|criminal record|disability|sexual orientation",
 	catFinancial:   "银行账户|银行流水|存款|余额|征信|信用记录|交易记录|贷款|欠款|逾期|收入证明|工资|bank statement|credit record|account balance|loan",
 }
 

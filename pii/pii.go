@@ -10,8 +10,9 @@
 // input, so HTML can be redacted in place.
 //
 // Pages that touch a sensitive category of PIPL Art. 28 (health, religion,
-// biometrics, minors, whereabouts, financial accounts) together with personal
-// data are marked for dropping: such topics cannot be redacted span by span.
+// biometrics, minors, whereabouts, financial accounts, specific identity)
+// together with personal data are marked for dropping: such topics cannot
+// be redacted span by span.
 //
 // A Filter is safe for concurrent use.
 package pii

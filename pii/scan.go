@@ -165,6 +165,9 @@ func formatScore(e Entity) float64 {
 	return 0.4
 }
 
+// ipv4FormatScore is the score of an IPv4 address without a context word.
+const ipv4FormatScore = 0.45
+
 // negWindow is how far before a candidate, in runes, a word naming a
 // non-personal number (订单号, serial) suppresses a finding without a checksum.
 const negWindow = 8
@@ -424,7 +427,14 @@ func (sc *scanner) dotted(i int) int {
 	switch dots {
 	case 3:
 		if a, err := netip.ParseAddr(string(t[i:k])); err == nil && a.Is4() && !a.IsLoopback() && !a.IsUnspecified() {
-			sc.emit(IPAddress, i, k, false, sc.context(IPAddress, i, k), "ipv4")
+			// Four-part version numbers ("2.6.36.4", "5.3.0.0") parse as
+			// addresses too: without a context word an IPv4 address
+			// scores below the default threshold.
+			ctx := sc.context(IPAddress, i, k)
+			sc.emit(IPAddress, i, k, false, ctx, "ipv4")
+			if !ctx && len(sc.out) > 0 && sc.out[len(sc.out)-1].rule == "ipv4" && sc.out[len(sc.out)-1].s == i {
+				sc.out[len(sc.out)-1].score = ipv4FormatScore
+			}
 		}
 	case 1:
 		return sc.coordinate(i, k)
@@ -543,23 +553,18 @@ func (sc *scanner) iban(i int) (int, bool) {
 	var buf [40]byte
 	d := buf[:0]
 	k := i
-	last := i
 	for k < len(t) && len(d) < 34 {
 		c := t[k]
 		switch {
 		case isDigit(c) || isUpper(c):
 			d = append(d, c)
 			k++
-			last = k
 			continue
 		case c == ' ' && k+1 < len(t) && (isDigit(t[k+1]) || isUpper(t[k+1])):
 			k++
 			continue
 		}
 		break
-	}
-	if last < len(t) && isAlnum(t[last]) {
-		return 0, false
 	}
 	// The account may be followed by other words: try the registered length.
 	if len(d) < 4 {
@@ -687,6 +692,17 @@ func (sc *scanner) isIPv6(s, e int) bool {
 	if colons < 2 || (colons < 7 && !bytes.Contains(tok, []byte("::"))) || s > 0 && isAlnum(t[s-1]) {
 		return false
 	}
+	// At least three groups: "std::f" and "a::b" are paths in code, not
+	// addresses.
+	groups := 0
+	for g := range bytes.SplitSeq(tok, []byte(":")) {
+		if len(g) > 0 {
+			groups++
+		}
+	}
+	if groups < 3 {
+		return false
+	}
 	a, err := netip.ParseAddr(string(tok))
 	return err == nil && a.Is6() && !a.IsLoopback() && !a.IsUnspecified()
 }
@@ -708,7 +724,10 @@ func (sc *scanner) names() {
 				}
 				break
 			}
-			if e := sc.nameAt(k, true); e > k {
+			// A surname that is also a common word ("关" in 客户关系) counts
+			// only after a label separator.
+			loose := k > int(h.end)
+			if e := sc.nameAt(k, loose); e > k {
 				sc.emit(CNPersonName, k, e, false, true, "cn-name-after-trigger")
 				sc.out[len(sc.out)-1].tier = TierHeuristic
 			}

@@ -22,6 +22,10 @@ type page struct {
 	text []byte
 	bps  []breakpoint
 	srcN int // length of the source
+	// open is the source offset where the last text segment ended while
+	// it is still open to be joined by the next one (text split by inline
+	// tags: "1<b>38</b>12345678"), or -1.
+	open int
 }
 
 type breakpoint struct {
@@ -33,6 +37,24 @@ func (p *page) reset(n int) {
 	p.text = p.text[:0]
 	p.bps = p.bps[:0]
 	p.srcN = n
+	p.open = -1
+}
+
+// closeText ends an open text segment with its separator.
+func (p *page) closeText() {
+	if p.open >= 0 {
+		p.unit(p.open)
+		p.text = append(p.text, '\n')
+		p.open = -1
+	}
+}
+
+// addText appends the text node src[s:e], left open so that text after
+// an inline tag continues it.
+func (p *page) addText(srcb []byte, s, e int) {
+	p.normalise(srcb, s, e, true)
+	p.unit(e) // an empty unit: the last rune ends here, not at the next text
+	p.open = e
 }
 
 // bp returns the index of the breakpoint covering text offset i.
@@ -97,6 +119,14 @@ func stable(b []byte) int {
 
 // addSegment appends src[s:e] of the source, normalised, then a separator.
 func (p *page) addSegment(srcb []byte, s, e int, entities bool) {
+	p.closeText()
+	p.normalise(srcb, s, e, entities)
+	p.unit(e)
+	p.text = append(p.text, '\n')
+}
+
+// normalise appends src[s:e], NFKC-normalised, with entities decoded if asked.
+func (p *page) normalise(srcb []byte, s, e int, entities bool) {
 	i := s
 	for i < e {
 		// Copy the longest run that maps byte for byte.
@@ -141,8 +171,6 @@ func (p *page) addSegment(srcb []byte, s, e int, entities bool) {
 			i += size
 		}
 	}
-	p.unit(e)
-	p.text = append(p.text, '\n')
 }
 
 // addRune appends the NFKC form of one rune whose source bytes are raw.

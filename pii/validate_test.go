@@ -1,6 +1,8 @@
 package pii
 
 import (
+	"regexp"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -101,5 +103,24 @@ func TestValidDateNotFuture(t *testing.T) {
 	now := time.Date(2020, 6, 1, 0, 0, 0, 0, time.UTC)
 	if !validDate(2020, 5, 31, now) || validDate(2020, 6, 2, now) || validDate(1899, 1, 1, now) {
 		t.Error("validDate does not bound dates by [1900, now]")
+	}
+}
+
+// libphonenumberCNMobile is the CN mobile national-number pattern of
+// libphonenumber's metadata, as github.com/nyaruka/phonenumbers v1.8.1
+// carries it (checked 2026-11-23).
+const libphonenumberCNMobile = `1740[0-5]\d{6}|1(?:[38]\d|4[57]|[59][0-35-9]|6[25-7]|7[0-35-8])\d{8}`
+
+// TestMobileRangesMatchLibphonenumber compares the hand-written range
+// table with the metadata pattern on every 5-digit prefix.
+func TestMobileRangesMatchLibphonenumber(t *testing.T) {
+	re := regexp.MustCompile(`^(?:` + libphonenumberCNMobile + `)$`)
+	for p := 10000; p < 20000; p++ {
+		for _, tail := range []string{"000000", "123456", "999999"} {
+			n := strconv.Itoa(p) + tail
+			if got, want := ValidCNMobile(n), re.MatchString(n); got != want {
+				t.Fatalf("ValidCNMobile(%s) = %v, libphonenumber says %v", n, got, want)
+			}
+		}
 	}
 }
