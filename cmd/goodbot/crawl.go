@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,8 +23,10 @@ import (
 
 	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/crawler"
+	"github.com/goodbot/goodbot/crawler/frontier"
 	"github.com/goodbot/goodbot/internal/site"
 	"github.com/goodbot/goodbot/limiter"
+	"github.com/goodbot/goodbot/metrics"
 )
 
 // listFlag is a repeatable string flag.
@@ -60,6 +65,7 @@ type crawlOptions struct {
 	timeout      time.Duration
 	maxBody      int64
 	progress     time.Duration
+	metricsAddr  string
 	verbose      bool
 	seeds        []string
 }
@@ -89,6 +95,7 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "per-request timeout")
 	fs.Int64Var(&o.maxBody, "max-body", 10<<20, "largest response body accepted, in bytes")
 	fs.DurationVar(&o.progress, "progress", 5*time.Second, "interval of the progress line on stderr (0: none)")
+	fs.StringVar(&o.metricsAddr, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9090)")
 	fs.BoolVar(&o.verbose, "v", false, "log every decision and request to stderr")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: goodbot crawl --contact URL|mailto:ADDR [flags] URL...\n\n")
@@ -278,6 +285,11 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 	if o.verbose {
 		sink = teeSink{alog, audit.SlogSink{Logger: logger}}
 	}
+	var mx *metrics.Metrics
+	if o.metricsAddr != "" {
+		mx = metrics.New()
+		sink = mx.Sink(sink)
+	}
 	lim, err := limiter.NewLocal(limiter.Config{Share: o.share, Estimates: est, Sink: sink, Logger: logger})
 	if err != nil {
 		alog.Close()
@@ -306,6 +318,14 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 		return usageError{err.Error()}
 	}
 	cr.OnHTML("a[href]", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("href")) })
+	if mx != nil {
+		stop, err := serveMetrics(ctx, o.metricsAddr, mx, cr, logger)
+		if err != nil {
+			alog.Close()
+			return usageError{err.Error()}
+		}
+		defer stop()
+	}
 
 	seedSites := map[string]bool{}
 	for _, s := range o.seeds {
@@ -354,6 +374,42 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "goodbot: pages in %s, operation log in %s\n", filepath.Join(o.out, "sites"), o.auditDir)
 	return errors.Join(runErr, closeErr)
+}
+
+// serveMetrics serves mx on addr until the returned function is called.
+func serveMetrics(ctx context.Context, addr string, mx *metrics.Metrics, cr *crawler.Crawler, logger *slog.Logger) (func(), error) {
+	frontierStat := func(f func(frontier.Stats) int) func() float64 {
+		return func() float64 {
+			c, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			defer cancel()
+			st, err := cr.Frontier().Stats(c)
+			if err != nil {
+				return math.NaN()
+			}
+			return float64(f(st))
+		}
+	}
+	mx.Gauge("goodbot_frontier_queued", "URLs queued, ready or deferred.", frontierStat(func(s frontier.Stats) int { return s.Queued }))
+	mx.Gauge("goodbot_frontier_in_flight", "URLs leased to workers.", frontierStat(func(s frontier.Stats) int { return s.InFlight }))
+	mx.Gauge("goodbot_pages_stored", "Pages stored by this process.", func() float64 { return float64(cr.Summary().Pages) })
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", mx.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("metrics server failed", "err", err)
+		}
+	}()
+	logger.Info("serving metrics", "url", "http://"+l.Addr().String()+"/metrics")
+	return func() {
+		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(c)
+	}, nil
 }
 
 // progress prints a line to w every interval until ctx ends.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -252,5 +254,46 @@ func TestCrawlInterrupt(t *testing.T) {
 	sum, err := audit.Verify(context.Background(), filepath.Join(out, "audit"), audit.VerifyOptions{})
 	if err != nil || sum.Entries < 5 {
 		t.Fatalf("the operation log of an interrupted crawl: %d entries, %v", sum.Entries, err)
+	}
+}
+
+func TestCrawlMetrics(t *testing.T) {
+	s := newSite(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, "<title>x</title><p>hello</p>")
+	})
+	// Find a free port for the metrics server.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	done := make(chan int)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb bytes.Buffer
+	go func() {
+		// 1 request a second: the crawl lasts long enough to be scraped.
+		done <- run(ctx, []string{"crawl", "--contact", "mailto:me@example.org", "--traffic", s.hostport() + "=864000",
+			"--metrics", addr, "--out", t.TempDir(), "--audit-key", filepath.Join(t.TempDir(), "key"), "--progress", "0", s.srv.URL + "/"}, &out, &errb)
+	}()
+	var body string
+	for i := 0; i < 100 && !strings.Contains(body, `goodbot_requests_total{class="ok"`); i++ {
+		time.Sleep(50 * time.Millisecond)
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body = string(b)
+	}
+	cancel()
+	<-done
+	for _, want := range []string{`goodbot_requests_total{class="ok",site="` + s.hostport() + `"}`, "goodbot_frontier_queued", "goodbot_budget_requests_per_day"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s:\n%s\nstderr %s", want, body, errb.String())
+		}
 	}
 }
