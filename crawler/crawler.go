@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -618,6 +619,18 @@ func (cr *Crawler) Summary() Summary {
 		Holds: int(s.holds.Load()), Errors: int(s.errors.Load()), Challenges: int(s.challenges.Load()),
 		Logins: int(s.logins.Load()), Stopped: stopped,
 	}
+}
+
+// Sites returns the sites the crawl has sent work to, sorted.
+func (cr *Crawler) Sites() []string {
+	cr.mu.RLock()
+	defer cr.mu.RUnlock()
+	out := make([]string, 0, len(cr.notes))
+	for s := range cr.notes {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Frontier returns the crawl's frontier, e.g. for progress output.

@@ -359,7 +359,7 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			progress(progCtx, cr, sites, o.progress, stderr)
+			progress(progCtx, cr, o.progress, stderr)
 		}()
 	}
 	sum, runErr := cr.Run(ctx)
@@ -412,8 +412,10 @@ func serveMetrics(ctx context.Context, addr string, mx *metrics.Metrics, cr *cra
 	}, nil
 }
 
-// progress prints a line to w every interval until ctx ends.
-func progress(ctx context.Context, cr *crawler.Crawler, sites []string, every time.Duration, w io.Writer) {
+// progress prints a line to w every interval until ctx ends: the crawl's
+// totals, then one line per site (at most maxProgressSites) with its budget,
+// the estimate and its source, the interval in force and any hold.
+func progress(ctx context.Context, cr *crawler.Crawler, every time.Duration, w io.Writer) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	start := time.Now()
@@ -427,21 +429,38 @@ func progress(ctx context.Context, cr *crawler.Crawler, sites []string, every ti
 			fs, _ := cr.Frontier().Stats(ctx)
 			rate := float64(s.Sent-lastSent) / now.Sub(last).Seconds()
 			lastSent, last = s.Sent, now
-			var held []string
-			for _, site := range sites {
-				st, err := cr.Limiter().Status(ctx, site)
-				if err == nil && st.HoldUntil.After(now) {
-					held = append(held, fmt.Sprintf("%s for %s", site, st.HoldUntil.Sub(now).Round(time.Second)))
+			var b strings.Builder
+			fmt.Fprintf(&b, "goodbot: %s: %d pages, %d sent, %.1f req/s, %d queued, %d in flight\n",
+				now.Sub(start).Round(time.Second), s.Pages, s.Sent, rate, fs.Queued, fs.InFlight)
+			sites := cr.Sites()
+			for i, site := range sites {
+				if i == maxProgressSites {
+					fmt.Fprintf(&b, "  ... and %d more sites\n", len(sites)-i)
+					break
 				}
+				st, err := cr.Limiter().Status(ctx, site)
+				if err != nil {
+					fmt.Fprintf(&b, "  %s: limiter status unavailable: %v\n", site, err)
+					continue
+				}
+				fmt.Fprintf(&b, "  %s: budget %.0f/day (%.0f%% of %.0f/day, %s), one request every %s, %d today",
+					site, st.BudgetPerDay, 100*st.BudgetPerDay/st.EstimatePerDay, st.EstimatePerDay, st.Source,
+					st.Interval.Round(time.Millisecond), st.SentToday)
+				if st.HoldUntil.After(now) {
+					fmt.Fprintf(&b, ", PAUSED for %s", st.HoldUntil.Sub(now).Round(time.Second))
+				}
+				if why, ok := s.Stopped[site]; ok {
+					fmt.Fprintf(&b, ", STOPPED: %s", why)
+				}
+				b.WriteByte('\n')
 			}
-			line := fmt.Sprintf("goodbot: %s: %d pages, %d sent, %.1f req/s, %d queued, %d in flight", now.Sub(start).Round(time.Second), s.Pages, s.Sent, rate, fs.Queued, fs.InFlight)
-			if len(held) > 0 {
-				line += "; paused: " + strings.Join(held, ", ")
-			}
-			fmt.Fprintln(w, line)
+			io.WriteString(w, b.String())
 		}
 	}
 }
+
+// maxProgressSites bounds the per-site lines of the progress output.
+const maxProgressSites = 8
 
 // logOrigin names the operation log in its signed checkpoints: the machine,
 // and the job in distributed mode.
