@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,8 +22,10 @@ import (
 	"time"
 
 	"github.com/gocolly/colly/v2"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/goodbot/goodbot/audit"
+	"github.com/goodbot/goodbot/audit/witness"
 	"github.com/goodbot/goodbot/crawler"
 	"github.com/goodbot/goodbot/crawler/frontier"
 	"github.com/goodbot/goodbot/internal/site"
@@ -255,8 +259,20 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	var rc *redis.Client
 	if o.redis != "" {
-		return usagef("--redis: distributed mode is not available in this version yet; run without --redis and --job")
+		opt, err := redis.ParseURL(o.redis)
+		if err != nil {
+			return usagef("--redis %q: %v", o.redis, err)
+		}
+		rc = redis.NewClient(opt)
+		defer rc.Close()
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err = rc.Ping(pctx).Err()
+		cancel()
+		if err != nil {
+			return fmt.Errorf("--redis %s did not answer: %w", o.redis, err)
+		}
 	}
 
 	// The operation log.
@@ -270,7 +286,17 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 			return err
 		}
 	}
-	alog, err := audit.Open(o.auditDir, audit.Options{KeyFile: keyFile, Origin: logOrigin(o.job), Logger: logger})
+	workerID, err := workerID(o.out)
+	if err != nil {
+		return err
+	}
+	aopts := audit.Options{KeyFile: keyFile, Origin: logOrigin(workerID), Logger: logger}
+	if rc != nil {
+		// Each checkpoint is published to the job's Redis, so that every
+		// worker's log is witnessed by the others.
+		aopts.Anchor = witness.Redis{Client: rc, Prefix: "{goodbot:" + o.job + ":audit}:"}
+	}
+	alog, err := audit.Open(o.auditDir, aopts)
 	if err != nil {
 		return fmt.Errorf("operation log: %w", err)
 	}
@@ -290,10 +316,16 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 		mx = metrics.New()
 		sink = mx.Sink(sink)
 	}
-	lim, err := limiter.NewLocal(limiter.Config{Share: o.share, Estimates: est, Sink: sink, Logger: logger})
+	lcfg := limiter.Config{Share: o.share, Estimates: est, Sink: sink, Logger: logger}
+	var lim limiter.Limiter
+	if rc != nil {
+		lim, err = limiter.NewRedis(rc, o.job, lcfg)
+	} else {
+		lim, err = limiter.NewLocal(lcfg)
+	}
 	if err != nil {
 		alog.Close()
-		return err
+		return usageError{err.Error()}
 	}
 	cfg := crawler.Config{
 		Contact:         o.contact,
@@ -462,17 +494,41 @@ func progress(ctx context.Context, cr *crawler.Crawler, every time.Duration, w i
 // maxProgressSites bounds the per-site lines of the progress output.
 const maxProgressSites = 8
 
-// logOrigin names the operation log in its signed checkpoints: the machine,
-// and the job in distributed mode.
-func logOrigin(job string) string {
+// workerID returns the id of the worker writing to the output directory
+// out, creating it on first use: it names the worker's operation log, which
+// must keep its name from run to run.
+func workerID(out string) (string, error) {
+	p := filepath.Join(out, "worker-id")
+	b, err := os.ReadFile(p)
+	if err == nil {
+		id := strings.TrimSpace(string(b))
+		if id != "" && !strings.ContainsAny(id, " /+\t\n") {
+			return id, nil
+		}
+		return "", fmt.Errorf("%s: malformed worker id %q", p, id)
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	var r [4]byte
+	if _, err := rand.Read(r[:]); err != nil {
+		return "", err
+	}
+	id := hex.EncodeToString(r[:])
+	if err := os.WriteFile(p, []byte(id+"\n"), 0o644); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// logOrigin names the operation log in its signed checkpoints: the machine
+// and the worker.
+func logOrigin(worker string) string {
 	h, err := os.Hostname()
 	if err != nil || h == "" {
 		h = "localhost"
 	}
-	o := "goodbot/" + h
-	if job != "" {
-		o += "/" + job
-	}
+	o := "goodbot/" + h + "/" + worker
 	return strings.Map(func(r rune) rune {
 		if r <= ' ' || r == '+' {
 			return '_'

@@ -74,6 +74,7 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestCrawlUsageErrors(t *testing.T) {
+	outDir := t.TempDir()
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -88,9 +89,15 @@ func TestCrawlUsageErrors(t *testing.T) {
 		{[]string{"crawl", "--contact", "mailto:me@example.org", "--traffic", "127.0.0.1:1=lots", "http://127.0.0.1:1/"}, "lots"},
 		{[]string{"crawl", "--contact", "mailto:me@example.org", "--ignore-robots", "127.0.0.1:1", "http://127.0.0.1:1/"}, "JUSTIFICATION"},
 		{[]string{"crawl", "--contact", "mailto:me@example.org", "--redis", "redis://127.0.0.1:1", "http://127.0.0.1:1/"}, "--job"},
+		{[]string{"crawl", "--contact", "mailto:me@example.org", "--redis", "tcp://x", "--job", "j", "--out", "OUTDIR", "http://127.0.0.1:1/"}, "--redis"},
 		{[]string{"crawl", "--contact", "mailto:me@example.org", "--no-such-flag", "http://127.0.0.1:1/"}, "no-such-flag"},
 		{[]string{"frobnicate"}, "unknown command"},
 	} {
+		for i, a := range tc.args {
+			if a == "OUTDIR" {
+				tc.args[i] = outDir
+			}
+		}
 		code, _, stderr := runCLI(t, tc.args...)
 		if code != 2 || !strings.Contains(stderr, tc.want) {
 			t.Errorf("goodbot %v: exit %d, stderr %q; want exit 2 and %q", tc.args, code, stderr, tc.want)
