@@ -165,6 +165,6 @@ func countOutside(b, d []byte, labels []corpus.Label) int {
 		if !slices.ContainsFunc(labels, func(l corpus.Label) bool { return s < l.End && l.Start < e }) {
 			n++
 		}
-		i = s + 1
+		i = e // non-overlapping, as bytes.Count
 	}
 }

@@ -39,6 +39,7 @@ const (
 	tUpper
 	tAt
 	tColon
+	tBracket
 )
 
 var trig = func() (t [256]uint8) {
@@ -50,6 +51,8 @@ var trig = func() (t [256]uint8) {
 	}
 	t['@'] = tAt
 	t[':'] = tColon
+	t['['] = tBracket
+	t['('] = tBracket
 	return t
 }()
 
@@ -82,6 +85,9 @@ func (sc *scanner) run() {
 			i = sc.letters(i)
 		case tAt:
 			sc.email(i)
+			i++
+		case tBracket:
+			sc.obfuscatedEmail(i)
 			i++
 		case tColon:
 			i = sc.ipv6(i)
@@ -603,8 +609,33 @@ func isDomain(c byte) bool {
 var notTLD = map[string]bool{"png": true, "jpg": true, "jpeg": true, "gif": true, "svg": true, "webp": true,
 	"css": true, "js": true, "avif": true, "bmp": true, "ico": true}
 
+// obfuscatedEmail handles "name[at]example.com" and "name (at) example.com"
+// at the bracket t[i].
+func (sc *scanner) obfuscatedEmail(i int) {
+	t := sc.p.text
+	if i+4 > len(t) || t[i+1]|0x20 != 'a' || t[i+2]|0x20 != 't' {
+		return
+	}
+	if close := t[i+3]; !(t[i] == '[' && close == ']' || t[i] == '(' && close == ')') {
+		return
+	}
+	ls := i
+	if ls > 0 && t[ls-1] == ' ' {
+		ls--
+	}
+	ds := i + 4
+	if ds < len(t) && t[ds] == ' ' {
+		ds++
+	}
+	sc.emailAt(ls, ds, "email-obfuscated")
+}
+
 // email handles the '@' at t[i].
-func (sc *scanner) email(i int) {
+func (sc *scanner) email(i int) { sc.emailAt(i, i+1, "email") }
+
+// emailAt reads an address whose local part ends at t[i] and whose domain
+// starts at t[ds].
+func (sc *scanner) emailAt(i, ds int, rule string) {
 	t := sc.p.text
 	s := i
 	for s > 0 && i-s < 64 && isLocal(t[s-1]) {
@@ -616,14 +647,14 @@ func (sc *scanner) email(i int) {
 	if s == i || t[i-1] == '.' {
 		return
 	}
-	e := i + 1
-	for e < len(t) && e-i < 255 && isDomain(t[e]) {
+	e := ds
+	for e < len(t) && e-ds < 255 && isDomain(t[e]) {
 		e++
 	}
-	for e > i+1 && (t[e-1] == '.' || t[e-1] == '-') {
+	for e > ds && (t[e-1] == '.' || t[e-1] == '-') {
 		e--
 	}
-	dom := t[i+1 : e]
+	dom := t[ds:e]
 	dot := bytes.LastIndexByte(dom, '.')
 	if dot <= 0 || bytes.Contains(dom, []byte("..")) || dom[0] == '.' || dom[0] == '-' {
 		return
@@ -640,7 +671,7 @@ func (sc *scanner) email(i int) {
 	if notTLD[string(bytes.ToLower(tld))] {
 		return
 	}
-	sc.emit(Email, s, e, false, sc.context(Email, s, e), "email")
+	sc.emit(Email, s, e, false, sc.context(Email, s, e), rule)
 }
 
 func isHex(c byte) bool { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'f' }

@@ -126,6 +126,9 @@ func TestScanTextVectors(t *testing.T) {
 		{"ISBN 9787111547426", nil},
 		{"共 13,800,138,000 元", nil},
 		{"admin@localhost", nil},
+		{"邮箱：zhangsan[at]pku.edu.cn。", []string{"EMAIL=zhangsan[at]pku.edu.cn"}},
+		{"write to li.na (AT) example.org today", []string{"EMAIL=li.na (AT) example.org"}},
+		{"see [at] the top (at)", nil},
 		{"ip 127.0.0.1 and ::1", nil},
 	}
 	for _, tt := range tests {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/goodbot/goodbot/crawler"
 	"github.com/goodbot/goodbot/internal/auditcmd"
+	"github.com/goodbot/goodbot/internal/piicmd"
 )
 
 func main() {
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "audit":
 		return auditcmd.Run(ctx, args[1:], stdout, stderr)
+	case "pii":
+		return piicmd.Run(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "goodbot %s\n", crawler.Version)
 		return 0

@@ -220,7 +220,9 @@ func (w *builder) mobile() {
 
 func (w *builder) email() {
 	e := Email(w.r)
-	switch w.r.IntN(4) {
+	switch w.r.IntN(5) {
+	case 4:
+		w.plant("EMAIL", strings.Replace(e, "@", w.pick([]string{"[at]", "(at)", " [at] "}), 1))
 	case 0:
 		w.plant("EMAIL", e)
 	case 1:
