@@ -1,6 +1,7 @@
 package limiter
 
 import (
+	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -206,7 +207,11 @@ func ReadTraffic(r io.Reader, name string) ([]Estimate, error) {
 }
 
 func newCSV(r io.Reader) *csv.Reader {
-	cr := csv.NewReader(r)
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(3); err == nil && string(b) == "\ufeff" {
+		br.Discard(3) // a byte-order mark, as spreadsheets write
+	}
+	cr := csv.NewReader(br)
 	cr.Comment = '#'
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true

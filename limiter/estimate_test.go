@@ -35,7 +35,7 @@ func TestParseTraffic(t *testing.T) {
 }
 
 func TestReadTraffic(t *testing.T) {
-	in := "host,requests_per_day,source\n# comment\nexample.com,5000,server logs Oct 2026\n\"a.example:81\",12.5,\"operator, by mail\"\n"
+	in := "\ufeffhost,requests_per_day,source\n# comment\nexample.com,5000,server logs Oct 2026\n\"a.example:81\",12.5,\"operator, by mail\"\n"
 	es, err := ReadTraffic(strings.NewReader(in), "t.csv")
 	if err != nil {
 		t.Fatal(err)
@@ -291,4 +291,13 @@ func FuzzReadRanks(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestStatusString(t *testing.T) {
+	s := Status{Site: "example.com", EstimatePerDay: 1728000, Source: "user: --traffic", BudgetPerDay: 172800,
+		Interval: 500 * time.Millisecond, SentToday: 7, HoldUntil: time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)}
+	want := "example.com: budget 172800/day (estimate 1728000/day, user: --traffic), interval 500ms, sent today 7, held until 2026-11-23T15:00:00Z"
+	if got := s.String(); got != want {
+		t.Errorf("String = %q\nwant     %q", got, want)
+	}
 }

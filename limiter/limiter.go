@@ -58,8 +58,10 @@ type Limiter interface {
 	// Wait blocks until one request to site may be sent, charges it to the
 	// site's budget, and returns the grant. Nothing may be sent to the site
 	// without a grant. Wait returns an error, and charges nothing, when ctx
-	// ends, when the site's daily budget is spent (a *ExhaustedError), or
-	// when the limiter cannot reach its state (fail closed).
+	// ends, when the site's daily budget is spent (a *ExhaustedError), when
+	// ctx has a deadline and the site's next slot is after it (a
+	// *LaterError, returned at once), or when the limiter cannot reach its
+	// state (fail closed).
 	Wait(ctx context.Context, site string) (Grant, error)
 
 	// Observe reports how the site answered a granted request, so that the
@@ -105,8 +107,8 @@ type Status struct {
 
 // String returns a one-line summary of s for progress output.
 func (s Status) String() string {
-	out := fmt.Sprintf("%s: budget %.6g/day (%.6g/day from %s), interval %s, sent today %d",
-		s.Site, s.BudgetPerDay, s.EstimatePerDay, s.Source, s.Interval, s.SentToday)
+	out := fmt.Sprintf("%s: budget %s/day (estimate %s/day, %s), interval %s, sent today %d",
+		s.Site, formatCount(s.BudgetPerDay), formatCount(s.EstimatePerDay), s.Source, s.Interval, s.SentToday)
 	if !s.HoldUntil.IsZero() {
 		out += ", held until " + s.HoldUntil.UTC().Format(time.RFC3339)
 	}
@@ -122,6 +124,18 @@ type ExhaustedError struct {
 
 func (e *ExhaustedError) Error() string {
 	return fmt.Sprintf("limiter: %s: daily budget of %d requests spent until %s", e.Site, e.Limit, e.Until.UTC().Format(time.RFC3339))
+}
+
+// LaterError reports that a site's next free slot is after the deadline of
+// the context given to Wait. Nothing was charged; the caller may come back
+// at At.
+type LaterError struct {
+	Site string
+	At   time.Time
+}
+
+func (e *LaterError) Error() string {
+	return fmt.Sprintf("limiter: %s: next slot at %s, after the caller's deadline", e.Site, e.At.UTC().Format(time.RFC3339Nano))
 }
 
 // ErrUnavailable reports that the limiter's shared state cannot be reached.

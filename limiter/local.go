@@ -123,6 +123,10 @@ func (l *Local) Wait(ctx context.Context, site string) (Grant, error) {
 		if !ok {
 			return Grant{}, &ExhaustedError{Site: site, Limit: rr.Limit, Until: timeMicros(rr.Until).UTC()}
 		}
+		if dl, has := ctx.Deadline(); has && slot > dl.UnixMicro() {
+			l.giveBack(ls, r, slot, true)
+			return Grant{}, &LaterError{Site: site, At: timeMicros(slot).UTC()}
+		}
 		if err := sleepUntil(ctx, l.s.Now, slot); err != nil {
 			l.giveBack(ls, r, slot, true)
 			return Grant{}, err

@@ -93,34 +93,22 @@ func (s *state) interval() int64 {
 	return int64(math.Ceil(float64(max(s.BudgetT, s.Robots)) * s.Factor))
 }
 
-// lowerTo applies a caller's estimate when it gives a smaller budget than the
-// one in force: lowering takes effect at once.
-func (s *state) lowerTo(in estimateArgs) bool {
-	if in.Budget < s.Budget {
-		s.setEstimate(in)
-		return true
-	}
-	return false
-}
-
 // reserveResult is the outcome of one reservation.
 type reserveResult struct {
-	Init, Lowered, Promoted bool
-	Exhausted               bool
-	Slot                    int64 // when the request may be sent
-	T                       int64 // interval charged
-	Until                   int64 // when exhausted: start of the next day
-	Count, Limit            int64
+	Init, Promoted bool
+	Exhausted      bool
+	Slot           int64 // when the request may be sent
+	T              int64 // interval charged
+	Until          int64 // when exhausted: start of the next day
+	Count, Limit   int64
 }
 
 // reserve is the decision the Redis script makes: reserve the next free slot
 // for one request at or after now, or report that the day's budget is spent.
+// in is used only to create the state; change it with reestimate.
 func (s *state) reserve(now int64, in estimateArgs, p params) reserveResult {
 	var r reserveResult
 	r.Init = s.ensure(now, in, p)
-	if !r.Init {
-		r.Lowered = s.lowerTo(in)
-	}
 	t := s.interval()
 	slot := max(now, s.Hold, s.TAT-(p.Burst-1)*t)
 	r.Promoted = s.promote(slot, p)

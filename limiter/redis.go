@@ -212,7 +212,11 @@ func (r *Redis) Wait(ctx context.Context, site string) (Grant, error) {
 		}
 		ok, flags, slot, t, until, limit := h[0] == 1, h[1], h[2], h[3], h[4], h[6]
 		r.noteHold(site, rep.st.Hold)
-		if err := r.events(ctx, site, rep, flags); err != nil {
+		first, err := r.events(ctx, site, rep, flags)
+		if err == nil && first && flags&1 == 0 { // another process created the state
+			err = r.agree(ctx, site, rep.st.Budget)
+		}
+		if err != nil {
 			if ok {
 				r.cancel(site, slot, t)
 			}
@@ -220,6 +224,12 @@ func (r *Redis) Wait(ctx context.Context, site string) (Grant, error) {
 		}
 		if !ok {
 			return Grant{}, &ExhaustedError{Site: site, Limit: limit, Until: time.UnixMicro(until).UTC()}
+		}
+		// The slot in this process's clock: Redis's time, less the wait.
+		local := time.Now().Add(durationMicros(slot - rep.now))
+		if dl, has := ctx.Deadline(); has && local.After(dl) {
+			r.cancel(site, slot, t)
+			return Grant{}, &LaterError{Site: site, At: local.UTC()}
 		}
 		if err := r.sleep(ctx, site, slot, durationMicros(slot-rep.now), wake); err != nil {
 			r.cancel(site, slot, t)
@@ -256,18 +266,31 @@ func (r *Redis) sleep(ctx context.Context, site string, slot int64, d time.Durat
 	}
 }
 
-// events records the initial, lowered and promoted events of a reservation.
-func (r *Redis) events(ctx context.Context, site string, rep scriptReply, flags int64) error {
+// agree applies this process's estimate for site when it gives a lower
+// budget than the one in Redis, which another process set: when processes
+// of a job disagree, the most conservative estimate wins.
+func (r *Redis) agree(ctx context.Context, site string, budget float64) error {
+	e := r.s.Estimates.Lookup(site)
+	if r.s.estimateFor(e).Budget >= budget {
+		return nil
+	}
+	if e.Kind == KindDefault {
+		// Lookup's default carries no time; the Estimate is still valid.
+		e.At = time.Now().UTC()
+	}
+	return r.SetEstimate(ctx, e)
+}
+
+// events records the initial event, the first time this process sees the
+// site, and the promoted one; it reports whether this was the first time.
+func (r *Redis) events(ctx context.Context, site string, rep scriptReply, flags int64) (bool, error) {
 	r.mu.Lock()
 	first := !r.seen[site]
 	r.seen[site] = true
 	r.mu.Unlock()
 	var err error
-	if first || flags&1 != 0 {
+	if first {
 		err = r.s.record(ctx, site, rep.now, &rep.st, change{Kind: "initial"})
-	}
-	if err == nil && flags&2 != 0 {
-		err = r.s.record(ctx, site, rep.now, &rep.st, change{Kind: "estimate", Reason: reasonLower})
 	}
 	if err == nil && flags&4 != 0 {
 		err = r.s.record(ctx, site, rep.now, &rep.st, change{Kind: "estimate", Reason: reasonPromoted})
@@ -277,7 +300,7 @@ func (r *Redis) events(ctx context.Context, site string, rep scriptReply, flags 
 		delete(r.seen, site)
 		r.mu.Unlock()
 	}
-	return err
+	return first, err
 }
 
 func (r *Redis) noteHold(site string, hold int64) {
@@ -344,7 +367,7 @@ func (r *Redis) changed(ctx context.Context, site string, rep scriptReply, c cha
 	if rep.head[1] == "1" {
 		flags = 1
 	}
-	if err := r.events(ctx, site, rep, flags); err != nil {
+	if _, err := r.events(ctx, site, rep, flags); err != nil {
 		return err
 	}
 	return r.s.record(ctx, site, rep.now, &rep.st, c)

@@ -98,8 +98,6 @@ const reserveScript = scriptPrelude + `
 local deadline = tonumber(A[16] or '0')
 if deadline > 0 and now > deadline then return reply({2, 0, 0, 0, 0, 0, 0}) end
 local init = ensure()
-local lowered = false
-if not init and IN.bud < S.bud then setEst(IN); lowered = true end
 local t = interval()
 local slot = math.max(now, S.hold, S.tat - (P.burst - 1) * t)
 local promoted = false
@@ -112,7 +110,7 @@ t = interval()
 local d = math.max(dayOf(slot), S.day)
 if d > S.day then S.day = d; S.cnt = 0 end
 local limit = math.floor(S.bud)
-local flags = (init and 1 or 0) + (lowered and 2 or 0) + (promoted and 4 or 0)
+local flags = (init and 1 or 0) + (promoted and 4 or 0)
 if S.cnt >= limit then
   save()
   return reply({0, flags, 0, 0, (d + 1) * P.dayLen, S.cnt, limit})

@@ -1,0 +1,66 @@
+package limiter
+
+import (
+	"context"
+	"testing"
+
+	"github.com/goodbot/goodbot/internal/redistest"
+)
+
+// The benchmarks measure the cost of one decision that does not have to
+// wait: a burst far larger than the number of decisions made.
+
+func benchEstimates(b *testing.B, site string) *Estimates {
+	es, err := NewEstimates(Estimate{Site: site, PerDay: 864e9, Source: "bench", Kind: KindUser})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return es
+}
+
+func BenchmarkLocalWait(b *testing.B) {
+	const site = "bench.example"
+	l, err := NewLocal(Config{Estimates: benchEstimates(b, site), Burst: 1 << 30})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := l.Wait(ctx, site); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRedisWait(b *testing.B) {
+	const site = "bench.example"
+	c := redistest.Client(b, redistest.Addr(b))
+	l, err := NewRedis(c, redistest.Namespace(b), Config{Estimates: benchEstimates(b, site), Burst: 1 << 30})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := l.Wait(ctx, site); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRedisWaitParallel(b *testing.B) {
+	const site = "bench.example"
+	c := redistest.Client(b, redistest.Addr(b))
+	l, err := NewRedis(c, redistest.Namespace(b), Config{Estimates: benchEstimates(b, site), Burst: 1 << 30})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := l.Wait(ctx, site); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

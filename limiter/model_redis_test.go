@@ -1,0 +1,215 @@
+package limiter
+
+import (
+	"context"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"github.com/goodbot/goodbot/internal/redistest"
+)
+
+// TestScriptMatchesModel runs random sequences of operations through the
+// Lua scripts on a real Redis, with the clock pinned, and through the Go
+// model, and checks that they agree on every result and on the whole state
+// after every step.
+func TestScriptMatchesModel(t *testing.T) {
+	c := redistest.Client(t, redistest.Addr(t))
+	ctx := context.Background()
+	r, err := NewRedis(c, redistest.Namespace(t), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const trials, steps = 40, 80
+	seen := map[string]int{} // paths the sequences took, so the test knows it covered them
+	for trial := range trials {
+		p := params{
+			DayLen:      int64(1+rng.IntN(20)) * 1e6,
+			Burst:       int64(1 + rng.IntN(3)),
+			MaxHold:     int64(1+rng.IntN(5)) * 1e6,
+			BaseBackoff: int64(1+rng.IntN(300)) * 1e3,
+			MaxBackoff:  int64(1+rng.IntN(4)) * 1e6,
+			Forgive:     int64(1+rng.IntN(3)) * 1e6,
+			AdaptEvery:  int64(rng.IntN(500)) * 1e3,
+			MaxFactor:   1 + rng.Float64()*20,
+		}
+		mkEst := func() estimateArgs {
+			est := []float64{20, 1000, 86400, 1728000, 12345.678}[rng.IntN(5)] * (0.5 + rng.Float64())
+			b := Budget(est, 0.1)
+			return estimateArgs{Est: est, Source: []string{"--traffic", "f.csv:2 (logs)", "default"}[rng.IntN(3)], Kind: int64(rng.IntN(4)), Budget: b, BudgetT: budgetIntervalMicros(b, p.DayLen)}
+		}
+		lookup := mkEst()
+		var m state
+		site := "s" + fmtInt(int64(trial)) + ".example"
+		key := r.Key(site)
+		now := int64(1_763_900_000_000_000) + rng.Int64N(int64(p.DayLen))
+		type res struct{ slot, t int64 }
+		var granted []res
+		for step := range steps {
+			now += []int64{0, 1, rng.Int64N(1e5), rng.Int64N(1e6), rng.Int64N(p.DayLen)}[rng.IntN(5)]
+			var op string
+			var got scriptReply
+			run := func(sc string, head int, in estimateArgs, extra ...any) {
+				t.Helper()
+				args := append(scriptArgs(now, p, 60_000, in), extra...)
+				v, err := c.Eval(ctx, sc, []string{key}, args...).StringSlice()
+				if err != nil {
+					t.Fatalf("trial %d step %d %s: %v", trial, step, op, err)
+				}
+				got, err = parseReply(v, head)
+				if err != nil {
+					t.Fatalf("trial %d step %d %s: %v", trial, step, op, err)
+				}
+				if got.now != now {
+					t.Fatalf("script used time %d, want the pinned %d", got.now, now)
+				}
+			}
+			wantHead := func(want ...int64) {
+				t.Helper()
+				for i, w := range want {
+					g, err := headInt(got.head, i)
+					if err != nil || g != w {
+						t.Fatalf("trial %d step %d %s: head[%d] = %q, model says %d (head %v)", trial, step, op, i, got.head[i], w, got.head)
+					}
+				}
+			}
+			switch k := rng.IntN(10); {
+			case k < 4:
+				op = "reserve"
+				in := lookup
+				if rng.IntN(8) == 0 {
+					in = mkEst()
+				}
+				run(reserveScript, 7, in)
+				rr := m.reserve(now, in, p)
+				var flags int64
+				if rr.Init {
+					flags |= 1
+				}
+				if rr.Promoted {
+					flags |= 4
+				}
+				seen["reserve"]++
+				if rr.Exhausted {
+					seen["exhausted"]++
+				}
+				if rr.Promoted {
+					seen["promoted"]++
+				}
+				if len(granted) > 0 && rr.Slot > now {
+					seen["waited"]++
+				}
+				ok := int64(0)
+				if !rr.Exhausted {
+					ok = 1
+					granted = append(granted, res{rr.Slot, rr.T})
+				}
+				wantHead(ok, flags, rr.Slot, rr.T, rr.Until, rr.Count, rr.Limit)
+			case k < 7:
+				op = "obs"
+				a := obsArgs{
+					Status:  []int64{200, 200, 404, 500, 503, 429, 0}[rng.IntN(7)],
+					Latency: []int64{0, 1000, 5000, 200000, rng.Int64N(1e6)}[rng.IntN(5)],
+					Jitter:  rng.Float64(),
+				}
+				if trial%2 == 0 && step > steps/2 { // a healthy spell, to see recovery
+					a.Status, a.Latency = 200, 1000
+				}
+				if rng.IntN(2) == 0 {
+					a.RetryAfter = rng.Int64N(10e6)
+				}
+				a.Err = a.Status == 0 || a.Status >= 500 || a.Status == 429
+				e := "0"
+				if a.Err {
+					e = "1"
+				}
+				run(updateScript, 2, lookup, "obs", fmtInt(a.Status), fmtInt(a.Latency), fmtInt(a.RetryAfter), e, fmtNum(a.Jitter))
+				init := m.ensure(now, lookup, p)
+				ch := m.observe(now, a, p)
+				seen[ch.Kind]++
+				if got.head[0] != ch.Kind || (got.head[1] == "1") != init {
+					t.Fatalf("trial %d step %d obs %+v: script %v, model %q init %v", trial, step, a, got.head, ch.Kind, init)
+				}
+			case k < 8:
+				op = "robots"
+				d := []int64{0, 1e6, 5e6, rng.Int64N(3e6)}[rng.IntN(4)]
+				run(updateScript, 2, lookup, "robots", fmtInt(d))
+				m.ensure(now, lookup, p)
+				ch := m.setRobots(d)
+				if got.head[0] != ch.Kind {
+					t.Fatalf("trial %d step %d robots: script %q, model %q", trial, step, got.head[0], ch.Kind)
+				}
+			case k < 9:
+				op = "estimate"
+				e := mkEst()
+				run(updateScript, 2, lookup, "estimate", fmtNum(e.Est), e.Source, fmtInt(e.Kind), fmtNum(e.Budget), fmtInt(e.BudgetT))
+				m.ensure(now, lookup, p)
+				ch := m.reestimate(now, e, p)
+				seen[ch.Reason]++
+				want := ""
+				if ch.Kind != "" {
+					want = map[string]string{reasonLower: "estimate:lower", reasonRaise: "estimate:raise"}[ch.Reason]
+				}
+				if got.head[0] != want {
+					t.Fatalf("trial %d step %d estimate: script %q, model %q", trial, step, got.head[0], want)
+				}
+			default:
+				op = "cancel"
+				if len(granted) == 0 {
+					run(updateScript, 1, lookup, "status")
+					break
+				}
+				g := granted[rng.IntN(len(granted))]
+				run(updateScript, 1, lookup, "cancel", fmtInt(g.slot), fmtInt(g.t))
+				m.cancel(g.slot, g.t, p)
+				seen["cancel"]++
+			}
+			if !reflect.DeepEqual(got.st, m) {
+				t.Fatalf("trial %d step %d %s: state differs\nscript %+v\nmodel  %+v", trial, step, op, got.st, m)
+			}
+		}
+		c.Del(ctx, key)
+	}
+	t.Logf("paths covered: %v", seen)
+	for _, k := range []string{"reserve", "exhausted", "promoted", "waited", "hold", "slower", "faster", reasonLower, reasonRaise, "cancel"} {
+		if seen[k] == 0 {
+			t.Errorf("no sequence took the %q path", k)
+		}
+	}
+}
+
+// A reservation that reaches Redis after its caller's deadline changes
+// nothing.
+func TestReserveAfterDeadlineChangesNothing(t *testing.T) {
+	c := redistest.Client(t, redistest.Addr(t))
+	ctx := context.Background()
+	key := "goodbot:{" + redistest.Namespace(t) + ":late.example}"
+	p := params{DayLen: 86400e6, Burst: 1, MaxHold: 1e6, BaseBackoff: 1e6, MaxBackoff: 1e6, Forgive: 1e6, AdaptEvery: 1e6, MaxFactor: 2}
+	in := estimateArgs{Est: 1000, Source: "t", Kind: 2, Budget: 100, BudgetT: 864e6}
+	const now = 1_763_900_000_000_000
+	for _, tc := range []struct {
+		deadline int64
+		ok       string
+		exists   int64
+	}{
+		{now - 1, "2", 0},
+		{now, "1", 1},
+	} {
+		v, err := c.Eval(ctx, reserveScript, []string{key}, append(scriptArgs(now, p, 60_000, in), fmtInt(tc.deadline))...).StringSlice()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := parseReply(v, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := c.Exists(ctx, key).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.head[0] != tc.ok || n != tc.exists {
+			t.Errorf("deadline %d at %d: ok %s, key exists %d; want %s, %d", tc.deadline, int64(now), rep.head[0], n, tc.ok, tc.exists)
+		}
+	}
+}
