@@ -68,6 +68,11 @@ type Config struct {
 	// RetryBase is the first backoff after an error without Retry-After;
 	// it doubles with each attempt. Default 30 s.
 	RetryBase time.Duration
+	// MaxWait is the longest a worker waits for a site's next slot. When
+	// the slot is later (a long Crawl-delay, a small budget, a spent daily
+	// budget), the URL is put back in the frontier until then and the
+	// worker moves on. Default 1 min.
+	MaxWait time.Duration
 	// RobotsTTL is how long a robots.txt is cached, at most 24 h (RFC
 	// 9309). Default 24 h.
 	RobotsTTL time.Duration
@@ -168,6 +173,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.RetryBase <= 0 {
 		c.RetryBase = 30 * time.Second
+	}
+	if c.MaxWait <= 0 {
+		c.MaxWait = time.Minute
 	}
 	if c.RobotsTTL <= 0 || c.RobotsTTL > 24*time.Hour {
 		c.RobotsTTL = 24 * time.Hour

@@ -465,6 +465,12 @@ func (cr *Crawler) work(ctx context.Context, l frontier.Lease) error {
 		cr.cfg.Logger.Warn("request not sent", "url", cr.gate.redactURL(it.URL), "err", doErr)
 	}
 	if !retryAt.IsZero() && ctx.Err() == nil {
+		if o.class == "refused-by-gate" && o.gate == "limiter" {
+			// Waiting for the site's budget is not a failed attempt:
+			// Retry counts one, so take it back.
+			l.Item.Attempt--
+			return cr.front.Retry(ctx, l, retryAt)
+		}
 		if it.Attempt < cr.cfg.MaxRetries {
 			return cr.front.Retry(ctx, l, retryAt)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/crawler/output"
+	"github.com/goodbot/goodbot/limiter"
 )
 
 func TestContactRequired(t *testing.T) {
@@ -501,5 +502,48 @@ func TestTimeoutsRetriedBounded(t *testing.T) {
 	}
 	if classes["network"] != 1 || classes["ok"] != 1 {
 		t.Fatalf("fetch classes for /slow: %v, want one network error and one ok", classes)
+	}
+}
+
+// A slot further away than MaxWait sends the URL back to the frontier
+// until then, without counting an attempt, and the worker moves on.
+func TestLongWaitsDeferInsteadOfBlocking(t *testing.T) {
+	slow := newTestSite(t)
+	fast := newTestSite(t)
+	slow.links("/index", "/s1", "/s2")
+	fast.links("/index", "/f1", "/f2", "/f3")
+	rec := &recorder{}
+	cfg := testConfig(t, rec, fast)
+	// slow.example: 1.5 s between requests (5,760 a day at share 0.1).
+	e, _ := limiter.ParseTraffic(slow.site() + "=576000")
+	e2, _ := limiter.ParseTraffic(fast.site() + "=864000000")
+	est, _ := limiter.NewEstimates(e, e2)
+	cfg.Limiter, _ = limiter.NewLocal(limiter.Config{Estimates: est})
+	cfg.MaxWait = 200 * time.Millisecond
+	cfg.MaxRetries = 1 // budget deferrals must not use it up
+	cfg.Parallel = 1
+	crawl(t, cfg, slow.url("/index"), fast.url("/index"))
+	for _, p := range []string{"/index", "/s1", "/s2"} {
+		if slow.count(p) != 1 {
+			t.Errorf("slow site: %s requested %d times; requests %v", p, slow.count(p), slow.uris())
+		}
+	}
+	if len(fast.uris()) != 5 {
+		t.Errorf("fast site: requests %v", fast.uris())
+	}
+	deferred := 0
+	for _, e := range rec.all(audit.TypeDecision) {
+		if e.Decision.Verdict == audit.Defer && strings.Contains(e.Decision.Reason, "next slot") {
+			deferred++
+		}
+	}
+	if deferred == 0 {
+		t.Error("no request was deferred to its slot")
+	}
+	// The fast site did not wait behind the slow one.
+	fastDone := fast.seen()[len(fast.seen())-1].At
+	slowDone := slow.seen()[len(slow.seen())-1].At
+	if !fastDone.Before(slowDone) {
+		t.Errorf("the fast site finished at %s, after the slow one (%s)", fastDone, slowDone)
 	}
 }

@@ -85,6 +85,7 @@ type request struct {
 
 type outcome struct {
 	class   string // as audit.Fetch.Class, or "refused-by-gate"
+	gate    string // for "refused-by-gate": the check that refused
 	status  int
 	retryAt time.Time
 	reason  string
@@ -178,8 +179,7 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 		g.stats.refused.Add(1)
 		err := &RefusedError{Gate: gateName, Reason: reason, RetryAt: retryAt}
 		if r != nil {
-			cls := "refused-by-gate"
-			r.setOutcome(outcome{class: cls, retryAt: retryAt, reason: err.Error()})
+			r.setOutcome(outcome{class: "refused-by-gate", gate: gateName, retryAt: retryAt, reason: err.Error()})
 		}
 		return nil, err
 	}
@@ -270,7 +270,9 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, ctx.Err()
 	}
 	defer func() { <-sem }()
-	grant, err := g.limiter.Wait(ctx, s)
+	wctx, cancelWait := context.WithTimeout(ctx, g.cfg.MaxWait)
+	grant, err := g.limiter.Wait(wctx, s)
+	cancelWait()
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -278,6 +280,11 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 		var ex *limiter.ExhaustedError
 		if errors.As(err, &ex) {
 			return refuse("limiter", audit.Defer, ex.Error(), ex.Until)
+		}
+		var later *limiter.LaterError
+		if errors.As(err, &later) {
+			return refuse("limiter", audit.Defer, fmt.Sprintf("next slot for %s at %s, beyond the %s a worker waits; deferred until then",
+				s, later.At.UTC().Format(time.RFC3339), g.cfg.MaxWait), later.At)
 		}
 		return refuse("limiter", audit.Defer, "no grant, sending nothing: "+err.Error(), time.Now().Add(2*time.Second))
 	}

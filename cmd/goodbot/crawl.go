@@ -319,7 +319,12 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 	lcfg := limiter.Config{Share: o.share, Estimates: est, Sink: sink, Logger: logger}
 	var lim limiter.Limiter
 	if rc != nil {
-		lim, err = limiter.NewRedis(rc, o.job, lcfg)
+		var rl *limiter.Redis
+		rl, err = limiter.NewRedis(rc, o.job, lcfg)
+		if err == nil {
+			defer rl.Close()
+			lim = rl
+		}
 	} else {
 		lim, err = limiter.NewLocal(lcfg)
 	}
