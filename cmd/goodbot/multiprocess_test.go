@@ -149,3 +149,106 @@ func TestWorkersShareTheBudget(t *testing.T) {
 		})
 	}
 }
+
+// A 503 with Retry-After answered to one process stops every process of the
+// job for that long.
+func TestWorkersHoldTogether(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs goodbot processes for seconds")
+	}
+	addr := redistest.Addr(t)
+	var mu sync.Mutex
+	n := 0
+	var held time.Time
+	var links bytes.Buffer
+	for i := range 300 {
+		fmt.Fprintf(&links, `<a href="/p%d">p</a> `, i)
+	}
+	s := newSite(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/robots.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		mu.Lock()
+		n++
+		first := n == 8
+		if first {
+			held = time.Now()
+		}
+		mu.Unlock()
+		if first {
+			w.Header().Set("Retry-After", "3")
+			http.Error(w, "maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		w.Write(links.Bytes())
+	})
+	// 10 requests a second across the job.
+	ws := startWorkers(t, 3, "--redis", "redis://"+addr, "--job", redistest.Namespace(t),
+		"--traffic", s.hostport()+"=8640000", s.srv.URL+"/")
+	time.Sleep(7 * time.Second)
+	stopWorkers(t, ws)
+	mu.Lock()
+	at := held
+	mu.Unlock()
+	if at.IsZero() {
+		t.Fatalf("the 503 was never served; %d requests", len(s.hits()))
+	}
+	during, after := 0, 0
+	for _, h := range s.hits() {
+		switch {
+		case h.at.After(at.Add(100*time.Millisecond)) && h.at.Before(at.Add(3*time.Second-100*time.Millisecond)):
+			during++
+			t.Errorf("%s arrived %s after a 503 with Retry-After: 3", h.uri, h.at.Sub(at).Round(time.Millisecond))
+		case h.at.After(at.Add(3 * time.Second)):
+			after++
+		}
+	}
+	if after == 0 {
+		t.Errorf("the crawl did not resume after the hold")
+	}
+}
+
+// Killing Redis stops every process from sending until it is back.
+func TestWorkersStopWithoutRedis(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs goodbot processes for seconds")
+	}
+	srv := redistest.Start(t)
+	s := manyPages(t, 500)
+	ws := startWorkers(t, 2, "--redis", "redis://"+srv.Addr, "--job", "outage",
+		"--traffic", s.hostport()+"=8640000", s.srv.URL+"/")
+	time.Sleep(2 * time.Second)
+	srv.Kill()
+	down := time.Now()
+	time.Sleep(3 * time.Second)
+	restarting := time.Now()
+	srv.Restart()
+	up := time.Now()
+	time.Sleep(3 * time.Second)
+	stopWorkers(t, ws)
+	before, during, after := 0, 0, 0
+	for _, h := range s.hits() {
+		switch {
+		case h.at.Before(down):
+			before++
+		// A grant made before the kill is valid: each of the 4 workers (2
+		// processes, --parallel 2) may hold one for a slot up to 4
+		// intervals (400 ms) ahead. Nothing may arrive after that until
+		// Redis restarts.
+		case h.at.After(down.Add(500*time.Millisecond)) && h.at.Before(restarting):
+			during++
+			t.Logf("during the outage: %s at +%s", h.uri, h.at.Sub(down).Round(time.Millisecond))
+		case h.at.After(up):
+			after++
+		}
+	}
+	t.Logf("requests: %d before the kill, %d while Redis was down, %d after it came back", before, during, after)
+	if before == 0 || after == 0 {
+		t.Errorf("the crawl did not run before the outage or did not resume after it")
+	}
+	if during != 0 {
+		t.Errorf("%d requests were sent while Redis was down", during)
+	}
+}
