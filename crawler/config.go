@@ -11,6 +11,7 @@ import (
 
 	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/crawler/frontier"
+	"github.com/goodbot/goodbot/crawler/robots"
 	"github.com/goodbot/goodbot/internal/site"
 	"github.com/goodbot/goodbot/limiter"
 )
@@ -86,6 +87,10 @@ type Config struct {
 	Limiter limiter.Limiter
 	// Frontier holds the URLs to visit. Default: in memory.
 	Frontier frontier.Frontier
+	// RobotsShared, if set, shares robots.txt fetches with the other
+	// workers of a distributed job, so that each site's robots.txt is
+	// fetched once per job (see package job).
+	RobotsShared robots.Shared
 	// StopList holds sites that must not be contacted (complaints).
 	// Default: an empty in-memory list.
 	StopList StopList

@@ -27,6 +27,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gocolly/colly/v2"
@@ -60,6 +61,7 @@ type Crawler struct {
 	allowed map[string]bool // Config.AllowedHosts
 	notes   map[string]bool // sites whose estimate was announced
 
+	outage  atomic.Bool // the frontier is failing to answer
 	runMu   sync.Mutex
 	running bool
 	bg      *sync.WaitGroup // background work of Run (sitemap counts)
@@ -144,6 +146,7 @@ func New(cfg Config) (*Crawler, error) {
 		RetryBase:    cfg.RobotsRetry,
 		Timeout:      cfg.Timeout,
 		OnFetch:      cr.onRobots,
+		Shared:       cfg.RobotsShared,
 	})
 	cr.gate = g
 
@@ -357,6 +360,12 @@ func (cr *Crawler) Run(ctx context.Context) (Summary, error) {
 			defer wg.Done()
 			for {
 				l, err := cr.front.Next(runCtx)
+				if errors.Is(err, frontier.ErrUnavailable) && runCtx.Err() == nil {
+					// Shared state is unreachable: nothing is leased, so
+					// nothing is sent. Wait and try again.
+					cr.pause(runCtx, err)
+					continue
+				}
 				if err != nil {
 					if !errors.Is(err, frontier.ErrDone) && runCtx.Err() == nil {
 						fatalOnce.Do(func() { fatal = fmt.Errorf("crawler: frontier: %w", err) })
@@ -364,6 +373,7 @@ func (cr *Crawler) Run(ctx context.Context) (Summary, error) {
 					}
 					return
 				}
+				cr.resumed()
 				if err := cr.work(runCtx, l); err != nil {
 					fatalOnce.Do(func() { fatal = err })
 					cancel(err)
@@ -407,7 +417,7 @@ func (cr *Crawler) work(ctx context.Context, l frontier.Lease) error {
 	it := l.Item
 	cr.announce(ctx, it.Site)
 	if !cr.checkSiteLimit(ctx, it) {
-		return cr.front.Complete(context.WithoutCancel(ctx), l, false)
+		return cr.complete(ctx, l, false)
 	}
 	r := cr.gate.newRequest(it)
 	defer cr.gate.done(r)
@@ -420,11 +430,11 @@ func (cr *Crawler) work(ctx context.Context, l frontier.Lease) error {
 
 	if ctx.Err() != nil && !sent {
 		// Interrupted before anything was sent: leave the item for a later run.
-		cr.front.Complete(context.WithoutCancel(ctx), l, false)
+		cr.complete(ctx, l, false)
 		return nil
 	}
 	if o.class == "audit" {
-		cr.front.Complete(context.WithoutCancel(ctx), l, false)
+		cr.complete(ctx, l, false)
 		return errors.New(o.reason)
 	}
 
@@ -438,7 +448,7 @@ func (cr *Crawler) work(ctx context.Context, l frontier.Lease) error {
 				// on its way: it is not stored.
 			case err != nil:
 				cr.gate.record(ctx, fsite, audit.Event{Type: audit.TypeFetch, Fetch: f})
-				cr.front.Complete(context.WithoutCancel(ctx), l, true)
+				cr.complete(ctx, l, true)
 				return fmt.Errorf("crawler: storing %s: %w", f.URL, err)
 			default:
 				f.StoredSHA256 = digest
@@ -469,10 +479,10 @@ func (cr *Crawler) work(ctx context.Context, l frontier.Lease) error {
 			// Waiting for the site's budget is not a failed attempt:
 			// Retry counts one, so take it back.
 			l.Item.Attempt--
-			return cr.front.Retry(ctx, l, retryAt)
+			return cr.retry(ctx, l, retryAt)
 		}
 		if it.Attempt < cr.cfg.MaxRetries {
-			return cr.front.Retry(ctx, l, retryAt)
+			return cr.retry(ctx, l, retryAt)
 		}
 		cr.gate.record(ctx, it.Site, audit.Event{Type: audit.TypeDecision, Decision: &audit.Decision{
 			RequestID: r.id, URL: cr.gate.redactURL(it.URL), Method: http.MethodGet, Kind: "retry", Depth: it.Depth,
@@ -480,7 +490,63 @@ func (cr *Crawler) work(ctx context.Context, l frontier.Lease) error {
 			Checks: []audit.Check{{Gate: "retry", Verdict: audit.Refuse, Reason: "retry limit reached"}},
 		}})
 	}
-	return cr.front.Complete(context.WithoutCancel(ctx), l, sent)
+	return cr.complete(ctx, l, sent)
+}
+
+// complete ends a lease. See settle.
+func (cr *Crawler) complete(ctx context.Context, l frontier.Lease, counted bool) error {
+	return cr.settle(ctx, l, func(c context.Context) error { return cr.front.Complete(c, l, counted) })
+}
+
+// retry puts a lease's item back for later. See settle.
+func (cr *Crawler) retry(ctx context.Context, l frontier.Lease, at time.Time) error {
+	return cr.settle(ctx, l, func(c context.Context) error { return cr.front.Retry(c, l, at) })
+}
+
+// settle runs f, which ends the lease l, until the frontier answers. A lost
+// lease (it expired and went to another worker) is not an error: that
+// worker fetches the URL. While the frontier is unreachable it waits and
+// tries again; if the crawl is stopping meanwhile, it gives up, and the
+// lease expires so that the URL returns to the frontier.
+func (cr *Crawler) settle(ctx context.Context, l frontier.Lease, f func(context.Context) error) error {
+	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 10*time.Second) {
+		err := f(context.WithoutCancel(ctx))
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, frontier.ErrLeaseLost):
+			cr.cfg.Logger.Warn("lease lost; the URL went to another worker", "url", cr.gate.redactURL(l.Item.URL), "err", err)
+			return nil
+		case errors.Is(err, frontier.ErrUnavailable):
+			cr.pause(ctx, err)
+			if ctx.Err() != nil {
+				return nil
+			}
+		default:
+			return fmt.Errorf("crawler: frontier: %w", err)
+		}
+	}
+}
+
+// pause waits a second after the frontier failed to answer, logging the
+// first failure of an outage.
+func (cr *Crawler) pause(ctx context.Context, err error) {
+	if cr.outage.CompareAndSwap(false, true) {
+		cr.cfg.Logger.Error("frontier unavailable: sending nothing until it answers", "err", err)
+	}
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// resumed logs the end of an outage.
+func (cr *Crawler) resumed() {
+	if cr.outage.CompareAndSwap(true, false) {
+		cr.cfg.Logger.Info("frontier available again: crawling resumes")
+	}
 }
 
 // do runs one item through colly, synchronously: the gate, the callbacks.

@@ -48,7 +48,7 @@ type FrontierOptions struct {
 // ErrLeaseLost is returned by Complete and Retry for a lease that is not
 // out: it expired (and its item went back to the frontier) or was ended
 // already.
-var ErrLeaseLost = errors.New("job: lease is not out")
+var ErrLeaseLost = fmt.Errorf("job: %w", frontier.ErrLeaseLost)
 
 // Frontier is a frontier.Frontier shared through Redis by every worker of
 // a job, with the semantics of frontier.Memory:

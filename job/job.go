@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/goodbot/goodbot/crawler/frontier"
 )
 
 // ErrUnavailable reports that the job's state in Redis cannot be reached,
 // or did not answer in time. Nothing was handed out; the caller may pause
 // and try again.
-var ErrUnavailable = errors.New("job: redis unavailable")
+var ErrUnavailable = fmt.Errorf("job: redis unavailable: %w", frontier.ErrUnavailable)
 
 // DefaultTimeout bounds each Redis call when Options.Timeout is zero.
 const DefaultTimeout = 2 * time.Second

@@ -35,6 +35,16 @@ type Lease struct {
 	ID   string // unique per lease
 }
 
+// ErrUnavailable is wrapped by the errors of a frontier whose shared state
+// cannot be reached. Nothing is leased meanwhile; the crawler pauses and
+// tries again.
+var ErrUnavailable = errors.New("frontier: unavailable")
+
+// ErrLeaseLost is wrapped by the errors of Complete and Retry for a lease
+// that is no longer out (it expired and was handed to another worker, or
+// was already ended).
+var ErrLeaseLost = errors.New("frontier: lease is not out")
+
 // ErrDone is returned by Next when there is no more work: nothing queued,
 // nothing deferred and nothing in flight, or the page limit is reached and
 // nothing is in flight.

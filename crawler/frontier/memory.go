@@ -196,7 +196,7 @@ func (m *Memory) leaseLocked() (Lease, bool) {
 
 func (m *Memory) endLocked(l Lease) error {
 	if _, ok := m.leases[l.ID]; !ok {
-		return fmt.Errorf("frontier: lease %q is not out", l.ID)
+		return fmt.Errorf("%w: %q", ErrLeaseLost, l.ID)
 	}
 	delete(m.leases, l.ID)
 	m.inflight--
