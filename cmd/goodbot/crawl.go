@@ -29,6 +29,7 @@ import (
 	"github.com/goodbot/goodbot/crawler"
 	"github.com/goodbot/goodbot/crawler/frontier"
 	"github.com/goodbot/goodbot/internal/site"
+	"github.com/goodbot/goodbot/job"
 	"github.com/goodbot/goodbot/limiter"
 	"github.com/goodbot/goodbot/metrics"
 )
@@ -70,6 +71,7 @@ type crawlOptions struct {
 	maxBody      int64
 	progress     time.Duration
 	metricsAddr  string
+	leaseTTL     time.Duration
 	verbose      bool
 	seeds        []string
 }
@@ -96,6 +98,7 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	fs.Var(&o.ignoreRobots, "ignore-robots", "HOST=JUSTIFICATION: ignore robots.txt for HOST, e.g. because its operator agreed in writing; logged (repeatable)")
 	fs.StringVar(&o.redis, "redis", "", "Redis URL for distributed mode (redis://host:port/db)")
 	fs.StringVar(&o.job, "job", "", "job name; workers with the same --redis and --job share one crawl")
+	fs.DurationVar(&o.leaseTTL, "lease-ttl", 30*time.Second, "distributed mode: how long a dead worker's URLs stay leased before others take them")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "per-request timeout")
 	fs.Int64Var(&o.maxBody, "max-body", 10<<20, "largest response body accepted, in bytes")
 	fs.DurationVar(&o.progress, "progress", 5*time.Second, "interval of the progress line on stderr (0: none)")
@@ -349,6 +352,28 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 		Relaxations:     relax,
 		Job:             o.job,
 	}
+	// What the workers of a job share, or the single machine's complaint
+	// board.
+	var board job.Board
+	var redisJob *jobParts
+	if rc != nil {
+		redisJob, err = openJob(rc, o, workerID, logger)
+		if err != nil {
+			alog.Close()
+			return err
+		}
+		defer redisJob.close()
+		cfg.Frontier, cfg.StopList, cfg.RobotsShared = redisJob.frontier, redisJob.stop, redisJob.robots
+		board = redisJob.complaints
+	} else {
+		fc, err := job.OpenFileComplaints(o.out)
+		if err != nil {
+			alog.Close()
+			return fmt.Errorf("complaint board: %w", err)
+		}
+		cfg.StopList = fc
+		board = fc
+	}
 	cr, err := crawler.New(cfg)
 	if err != nil {
 		alog.Close()
@@ -399,6 +424,17 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 			progress(progCtx, cr, o.progress, stderr)
 		}()
 	}
+	// Complaints: apply each one this worker has not applied yet (those
+	// that came while it was offline first), and confirm it on the board.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if redisJob != nil {
+			redisJob.serve(progCtx, cr)
+			return
+		}
+		watchFileComplaints(progCtx, board, workerID, cr, logger)
+	}()
 	sum, runErr := cr.Run(ctx)
 	stopProgress()
 	wg.Wait()

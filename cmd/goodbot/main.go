@@ -36,6 +36,8 @@ Usage:
   goodbot audit verify|checkpoint|show|prove|export|verify-bundle ...
                                                            the operation log
   goodbot pii scan|redact ...                              find personal data in files
+  goodbot complaint add|list|resolve ...                   stop a site and delete its data
+  goodbot job status --redis URL --job NAME                a distributed job's workers and progress
   goodbot version
 
 Run "goodbot COMMAND -h" for a command's flags.
@@ -57,6 +59,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return auditcmd.Run(ctx, args[1:], stdout, stderr)
 	case "pii":
 		return piicmd.Run(ctx, args[1:], stdout, stderr)
+	case "complaint":
+		return runComplaint(ctx, args[1:], stdout, stderr)
+	case "job":
+		return runJob(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "goodbot %s\n", crawler.Version)
 		return 0

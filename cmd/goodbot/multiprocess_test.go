@@ -46,6 +46,7 @@ func goodbotBinary(t *testing.T) string {
 // workerRun is one `goodbot crawl` process.
 type workerRun struct {
 	cmd            *exec.Cmd
+	out            string // --out
 	stdout, stderr bytes.Buffer
 }
 
@@ -54,9 +55,9 @@ func startWorkers(t *testing.T, n int, args ...string) []*workerRun {
 	bin := goodbotBinary(t)
 	var ws []*workerRun
 	for i := range n {
-		w := &workerRun{}
+		w := &workerRun{out: filepath.Join(t.TempDir(), fmt.Sprint("out", i))}
 		a := append([]string{"crawl", "--contact", "mailto:me@example.org", "--progress", "0",
-			"--out", filepath.Join(t.TempDir(), fmt.Sprint("out", i)), "--audit-key", filepath.Join(t.TempDir(), "key")}, args...)
+			"--out", w.out, "--audit-key", filepath.Join(t.TempDir(), "key")}, args...)
 		w.cmd = exec.Command(bin, a...)
 		w.cmd.Stdout, w.cmd.Stderr = &w.stdout, &w.stderr
 		if err := w.cmd.Start(); err != nil {

@@ -1,0 +1,317 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/goodbot/goodbot/audit"
+	"github.com/goodbot/goodbot/crawler/output"
+	"github.com/goodbot/goodbot/internal/site"
+	"github.com/goodbot/goodbot/job"
+)
+
+const complaintUsage = `Usage:
+  goodbot complaint add --site HOST --reason TEXT [--contact WHO] [--evidence FILE] [--wait D]
+                        (--redis URL --job NAME | --out DIR [--audit-key FILE])
+  goodbot complaint list (--redis URL --job NAME | --out DIR) [--json]
+  goodbot complaint resolve ID (--redis URL --job NAME | --out DIR)
+
+A complaint stops every worker crawling the site and deletes what each one
+stored from it. add waits until every live worker has confirmed.
+`
+
+// boardFlags are the flags that name a complaint board.
+type boardFlags struct {
+	redis, job, out, auditKey string
+}
+
+func (b *boardFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&b.redis, "redis", "", "Redis URL of a distributed job")
+	fs.StringVar(&b.job, "job", "", "job name")
+	fs.StringVar(&b.out, "out", "", "output directory of a single-machine crawl")
+	fs.StringVar(&b.auditKey, "audit-key", "", "the crawl's operation log signing key (with --out)")
+}
+
+// open returns the board the flags name, and a function to release it.
+func (b *boardFlags) open(ctx context.Context) (job.Board, *job.Complaints, func(), error) {
+	switch {
+	case b.redis != "" && b.job != "" && b.out == "":
+		opt, err := redis.ParseURL(b.redis)
+		if err != nil {
+			return nil, nil, nil, usagef("--redis %q: %v", b.redis, err)
+		}
+		rc := redis.NewClient(opt)
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := rc.Ping(pctx).Err(); err != nil {
+			rc.Close()
+			return nil, nil, nil, fmt.Errorf("--redis %s did not answer: %w", b.redis, err)
+		}
+		c, err := job.NewComplaints(rc, b.job, job.ComplaintsOptions{})
+		if err != nil {
+			rc.Close()
+			return nil, nil, nil, usageError{err.Error()}
+		}
+		return c, c, func() { rc.Close() }, nil
+	case b.out != "" && b.redis == "" && b.job == "":
+		fc, err := job.OpenFileComplaints(b.out)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return fc, nil, func() {}, nil
+	default:
+		return nil, nil, nil, usagef("name the board: --redis URL --job NAME for a distributed job, or --out DIR for a single-machine crawl")
+	}
+}
+
+func runComplaint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, complaintUsage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "add":
+		err = complaintAdd(ctx, args[1:], stdout, stderr)
+	case "list":
+		err = complaintList(ctx, args[1:], stdout, stderr)
+	case "resolve":
+		err = complaintResolve(ctx, args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, complaintUsage)
+		return 0
+	default:
+		err = usagef("unknown subcommand %q", args[0])
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "goodbot complaint: %v\n", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprint(stderr, complaintUsage)
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+func complaintAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("goodbot complaint add", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var bf boardFlags
+	bf.register(fs)
+	siteFlag := fs.String("site", "", "the site complained about: host or host:port")
+	reason := fs.String("reason", "", "what the operator asked for and why")
+	contact := fs.String("contact", "", "who complained")
+	evidence := fs.String("evidence", "", "a file the operator sent; only its SHA-256 is kept")
+	wait := fs.Duration("wait", 10*time.Second, "how long to wait for the workers to confirm")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	s, err := site.Parse(*siteFlag)
+	if err != nil {
+		return usagef("--site: %v", err)
+	}
+	if strings.TrimSpace(*reason) == "" {
+		return usagef("--reason is required: it is recorded in every worker's operation log")
+	}
+	c := job.Complaint{Site: s, Reason: *reason, Contact: *contact, At: time.Now().UTC()}
+	if *evidence != "" {
+		b, err := os.ReadFile(*evidence)
+		if err != nil {
+			return fmt.Errorf("--evidence: %w", err)
+		}
+		sum := sha256.Sum256(b)
+		c.EvidenceSHA256 = hex.EncodeToString(sum[:])
+	}
+	board, redisBoard, release, err := bf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	id, err := board.Add(ctx, c)
+	if err != nil {
+		return err
+	}
+	c.ID = id
+	fmt.Fprintf(stdout, "complaint %s: %s is on the stop list\n", id, s)
+
+	if redisBoard != nil {
+		rep, err := redisBoard.WaitAcks(ctx, id, *wait)
+		if err != nil {
+			return err
+		}
+		for _, a := range rep.Acked {
+			fmt.Fprintf(stdout, "confirmed by %s at %s: %d records, %d bytes deleted\n", a.Worker, a.At.UTC().Format(time.RFC3339), a.Deletion.Records, a.Deletion.Bytes)
+		}
+		if len(rep.Missing) > 0 {
+			fmt.Fprintf(stdout, "not confirmed within %s by %s: they apply it when they next read the board\n", *wait, strings.Join(rep.Missing, ", "))
+			return fmt.Errorf("%d live workers did not confirm", len(rep.Missing))
+		}
+		if len(rep.Acked) == 0 {
+			fmt.Fprintln(stdout, "no live worker: workers apply it when they start")
+		}
+		return nil
+	}
+	return applyOffline(ctx, bf, c, board, *wait, stdout)
+}
+
+// applyOffline applies a complaint to a single machine's output. If a crawl
+// is running there, it holds the operation log, applies the complaint
+// itself within a second, and applyOffline waits for its confirmation;
+// otherwise applyOffline deletes the site's data and records the complaint
+// and the deletion in the operation log.
+func applyOffline(ctx context.Context, bf boardFlags, c job.Complaint, board job.Board, wait time.Duration, stdout io.Writer) error {
+	worker, err := workerID(bf.out)
+	if err != nil {
+		return err
+	}
+	keyFile := bf.auditKey
+	if keyFile == "" {
+		if keyFile, err = defaultKeyFile(); err != nil {
+			return err
+		}
+	}
+	alog, err := audit.Open(filepath.Join(bf.out, "audit"), audit.Options{KeyFile: keyFile, Origin: logOrigin(worker),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		// Most likely a running crawl holds the log: it applies the
+		// complaint. Wait for it to confirm.
+		deadline := time.Now().Add(wait)
+		for time.Now().Before(deadline) {
+			acks, aerr := board.Acks(ctx, c.ID)
+			if aerr == nil && len(acks) > 0 {
+				a := acks[0]
+				fmt.Fprintf(stdout, "confirmed by the running crawl %s: %d records, %d bytes deleted\n", a.Worker, a.Deletion.Records, a.Deletion.Bytes)
+				return nil
+			}
+			if !sleepCtx(ctx, 100*time.Millisecond) {
+				return ctx.Err()
+			}
+		}
+		return fmt.Errorf("the operation log could not be opened (%v) and no running crawl confirmed within %s; the site is on the stop list, and the deletion happens when a crawl next starts on %s", err, wait, bf.out)
+	}
+	del, derr := output.DeleteSite(ctx, bf.out, c.Site)
+	d := audit.Deletion{ComplaintID: c.ID, Records: del.Records, Bytes: del.Bytes, Digests: del.Digests}
+	errs := []error{derr,
+		alog.Record(ctx, audit.Event{Type: audit.TypeComplaint, Site: c.Site, Complaint: c.Audit("applied")}),
+		alog.Record(ctx, audit.Event{Type: audit.TypeDeletion, Site: c.Site, Deletion: &d}),
+		alog.Close(),
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := board.Ack(ctx, c.ID, worker, d); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "applied: %d records, %d bytes deleted from %s; recorded in %s\n", d.Records, d.Bytes, bf.out, filepath.Join(bf.out, "audit"))
+	return nil
+}
+
+func complaintList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("goodbot complaint list", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var bf boardFlags
+	bf.register(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	board, _, release, err := bf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	cs, err := board.List(ctx)
+	if err != nil {
+		return err
+	}
+	type entry struct {
+		job.Complaint
+		Acks []job.Ack `json:"acks"`
+	}
+	var all []entry
+	for _, c := range cs {
+		acks, err := board.Acks(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		all = append(all, entry{c, acks})
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(all)
+	}
+	if len(all) == 0 {
+		fmt.Fprintln(stdout, "no complaints")
+	}
+	for _, e := range all {
+		state := "open"
+		if e.Resolved {
+			state = "resolved"
+		}
+		fmt.Fprintf(stdout, "%s  %s  %-8s %s  %q", e.ID, e.At.UTC().Format(time.RFC3339), state, e.Site, e.Reason)
+		if e.Contact != "" {
+			fmt.Fprintf(stdout, "  from %s", e.Contact)
+		}
+		fmt.Fprintf(stdout, "  confirmed by %d workers\n", len(e.Acks))
+	}
+	return nil
+}
+
+func complaintResolve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("goodbot complaint resolve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var bf boardFlags
+	bf.register(fs)
+	// Allow the ID before or after the flags.
+	var id string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		id, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if id == "" && fs.NArg() == 1 {
+		id = fs.Arg(0)
+	}
+	if id == "" {
+		return usagef("resolve needs the complaint ID")
+	}
+	board, _, release, err := bf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if err := board.Resolve(ctx, id); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "complaint %s resolved; its site stays on the stop list\n", id)
+	return nil
+}
