@@ -133,5 +133,3 @@ func TestJobWorkerKilled(t *testing.T) {
 		t.Errorf("the survivor did not end cleanly:\n%s", ws[1].stdout.String())
 	}
 }
-
-
