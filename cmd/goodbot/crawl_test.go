@@ -68,8 +68,12 @@ func (s *testSite) count(uri string) int {
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
+	return runCLIctx(context.Background(), args...)
+}
+
+func runCLIctx(ctx context.Context, args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
-	code := run(context.Background(), args, &out, &errb)
+	code := run(ctx, args, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
