@@ -211,12 +211,14 @@ func TestWorkersHoldTogether(t *testing.T) {
 	}
 }
 
-// Killing Redis stops every process from sending until it is back.
+// Killing Redis stops every process from sending until it is back; the job
+// then goes on where it was (Redis keeps its data on disk, as in
+// production).
 func TestWorkersStopWithoutRedis(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs goodbot processes for seconds")
 	}
-	srv := redistest.Start(t)
+	srv := redistest.StartPersistent(t)
 	s := manyPages(t, 500)
 	ws := startWorkers(t, 2, "--redis", "redis://"+srv.Addr, "--job", "outage",
 		"--traffic", s.hostport()+"=8640000", s.srv.URL+"/")

@@ -46,6 +46,8 @@ type Server struct {
 	port int
 	cmd  *exec.Cmd
 	done chan struct{} // closed when cmd has exited
+
+	persistent bool // append-only file, fsync always
 }
 
 // unavailable skips tb, or fails it when the CI variable is set.
@@ -102,11 +104,24 @@ func Namespace(tb testing.TB) string {
 // ends.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
+	return start(tb, false)
+}
+
+// StartPersistent is Start with an append-only file synced on every write,
+// as a production Redis keeps its data: after Kill and Restart the server
+// has everything it acknowledged.
+func StartPersistent(tb testing.TB) *Server {
+	tb.Helper()
+	return start(tb, true)
+}
+
+func start(tb testing.TB, persistent bool) *Server {
+	tb.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		unavailable(tb, "redis-server is not on PATH")
 	}
-	s := &Server{tb: tb, bin: bin, dir: tb.TempDir()}
+	s := &Server{tb: tb, bin: bin, dir: tb.TempDir(), persistent: persistent}
 	var last error
 	for range 5 { // a free port may be taken before the server binds it
 		s.port, err = freePort()
@@ -133,16 +148,20 @@ func freePort() (int, error) {
 }
 
 func (s *Server) start() error {
-	cmd := exec.Command(s.bin,
+	aof := []string{"--appendonly", "no"}
+	if s.persistent {
+		aof = []string{"--appendonly", "yes", "--appendfsync", "always"}
+	}
+	args := append([]string{
 		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
 		"--dir", s.dir,
 		"--save", "",
-		"--appendonly", "no",
 		"--daemonize", "no",
 		"--enable-debug-command", "local",
 		"--loglevel", "warning",
-	)
+	}, aof...)
+	cmd := exec.Command(s.bin, args...)
 	cmd.Dir = s.dir
 	if err := cmd.Start(); err != nil {
 		return err
@@ -206,7 +225,8 @@ func (s *Server) Resume() {
 	}
 }
 
-// Kill kills the server (SIGKILL). Its data is lost: it keeps none on disk.
+// Kill kills the server (SIGKILL). Its data is lost unless it was started
+// with StartPersistent.
 func (s *Server) Kill() {
 	s.tb.Helper()
 	if s.cmd == nil {
@@ -215,8 +235,8 @@ func (s *Server) Kill() {
 	s.kill()
 }
 
-// Restart starts the server again on the same address after Kill, with
-// an empty database.
+// Restart starts the server again on the same address after Kill: with an
+// empty database, or with its data for a StartPersistent server.
 func (s *Server) Restart() {
 	s.tb.Helper()
 	if s.cmd != nil {

@@ -60,3 +60,18 @@ func TestPauseKillRestart(t *testing.T) {
 		t.Errorf("restarted server kept data: %d, %v", n, err)
 	}
 }
+
+func TestPersistentRestartKeepsData(t *testing.T) {
+	s := StartPersistent(t)
+	c := Client(t, s.Addr)
+	ctx := context.Background()
+	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	s.Kill()
+	s.Restart()
+	c2 := Client(t, s.Addr)
+	if v, err := c2.Get(ctx, "k").Result(); err != nil || v != "v" {
+		t.Fatalf("after kill and restart: %q, %v; want the acknowledged write", v, err)
+	}
+}
