@@ -6,6 +6,8 @@ import (
 	"path"
 	"strings"
 	"sync"
+
+	"github.com/goodbot/goodbot/internal/ahocorasick"
 )
 
 // This file reads a site's refusals: CAPTCHA and anti-bot challenge pages,
@@ -14,15 +16,15 @@ import (
 // challengeMarkers appear in the markup of CAPTCHA and anti-bot challenge
 // pages (script URLs, widget class names, vendor cookies and page titles).
 // They are specific enough to look for anywhere in the first bytes of a page.
-var challengeMarkers = [][]byte{
-	[]byte("g-recaptcha"), []byte("google.com/recaptcha"), []byte("recaptcha/api.js"), []byte("grecaptcha."),
-	[]byte("h-captcha"), []byte("hcaptcha.com/1/api.js"), []byte("js.hcaptcha.com"),
-	[]byte("challenges.cloudflare.com"), []byte("cf-challenge"), []byte("cf_chl_opt"), []byte("cf-turnstile"),
-	[]byte("<title>just a moment...</title>"), []byte("attention required! | cloudflare"),
-	[]byte("initgeetest"), []byte("geetest_"), []byte("static.geetest.com"),
-	[]byte("captcha-delivery.com"), []byte("px-captcha"), []byte("_incapsula_resource"),
-	[]byte("awswafintegration"), []byte("tencentcaptcha"), []byte("turing.captcha.qcloud.com"), []byte("captcha.qq.com"),
-	[]byte("necaptcha"), []byte("dun.163.com"), []byte("nc_iconfont"), []byte("aliyuncaptcha"), []byte("nocaptcha"),
+var challengeMarkers = []string{
+	"g-recaptcha", "google.com/recaptcha", "recaptcha/api.js", "grecaptcha.",
+	"h-captcha", "hcaptcha.com/1/api.js", "js.hcaptcha.com",
+	"challenges.cloudflare.com", "cf-challenge", "cf_chl_opt", "cf-turnstile",
+	"<title>just a moment...</title>", "attention required! | cloudflare",
+	"initgeetest", "geetest_", "static.geetest.com",
+	"captcha-delivery.com", "px-captcha", "_incapsula_resource",
+	"awswafintegration", "tencentcaptcha", "turing.captcha.qcloud.com", "captcha.qq.com",
+	"necaptcha", "dun.163.com", "nc_iconfont", "aliyuncaptcha", "nocaptcha",
 }
 
 // challengeTitleWords mark a challenge page when they are in its <title>.
@@ -33,29 +35,43 @@ var challengeTitleWords = []string{"验证码", "滑动验证", "人机验证", 
 // loginTitleWords mark a login page when they are in its <title>.
 var loginTitleWords = []string{"login", "log in", "sign in", "signin", "登录", "登陆", "用户登录", "統一認證", "统一认证"}
 
+// The matchers are built once and never change.
+var (
+	challengeMatcher = ahocorasick.New(challengeMarkers)
+	challengeWords   = ahocorasick.New(challengeTitleWords)
+	formMatcher      = ahocorasick.New([]string{"<form", "<input"})
+	passwordMatcher  = ahocorasick.New([]string{`type="password"`, `type='password'`, `type=password`})
+)
+
 // sniffLimit is how much of a body the detectors read.
 const sniffLimit = 64 << 10
 
-// pageSignal classifies an HTML page: "challenge", "login" or "".
+// pageSignal classifies an HTML page: "challenge", "login" or "". Every
+// match is ASCII case-insensitive; the page is read once for the markers,
+// and again only if it has a form.
 func pageSignal(body []byte) (kind, reason string) {
 	if len(body) > sniffLimit {
 		body = body[:sniffLimit]
 	}
-	low := bytes.ToLower(body)
-	for _, m := range challengeMarkers {
-		if bytes.Contains(low, m) {
-			return "challenge", "anti-bot challenge marker " + strconvQuote(m)
-		}
+	if m, ok := challengeMatcher.First(body); ok {
+		return "challenge", "anti-bot challenge marker " + strconvQuote([]byte(challengeMarkers[m.Pattern]))
 	}
-	title := strings.ToLower(htmlTitle(low))
-	textLen := visibleTextLen(low)
-	hasForm := bytes.Contains(low, []byte("<form")) || bytes.Contains(low, []byte("<input"))
+	title := strings.ToLower(htmlTitle(body))
 	for _, w := range challengeTitleWords {
-		if strings.Contains(title, w) || (hasForm && textLen < 600 && bytes.Contains(low, []byte(w))) {
+		if strings.Contains(title, w) {
 			return "challenge", "challenge page (" + w + ")"
 		}
 	}
-	if hasPasswordInput(low) {
+	if _, hasForm := formMatcher.First(body); !hasForm {
+		return "", ""
+	}
+	textLen := visibleTextLen(body)
+	if textLen < 600 {
+		if m, ok := challengeWords.First(body); ok {
+			return "challenge", "challenge page (" + challengeTitleWords[m.Pattern] + ")"
+		}
+	}
+	if _, ok := passwordMatcher.First(body); ok {
 		for _, w := range loginTitleWords {
 			if strings.Contains(title, w) {
 				return "login", "login form (title " + strconvQuote([]byte(title)) + ")"
@@ -70,47 +86,54 @@ func pageSignal(body []byte) (kind, reason string) {
 
 func strconvQuote(b []byte) string { return `"` + string(b) + `"` }
 
-func hasPasswordInput(low []byte) bool {
-	for _, m := range [][]byte{[]byte(`type="password"`), []byte(`type='password'`), []byte(`type=password`)} {
-		if bytes.Contains(low, m) {
-			return true
-		}
-	}
-	return false
-}
-
-// htmlTitle returns the text of the first <title> element of a lower-cased page.
-func htmlTitle(low []byte) string {
-	i := bytes.Index(low, []byte("<title"))
+// htmlTitle returns the text of the first <title> element of a page.
+func htmlTitle(b []byte) string {
+	i := indexFold(b, "<title")
 	if i < 0 {
 		return ""
 	}
-	j := bytes.IndexByte(low[i:], '>')
+	j := bytes.IndexByte(b[i:], '>')
 	if j < 0 {
 		return ""
 	}
-	rest := low[i+j+1:]
-	k := bytes.Index(rest, []byte("</title"))
+	rest := b[i+j+1:]
+	k := indexFold(rest, "</title")
 	if k < 0 {
 		return ""
 	}
 	return strings.TrimSpace(string(rest[:k]))
 }
 
-// visibleTextLen estimates the bytes of visible text in a lower-cased page:
-// everything outside tags, scripts and styles, with white space not counted.
+// indexFold is bytes.Index for a lower-case ASCII tag that starts with '<',
+// ignoring ASCII case in b.
+func indexFold(b []byte, tag string) int {
+	for off := 0; ; {
+		i := bytes.IndexByte(b[off:], '<')
+		if i < 0 {
+			return -1
+		}
+		i += off
+		if len(b)-i >= len(tag) && bytes.EqualFold(b[i:i+len(tag)], []byte(tag)) {
+			return i
+		}
+		off = i + 1
+	}
+}
+
+// visibleTextLen estimates the bytes of visible text in a page: everything
+// outside tags, scripts and styles, with white space not counted.
 func visibleTextLen(low []byte) int {
 	n := 0
 	for i := 0; i < len(low); {
 		c := low[i]
 		if c == '<' {
 			for _, skip := range []string{"script", "style"} {
-				if bytes.HasPrefix(low[i+1:], []byte(skip)) {
-					end := bytes.Index(low[i:], []byte("</"+skip))
+				if len(low)-i-1 >= len(skip) && bytes.EqualFold(low[i+1:i+1+len(skip)], []byte(skip)) {
+					end := indexFold(low[i+1:], "</"+skip)
 					if end < 0 {
 						return n
 					}
-					i += end
+					i += end + 1
 					break
 				}
 			}

@@ -124,10 +124,10 @@ func (sc *scanner) report() Report {
 		}
 		var seen [numCats][]int32
 		for _, h := range sc.hits {
-			c := lex.entries[h.pat].cats
+			c := lex.entries[h.Pattern].cats
 			for k := range numCats {
-				if c&(1<<k) != 0 && !slices.Contains(seen[k], h.pat) {
-					seen[k] = append(seen[k], h.pat)
+				if c&(1<<k) != 0 && !slices.Contains(seen[k], h.Pattern) {
+					seen[k] = append(seen[k], h.Pattern)
 				}
 			}
 		}

@@ -64,7 +64,7 @@ func isAlnum(c byte) bool { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'z' 
 // candidate scanner, then names and addresses.
 func (sc *scanner) run() {
 	t := sc.p.text
-	sc.hits = lex.ac.scan(t, sc.hits[:0])
+	sc.hits = lex.ac.FindWords(t, sc.hits[:0])
 	sc.now = time.Now()
 	n := len(t)
 	for i := 0; i < n; {
@@ -100,7 +100,7 @@ func (sc *scanner) run() {
 		sc.names()
 	}
 	for _, h := range sc.hits {
-		if c := lex.entries[h.pat].cats; c != 0 {
+		if c := lex.entries[h.Pattern].cats; c != 0 {
 			for k := range numCats {
 				if c&(1<<k) != 0 {
 					sc.cats[k]++
@@ -149,10 +149,10 @@ func (sc *scanner) contextWin(e Entity, s, end, before, after int) bool {
 	ws := int32(runeBack(sc.p.text, s, before))
 	we := int32(runeFwd(sc.p.text, end, after))
 	b := bit(e)
-	k := sort.Search(len(sc.hits), func(i int) bool { return sc.hits[i].end > ws })
-	for ; k < len(sc.hits) && sc.hits[k].start < we; k++ {
+	k := sort.Search(len(sc.hits), func(i int) bool { return sc.hits[i].End > ws })
+	for ; k < len(sc.hits) && sc.hits[k].Start < we; k++ {
 		h := sc.hits[k]
-		if h.start >= ws && h.end <= we && lex.entries[h.pat].ctx&b != 0 {
+		if h.Start >= ws && h.End <= we && lex.entries[h.Pattern].ctx&b != 0 {
 			return true
 		}
 	}
@@ -184,9 +184,9 @@ func (sc *scanner) negative(e Entity, s int) bool {
 	ws := int32(runeBack(sc.p.text, s, negWindow))
 	b := bit(e)
 	neg := false
-	k := sort.Search(len(sc.hits), func(i int) bool { return sc.hits[i].end > ws })
-	for ; k < len(sc.hits) && sc.hits[k].end <= int32(s); k++ {
-		le := lex.entries[sc.hits[k].pat]
+	k := sort.Search(len(sc.hits), func(i int) bool { return sc.hits[i].End > ws })
+	for ; k < len(sc.hits) && sc.hits[k].End <= int32(s); k++ {
+		le := lex.entries[sc.hits[k].Pattern]
 		switch {
 		case le.neg:
 			neg = true
@@ -744,9 +744,9 @@ func ideograph(r rune) bool { return r >= 0x4E00 && r <= 0x9FFF }
 func (sc *scanner) names() {
 	t := sc.p.text
 	for _, h := range sc.hits {
-		switch lex.entries[h.pat].name {
+		switch lex.entries[h.Pattern].name {
 		case namePrefix:
-			k := int(h.end)
+			k := int(h.End)
 			for skip := 0; skip < 3 && k < len(t); skip++ {
 				r, size := utf8.DecodeRune(t[k:])
 				if r == ':' || r == ' ' || r == '\n' || r == '为' || r == '是' {
@@ -757,13 +757,13 @@ func (sc *scanner) names() {
 			}
 			// A surname that is also a common word ("关" in 客户关系) counts
 			// only after a label separator.
-			loose := k > int(h.end)
+			loose := k > int(h.End)
 			if e := sc.nameAt(k, loose); e > k {
 				sc.emit(CNPersonName, k, e, false, true, "cn-name-after-trigger")
 				sc.out[len(sc.out)-1].tier = TierHeuristic
 			}
 		case nameSuffix:
-			st := int(h.start)
+			st := int(h.Start)
 			for back := 4; back >= 1; back-- {
 				k := runeBack(t, st, back)
 				if k >= st || runeFwd(t, k, back) != st {
@@ -815,9 +815,9 @@ func (sc *scanner) nameAt(k int, loose bool) int {
 }
 
 func (sc *scanner) hitStartsAt(pos int) bool {
-	k := sort.Search(len(sc.hits), func(i int) bool { return sc.hits[i].end > int32(pos) })
-	for ; k < len(sc.hits) && sc.hits[k].start <= int32(pos)+9; k++ {
-		if sc.hits[k].start == int32(pos) {
+	k := sort.Search(len(sc.hits), func(i int) bool { return sc.hits[i].End > int32(pos) })
+	for ; k < len(sc.hits) && sc.hits[k].Start <= int32(pos)+9; k++ {
+		if sc.hits[k].Start == int32(pos) {
 			return true
 		}
 	}
@@ -943,10 +943,10 @@ func (sc *scanner) building(e int) int {
 func (sc *scanner) addressStart(cs, road int) (int, bool) {
 	t := sc.p.text
 	best := -1
-	k := sort.Search(len(sc.hits), func(i int) bool { return sc.hits[i].end > int32(runeBack(t, cs, 4)) })
-	for ; k < len(sc.hits) && sc.hits[k].end <= int32(road); k++ {
-		if lex.entries[sc.hits[k].pat].addr {
-			best = int(sc.hits[k].end)
+	k := sort.Search(len(sc.hits), func(i int) bool { return sc.hits[i].End > int32(runeBack(t, cs, 4)) })
+	for ; k < len(sc.hits) && sc.hits[k].End <= int32(road); k++ {
+		if lex.entries[sc.hits[k].Pattern].addr {
+			best = int(sc.hits[k].End)
 		}
 	}
 	if best >= cs {

@@ -86,7 +86,7 @@ func BenchmarkStageAC(b *testing.B) {
 	defer PerCPU(b, n)()
 	for b.Loop() {
 		for _, t := range texts {
-			hits = lex.ac.scan(t, hits[:0])
+			hits = lex.ac.FindWords(t, hits[:0])
 		}
 	}
 }
