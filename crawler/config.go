@@ -48,6 +48,10 @@ type Config struct {
 	// no limit.
 	MaxPages int
 	// MaxPagesPerSite stops a site after this many pages. 0 means no limit.
+	// The pages are counted across the whole job when the frontier is a
+	// frontier.SiteCounter (both goodbot's frontiers are), leases out at
+	// the moment included, so a site may stop up to Parallel-1 pages early;
+	// never late.
 	MaxPagesPerSite int
 	// MaxSiteShare stops a site after this share (0 < F <= 1) of the pages
 	// its sitemaps list; the sitemaps are fetched, through the gate, only

@@ -44,10 +44,16 @@ func newSiteLimits(perSite int, share float64) *siteLimits {
 }
 
 // take counts one more page of s, and reports the limit it exceeds, if any.
-func (l *siteLimits) take(s string) (reason string) {
+// jobWide, when at least 0, is the number of pages the whole job has taken
+// of s, this one included (see frontier.SiteCounter); else this process
+// counts.
+func (l *siteLimits) take(s string, jobWide int) (reason string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n := l.taken[s] + 1
+	if jobWide >= 0 {
+		n = jobWide
+	}
 	if l.perSite > 0 && n > l.perSite {
 		return fmt.Sprintf("--max-pages-per-site %d reached for %s", l.perSite, s)
 	}
@@ -107,7 +113,15 @@ func (cr *Crawler) checkSiteLimit(ctx context.Context, it frontier.Item) bool {
 	if cr.limits == nil {
 		return true
 	}
-	why := cr.limits.take(it.Site)
+	jobWide := -1
+	if sc, ok := cr.front.(frontier.SiteCounter); ok {
+		if n, err := sc.SiteTaken(ctx, it.Site); err == nil {
+			jobWide = n
+		} else {
+			cr.cfg.Logger.Warn("job-wide page count unavailable; counting this process's pages", "site", it.Site, "err", err)
+		}
+	}
+	why := cr.limits.take(it.Site, jobWide)
 	if why == "" {
 		return true
 	}

@@ -393,6 +393,34 @@ func (f *Frontier) Renew(ctx context.Context) (lost []string, err error) {
 	return lost, nil
 }
 
+// SiteTaken implements frontier.SiteCounter: the pages of site the job has
+// fetched and counted, plus its leases out now, across all workers.
+func (f *Frontier) SiteTaken(ctx context.Context, site string) (int, error) {
+	vals, err := call(ctx, &f.conn, "site taken", func(ctx context.Context) ([]any, error) {
+		return f.c.HMGet(ctx, f.key("f", "pages"), site).Result()
+	})
+	if err != nil {
+		return 0, err
+	}
+	in, err := call(ctx, &f.conn, "site taken", func(ctx context.Context) ([]any, error) {
+		return f.c.HMGet(ctx, f.key("f", "inflight"), site).Result()
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, v := range append(vals, in...) {
+		if s, _ := v.(string); s != "" {
+			k, err := strconv.Atoi(s)
+			if err != nil {
+				return 0, fmt.Errorf("job: site taken: malformed counter %q for %s", s, site)
+			}
+			n += k
+		}
+	}
+	return n, nil
+}
+
 // DropSite implements frontier.Frontier, for the whole job.
 func (f *Frontier) DropSite(ctx context.Context, site string) (int, error) {
 	if site == "" {

@@ -75,6 +75,13 @@ type Frontier interface {
 	Stats(ctx context.Context) (Stats, error)
 }
 
+// A SiteCounter knows how many pages of a site a crawl has taken across all
+// its workers: leases that completed counted, plus leases out now. Per-site
+// collection limits use it, so that they hold for a whole distributed job.
+type SiteCounter interface {
+	SiteTaken(ctx context.Context, site string) (int, error)
+}
+
 // Stats is a snapshot of a frontier.
 type Stats struct {
 	Queued   int // ready or deferred

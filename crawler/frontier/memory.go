@@ -48,6 +48,7 @@ type Memory struct {
 type siteQueue struct {
 	items    []Item
 	inflight int
+	pages    int // completed leases that counted
 }
 
 // NewMemory returns an empty in-process frontier.
@@ -215,6 +216,9 @@ func (m *Memory) Complete(ctx context.Context, l Lease, counted bool) error {
 	}
 	if counted {
 		m.pages++
+		if q := m.sites[l.Item.Site]; q != nil {
+			q.pages++
+		}
 	}
 	m.signalLocked()
 	return nil
@@ -261,6 +265,16 @@ func (m *Memory) DropSite(ctx context.Context, site string) (int, error) {
 	m.queued -= n
 	m.signalLocked()
 	return n, nil
+}
+
+// SiteTaken implements SiteCounter.
+func (m *Memory) SiteTaken(ctx context.Context, site string) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if q := m.sites[site]; q != nil {
+		return q.pages + q.inflight, nil
+	}
+	return 0, nil
 }
 
 // Stats implements Frontier.
