@@ -522,11 +522,20 @@ func (l *Log) internal(t Type, other map[string]string) *request {
 // If ctx ends first, Record returns its error; the entry may still be
 // written.
 func (l *Log) Record(ctx context.Context, e Event) error {
+	r, err := l.eventRequest(e)
+	if err != nil {
+		return err
+	}
+	return l.send(ctx, r).err
+}
+
+// eventRequest checks and encodes an event given to Record or Append.
+func (l *Log) eventRequest(e Event) (*request, error) {
 	switch e.Type {
 	case "":
-		return errors.New("audit: event has no type")
+		return nil, errors.New("audit: event has no type")
 	case TypeCheckpoint, TypeKey, TypeRecovery, TypePrune:
-		return fmt.Errorf("audit: %s entries are written by the log itself", e.Type)
+		return nil, fmt.Errorf("audit: %s entries are written by the log itself", e.Type)
 	}
 	if e.Time.IsZero() {
 		e.Time = l.opts.Now()
@@ -534,10 +543,9 @@ func (l *Log) Record(ctx context.Context, e Event) error {
 	e.Time = e.Time.UTC()
 	b, err := encodeEvent(&e)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	r := &request{kind: kEvent, event: b, time: e.Time, done: make(chan result, 1)}
-	return l.send(ctx, r).err
+	return &request{kind: kEvent, event: b, time: e.Time, done: make(chan result, 1)}, nil
 }
 
 // Append adds e to the log like Record, but returns as soon as the entry is
@@ -548,21 +556,10 @@ func (l *Log) Record(ctx context.Context, e Event) error {
 // caller goes on (the crawler's fetch events), and Record for those that
 // must (its decisions, written before a request is sent).
 func (l *Log) Append(ctx context.Context, e Event) error {
-	switch e.Type {
-	case "":
-		return errors.New("audit: event has no type")
-	case TypeCheckpoint, TypeKey, TypeRecovery, TypePrune:
-		return fmt.Errorf("audit: %s entries are written by the log itself", e.Type)
-	}
-	if e.Time.IsZero() {
-		e.Time = l.opts.Now()
-	}
-	e.Time = e.Time.UTC()
-	b, err := encodeEvent(&e)
+	r, err := l.eventRequest(e)
 	if err != nil {
 		return err
 	}
-	r := &request{kind: kEvent, event: b, time: e.Time, done: make(chan result, 1)}
 	select {
 	case <-l.done:
 		return ErrClosed

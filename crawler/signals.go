@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"bytes"
+	"maps"
 	"net/url"
 	"path"
 	"strings"
@@ -258,9 +259,5 @@ func (b *blocks) answered(site string, refused bool) bool {
 func (b *blocks) blockedSites() map[string]string {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	out := make(map[string]string, len(b.sites))
-	for k, v := range b.sites {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(b.sites)
 }

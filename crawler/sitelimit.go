@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"strings"
@@ -98,11 +99,7 @@ func (l *siteLimits) firstStop(s, why string) bool {
 func (l *siteLimits) stoppedSites() map[string]string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make(map[string]string, len(l.stopped))
-	for k, v := range l.stopped {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(l.stopped)
 }
 
 // checkSiteLimit counts the leased item against its site's limits. When a

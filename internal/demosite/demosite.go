@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -55,11 +56,7 @@ func (s *Site) Close() error {
 func (s *Site) Hits() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.hits))
-	for k, v := range s.hits {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.hits)
 }
 
 // Host returns the site's host:port.
