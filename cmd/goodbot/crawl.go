@@ -421,7 +421,11 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			progress(progCtx, cr, o.progress, stderr)
+			var jobLine func(context.Context) string
+			if redisJob != nil {
+				jobLine = redisJob.progressLine
+			}
+			progress(progCtx, cr, o.progress, stderr, jobLine)
 		}()
 	}
 	// Complaints: apply each one this worker has not applied yet (those
@@ -488,7 +492,7 @@ func serveMetrics(ctx context.Context, addr string, mx *metrics.Metrics, cr *cra
 // progress prints a line to w every interval until ctx ends: the crawl's
 // totals, then one line per site (at most maxProgressSites) with its budget,
 // the estimate and its source, the interval in force and any hold.
-func progress(ctx context.Context, cr *crawler.Crawler, every time.Duration, w io.Writer) {
+func progress(ctx context.Context, cr *crawler.Crawler, every time.Duration, w io.Writer, jobLine func(context.Context) string) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	start := time.Now()
@@ -505,6 +509,9 @@ func progress(ctx context.Context, cr *crawler.Crawler, every time.Duration, w i
 			var b strings.Builder
 			fmt.Fprintf(&b, "goodbot: %s: %d pages, %d sent, %.1f req/s, %d queued, %d in flight\n",
 				now.Sub(start).Round(time.Second), s.Pages, s.Sent, rate, fs.Queued, fs.InFlight)
+			if jobLine != nil {
+				b.WriteString(jobLine(ctx))
+			}
 			sites := cr.Sites()
 			for i, site := range sites {
 				if i == maxProgressSites {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"time"
@@ -93,6 +94,26 @@ func (p *jobParts) serve(ctx context.Context, cr *crawler.Crawler) {
 			return
 		}
 	}
+}
+
+// progressLine summarises the whole job for the progress output.
+func (p *jobParts) progressLine(ctx context.Context) string {
+	c, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	ws, err := p.registry.Workers(c)
+	if err != nil {
+		return fmt.Sprintf("  job: registry unavailable: %v\n", err)
+	}
+	alive := 0
+	var pages, sent int64
+	for _, w := range ws {
+		if w.Alive {
+			alive++
+		}
+		pages += w.Progress.Pages
+		sent += w.Progress.Sent
+	}
+	return fmt.Sprintf("  job: %d workers alive of %d; %d pages and %d requests job-wide\n", alive, len(ws), pages, sent)
 }
 
 // applyComplaint applies c in cr and confirms it on the board.
