@@ -300,29 +300,22 @@ func (cr *Crawler) onResponse(resp *colly.Response) {
 	}
 	r := v.(*request)
 	ctype := resp.Headers.Get("Content-Type")
-	if cr.cfg.Filter != nil {
-		body, sum, err := cr.cfg.Filter.FilterBody(ctype, resp.Body)
-		if err != nil {
-			// Fail closed: a page the filter cannot read is not passed on.
-			sum = FilterSummary{Drop: true, Reason: "filter failed: " + err.Error()}
-		}
-		if sum.Drop {
-			body = nil
-		}
-		resp.Body = body
-		if len(sum.Counts) > 0 || sum.Drop {
-			cr.gate.record(context.Background(), r.item.Site, audit.Event{Type: audit.TypePII, PII: &audit.PII{
-				URL: cr.gate.redactURL(resp.Request.URL.String()), Counts: sum.Counts, Dropped: sum.Drop, Reason: sum.Reason,
-			}})
-		}
-		r.mu.Lock()
-		r.dropped = sum.Drop
-		r.mu.Unlock()
+	body, sum, err := cr.cfg.Filter.FilterBody(ctype, resp.Body)
+	if err != nil {
+		// Fail closed: a page the filter cannot read is not passed on.
+		sum = FilterSummary{Drop: true, Reason: "filter failed: " + err.Error()}
+	}
+	if sum.Drop {
+		body = nil
+	}
+	resp.Body = body
+	if len(sum.Counts) > 0 || sum.Drop {
+		cr.gate.record(context.Background(), r.item.Site, audit.Event{Type: audit.TypePII, PII: &audit.PII{
+			URL: cr.gate.redactURL(resp.Request.URL.String()), Counts: sum.Counts, Dropped: sum.Drop, Reason: sum.Reason,
+		}})
 	}
 	r.mu.Lock()
-	r.status = resp.StatusCode
-	r.ctype = ctype
-	r.finalURL = resp.Request.URL
+	r.dropped = sum.Drop
 	r.mu.Unlock()
 	// The worker reads the body after all callbacks ran: what the user's
 	// callbacks leave in resp.Body is what is stored.
@@ -441,7 +434,7 @@ func (cr *Crawler) work(ctx context.Context, l frontier.Lease) error {
 	// Store what the filter and the user's callbacks let through.
 	if f != nil && o.class == "ok" && !dropped {
 		if resp, ok := r.ctx.GetAny("goodbot.response").(*colly.Response); ok && cr.store != nil {
-			digest, err := cr.storePage(resp, r)
+			digest, err := cr.storePage(resp)
 			switch {
 			case errors.Is(err, output.ErrSiteDeleted):
 				// A complaint deleted the site's data while this page was
@@ -572,7 +565,7 @@ func (cr *Crawler) do(r *request, it frontier.Item) error {
 	return creq.Do()
 }
 
-func (cr *Crawler) storePage(resp *colly.Response, r *request) (string, error) {
+func (cr *Crawler) storePage(resp *colly.Response) (string, error) {
 	final := resp.Request.URL
 	title, text := extractText(resp.Headers.Get("Content-Type"), resp.Body)
 	rec := output.Record{

@@ -75,12 +75,8 @@ type request struct {
 	outcome   outcome
 	fetch     *audit.Fetch // final hop's fetch, emitted by the worker after storage
 	fetchSite string
-	resp      []byte // final body, after the filter and the user's callbacks
-	ctype     string
-	status    int
-	finalURL  *url.URL
-	dropped   bool
-	sent      bool
+	dropped   bool // the filter dropped the page
+	sent      bool // a request for the item left the gate
 }
 
 type outcome struct {
