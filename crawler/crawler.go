@@ -267,8 +267,32 @@ func (cr *Crawler) enqueue(ctx context.Context, raw, from string, depth int) {
 		}
 		return
 	}
-	if _, err := cr.front.Add(ctx, frontier.Item{URL: u.String(), Site: s, Depth: depth, From: from}); err != nil {
-		cr.cfg.Logger.Warn("frontier refused a link", "url", cr.gate.redactURL(u.String()), "err", err)
+	it := frontier.Item{URL: u.String(), Site: s, Depth: depth, From: from}
+	cr.mu.RLock()
+	runCtx := cr.runCtx
+	cr.mu.RUnlock()
+	if runCtx == nil {
+		runCtx = ctx
+	}
+	// While a shared frontier is unreachable, keep the link and try again:
+	// nothing is sent meanwhile anyway. Give up only when the run ends.
+	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		_, err := cr.front.Add(ctx, it)
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, frontier.ErrUnavailable) {
+			cr.cfg.Logger.Warn("frontier refused a link", "url", cr.gate.redactURL(u.String()), "err", err)
+			return
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-runCtx.Done():
+			t.Stop()
+			cr.cfg.Logger.Warn("link not queued: the frontier was unavailable until the run ended", "url", cr.gate.redactURL(u.String()))
+			return
+		case <-t.C:
+		}
 	}
 }
 
