@@ -123,6 +123,9 @@ func NewFrontier(c redis.UniversalClient, job string, opts FrontierOptions) (*Fr
 		opts.PollMax = 250 * time.Millisecond
 	}
 	opts.PollMax = max(opts.PollMax, opts.PollMin)
+	if err := agreeOptions(cn, opts); err != nil {
+		return nil, err
+	}
 	f := &Frontier{
 		conn:     cn,
 		opts:     opts,
@@ -142,6 +145,28 @@ func NewFrontier(c redis.UniversalClient, job string, opts FrontierOptions) (*Fr
 		go f.renewLoop()
 	}
 	return f, nil
+}
+
+// agreeOptions records the frontier options that must be the same in every
+// worker of a job (PerSite, MaxPages, MaxQueued) with the job's first
+// worker, and refuses a worker whose options differ: one worker with a
+// higher PerSite would put more load on every site than the others agreed.
+func agreeOptions(cn conn, opts FrontierOptions) error {
+	want := fmt.Sprintf("per_site=%d max_pages=%d max_queued=%d", opts.PerSite, opts.MaxPages, opts.MaxQueued)
+	key := cn.key("f", "options")
+	got, err := call(context.Background(), &cn, "options", func(ctx context.Context) (string, error) {
+		if _, err := cn.c.SetNX(ctx, key, want, 0).Result(); err != nil {
+			return "", err
+		}
+		return cn.c.Get(ctx, key).Result()
+	})
+	if err != nil {
+		return err
+	}
+	if got != want {
+		return fmt.Errorf("job %s: this worker's frontier options (%s) differ from the job's (%s): start every worker with the same --parallel and --max-pages", cn.job, want, got)
+	}
+	return nil
 }
 
 // Close stops renewing leases. It does not end them: leases still out

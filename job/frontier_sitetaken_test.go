@@ -2,6 +2,7 @@ package job
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/goodbot/goodbot/crawler/frontier"
@@ -47,4 +48,22 @@ func TestSiteTakenIsJobWide(t *testing.T) {
 	if n, err := a.SiteTaken(ctx, "other.example"); err != nil || n != 0 {
 		t.Fatalf("SiteTaken of an unknown site = %d, %v", n, err)
 	}
+}
+
+func TestWorkersMustAgreeOnOptions(t *testing.T) {
+	addr := redistest.Addr(t)
+	name := redistest.Namespace(t)
+	a, err := NewFrontier(redistest.Client(t, addr), name, FrontierOptions{PerSite: 2, MaxPages: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := NewFrontier(redistest.Client(t, addr), name, FrontierOptions{PerSite: 4, MaxPages: 100}); err == nil || !strings.Contains(err.Error(), "--parallel") {
+		t.Fatalf("a worker with another PerSite joined: %v", err)
+	}
+	b, err := NewFrontier(redistest.Client(t, addr), name, FrontierOptions{PerSite: 2, MaxPages: 100})
+	if err != nil {
+		t.Fatalf("a worker with the same options was refused: %v", err)
+	}
+	b.Close()
 }

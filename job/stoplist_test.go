@@ -88,8 +88,13 @@ func TestStopListFailsClosed(t *testing.T) {
 	if _, stopped, err := l.Stopped(ctx, "ok.test"); err != nil || stopped {
 		t.Fatalf("Stopped = %v, %v", stopped, err)
 	}
-	for name, outage := range map[string]func(){"pause": srv.Pause, "kill": srv.Kill} {
-		outage()
+	// In this order: the pause ends with Resume, the kill with Restart below.
+	for _, o := range []struct {
+		name   string
+		outage func()
+	}{{"pause", srv.Pause}, {"kill", srv.Kill}} {
+		name := o.name
+		o.outage()
 		time.Sleep(1100 * time.Millisecond)
 		if _, stopped, err := l.Stopped(ctx, "ok.test"); !errors.Is(err, ErrUnavailable) || stopped {
 			t.Errorf("%s: Stopped(ok.test) = %v, %v; want ErrUnavailable", name, stopped, err)
