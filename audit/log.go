@@ -885,6 +885,18 @@ func (l *Log) checkpoint(ctx context.Context, entry bool) (SignedCheckpoint, err
 		return SignedCheckpoint{}, l.err
 	}
 	l.lastCP = cp
+	// Every checkpoint is anchored, the final one of a run (entry false)
+	// too: it is the one that covers everything.
+	var receipt []byte
+	var anchorErr error
+	if l.opts.Anchor != nil {
+		actx, cancel := context.WithTimeout(ctx, anchorTimeout)
+		receipt, anchorErr = l.opts.Anchor.Anchor(actx, cp.Note)
+		cancel()
+		if anchorErr != nil {
+			l.opts.Logger.Warn("audit: anchoring a checkpoint failed", "size", n, "err", anchorErr)
+		}
+	}
 	if !entry {
 		return cp, nil
 	}
@@ -894,14 +906,10 @@ func (l *Log) checkpoint(ctx context.Context, entry bool) (SignedCheckpoint, err
 		"root": base64.StdEncoding.EncodeToString(root[:]),
 	}
 	if l.opts.Anchor != nil {
-		actx, cancel := context.WithTimeout(ctx, anchorTimeout)
-		rc, err := l.opts.Anchor.Anchor(actx, cp.Note)
-		cancel()
-		if err != nil {
-			l.opts.Logger.Warn("audit: anchoring a checkpoint failed", "size", n, "err", err)
-			other["anchor_error"] = err.Error()
+		if anchorErr != nil {
+			other["anchor_error"] = anchorErr.Error()
 		} else {
-			other["anchor_receipt"] = base64.StdEncoding.EncodeToString(rc)
+			other["anchor_receipt"] = base64.StdEncoding.EncodeToString(receipt)
 		}
 	}
 	if err := l.commit([]*request{l.internal(TypeCheckpoint, other)}); err != nil {

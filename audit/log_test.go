@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -470,8 +471,10 @@ func TestFileAnchor(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Close()
+	// The explicit checkpoint, then the final one Close signs over
+	// everything (names sort by size).
 	des, err := os.ReadDir(anchorDir)
-	if err != nil || len(des) != 1 {
+	if err != nil || len(des) != 2 {
 		t.Fatalf("anchor dir: %v %v", des, err)
 	}
 	b, err := os.ReadFile(filepath.Join(anchorDir, des[0].Name()))
@@ -493,6 +496,14 @@ func TestFileAnchor(t *testing.T) {
 	}
 	if receipts != 1 {
 		t.Errorf("%d checkpoint entries with a receipt, want 1", receipts)
+	}
+	final, err := os.ReadFile(filepath.Join(anchorDir, des[1].Name()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Verify(context.Background(), dir, VerifyOptions{Checkpoint: final})
+	if err != nil || !strings.HasPrefix(string(final), sum.Origin+"\n"+strconv.FormatInt(sum.Entries, 10)+"\n") {
+		t.Fatalf("the final anchored checkpoint does not cover the whole log (%d entries): %v\n%s", sum.Entries, err, final)
 	}
 }
 

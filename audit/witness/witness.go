@@ -35,6 +35,10 @@ type Redis struct {
 	Prefix string // default DefaultPrefix
 }
 
+// JobPrefix is the Prefix under which the workers of the distributed job
+// named job witness each other's checkpoints.
+func JobPrefix(job string) string { return "{goodbot:" + job + ":audit}:" }
+
 func (r Redis) prefix() string {
 	if r.Prefix == "" {
 		return DefaultPrefix

@@ -45,9 +45,11 @@ func TestWitnessedLogs(t *testing.T) {
 		}
 	}
 	for origin, dir := range dirs {
+		// Three explicit checkpoints, and the final one signed by Close,
+		// which covers every entry.
 		all, err := w.All(ctx, origin)
-		if err != nil || len(all) != 3 {
-			t.Fatalf("%s: %d witnessed checkpoints (%v), want 3", origin, len(all), err)
+		if err != nil || len(all) != 4 {
+			t.Fatalf("%s: %d witnessed checkpoints (%v), want 4", origin, len(all), err)
 		}
 		for _, cp := range all {
 			if _, err := audit.Verify(ctx, dir, audit.VerifyOptions{Checkpoint: cp}); err != nil {
@@ -55,7 +57,7 @@ func TestWitnessedLogs(t *testing.T) {
 			}
 		}
 		latest, err := w.Latest(ctx, origin)
-		if err != nil || string(latest) != string(all[2]) {
+		if err != nil || string(latest) != string(all[3]) {
 			t.Errorf("%s: latest is not the last witnessed checkpoint (%v)", origin, err)
 		}
 		// The other worker's checkpoint does not verify this log.

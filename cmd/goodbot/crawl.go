@@ -297,7 +297,7 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 	if rc != nil {
 		// Each checkpoint is published to the job's Redis, so that every
 		// worker's log is witnessed by the others.
-		aopts.Anchor = witness.Redis{Client: rc, Prefix: "{goodbot:" + o.job + ":audit}:"}
+		aopts.Anchor = witness.Redis{Client: rc, Prefix: witness.JobPrefix(o.job)}
 	}
 	alog, err := audit.Open(o.auditDir, aopts)
 	if err != nil {

@@ -82,6 +82,16 @@ func TestJobSharedCrawlAndComplaint(t *testing.T) {
 		if err != nil || complaint != 1 || deletion != 1 {
 			t.Errorf("worker %d's log: %d complaint and %d deletion entries, verify error %v", i, complaint, deletion, err)
 		}
+		// The other workers witnessed the log's checkpoints in Redis.
+		code, out, errOut := runCLI(t, "audit", "verify", "--redis", "redis://"+addr, "--job", name, filepath.Join(w.out, "audit"))
+		if code != 0 || !strings.Contains(out, "extends the checkpoint") {
+			t.Errorf("worker %d: audit verify against the witnessed checkpoint: exit %d\nstdout %s\nstderr %s", i, code, out, errOut)
+		}
+	}
+	// A log the job never witnessed is reported as such.
+	code, _, errOut := runCLI(t, "audit", "verify", "--redis", "redis://"+addr, "--job", name+"-other", filepath.Join(ws[0].out, "audit"))
+	if code == 0 || !strings.Contains(errOut, "witnessed no checkpoint") {
+		t.Errorf("verify against a job that witnessed nothing: exit %d, %s", code, errOut)
 	}
 }
 

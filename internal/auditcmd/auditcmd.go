@@ -15,15 +15,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/audit/evidence"
+	"github.com/goodbot/goodbot/audit/witness"
 	"github.com/goodbot/goodbot/internal/site"
 )
 
 const usage = `usage: goodbot audit COMMAND [flags]
 
 commands:
-  verify [--checkpoint FILE] [--key VKEY]... DIR
+  verify [--checkpoint FILE] [--key VKEY]... [--redis URL --job NAME] DIR
       check the log; exit 0 with a one-line summary if intact, 1 naming the
       first bad entry and the problem
   checkpoint DIR
@@ -163,9 +166,14 @@ func verifyOptions(cpFile string, keys keyList, keyFile string) (audit.VerifyOpt
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("verify", stderr)
 	cpFile, keys, keyFile := verifyFlags(fs)
+	redisURL := fs.String("redis", "", "with --job: also prove the log extends the latest checkpoint the job's other workers witnessed")
+	job := fs.String("job", "", "the distributed job whose Redis witnessed the log")
 	pos, err := parse(fs, args, 1, "DIR")
 	if err != nil {
 		return err
+	}
+	if (*redisURL == "") != (*job == "") {
+		return usageError{"--redis and --job go together"}
 	}
 	o, err := verifyOptions(*cpFile, *keys, *keyFile)
 	if err != nil {
@@ -176,6 +184,36 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}
 	fmt.Fprintln(stdout, sum)
+	if *redisURL == "" {
+		return nil
+	}
+	return verifyWitnessed(ctx, pos[0], sum.Origin, *redisURL, *job, o, stdout)
+}
+
+// verifyWitnessed proves that the log in dir is a consistent extension of
+// the latest checkpoint of it that a distributed job's Redis witnessed: the
+// log was neither cut nor rewritten since.
+func verifyWitnessed(ctx context.Context, dir, origin, redisURL, job string, o audit.VerifyOptions, stdout io.Writer) error {
+	opt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return usageError{fmt.Sprintf("--redis %q: %v", redisURL, err)}
+	}
+	rc := redis.NewClient(opt)
+	defer rc.Close()
+	w := witness.Redis{Client: rc, Prefix: witness.JobPrefix(job)}
+	cp, err := w.Latest(ctx, origin)
+	if err != nil {
+		return err
+	}
+	if cp == nil {
+		return fmt.Errorf("%s: job %s has witnessed no checkpoint of log %s", dir, job, origin)
+	}
+	o.Checkpoint = cp
+	if _, err := audit.Verify(ctx, dir, o); err != nil {
+		return fmt.Errorf("%s: against the checkpoint witnessed in job %s: %w", dir, job, err)
+	}
+	size := strings.SplitN(string(cp), "\n", 3)[1]
+	fmt.Fprintf(stdout, "ok: the log extends the checkpoint of size %s that job %s witnessed\n", size, job)
 	return nil
 }
 
