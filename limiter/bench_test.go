@@ -2,7 +2,12 @@ package limiter
 
 import (
 	"context"
+	"math"
+	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/goodbot/goodbot/internal/redistest"
 )
@@ -40,11 +45,39 @@ func BenchmarkRedisWait(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
+	if err := c.ConfigResetStat(ctx).Err(); err != nil {
+		b.Fatal(err)
+	}
 	for b.Loop() {
 		if _, err := l.Wait(ctx, site); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(scriptMicros(b, c), "redis-µs/call")
+}
+
+// scriptMicros returns the Redis time per script call since the last
+// CONFIG RESETSTAT, from INFO commandstats (evalsha, or eval).
+func scriptMicros(b *testing.B, c *redis.Client) float64 {
+	info, err := c.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if !strings.HasPrefix(line, "cmdstat_evalsha:") {
+			continue
+		}
+		for _, kv := range strings.Split(strings.TrimSpace(strings.TrimPrefix(line, "cmdstat_evalsha:")), ",") {
+			if v, ok := strings.CutPrefix(kv, "usec_per_call="); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					b.Fatal(err)
+				}
+				return f
+			}
+		}
+	}
+	return math.NaN()
 }
 
 func BenchmarkRedisWaitParallel(b *testing.B) {

@@ -49,6 +49,9 @@ local exists = #raw > 0
 for _, f in ipairs(F) do
   if STR[f] then S[f] = S[f] or '' else S[f] = tonumber(S[f] or '0') end
 end
+-- O is the state as read, so that save writes only what changed.
+local O = {}
+for _, f in ipairs(F) do O[f] = S[f] end
 
 local function dayOf(t)
   local d = math.floor(t / P.dayLen)
@@ -74,8 +77,10 @@ local function fmt(v)
 end
 local function save()
   local args = {}
-  for _, f in ipairs(F) do args[#args + 1] = f; args[#args + 1] = fmt(S[f]) end
-  redis.call('HSET', key, unpack(args))
+  for _, f in ipairs(F) do
+    if not exists or S[f] ~= O[f] then args[#args + 1] = f; args[#args + 1] = fmt(S[f]) end
+  end
+  if #args > 0 then redis.call('HSET', key, unpack(args)) end
   redis.call('PEXPIRE', key, P.ttl)
 end
 local function reply(head)
