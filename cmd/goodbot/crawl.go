@@ -107,6 +107,9 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: goodbot crawl --contact URL|mailto:ADDR [flags] URL...\n\n")
 		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "\nThere is no flag to set another User-Agent, rotate identities, forge headers or\n"+
+			"use proxies: courts have convicted scrapers who disguised themselves to get round\n"+
+			"a site's limits. goodbot always says who it is, and whom to contact.\n")
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
