@@ -492,9 +492,10 @@ func (cr *Crawler) work(ctx context.Context, l frontier.Lease) error {
 		cr.cfg.Logger.Warn("request not sent", "url", cr.gate.redactURL(it.URL), "err", doErr)
 	}
 	if !retryAt.IsZero() && ctx.Err() == nil {
-		if o.class == "refused-by-gate" && o.gate == "limiter" {
-			// Waiting for the site's budget is not a failed attempt:
-			// Retry counts one, so take it back.
+		if o.class == "refused-by-gate" && (o.gate == "limiter" || o.gate == "stoplist") {
+			// Waiting for the site's budget, or for shared state (Redis)
+			// to answer, is not a failed attempt: Retry counts one, so
+			// take it back.
 			l.Item.Attempt--
 			return cr.retry(ctx, l, retryAt)
 		}
