@@ -27,7 +27,9 @@ func Key(u *url.URL) string {
 
 // Parse checks that s is a site key as users type it on the command line
 // ("example.com", "example.com:8080", "127.0.0.1:8080", "[::1]:8080") and
-// returns it in canonical form.
+// returns it in canonical form. Ports 80 and 443, the defaults of http and
+// https, are dropped, as Key drops them: "example.com:443" is the site
+// "example.com".
 func Parse(s string) (string, error) {
 	if s == "" {
 		return "", fmt.Errorf("site %q: empty host", s)
@@ -48,7 +50,13 @@ func Parse(s string) (string, error) {
 				return "", fmt.Errorf("site %q: bad port %q", s, p)
 			}
 		}
-		return net.JoinHostPort(strings.ToLower(u.Hostname()), p), nil
+		if p != "80" && p != "443" {
+			return net.JoinHostPort(strings.ToLower(u.Hostname()), p), nil
+		}
+		u.Host = u.Hostname()
+		if strings.Contains(u.Host, ":") {
+			u.Host = "[" + u.Host + "]"
+		}
 	}
 	return Key(u), nil
 }

@@ -30,6 +30,9 @@ func TestParse(t *testing.T) {
 		{"Example.com", "example.com"},
 		{"127.0.0.1:8080", "127.0.0.1:8080"},
 		{"[::1]:9", "[::1]:9"},
+		{"example.com:80", "example.com"},
+		{"example.com:443", "example.com"},
+		{"[::1]:443", "[::1]"},
 	} {
 		got, err := Parse(tc.in)
 		if err != nil || got != tc.want {
