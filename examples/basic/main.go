@@ -10,6 +10,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"os"
@@ -28,13 +29,19 @@ func main() {
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if err := run(ctx, *contact, flag.Arg(0), os.Stdout); err != nil {
+		log.Fatal(err)
+	}
+}
 
-	seed := flag.Arg(0)
+// run crawls from seed (the demo site when seed is empty) and prints each
+// page's title, and why any page was not fetched.
+func run(ctx context.Context, contact, seed string, w io.Writer) error {
 	var est []limiter.Estimate
 	if seed == "" {
 		site, err := demosite.Start()
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
 		defer site.Close()
 		seed = site.URL + "/"
@@ -42,45 +49,46 @@ func main() {
 		// estimate with its source, or rely on the conservative default.
 		e, err := limiter.ParseTraffic(site.Host() + "=8640000")
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
 		est = append(est, e)
 	}
 	estimates, err := limiter.NewEstimates(est...)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	lim, err := limiter.NewLocal(limiter.Config{Estimates: estimates})
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 
 	c, err := crawler.New(crawler.Config{
-		Contact:  *contact, // required: goodbot/<version> (+contact) is the User-Agent
+		Contact:  contact, // required: goodbot/<version> (+contact) is the User-Agent
 		MaxPages: 50,
 		Limiter:  lim,
 		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	// The usual colly callbacks. Links followed with e.Request.Visit go
 	// through goodbot's frontier and gate like every other request.
 	c.OnHTML("title", func(e *colly.HTMLElement) {
-		fmt.Printf("%-50s %s\n", e.Request.URL, strings.TrimSpace(e.Text))
+		fmt.Fprintf(w, "%-50s %s\n", e.Request.URL, strings.TrimSpace(e.Text))
 	})
 	c.OnHTML("a[href]", func(e *colly.HTMLElement) {
 		e.Request.Visit(e.Attr("href"))
 	})
 	c.OnError(func(r *colly.Response, err error) {
-		fmt.Printf("%-50s not fetched: %v\n", r.Request.URL, err)
+		fmt.Fprintf(w, "%-50s not fetched: %v\n", r.Request.URL, err)
 	})
 	if err := c.Visit(seed); err != nil {
-		log.Fatal(err)
+		return err
 	}
 	sum, err := c.Run(ctx)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
-	fmt.Printf("%s: %d requests sent, %d refused by the rules, %d answered 401/403\n", sum.Reason, sum.Sent, sum.Refused, sum.RefusedBy)
+	fmt.Fprintf(w, "%s: %d requests sent, %d refused by the rules, %d answered 401/403\n", sum.Reason, sum.Sent, sum.Refused, sum.RefusedBy)
+	return nil
 }
