@@ -612,11 +612,11 @@ func (t teeSink) Record(ctx context.Context, e audit.Event) error {
 }
 
 func (t teeSink) Append(ctx context.Context, e audit.Event) error {
-	err := t.first.Record
+	add := t.first.Record
 	if as, ok := t.first.(audit.AsyncSink); ok {
-		err = as.Append
+		add = as.Append
 	}
-	if err := err(ctx, e); err != nil {
+	if err := add(ctx, e); err != nil {
 		return err
 	}
 	return t.second.Record(ctx, e)
