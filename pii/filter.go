@@ -36,7 +36,7 @@ func (f *Filter) put(sc *scanner) {
 func (f *Filter) scanText(b []byte) *scanner {
 	sc := f.get()
 	sc.p.reset(len(b))
-	sc.p.addSegment(b, 0, len(b), false)
+	sc.p.addSegment(b, 0, len(b))
 	sc.run()
 	sc.resolve()
 	return sc
