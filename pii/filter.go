@@ -208,6 +208,27 @@ func (f *Filter) RedactText(s string) (string, Report) {
 	return string(sc.redact(b, nil)), r
 }
 
+// RedactField returns s, a short field of text such as a log message, a
+// header value or a robots.txt copy, with every finding redacted by the
+// Filter's operator (Replace for Drop). Unlike RedactText it never drops
+// the whole text for its topic: a field is kept, span by span.
+func (f *Filter) RedactField(s string) string {
+	b := []byte(s)
+	if len(b) > MaxInput {
+		b = b[:MaxInput]
+	}
+	sc := f.scanText(b)
+	defer f.put(sc)
+	if len(sc.out) == 0 {
+		return s
+	}
+	op := f.op
+	if op == Drop {
+		op = Replace
+	}
+	return string(sc.redactOp(b, nil, op))
+}
+
 // redact copies src with the spans replaced, appending to dst.
 func (sc *scanner) redact(src, dst []byte) []byte {
 	return sc.redactOp(src, dst, sc.f.op)

@@ -313,7 +313,7 @@ func kindOf(name []byte) attrKind {
 		if bytes.EqualFold(name, []byte("data-cfemail")) {
 			return attrCFEmail
 		}
-		if bytes.HasSuffix(bytes.ToLower(name), []byte("src")) || bytes.HasSuffix(bytes.ToLower(name), []byte("href")) || bytes.HasSuffix(bytes.ToLower(name), []byte("url")) {
+		if hasSuffixFold(name, "src") || hasSuffixFold(name, "href") || hasSuffixFold(name, "url") {
 			return attrURL
 		}
 		return attrLabel
@@ -358,6 +358,10 @@ func kindOf(name []byte) attrKind {
 		}
 	}
 	return attrPlain
+}
+
+func hasSuffixFold(b []byte, suffix string) bool {
+	return len(b) >= len(suffix) && bytes.EqualFold(b[len(b)-len(suffix):], []byte(suffix))
 }
 
 // attr adds the value b[vs:ve] of attribute name to p. field is the name
