@@ -374,7 +374,7 @@ func (f *Filter) RedactURL(raw string) string {
 		segs := strings.Split(p, "/")
 		changed := false
 		for i, seg := range segs {
-			if r, ok := f.redactComponent(seg, url.PathUnescape, url.PathEscape); ok {
+			if r, ok := f.redactComponent(seg, false, url.PathEscape); ok {
 				segs[i] = r
 				changed = true
 			}
@@ -389,14 +389,14 @@ func (f *Filter) RedactURL(raw string) string {
 	if u.RawQuery != "" {
 		parts := strings.Split(u.RawQuery, "&")
 		for i, kv := range parts {
-			if r, ok := f.redactComponent(kv, url.QueryUnescape, queryEscape); ok {
+			if r, ok := f.redactComponent(kv, true, queryEscape); ok {
 				parts[i] = r
 			}
 		}
 		u.RawQuery = strings.Join(parts, "&")
 	}
 	if frag := u.EscapedFragment(); frag != "" {
-		if r, ok := f.redactComponent(frag, url.PathUnescape, url.PathEscape); ok {
+		if r, ok := f.redactComponent(frag, false, url.PathEscape); ok {
 			if df, err := url.PathUnescape(r); err == nil {
 				u.Fragment, u.RawFragment = df, r
 			}
@@ -415,14 +415,20 @@ func queryEscape(s string) string {
 }
 
 // redactComponent redacts one escaped URL component, reading it both
-// decoded and as written (a human reading a log sees "%17000000000" as a
-// number too). It reports whether anything was redacted.
-func (f *Filter) redactComponent(raw string, unescape func(string) (string, error), escape func(string) string) (string, bool) {
+// fully decoded (percent-escapes layer after layer, '+' as a space in
+// queries, GBK percent-bytes) and as written (a human reading a log sees
+// "%17000000000" as a number too). It reports whether anything was
+// redacted. A component whose personal data shows only once decoded is
+// replaced by its decoded, redacted form.
+func (f *Filter) redactComponent(raw string, plus bool, escape func(string) string) (string, bool) {
 	cur, changed := raw, false
-	if dec, err := unescape(raw); err == nil {
-		if r, ok := f.hmacText(dec); ok {
-			cur, changed = escape(r), true
-		}
+	if plus {
+		raw = strings.ReplaceAll(raw, "+", "%20")
+		cur = raw
+	}
+	dec := decodeURLText(raw, false)
+	if r, ok := f.hmacText(dec); ok {
+		cur, changed = escape(r), true
 	}
 	if r, ok := f.hmacText(cur); ok {
 		cur, changed = fixPercent(strings.NewReplacer("[", "%5B", "]", "%5D").Replace(r)), true

@@ -116,3 +116,27 @@ func TestDecodeURLText(t *testing.T) {
 		}
 	}
 }
+
+// RedactURL reads every component fully decoded before scanning it.
+func TestRedactURLDecodes(t *testing.T) {
+	f := mustNew(t, Config{})
+	gbkID, _ := simplifiedchinese.GBK.NewEncoder().String("身份证11010519491231002X")
+	for _, c := range []struct{ in, leak string }{
+		{"https://example.com/p?email=wang%40example.cn", "wang"},
+		{"https://example.com/p?email=wang%2540example.cn", "wang"},
+		{"https://example.com/p?email=wang%252540example.cn", "wang"},
+		{"https://example.com/p?tel=138+1234+5678", "1234"},
+		{"https://example.com/p?tel=%2B86+138+1234+5678", "1234"},
+		{"https://example.com/p?c=" + url.QueryEscape(gbkID), "2X"},
+		{"https://example.com/p/%E8%BA%AB%E4%BB%BD%E8%AF%8111010519491231002X", "2X"},
+		{"https://example.com/p#mail=wang%40example.cn", "wang"},
+	} {
+		got := f.RedactURL(c.in)
+		if strings.Contains(got, c.leak) {
+			t.Errorf("RedactURL(%q) = %q keeps %q", c.in, got, c.leak)
+		}
+		if _, err := url.Parse(got); err != nil {
+			t.Errorf("RedactURL(%q) = %q, not a URL: %v", c.in, got, err)
+		}
+	}
+}
