@@ -3,6 +3,7 @@ package pii
 import (
 	"bytes"
 	"encoding/hex"
+	"unicode/utf8"
 )
 
 // lexHTML walks HTML source b and adds to p every part of the document
@@ -235,6 +236,9 @@ func lexTag(b []byte, i int, p *page, cf func(start, end int)) int {
 		attr(b, b[a.ns:a.ne], field, a.vs, a.ve, p, cf)
 	}
 	p.deferring = false
+	if len(name) == 2 || len(name) == 5 {
+		p.tableCell(b, name, k)
+	}
 	if raw != rawNone {
 		end := closeTag(b, k, raw)
 		if end > k {
@@ -243,6 +247,64 @@ func lexTag(b []byte, i int, p *page, cf func(start, end int)) int {
 		return skipTo(b, end, '>')
 	}
 	return k
+}
+
+// maxHeader bounds the bytes of a table header cell kept as a label.
+const maxHeader = 48
+
+// tableCell keeps track of table columns: the text of a header cell
+// (<th>) labels the cells below it, so that a column headed 护照 or IP
+// gives its values the context a label would. k is the offset after the
+// start tag.
+func (p *page) tableCell(b, name []byte, k int) {
+	switch {
+	case bytes.EqualFold(name, []byte("table")):
+		p.headers = p.headers[:0]
+		p.col = 0
+	case bytes.EqualFold(name, []byte("tr")):
+		p.col = 0
+	case bytes.EqualFold(name, []byte("th")):
+		h := headerText(b, k)
+		for len(p.headers) <= p.col {
+			p.headers = append(p.headers, nil)
+		}
+		p.headers[p.col] = h
+		p.col++
+	case bytes.EqualFold(name, []byte("td")):
+		if p.col < len(p.headers) && len(p.headers[p.col]) > 0 {
+			p.label(p.headers[p.col], k)
+		}
+		p.col++
+	}
+}
+
+// headerText returns the text of the header cell starting at b[k:], up to
+// its end, without tags, at most maxHeader bytes.
+func headerText(b []byte, k int) []byte {
+	end := min(len(b), k+4*maxHeader)
+	var out []byte
+	for i := k; i < end && len(out) < maxHeader; i++ {
+		c := b[i]
+		if c == '<' {
+			if i+3 < len(b) && (b[i+1]|0x20 == 't' && (b[i+2]|0x20 == 'd' || b[i+2]|0x20 == 'h' || b[i+2]|0x20 == 'r') || b[i+1] == '/' && b[i+2]|0x20 == 't') {
+				break
+			}
+			j := bytes.IndexByte(b[i:end], '>')
+			if j < 0 {
+				break
+			}
+			i += j
+			continue
+		}
+		if c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == ':' {
+			continue
+		}
+		out = append(out, c)
+	}
+	for len(out) > 0 && !utf8.Valid(out) {
+		out = out[:len(out)-1]
+	}
+	return out
 }
 
 // Raw-text elements, whose contents run to their end tag.

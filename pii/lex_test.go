@@ -140,3 +140,27 @@ func TestRedactURLDecodes(t *testing.T) {
 		}
 	}
 }
+
+// A table's header cells label the cells below them.
+func TestTableHeadersLabelCells(t *testing.T) {
+	f := mustNew(t, Config{})
+	page := `<table><tr><th>工号</th><th>座机</th><th>护照</th><th>办公IP</th></tr>
+<tr><td>HX447867</td><td>0731-68164652</td><td>E31796459</td><td>183.162.220.129</td></tr>
+<tr><td>HX496823</td><td><a href="#" title="022-53156768">查看</a></td><td><span>E5</span>4593410</td><td>106.4.58.251</td></tr></table>
+<p>以上为研发中心全体人员的联系方式，如有变动请及时通知行政部门更新，谢谢大家的配合与支持。</p>
+<table><tr><td>版本</td><td>3.2.35.132</td></tr></table>`
+	out, _, err := f.RedactHTML([]byte(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, leak := range []string{"68164652", "E31796459", "183.162", "53156768", "4593410", "106.4.58"} {
+		if strings.Contains(string(out), leak) {
+			t.Errorf("%s survived:\n%s", leak, out)
+		}
+	}
+	for _, keep := range []string{"HX447867", "3.2.35.132"} {
+		if !strings.Contains(string(out), keep) {
+			t.Errorf("%s was redacted:\n%s", keep, out)
+		}
+	}
+}

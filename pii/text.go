@@ -26,6 +26,10 @@ type page struct {
 	srcN int // length of the source
 	// attrs is the lexer's scratch space for one start tag's attributes.
 	attrs []attrSpan
+	// headers are the texts of the current table's header cells by
+	// column, col the column of the next cell.
+	headers [][]byte
+	col     int
 	// While deferring is set, segments are queued in pend, to be added
 	// when the open text segment closes.
 	deferring bool
@@ -64,6 +68,8 @@ func (p *page) reset(n int) {
 	p.open = -1
 	p.deferring = false
 	p.pend = p.pend[:0]
+	p.headers = p.headers[:0]
+	p.col = 0
 }
 
 // closeText ends an open text segment with its separator.
@@ -181,7 +187,7 @@ func (p *page) label(name []byte, at int) {
 	p.closeText()
 	p.unit(at)
 	for _, c := range name {
-		if c < utf8.RuneSelf && c > ' ' {
+		if c > ' ' && c != 0x7f {
 			p.text = append(p.text, lower(c))
 		}
 	}
