@@ -462,8 +462,70 @@ func attr(b, name, field []byte, vs, ve int, p *page, cf func(start, end int)) {
 		} else {
 			p.label(name, vs)
 		}
+	case attrPlain:
+		if structural(name) && inert(v) {
+			return
+		}
 	}
 	p.addSegment(b, vs, ve)
+}
+
+// structural reports whether an attribute's value is markup vocabulary
+// (class names, ids, styles, link types) rather than content.
+func structural(name []byte) bool {
+	switch len(name) {
+	case 2:
+		return bytes.EqualFold(name, []byte("id"))
+	case 3:
+		return bytes.EqualFold(name, []byte("rel")) || bytes.EqualFold(name, []byte("dir")) || bytes.EqualFold(name, []byte("for"))
+	case 4:
+		return bytes.EqualFold(name, []byte("type")) || bytes.EqualFold(name, []byte("role")) || bytes.EqualFold(name, []byte("lang"))
+	case 5:
+		return bytes.EqualFold(name, []byte("class")) || bytes.EqualFold(name, []byte("style")) || bytes.EqualFold(name, []byte("width")) || bytes.EqualFold(name, []byte("align")) || bytes.EqualFold(name, []byte("sizes")) || bytes.EqualFold(name, []byte("media"))
+	case 6:
+		return bytes.EqualFold(name, []byte("target")) || bytes.EqualFold(name, []byte("height")) || bytes.EqualFold(name, []byte("method"))
+	case 7:
+		return bytes.EqualFold(name, []byte("loading")) || bytes.EqualFold(name, []byte("charset"))
+	case 8:
+		return bytes.EqualFold(name, []byte("tabindex")) || bytes.EqualFold(name, []byte("decoding"))
+	}
+	return false
+}
+
+// inertByte marks the bytes a structural value may hold and still be
+// unable to carry any entity: lower-case letters, digits, white space and
+// CSS punctuation. Capitals, '@', '%', '&', '\\' and non-ASCII bytes are
+// not inert.
+var inertByte = func() (t [256]bool) {
+	for _, c := range "abcdefghijklmnopqrstuvwxyz0123456789 \t\n\r_-:;.,#()/!" {
+		t[c] = true
+	}
+	return t
+}()
+
+// inert reports whether v can hold no personal data: only inert bytes,
+// no group of more than four digits joined by separators (every numeric
+// entity has more; letters end a group, as "10px" is no number), fewer
+// colons than a MAC address has, and no spelt-out " at " of an e-mail.
+func inert(v []byte) bool {
+	group, colons := 0, 0
+	for _, c := range v {
+		if !inertByte[c] {
+			return false
+		}
+		switch {
+		case c >= '0' && c <= '9':
+			if group++; group > 4 {
+				return false
+			}
+		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/' || c == ',':
+		case c == ':':
+			colons++
+		default:
+			group = 0
+		}
+	}
+	return colons < 5 && !bytes.Contains(v, []byte(" at ")) && !bytes.Contains(v, []byte("(at)"))
 }
 
 // nestedEncoding reports whether a URL uses encodings that one pass of
