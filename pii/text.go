@@ -248,7 +248,11 @@ func (p *page) normalise(srcb []byte, s, e int) {
 			}
 			n := stable(srcb[j:e])
 			if n == 0 {
-				break
+				r, size := utf8.DecodeRune(srcb[j:e])
+				if !nfkcStable(r) {
+					break
+				}
+				n = size
 			}
 			j += n
 		}
@@ -286,6 +290,37 @@ func (p *page) normalise(srcb []byte, s, e int) {
 		p.ident(i, srcb[i:i+1])
 		i++
 	}
+}
+
+// stableBMP has a bit set for each rune of the Basic Multilingual Plane
+// that the normaliser copies as it is: NFKC leaves it alone, and addRune
+// has no rule of its own for it. Built once, never changed.
+var stableBMP = func() *[1 << 16 / 64]uint64 {
+	var t [1 << 16 / 64]uint64
+	var buf [utf8.UTFMax]byte
+	for r := rune(0x80); r < 1<<16; r++ {
+		if r >= 0xD800 && r < 0xE000 || ownRule(r) {
+			continue
+		}
+		n := utf8.EncodeRune(buf[:], r)
+		// Stable alone, and starting a new unit of composition: a
+		// combining mark may compose with what precedes it.
+		if pr := norm.NFKC.Properties(buf[:n]); norm.NFKC.IsNormal(buf[:n]) && pr.Decomposition() == nil && pr.BoundaryBefore() && pr.BoundaryAfter() {
+			t[r/64] |= 1 << (r % 64)
+		}
+	}
+	return &t
+}()
+
+// ownRule reports whether addRune treats r by a rule of its own.
+func ownRule(r rune) bool {
+	return r >= 0xFF01 && r <= 0xFF5E || r == 0x3000 || r == 0xA0 ||
+		r == 0x200B || r == 0x200C || r == 0x200D || r == 0x2060 || r == 0xFEFF || r == 0xAD || r == utf8.RuneError
+}
+
+// nfkcStable reports whether r is copied as it is (see stableBMP).
+func nfkcStable(r rune) bool {
+	return r < 1<<16 && stableBMP[r/64]&(1<<(r%64)) != 0
 }
 
 // addRune appends the NFKC form of one rune whose source bytes are raw.
