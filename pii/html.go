@@ -492,14 +492,26 @@ func structural(name []byte) bool {
 	return false
 }
 
-// inertByte marks the bytes a structural value may hold and still be
-// unable to carry any entity: lower-case letters, digits, white space and
-// CSS punctuation. Capitals, '@', '%', '&', '\\' and non-ASCII bytes are
-// not inert.
-var inertByte = func() (t [256]bool) {
-	for _, c := range "abcdefghijklmnopqrstuvwxyz0123456789 \t\n\r_-:;.,#()/!" {
-		t[c] = true
+// inertTab classifies the bytes of a structural value for inert: bit 0 a
+// byte that is not inert (capitals, '@', '%', '&', '\\', non-ASCII),
+// bit 1 a digit, bit 2 a byte that keeps a digit group going (digits and
+// separators), bit 3 a colon, bit 4 a byte that may start " at ".
+var inertTab = func() (t [256]uint8) {
+	for c := range t {
+		t[c] = 1
 	}
+	for _, c := range "abcdefghijklmnopqrstuvwxyz_#;!" {
+		t[c] = 0
+	}
+	for _, c := range "0123456789" {
+		t[c] = 2 | 4
+	}
+	for _, c := range " -.,/()\t\n\r" {
+		t[c] = 4
+	}
+	t[' '] |= 16
+	t['('] |= 16
+	t[':'] = 4 | 8
 	return t
 }()
 
@@ -508,24 +520,22 @@ var inertByte = func() (t [256]bool) {
 // entity has more; letters end a group, as "10px" is no number), fewer
 // colons than a MAC address has, and no spelt-out " at " of an e-mail.
 func inert(v []byte) bool {
-	group, colons := 0, 0
-	for _, c := range v {
-		if !inertByte[c] {
+	group, colons, at := 0, 0, false
+	for i, c := range v {
+		k := inertTab[c]
+		if k&1 != 0 {
 			return false
 		}
-		switch {
-		case c >= '0' && c <= '9':
-			if group++; group > 4 {
-				return false
-			}
-		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/' || c == ',':
-		case c == ':':
-			colons++
-		default:
-			group = 0
+		group = (group + int(k>>1&1)) * int(k>>2&1)
+		colons += int(k >> 3 & 1)
+		if group > 4 {
+			return false
+		}
+		if k&16 != 0 && i+2 < len(v) && v[i+1] == 'a' && v[i+2] == 't' {
+			at = true
 		}
 	}
-	return colons < 5 && !bytes.Contains(v, []byte(" at ")) && !bytes.Contains(v, []byte("(at)"))
+	return colons < 5 && !at
 }
 
 // nestedEncoding reports whether a URL uses encodings that one pass of

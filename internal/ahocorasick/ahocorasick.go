@@ -14,7 +14,8 @@ type Matcher struct {
 	outStart []int32 // state -> first index into outs
 	outs     []int32 // pattern ids, grouped by state
 	patLen   []int32
-	ascii    []bool // pattern is pure ASCII: FindWords matches it only at word boundaries
+	ascii    []bool    // pattern is pure ASCII: FindWords matches it only at word boundaries
+	rootSkip [256]bool // the byte starts no pattern: from the root it leads back to the root
 }
 
 // New compiles patterns, which must be in lower case, into a Matcher. A
@@ -94,6 +95,9 @@ func New(patterns []string) *Matcher {
 		a.outs = append(a.outs, nodes[s].out...)
 	}
 	a.outStart[len(nodes)] = int32(len(a.outs))
+	for c := range 256 {
+		a.rootSkip[c] = a.delta[a.class[c]] == 0
+	}
 	// Premultiply and mark states with output.
 	for i, nx := range a.delta {
 		v := nx * int32(nc)
@@ -147,7 +151,18 @@ func (a *Matcher) scan(t []byte, dst []Match, words, first bool) []Match {
 	s := int32(0)
 	delta := a.delta
 	class := &a.class
+	skip := &a.rootSkip
 	for i := 0; i < len(t); i++ {
+		if s == 0 {
+			// At the root, bytes that start no pattern leave it there:
+			// skip them without the dependent table load.
+			for i < len(t) && skip[t[i]] {
+				i++
+			}
+			if i == len(t) {
+				break
+			}
+		}
 		s = delta[s+int32(class[t[i]])]
 		if s < 0 {
 			s = -s
@@ -175,3 +190,7 @@ func (a *Matcher) emit(t []byte, i int, s int32, dst []Match, words bool) []Matc
 	}
 	return dst
 }
+
+// Size returns the number of states of the automaton and of byte classes:
+// its transition table has states × classes entries of 4 bytes.
+func (a *Matcher) Size() (states, classes int) { return len(a.delta) / a.nclass, a.nclass }
