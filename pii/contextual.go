@@ -1,0 +1,49 @@
+package pii
+
+import "bytes"
+
+// dottedMobile handles a mainland mobile number written with dots,
+// "138.0013.8000" or "138.001.38000", at t[i:k] (two dots).
+func (sc *scanner) dottedMobile(i, k int) {
+	t := sc.p.text
+	if k-i != 13 || t[i] != '1' {
+		return
+	}
+	var buf [11]byte
+	d := buf[:0]
+	var shape [3]int
+	g := 0
+	for j := i; j < k; j++ {
+		if t[j] == '.' {
+			g++
+			continue
+		}
+		d = append(d, t[j])
+		shape[g]++
+	}
+	if len(d) != 11 || shape[0] != 3 || !(shape[1] == 4 && shape[2] == 4 || shape[1] == 3 && shape[2] == 5) {
+		return
+	}
+	if validMobile(d) {
+		sc.emit(CNMobile, i, k, false, sc.context(CNMobile, i, k), "cn-mobile-dotted")
+	}
+}
+
+// accessLog reports whether the IPv4 address at t[i:k] opens an access-log
+// line: "203.0.113.9 - - [" or "203.0.113.9 - frank [".
+func (sc *scanner) accessLog(i, k int) bool {
+	t := sc.p.text
+	if i > 0 && t[i-1] != '\n' {
+		return false
+	}
+	r := t[k:]
+	if !bytes.HasPrefix(r, []byte(" - ")) {
+		return false
+	}
+	r = r[3:]
+	j := 0
+	for j < len(r) && j < 64 && r[j] != ' ' && r[j] != '\n' {
+		j++
+	}
+	return j > 0 && bytes.HasPrefix(r[j:], []byte(" ["))
+}
