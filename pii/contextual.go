@@ -29,11 +29,13 @@ func (sc *scanner) dottedMobile(i, k int) {
 	}
 }
 
-// accessLog reports whether the IPv4 address at t[i:k] opens an access-log
-// line: "203.0.113.9 - - [" or "203.0.113.9 - frank [".
+// accessLog reports whether the IPv4 address at t[i:k] opens a line of an
+// access log in the Common Log Format: "203.0.113.9 - - [10/Oct/2023:…"
+// or "203.0.113.9 - frank [10/Oct/2023:…". (Text normalisation folds line
+// breaks into spaces, so the line start is not checked.)
 func (sc *scanner) accessLog(i, k int) bool {
 	t := sc.p.text
-	if i > 0 && t[i-1] != '\n' {
+	if i > 0 && isAlnum(t[i-1]) {
 		return false
 	}
 	r := t[k:]
@@ -45,5 +47,5 @@ func (sc *scanner) accessLog(i, k int) bool {
 	for j < len(r) && j < 64 && r[j] != ' ' && r[j] != '\n' {
 		j++
 	}
-	return j > 0 && bytes.HasPrefix(r[j:], []byte(" ["))
+	return j > 0 && len(r) > j+2 && r[j] == ' ' && r[j+1] == '[' && isDigit(r[j+2])
 }

@@ -214,7 +214,7 @@ func classifyLabel(b []byte) labelInfo {
 		li.weak = true
 	case last == "name" && !thingNames[prev]:
 		li.mask |= nameBits
-	case weakNameLabels[joined]:
+	case weakNameLabels[joined], weakNameLabels[last] && !thingNames[prev]:
 		li.mask |= nameBits
 		li.weak = true
 	}

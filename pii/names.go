@@ -63,6 +63,9 @@ func (sc *scanner) names() {
 			// A surname that is also a common word ("关" in 客户关系) counts
 			// only after a label separator.
 			loose := k > int(h.End)
+			if sc.organisationAt(k) {
+				continue // 联系人：华为技术有限公司
+			}
 			if e := sc.nameAt(k, loose); e > k {
 				rule := "cn-name-after-trigger"
 				if kind == nameByline {
@@ -84,7 +87,7 @@ func (sc *scanner) names() {
 			}
 			for back := 4; back >= minBack; back-- {
 				k := runeBack(t, st, back)
-				if k >= st || runeFwd(t, k, back) != st {
+				if k >= st || runeFwd(t, k, back) != st || back > 1 && wordAcross(t, k) {
 					continue
 				}
 				loose := back == 1 && kind == nameSuffix
@@ -117,6 +120,37 @@ func (sc *scanner) emitName(e Entity, s, end int, rule string) {
 	if len(sc.out) > n {
 		sc.out[n].tier = TierHeuristic
 	}
+}
+
+// organisationAt reports whether the run of ideographs at t[k] names an
+// organisation.
+func (sc *scanner) organisationAt(k int) bool {
+	t := sc.p.text
+	e := k
+	for n := 0; n < 12 && e < len(t); n++ {
+		r, size := utf8.DecodeRune(t[e:])
+		if !ideograph(r) {
+			break
+		}
+		e += size
+	}
+	return containsAny(t[k:e], companyWords)
+}
+
+// wordsBeforeName are common words whose second character is a surname
+// and which often stand right before a name: in 感谢李明同学 the name is
+// 李明, not 谢李明.
+var wordsBeforeName = wordSet("感谢 谢谢 多谢 鸣谢 致谢 答谢 联系 责任 主任 担任 信任 现任 前任 历史 课程 工程 过程 流程 日程 行程 全程 阶段 时候 问候 照顾 回顾 祝贺 庆贺 容易 交易 经常 正常 非常 通常 说明 声明 证明 表明 完成 组成 安全 同时 及时 当时 双方 对方 官方 相关 有关 其余 业余 支付 应付 资金 现金 奖金 方向 面向 健康 措施 实施 规范 示范 本周 每周 上周 下周 也许 或许 允许 中文 英文 语文 全文 图文 文章 中华 如何 为何 任何 提高 最高 明白 表白 邀请 申请 恭喜")
+
+// wordAcross reports whether the rune before t[k] and the rune at t[k]
+// form one of wordsBeforeName.
+func wordAcross(t []byte, k int) bool {
+	if k == 0 {
+		return false
+	}
+	_, a := utf8.DecodeLastRune(t[:k])
+	_, b := utf8.DecodeRune(t[k:])
+	return wordsBeforeName[string(t[k-a:k+b])]
 }
 
 func runeCount(b []byte) int { return utf8.RuneCount(b) }
@@ -232,8 +266,8 @@ func (sc *scanner) labelledName(p int) {
 		if lb.weak {
 			min = 2
 		}
-		if e := sc.englishName(v, min, false); e > v {
-			sc.emitName(PersonName, v, e, "person-name-label")
+		if ns, e := sc.englishName(v, min, false); e > ns {
+			sc.emitName(PersonName, ns, e, "person-name-label")
 		}
 	}
 }

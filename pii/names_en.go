@@ -59,20 +59,20 @@ func (sc *scanner) englishAfterTrigger(h hit) {
 	if byline || w == "hello" {
 		min = 2
 	}
-	if e := sc.englishName(k, min, byline); e > k {
+	if ns, e := sc.englishName(k, min, byline); e > ns {
 		rule := "person-name-salutation"
 		if byline {
 			rule = "person-name-byline"
 		}
-		sc.emitName(PersonName, k, e, rule)
+		sc.emitName(PersonName, ns, e, rule)
 	}
 }
 
 // englishName reads a Latin-script name at t[k] of at least min words and
-// returns its end, or k. With byline, the first word must be a common
+// returns where it starts (after an honorific) and ends, or k, k. With byline, the first word must be a common
 // given name or the name must start with initials, unless the name is in
 // capitals ("By JANE DOE").
-func (sc *scanner) englishName(k, min int, byline bool) int {
+func (sc *scanner) englishName(k, min int, byline bool) (int, int) {
 	t := sc.p.text
 	s := k
 	// An honorific is not part of the name but starts it: "Dear Mr. Smith".
@@ -114,11 +114,11 @@ func (sc *scanner) englishName(k, min int, byline bool) int {
 			continue
 		}
 		if enOrg[lw] {
-			return k // "Acme Support", "Example Ltd"
+			return k, k // "Acme Support", "Example Ltd"
 		}
 		if enStop[lw] {
 			if words == 0 && initials == 0 {
-				return k
+				return k, k
 			}
 			break
 		}
@@ -137,22 +137,22 @@ func (sc *scanner) englishName(k, min int, byline bool) int {
 		break
 	}
 	if words == 0 || words+initials < min || words > 3 {
-		return k // four capitalised words in a row are a title
+		return k, k // four capitalised words in a row are a title
 	}
 	if caps > 0 && caps != words {
-		return k // "Jane DOE" is fine only as a byline in capitals
+		return k, k // "Jane DOE" is fine only as a byline in capitals
 	}
 	if byline && initials == 0 && caps == 0 && !enGiven[firstWord] {
-		return k
+		return k, k
 	}
 	if caps > 0 && !byline && caps == words && words < 2 {
-		return k // "Hi ALL", "Name: N/A"
+		return k, k // "Hi ALL", "Name: N/A"
 	}
 	// The next word must not continue a company name: "John Smith & Co".
 	if e := end; e+2 < len(t) && t[e] == ' ' && t[e+1] == '&' {
-		return k
+		return k, k
 	}
-	return end
+	return s, end
 }
 
 // wordEnd returns the end of a Latin word at t[k]: letters with inner

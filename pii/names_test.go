@@ -1,0 +1,175 @@
+package pii
+
+import (
+	"strings"
+	"testing"
+)
+
+type vector struct {
+	in   string
+	want []string
+}
+
+func checkVectors(t *testing.T, f *Filter, tests []vector) {
+	t.Helper()
+	for _, tt := range tests {
+		fs := f.ScanText([]byte(tt.in))
+		g := got(tt.in, fs)
+		if strings.Join(g, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("ScanText(%q) = %q, want %q", tt.in, g, tt.want)
+		}
+	}
+}
+
+func TestChineseNames(t *testing.T) {
+	f := mustNew(t, Config{})
+	checkVectors(t, f, []vector{
+		// Field labels in every form the lexer hands over.
+		{"姓名：张三", []string{"CN_PERSON_NAME=张三"}},
+		{"Name: 张三\n", []string{"CN_PERSON_NAME=张三"}},
+		{`{"realName":"张三","age":30}`, []string{"CN_PERSON_NAME=张三"}},
+		{`{"real_name": "李四"}`, []string{"CN_PERSON_NAME=李四"}},
+		{`{'nickName':'王小二'}`, []string{"CN_PERSON_NAME=王小二"}},
+		{`var u = {userName:"赵六", id: 7};`, []string{"CN_PERSON_NAME=赵六"}},
+		{"consignee=孙七&mobile=13812345678&city=北京", []string{"CN_PERSON_NAME=孙七", "CN_MOBILE=13812345678"}},
+		{`{"order":{"receiver":{"linkman":"周八"}}}`, []string{"CN_PERSON_NAME=周八"}},
+		{"data-user: 张三\n", []string{"CN_PERSON_NAME=张三"}},
+		{"author: 张三\n", []string{"CN_PERSON_NAME=张三"}},
+		{"content-author: 仇小亮\n", []string{"CN_PERSON_NAME=仇小亮"}},
+		{`{"contactName":"亓官云飞"}`, []string{"CN_PERSON_NAME=亓官云飞"}},
+		{`{"name":"欧阳娜娜"}`, []string{"CN_PERSON_NAME=欧阳娜娜"}},
+		{`{"@type":"Person","name":"訾建国"}`, []string{"CN_PERSON_NAME=訾建国"}},
+		{"收货人：禤国维\n", []string{"CN_PERSON_NAME=禤国维"}},
+		{"联系人姓名：谯周\n", []string{"CN_PERSON_NAME=谯周"}},
+		{"作者：高翔\n", []string{"CN_PERSON_NAME=高翔"}},
+		{"姓名：张三电话：13812345678", []string{"CN_PERSON_NAME=张三", "CN_MOBILE=13812345678"}},
+		{"负责人：李总", []string{"CN_PERSON_NAME=李"}},
+		// Organisations and things under name labels are not people.
+		{`{"name":"华为技术有限公司"}`, nil},
+		{`{"name":"华为科技"}`, nil},
+		{"作者：张三丰酒店\n", nil},
+		{`{"productName":"王老吉凉茶"}`, nil},
+		{`{"companyName":"张记"}`, nil},
+		{`{"fileName":"李白.txt"}`, nil},
+		{`{"name":"白色"}`, nil}, // a bare "name" wants an unambiguous surname
+		{`{"name":"王者荣耀"}`, nil},
+		// Bylines.
+		{"文/张三", []string{"CN_PERSON_NAME=张三"}},
+		{"文|李四 图|王五", []string{"CN_PERSON_NAME=李四", "CN_PERSON_NAME=王五"}},
+		{"文丨赵丽颖", []string{"CN_PERSON_NAME=赵丽颖"}},
+		{"本报记者 王五 报道", []string{"CN_PERSON_NAME=王五"}},
+		{"记者 李四 通讯员 赵六", []string{"CN_PERSON_NAME=李四", "CN_PERSON_NAME=赵六"}},
+		{"责任编辑：阚志强", []string{"CN_PERSON_NAME=阚志强"}},
+		{"摄影/笪伟", []string{"CN_PERSON_NAME=笪伟"}},
+		{"来源：新华社 作者：鲜于通", []string{"CN_PERSON_NAME=鲜于通"}},
+		{"记者从市政府获悉", nil},
+		{"记者了解到，编辑部正在招聘。", nil},
+		// Personal pages: the name before 的.
+		{"这是李明的个人主页", []string{"CN_PERSON_NAME=李明"}},
+		{"张小龙的微博", []string{"CN_PERSON_NAME=张小龙"}},
+		{"下载邝美云的简历", []string{"CN_PERSON_NAME=邝美云"}},
+		{"公司的主页", nil},
+		{"我的简历", nil},
+		// Titles.
+		{"王老师您好", []string{"CN_PERSON_NAME=王"}},
+		{"感谢李明同学", []string{"CN_PERSON_NAME=李明"}},
+		{"请找缪医生", []string{"CN_PERSON_NAME=缪"}},
+		{"委托佘律师代理", []string{"CN_PERSON_NAME=佘"}},
+		{"历史老师布置了作业", nil},
+		{"音乐老师", nil},
+		{"大学同学聚会", nil},
+		{"各位同学注意", nil},
+		{"主治医生", nil},
+		{"数学老师和语文老师", nil},
+		// Salutations.
+		{"致张三：\n您好", []string{"CN_PERSON_NAME=张三"}},
+		{"一致认为", nil},
+		{"致全体员工：", nil},
+		// Free text without a trigger is left alone.
+		{"张三丰酒店位于市中心", nil},
+		{"华为技术有限公司发布新品", nil},
+	})
+}
+
+func TestEnglishNames(t *testing.T) {
+	f := mustNew(t, Config{})
+	checkVectors(t, f, []vector{
+		{"Name: John Smith", []string{"PERSON_NAME=John Smith"}},
+		{"Full name: Mary Jane Watson\n", []string{"PERSON_NAME=Mary Jane Watson"}},
+		{"Contact: Mary Jones", []string{"PERSON_NAME=Mary Jones"}},
+		{"Contact person: Sean O'Brien, sales", []string{"PERSON_NAME=Sean O'Brien"}},
+		{"Dear Mr. McDonald,", []string{"PERSON_NAME=McDonald"}},
+		{"Dear Jean-Luc,", []string{"PERSON_NAME=Jean-Luc"}},
+		{"Hi Anna, thanks", []string{"PERSON_NAME=Anna"}},
+		{"Posted by Jane Doe on March 3", []string{"PERSON_NAME=Jane Doe"}},
+		{"By JANE DOE\n", []string{"PERSON_NAME=JANE DOE"}},
+		{"a novel by J. R. R. Tolkien", []string{"PERSON_NAME=J. R. R. Tolkien"}},
+		{"Author: Ludwig van Beethoven", []string{"PERSON_NAME=Ludwig van Beethoven"}},
+		{"Best regards,\nEmily Clarke", []string{"PERSON_NAME=Emily Clarke"}},
+		{"Signed, Robert Brown", []string{"PERSON_NAME=Robert Brown"}},
+		{`{"author":"Laura Hughes","title":"Notes"}`, []string{"PERSON_NAME=Laura Hughes"}},
+		{`{"fullName":"Olivia Patel"}`, []string{"PERSON_NAME=Olivia Patel"}},
+		{"data-author: Thomas Walker\n", []string{"PERSON_NAME=Thomas Walker"}},
+		// Not people.
+		{"Dear Customer,", nil},
+		{"Dear Sir or Madam,", nil},
+		{"Hi there, Hi All", nil},
+		{"Contact: Support Team", nil},
+		{"Contact: Example Ltd", nil},
+		{"Author: Reuters Staff", nil},
+		{"powered by Google Cloud", nil},
+		{"by January 2025", nil},
+		{"by The Editors", nil},
+		{"Name: N/A", nil},
+		{`{"name":"Example Inc"}`, nil},
+		{`{"productName":"Blue Shirt"}`, nil},
+		{"Hello World", nil},
+		{"Written By Best Practices For Modern Teams", nil},
+	})
+}
+
+func TestFieldLabels(t *testing.T) {
+	f := mustNew(t, Config{})
+	checkVectors(t, f, []vector{
+		// Positive labels are context words.
+		{`{"contactPhone":"010-88886666"}`, []string{"CN_LANDLINE=010-88886666"}},
+		{"userTel=0755-86543210&x=1", []string{"CN_LANDLINE=0755-86543210"}},
+		{`{"clientIp":"203.0.113.9"}`, []string{"IP_ADDRESS=203.0.113.9"}},
+		{`{"idCardNo":"110105491231002"}`, []string{"CN_RESIDENT_ID=110105491231002"}},
+		// Negative labels name non-personal numbers.
+		{`{"orderId":"6222021234567890128"}`, nil},
+		{`{"orderId": 4111111111111111}`, nil},
+		{`{"order_no":"13812345678"}`, nil},
+		{"trackingNo=13812345678&carrier=sf", nil},
+		{`{"sku":"13812345678"}`, nil},
+		{`{"ts":13812345678}`, nil},
+		{`{"productId":"13812345678"}`, nil},
+		{"订单号：13812345678", nil},
+		{`{"cardNo":"6222021234567890128"}`, []string{"BANK_CARD=6222021234567890128"}},
+		// A checksum with its own check character survives an unrelated label.
+		{`{"orderId":"11010519491231002X"}`, []string{"CN_RESIDENT_ID=11010519491231002X"}},
+		{`{"waybill":"11010519491231002X"}`, []string{"CN_RESIDENT_ID=11010519491231002X"}},
+		// Decoys.
+		{`{"isbn":"9787111547426","ean":"6901234567892","price":"138.00"}`, nil},
+		{`{"uscc":"91350100M000100Y43"}`, nil},
+		{`{"uuid":"550e8400-e29b-41d4-a716-446655440000"}`, nil},
+		{`{"version":"10.0.19045.3803","build":"5.3.0.0"}`, nil},
+		{`{"timestamp":1700000000123}`, nil},
+	})
+}
+
+func TestSplitLabel(t *testing.T) {
+	for in, want := range map[string]string{
+		"realName":        "real name",
+		"real_name":       "real name",
+		"IDCard":          "id card",
+		"X-Forwarded-For": "x forwarded for",
+		"data-user":       "data user",
+		"contactPhone2":   "contact phone2",
+		"Full name":       "full name",
+	} {
+		if g := strings.Join(splitLabel([]byte(in), nil), " "); g != want {
+			t.Errorf("splitLabel(%q) = %q, want %q", in, g, want)
+		}
+	}
+}
