@@ -1,6 +1,7 @@
 package pii
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -67,7 +68,7 @@ func labelAt(t []byte, p int) labelInfo {
 		if s == e {
 			return labelInfo{}
 		}
-		return classifyCNLabel(string(t[s:e]))
+		return classifyCNLabel(t[s:e])
 	}
 	s := e
 	words := 1
@@ -90,34 +91,68 @@ func labelAt(t []byte, p int) labelInfo {
 	return classifyLabel(t[s:e])
 }
 
-// splitLabel splits an ASCII label into lower-case words at separators and
-// camelCase humps: "realName" and "real_name" give real, name; "IDCard"
-// gives id, card.
-func splitLabel(b []byte, dst []string) []string {
-	start := -1
-	flush := func(i int) {
-		if start >= 0 && i > start {
-			dst = append(dst, strings.ToLower(string(b[start:i])))
-		}
-		start = -1
+// labelWords is an ASCII label split into lower-case words at separators
+// and camelCase humps: "realName" and "real_name" give real, name;
+// "IDCard" gives id, card. It does not allocate.
+type labelWords struct {
+	buf  [48]byte // the words, lower-cased, joined without separators
+	n    int      // bytes used in buf
+	ends [8]int   // end of each word in buf
+	nw   int
+}
+
+func (lw *labelWords) word(i int) []byte {
+	if i < 0 || i >= lw.nw {
+		return nil
 	}
-	for i := 0; i < len(b); i++ {
+	s := 0
+	if i > 0 {
+		s = lw.ends[i-1]
+	}
+	return lw.buf[s:lw.ends[i]]
+}
+
+func (lw *labelWords) joined() []byte { return lw.buf[:lw.n] }
+
+func splitLabelWords(b []byte, lw *labelWords) {
+	lw.n, lw.nw = 0, 0
+	in := false
+	flush := func() {
+		if in && lw.nw < len(lw.ends) {
+			lw.ends[lw.nw] = lw.n
+			lw.nw++
+		}
+		in = false
+	}
+	for i := 0; i < len(b) && lw.n < len(lw.buf); i++ {
 		c := b[i]
 		if !isAlnum(c) || c == '_' {
-			flush(i)
+			flush()
 			continue
 		}
-		if start >= 0 && isUpper(c) {
+		if in && isUpper(c) {
 			prev := b[i-1]
 			if prev >= 'a' && prev <= 'z' || isDigit(prev) || isUpper(prev) && i+1 < len(b) && b[i+1] >= 'a' && b[i+1] <= 'z' {
-				flush(i)
+				flush()
 			}
 		}
-		if start < 0 {
-			start = i
+		if lw.nw == len(lw.ends) {
+			break
 		}
+		lw.buf[lw.n] = lower(c)
+		lw.n++
+		in = true
 	}
-	flush(len(b))
+	flush()
+}
+
+// splitLabel returns the words of an ASCII label (for tests).
+func splitLabel(b []byte, dst []string) []string {
+	var lw labelWords
+	splitLabelWords(b, &lw)
+	for i := range lw.nw {
+		dst = append(dst, string(lw.word(i)))
+	}
 	return dst
 }
 
@@ -155,66 +190,62 @@ var (
 
 // classifyLabel classifies an ASCII label.
 func classifyLabel(b []byte) labelInfo {
-	var buf [8]string
-	ws := splitLabel(b, buf[:0])
-	if len(ws) == 0 {
+	var lw labelWords
+	splitLabelWords(b, &lw)
+	if lw.nw == 0 {
 		return labelInfo{}
 	}
-	joined := strings.Join(ws, "")
-	last := ws[len(ws)-1]
-	prev := ""
-	if len(ws) > 1 {
-		prev = ws[len(ws)-2]
-	}
+	j := lw.joined()
+	last := lw.word(lw.nw - 1)
+	prev := lw.word(lw.nw - 2)
 	var li labelInfo
-	switch {
-	case negLast[last] || negLast[joined],
-		idSuffixes[last] && negPrefixes[prev]:
+	if negLast[string(last)] || negLast[string(j)] || idSuffixes[string(last)] && negPrefixes[string(prev)] {
 		li.neg = true
 		return li
 	}
 	switch {
-	case idLabels[joined] || len(ws) >= 2 && (prev == "id" || prev == "identity") && (last == "card" || last == "no" || last == "number"):
+	case idLabels[string(j)] || (string(prev) == "id" || string(prev) == "identity") && (string(last) == "card" || string(last) == "no" || string(last) == "number"):
 		li.mask |= idBits
-	case joined == "passport" || joined == "passportno" || joined == "passportnumber":
+	case string(j) == "passport" || string(j) == "passportno" || string(j) == "passportnumber":
 		li.mask |= bit(CNPassport)
-	case bankLabels[joined]:
+	case bankLabels[string(j)]:
 		li.mask |= bit(BankCard)
-	case joined == "ssn":
+	case string(j) == "ssn":
 		li.mask |= bit(USSSN)
-	case joined == "iban":
+	case string(j) == "iban":
 		li.mask |= bit(IBAN)
-	case ipWords[joined] || ipWords[last] || ipWords[ws[0]]:
+	case ipWords[string(j)] || ipWords[string(last)] || ipWords[string(lw.word(0))]:
 		li.mask |= bit(IPAddress)
 	}
-	for _, w := range ws {
+	for i := range lw.nw {
+		w := lw.word(i)
 		switch {
-		case phoneWords[w]:
+		case phoneWords[string(w)]:
 			li.mask |= phoneBits
-		case emailWords[w]:
+		case emailWords[string(w)]:
 			li.mask |= bit(Email)
-		case addrWords2[w] && li.mask&bit(IPAddress) == 0 && li.mask&bit(Email) == 0:
+		case addrWords2[string(w)] && li.mask&bit(IPAddress) == 0 && li.mask&bit(Email) == 0:
 			li.mask |= bit(CNAddress)
 		}
 	}
-	if phoneWords[joined] {
+	if phoneWords[string(j)] {
 		li.mask |= phoneBits
 	}
-	if emailWords[joined] {
+	if emailWords[string(j)] {
 		li.mask |= bit(Email)
 	}
 	if li.mask != 0 {
 		return li
 	}
 	switch {
-	case nameLabels[joined], nameLabels[last] && !thingNames[prev]:
+	case nameLabels[string(j)], nameLabels[string(last)] && !thingNames[string(prev)]:
 		li.mask |= nameBits
-	case last == "name" && prev == "":
+	case string(last) == "name" && len(prev) == 0:
 		li.mask |= nameBits
 		li.weak = true
-	case last == "name" && !thingNames[prev]:
+	case string(last) == "name" && !thingNames[string(prev)]:
 		li.mask |= nameBits
-	case weakNameLabels[joined], weakNameLabels[last] && !thingNames[prev]:
+	case weakNameLabels[string(j)], weakNameLabels[string(last)] && !thingNames[string(prev)]:
 		li.mask |= nameBits
 		li.weak = true
 	}
@@ -231,29 +262,76 @@ var (
 	cnAddrLbls   = []string{"地址", "住址", "居住地"}
 )
 
-// classifyCNLabel classifies a Chinese label by what it ends with.
-func classifyCNLabel(l string) labelInfo {
-	b := []byte(l)
+// Kinds of Chinese label words, in order of precedence.
+const (
+	cnlID = iota
+	cnlPhone
+	cnlEmail
+	cnlCard
+	cnlPassport
+	cnlAddr
+	cnlNeg
+	cnlName
+)
+
+// cnLabels matches the Chinese label words of every kind in one pass.
+var cnLabels, cnLabelKind = func() (*automaton, []int) {
+	lists := [...][]string{
+		cnlID: cnIDLbls, cnlPhone: cnPhoneLbls, cnlEmail: cnEmailLbls, cnlCard: cnCardLbls,
+		cnlPassport: {"护照"}, cnlAddr: cnAddrLbls, cnlNeg: cnNegLabels, cnlName: cnNameLabels,
+	}
+	kind := map[string]int{}
+	for k, l := range lists {
+		for _, w := range l {
+			if _, ok := kind[w]; !ok {
+				kind[w] = k
+			}
+		}
+	}
+	words := make([]string, 0, len(kind))
+	for w := range kind {
+		words = append(words, w)
+	}
+	slices.Sort(words)
+	kinds := make([]int, len(words))
+	for i, w := range words {
+		kinds[i] = kind[w]
+	}
+	return buildAutomaton(words), kinds
+}()
+
+// classifyCNLabel classifies a Chinese label: by the words it contains,
+// and for names by the word it ends with (联系人姓名, but not 姓名栏目).
+func classifyCNLabel(l []byte) labelInfo {
+	var buf [16]hit
+	best := -1
+	for _, h := range cnLabels.Find(l, buf[:0]) {
+		k := cnLabelKind[h.Pattern]
+		if k == cnlName && int(h.End) != len(l) {
+			continue
+		}
+		if best < 0 || k < best {
+			best = k
+		}
+	}
 	var li labelInfo
-	switch {
-	case containsAny(b, cnIDLbls):
-		li.mask |= idBits
-	case containsAny(b, cnPhoneLbls):
-		li.mask |= phoneBits
-	case containsAny(b, cnEmailLbls):
-		li.mask |= bit(Email)
-	case containsAny(b, cnCardLbls):
-		li.mask |= bit(BankCard)
-	case strings.Contains(l, "护照"):
-		li.mask |= bit(CNPassport)
-	case containsAny(b, cnAddrLbls):
-		li.mask |= bit(CNAddress)
-	case strings.HasSuffix(l, "IP") || strings.Contains(l, "ip地址"):
-		li.mask |= bit(IPAddress)
-	case containsAny(b, cnNegLabels):
+	switch best {
+	case cnlID:
+		li.mask = idBits
+	case cnlPhone:
+		li.mask = phoneBits
+	case cnlEmail:
+		li.mask = bit(Email)
+	case cnlCard:
+		li.mask = bit(BankCard)
+	case cnlPassport:
+		li.mask = bit(CNPassport)
+	case cnlAddr:
+		li.mask = bit(CNAddress)
+	case cnlNeg:
 		li.neg = true
-	case endsWithAny(b, cnNameLabels) && !strings.HasSuffix(l, "名称"):
-		li.mask |= nameBits
+	case cnlName:
+		li.mask = nameBits
 	}
 	return li
 }

@@ -175,13 +175,15 @@ func containsAny(b []byte, words []string) bool {
 
 // surnameAt returns the end of a surname at t[k], or k.
 func surnameAt(t []byte, k int, ambiguousOK bool) int {
-	for _, cs := range compoundSurnames {
-		if bytes.HasPrefix(t[k:], []byte(cs)) {
-			return k + len(cs)
+	r, size := utf8.DecodeRune(t[k:])
+	if compoundSet.has(r) {
+		for _, cs := range compoundSurnames {
+			if bytes.HasPrefix(t[k:], []byte(cs)) {
+				return k + len(cs)
+			}
 		}
 	}
-	r, size := utf8.DecodeRune(t[k:])
-	if !runeIn(r, surnames) || !ambiguousOK && runeIn(r, ambiguousSurnames) {
+	if !surnameSet.has(r) || !ambiguousOK && ambiguousSet.has(r) {
 		return k
 	}
 	return k + size
@@ -201,13 +203,13 @@ func (sc *scanner) nameAt(k int, loose bool) int {
 	for g := 0; g < 2 && e < len(t); g++ {
 		if g == 0 && loose && t[e] == ' ' && e+1 < len(t) {
 			// "李 明": one space between surname and given name.
-			if r, size := utf8.DecodeRune(t[e+1:]); ideograph(r) && !runeIn(r, notGiven) && !sc.hitStartsAt(e+1) {
+			if r, size := utf8.DecodeRune(t[e+1:]); ideograph(r) && !notGivenSet.has(r) && !sc.hitStartsAt(e+1) {
 				e += 1 + size
 				continue
 			}
 		}
 		r, size := utf8.DecodeRune(t[e:])
-		if !ideograph(r) || runeIn(r, notGiven) || sc.hitStartsAt(e) {
+		if !ideograph(r) || notGivenSet.has(r) || sc.hitStartsAt(e) {
 			break
 		}
 		e += size
@@ -221,7 +223,7 @@ func (sc *scanner) stopInside(s, e int) bool {
 	t := sc.p.text
 	for k := s; k < e; {
 		r, size := utf8.DecodeRune(t[k:])
-		if runeIn(r, notGiven) || sc.hitStartsAt(k) {
+		if notGivenSet.has(r) || sc.hitStartsAt(k) {
 			return true
 		}
 		k += size
@@ -243,10 +245,6 @@ func (sc *scanner) hitStartsAt(pos int) bool {
 // (':' or '='), when the label names a person.
 func (sc *scanner) labelledName(p int) {
 	t := sc.p.text
-	lb := labelAt(t, p)
-	if lb.mask&(bit(CNPersonName)|bit(PersonName)) == 0 {
-		return
-	}
 	v := p + 1
 	for n := 0; n < 3 && v < len(t) && t[v] == ' '; n++ {
 		v++
@@ -254,7 +252,13 @@ func (sc *scanner) labelledName(p int) {
 	if v < len(t) && (t[v] == '"' || t[v] == '\'') {
 		v++
 	}
-	if v >= len(t) {
+	// Most separators (CSS, URLs, times) are not followed by a name:
+	// look at the value before the label.
+	if v >= len(t) || !isUpper(t[v]) && t[v] < 0xE4 {
+		return
+	}
+	lb := labelAt(t, p)
+	if lb.mask&(bit(CNPersonName)|bit(PersonName)) == 0 {
 		return
 	}
 	if t[v] >= 0x80 {
@@ -302,7 +306,7 @@ func (sc *scanner) cnLabelledName(v int, weak bool) {
 	if ne == v || ne >= len(t) {
 		return
 	}
-	if r, _ := utf8.DecodeRune(t[ne:]); runeIn(r, notGiven) || sc.hitStartsAt(ne) {
+	if r, _ := utf8.DecodeRune(t[ne:]); notGivenSet.has(r) || sc.hitStartsAt(ne) {
 		sc.emitName(CNPersonName, v, ne, "cn-name-label")
 	}
 }

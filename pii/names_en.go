@@ -1,9 +1,5 @@
 package pii
 
-import (
-	"strings"
-)
-
 // Latin-script person names are found only in context: after a name label
 // ("Name:", "Full name:", "Contact person:", "author":"…"), a salutation
 // ("Dear", "Hi", "Signed,") or a byline ("by Jane Doe", "By JANE DOE").
@@ -27,7 +23,8 @@ var (
 func (sc *scanner) englishAfterTrigger(h hit) {
 	t := sc.p.text
 	s, k := int(h.Start), int(h.End)
-	w := strings.ToLower(string(t[s:k]))
+	var wb [16]byte
+	w := string(lowerInto(wb[:], t[s:k]))
 	// The separator after the trigger.
 	switch w {
 	case "signed", "regards", "sincerely":
@@ -76,7 +73,8 @@ func (sc *scanner) englishName(k, min int, byline bool) (int, int) {
 	t := sc.p.text
 	s := k
 	// An honorific is not part of the name but starts it: "Dear Mr. Smith".
-	if e := wordEnd(t, k); e > k && enHonorific[strings.ToLower(string(t[k:e]))] {
+	var lb [24]byte
+	if e := wordEnd(t, k); e > k && enHonorific[string(lowerInto(lb[:], t[k:e]))] {
 		m := e
 		if m < len(t) && t[m] == '.' {
 			m++
@@ -88,7 +86,7 @@ func (sc *scanner) englishName(k, min int, byline bool) (int, int) {
 	}
 	end := s
 	words, initials, caps := 0, 0, 0
-	firstWord := ""
+	firstGiven := false
 	for p := s; p < len(t) && words < 4; {
 		// An initial: "J." or "J.R.R.".
 		if isUpper(t[p]) && p+1 < len(t) && t[p+1] == '.' && (p+2 >= len(t) || !isAlnum(t[p+2]) || isUpper(t[p+2])) {
@@ -104,26 +102,26 @@ func (sc *scanner) englishName(k, min int, byline bool) (int, int) {
 		if e == p {
 			break
 		}
-		lw := strings.ToLower(string(t[p:e]))
+		lw := lowerInto(lb[:], t[p:e])
 		if !isUpper(t[p]) {
 			// A particle between two names: "Ludwig van Beethoven".
-			if words == 0 || !enParticle[lw] || e+1 >= len(t) || t[e] != ' ' || !isUpper(t[e+1]) {
+			if words == 0 || !enParticle[string(lw)] || e+1 >= len(t) || t[e] != ' ' || !isUpper(t[e+1]) {
 				break
 			}
 			p = e + 1
 			continue
 		}
-		if enOrg[lw] {
+		if enOrg[string(lw)] {
 			return k, k // "Acme Support", "Example Ltd"
 		}
-		if enStop[lw] {
+		if enStop[string(lw)] {
 			if words == 0 && initials == 0 {
 				return k, k
 			}
 			break
 		}
 		if words == 0 {
-			firstWord = lw
+			firstGiven = enGiven[string(lw)]
 		}
 		if allUpper(t[p:e]) && e-p > 1 {
 			caps++
@@ -142,7 +140,7 @@ func (sc *scanner) englishName(k, min int, byline bool) (int, int) {
 	if caps > 0 && caps != words {
 		return k, k // "Jane DOE" is fine only as a byline in capitals
 	}
-	if byline && initials == 0 && caps == 0 && !enGiven[firstWord] {
+	if byline && initials == 0 && caps == 0 && !firstGiven {
 		return k, k
 	}
 	if caps > 0 && !byline && caps == words && words < 2 {
@@ -184,4 +182,17 @@ func allUpper(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// lowerInto lower-cases the ASCII word b into dst; a word too long for dst
+// gives nothing (no list word is that long).
+func lowerInto(dst, b []byte) []byte {
+	if len(b) > len(dst) {
+		return dst[:0]
+	}
+	n := len(b)
+	for i := range n {
+		dst[i] = lower(b[i])
+	}
+	return dst[:n]
 }

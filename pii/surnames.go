@@ -1,6 +1,9 @@
 package pii
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // surnames holds single-character Chinese surnames: the roughly 500 most
 // frequent (together well over 99% of the population) and rarer ones met
@@ -22,3 +25,36 @@ var compoundSurnames = []string{"欧阳", "司马", "上官", "诸葛", "东方"
 const notGiven = "电手联地邮先女的总工经董老在是和与及等公司有限为于了请您我你他她们座传号码住址姓名话机箱址备注性别职务部门年月日时分"
 
 func runeIn(r rune, set string) bool { return strings.ContainsRune(set, r) }
+
+// ideoSet is a set of ideographs (U+4E00–U+9FFF) as a bitmap.
+type ideoSet [(0x9FFF - 0x4E00 + 64) / 64]uint64
+
+func newIdeoSet(chars ...string) *ideoSet {
+	var s ideoSet
+	for _, cs := range chars {
+		for _, r := range cs {
+			if ideograph(r) {
+				s[(r-0x4E00)/64] |= 1 << ((r - 0x4E00) % 64)
+			}
+		}
+	}
+	return &s
+}
+
+func (s *ideoSet) has(r rune) bool {
+	return ideograph(r) && s[(r-0x4E00)/64]&(1<<((r-0x4E00)%64)) != 0
+}
+
+var (
+	surnameSet   = newIdeoSet(surnames)
+	ambiguousSet = newIdeoSet(ambiguousSurnames)
+	notGivenSet  = newIdeoSet(notGiven)
+	compoundSet  = func() *ideoSet {
+		var firsts []string
+		for _, cs := range compoundSurnames {
+			r, _ := utf8.DecodeRuneInString(cs)
+			firsts = append(firsts, string(r))
+		}
+		return newIdeoSet(firsts...)
+	}()
+)
