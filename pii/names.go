@@ -266,11 +266,13 @@ func (sc *scanner) labelledName(p int) {
 		return
 	}
 	if isUpper(t[v]) {
+		// After a bare "name" (JSON-LD products, shops) the name must have
+		// two words and start with a common given name, as in a byline.
 		min := 1
 		if lb.weak {
 			min = 2
 		}
-		if ns, e := sc.englishName(v, min, false); e > ns {
+		if ns, e := sc.englishName(v, min, lb.weak); e > ns {
 			sc.emitName(PersonName, ns, e, "person-name-label")
 		}
 	}
@@ -278,7 +280,10 @@ func (sc *scanner) labelledName(p int) {
 
 // cnLabelledName reads a Chinese name at t[v], the value of a name label:
 // any 2–4 ideographs starting with a surname, unless they name an
-// organisation. After a bare "name" label (weak) the surname must not be
+// organisation (companyWords: 华为技术有限公司, 张三丰酒店) or run on past
+// four characters. Names in free text are found only next to a trigger:
+// "张三丰酒店位于市中心" is a business and is left alone. After a bare
+// "name" label (weak) the surname must not be
 // ambiguous and the name at most three characters, or four with a
 // compound surname.
 func (sc *scanner) cnLabelledName(v int, weak bool) {

@@ -173,3 +173,37 @@ func TestSplitLabel(t *testing.T) {
 		}
 	}
 }
+
+// TestDecoysSurvive: realistic lines full of non-personal numbers and
+// organisation names, none of which may be flagged.
+func TestDecoysSurvive(t *testing.T) {
+	f := mustNew(t, Config{})
+	checkVectors(t, f, []vector{
+		{"《深入理解计算机系统》ISBN 978-7-111-54742-6，定价139.00元，条码 6901234567892。", nil},
+		{"华为技术有限公司（统一社会信用代码 91440300708461136T）发布 HarmonyOS 4.0.0.115 版本。", nil},
+		{"订单号：202311231234567890，运单号：SF1234567890123，下单时间 2023-11-23 13:55:36。", nil},
+		{`{"orderId":"6222021234567890128","sku":"SKU-100023","price":199.00,"ts":1700000000123,"trackingNo":"YT1234567890123"}`, nil},
+		{`{"@type":"Product","name":"Wireless Earbuds Pro","brand":{"@type":"Brand","name":"Example Audio"}}`, nil},
+		{`{"@type":"Organization","name":"Example News","publisher":"Acme Media Group"}`, nil},
+		{"request-id=550e8400-e29b-41d4-a716-446655440000&build=5.3.0.0&v=10.0.19045.3803", nil},
+		{"Kernel 5.15.0.91 released by The Linux Foundation on 2024-01-01.", nil},
+		{"Our support team replies within 24 hours. Dear Customer, thank you.", nil},
+		{"北京张三丰酒店管理有限公司 位于朝阳区", nil},
+		{"完善客户关系管理，客户满意度提升。", nil},
+		{"记者会上，编辑部主任表示。", nil},
+	})
+}
+
+func TestNamesInHTML(t *testing.T) {
+	f := mustNew(t, Config{})
+	in := `<html><head><title>文/张三</title><script type="application/ld+json">{"@type":"NewsArticle","author":{"@type":"Person","name":"李小明"},"publisher":{"@type":"Organization","name":"华为技术有限公司"}}</script></head>` +
+		`<body><p>Posted by Jane Doe</p><p>邮箱 lisi#qq.com (把#改成@)</p></body></html>`
+	fs, err := f.ScanHTML([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"CN_PERSON_NAME=张三", "CN_PERSON_NAME=李小明", "PERSON_NAME=Jane Doe", "EMAIL=lisi#qq.com"}
+	if g := got(in, fs); strings.Join(g, "|") != strings.Join(want, "|") {
+		t.Errorf("ScanHTML = %q, want %q", g, want)
+	}
+}
