@@ -179,6 +179,9 @@ func (sc *scanner) spelledEmails() {
 					strict = false
 				}
 			}
+			if e+5 < len(t) && string(bytes.ToLower(t[e+1:e+5])) == "www." {
+				continue // "find us at www.example.com"
+			}
 			sc.emailObfAt(s-1, e+1, strict, "email-obfuscated")
 		case obfHash:
 			// name#163.com(#换成@) / name#qq.com (把#改成@)

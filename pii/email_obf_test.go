@@ -18,6 +18,7 @@ func TestContextualMisses(t *testing.T) {
 		{"name＠163.com", []string{"EMAIL=name＠163.com"}},
 		{"name@163点com", []string{"EMAIL=name@163点com"}},
 		{"look at example.com for details", nil},
+		{"Email us at www.example.com", nil},
 		{"meet at noon dot", nil},
 		{"page.html#intro.section", nil},
 		{"#换成@", nil},

@@ -63,6 +63,10 @@ func TestChineseNames(t *testing.T) {
 		{"摄影/笪伟", []string{"CN_PERSON_NAME=笪伟"}},
 		{"来源：新华社 作者：鲜于通", []string{"CN_PERSON_NAME=鲜于通"}},
 		{"记者从市政府获悉", nil},
+		{"记者周末走访了社区", nil},
+		{"许多同学参加", nil},
+		{"主任医生查房", nil},
+		{"周围的照片", nil},
 		{"记者了解到，编辑部正在招聘。", nil},
 		// Personal pages: the name before 的.
 		{"这是李明的个人主页", []string{"CN_PERSON_NAME=李明"}},
