@@ -1,5 +1,7 @@
 package pii
 
+import "bytes"
+
 // Latin-script person names are found only in context: after a name label
 // ("Name:", "Full name:", "Contact person:", "author":"…"), a salutation
 // ("Dear", "Hi", "Signed,") or a byline ("by Jane Doe", "By JANE DOE").
@@ -85,13 +87,13 @@ func (sc *scanner) englishName(k, min int, byline bool) (int, int) {
 		}
 	}
 	end := s
-	words, initials, caps := 0, 0, 0
+	// Initials count once a word follows them: "Product A." is no name.
+	words, initials, pending, lead, caps := 0, 0, 0, 0, 0
 	firstGiven := false
 	for p := s; p < len(t) && words < 4; {
 		// An initial: "J." or "J.R.R.".
 		if isUpper(t[p]) && p+1 < len(t) && t[p+1] == '.' && (p+2 >= len(t) || !isAlnum(t[p+2]) || isUpper(t[p+2])) {
-			initials++
-			end = p + 2
+			pending++
 			p += 2
 			if p < len(t) && t[p] == ' ' && p+1 < len(t) && isUpper(t[p+1]) {
 				p++
@@ -115,14 +117,20 @@ func (sc *scanner) englishName(k, min int, byline bool) (int, int) {
 			return k, k // "Acme Support", "Example Ltd"
 		}
 		if enStop[string(lw)] {
-			if words == 0 && initials == 0 {
+			if words == 0 && initials+pending == 0 {
 				return k, k
 			}
 			break
 		}
 		if words == 0 {
+			lead = pending
 			firstGiven = enGiven[string(lw)]
+			if h := bytes.IndexByte(lw, '-'); h > 0 {
+				firstGiven = firstGiven || enGiven[string(lw[:h])] // Marie-Claire
+			}
 		}
+		initials += pending
+		pending = 0
 		if allUpper(t[p:e]) && e-p > 1 {
 			caps++
 		}
@@ -140,7 +148,7 @@ func (sc *scanner) englishName(k, min int, byline bool) (int, int) {
 	if caps > 0 && caps != words {
 		return k, k // "Jane DOE" is fine only as a byline in capitals
 	}
-	if byline && initials == 0 && caps == 0 && !firstGiven {
+	if byline && lead == 0 && caps == 0 && !firstGiven {
 		return k, k
 	}
 	if caps > 0 && !byline && caps == words && words < 2 {

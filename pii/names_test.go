@@ -128,6 +128,11 @@ func TestEnglishNames(t *testing.T) {
 		{`{"name":"Example Inc"}`, nil},
 		{`{"productName":"Blue Shirt"}`, nil},
 		{"Hello World", nil},
+		{"Name: Product A.", nil},
+		{"Name: John A. Smith", []string{"PERSON_NAME=John A. Smith"}},
+		{"by Marie-Claire O'Neil", []string{"PERSON_NAME=Marie-Claire O'Neil"}},
+		{"Photo by John Smith/Getty Images", []string{"PERSON_NAME=John Smith"}},
+		{"Stand by Me. Made by Apple Inc. Sort by Price.", nil},
 		{"Written By Best Practices For Modern Teams", nil},
 	})
 }
