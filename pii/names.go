@@ -43,6 +43,8 @@ var notBeforeTitle = []string{"历史", "音乐", "语文", "数学", "英语", 
 // companyWords mark an organisation, not a person: 华为技术有限公司.
 var companyWords = []string{"公司", "集团", "科技", "银行", "大学", "学院", "医院", "酒店", "宾馆", "中心", "协会", "工作室", "商行", "商店", "有限", "股份", "研究", "政府", "委员", "学校", "中学", "小学", "幼儿园", "电视", "报社", "出版", "网络", "传媒", "广告", "餐厅", "饭店", "超市", "商城", "旗舰", "专卖", "门店", "官方", "客服", "团队", "小组", "基金", "事务所", "工厂", "实业", "贸易", "物流", "快递", "平台", "系统"}
 
+var companyAC = buildAutomaton(companyWords)
+
 func ideograph(r rune) bool { return r >= 0x4E00 && r <= 0x9FFF }
 
 // names finds person names next to name triggers and after name labels.
@@ -63,10 +65,7 @@ func (sc *scanner) names() {
 			// A surname that is also a common word ("关" in 客户关系) counts
 			// only after a label separator.
 			loose := k > int(h.End)
-			if sc.organisationAt(k) {
-				continue // 联系人：华为技术有限公司
-			}
-			if e := sc.nameAt(k, loose); e > k {
+			if e := sc.nameAt(k, loose); e > k && !sc.organisationAt(k) { // 联系人：华为技术有限公司
 				rule := "cn-name-after-trigger"
 				if kind == nameByline {
 					rule = "cn-name-byline"
@@ -134,7 +133,8 @@ func (sc *scanner) organisationAt(k int) bool {
 		}
 		e += size
 	}
-	return containsAny(t[k:e], companyWords)
+	_, ok := companyAC.First(t[k:e])
+	return ok
 }
 
 // wordsBeforeName are common words whose second character is a surname
@@ -158,15 +158,6 @@ func runeCount(b []byte) int { return utf8.RuneCount(b) }
 func endsWithAny(b []byte, words []string) bool {
 	for _, w := range words {
 		if len(b) >= len(w) && string(b[len(b)-len(w):]) == w {
-			return true
-		}
-	}
-	return false
-}
-
-func containsAny(b []byte, words []string) bool {
-	for _, w := range words {
-		if bytes.Contains(b, []byte(w)) {
 			return true
 		}
 	}
@@ -298,7 +289,7 @@ func (sc *scanner) cnLabelledName(v int, weak bool) {
 		n++
 	}
 	se := surnameAt(t, v, !weak)
-	if se == v || containsAny(t[v:e], companyWords) {
+	if _, org := companyAC.First(t[v:e]); se == v || org {
 		return
 	}
 	compound := se-v > 3
