@@ -155,34 +155,23 @@ func (sc *scanner) emailObfAt(i, ds int, needSpelt bool, rule string) bool {
 	return true
 }
 
-// spelledEmails handles the obfuscation triggers found by the lexicon:
-// a spelt-out " at " and the "#换成@" hint.
+// spelledEmails handles a spelt-out " at " and the "#换成@" hint.
 func (sc *scanner) spelledEmails() {
 	t := sc.p.text
+	// " at ": upper case found by the candidate scanner, lower case here.
+	for _, p := range sc.ats {
+		sc.spelledAt(int(p))
+	}
+	for from := 0; ; {
+		j := bytes.Index(t[from:], []byte(" at "))
+		if j < 0 {
+			break
+		}
+		sc.spelledAt(from + j + 1)
+		from += j + 3
+	}
 	for _, h := range sc.hits {
 		switch lex.entries[h.Pattern].name {
-		case obfAt:
-			s, e := int(h.Start), int(h.End)
-			if s < 2 || e+1 >= len(t) || t[s-1] != ' ' || t[e] != ' ' || !isLocal(t[s-2]) {
-				continue
-			}
-			// A lower-case " at " before a plain domain is English ("look
-			// at example.com"): then the local part must look like one
-			// (digits, dots, underscores) or an e-mail word be near.
-			strict := t[s] == 'a'
-			if strict {
-				ls := s - 1
-				for ls > 0 && s-1-ls < 64 && isLocal(t[ls-1]) {
-					ls--
-				}
-				if bytes.ContainsAny(t[ls:s-1], "0123456789._") || sc.context(Email, ls, e+1) {
-					strict = false
-				}
-			}
-			if e+5 < len(t) && string(bytes.ToLower(t[e+1:e+5])) == "www." {
-				continue // "find us at www.example.com"
-			}
-			sc.emailObfAt(s-1, e+1, strict, "email-obfuscated")
 		case obfHash:
 			// name#163.com(#换成@) / name#qq.com (把#改成@)
 			p := int(h.Start)
@@ -212,4 +201,30 @@ func (sc *scanner) spelledEmails() {
 			sc.emailAt(hash-1, hash, "email-hash")
 		}
 	}
+}
+
+// spelledAt handles the spelt-out "at" or "AT" at t[s:s+2], between spaces.
+func (sc *scanner) spelledAt(s int) {
+	t := sc.p.text
+	e := s + 2
+	if s < 2 || e+1 >= len(t) || !isLocal(t[s-2]) {
+		return
+	}
+	if e+5 < len(t) && t[e+1]|0x20 == 'w' && t[e+2]|0x20 == 'w' && t[e+3]|0x20 == 'w' && t[e+4] == '.' {
+		return // "find us at www.example.com"
+	}
+	// A lower-case " at " before a plain domain is English ("look at
+	// example.com"): then the local part must look like one (digits, dots,
+	// underscores) or an e-mail word be near.
+	strict := t[s] == 'a'
+	if strict {
+		ls := s - 1
+		for ls > 0 && s-1-ls < 64 && isLocal(t[ls-1]) {
+			ls--
+		}
+		if bytes.ContainsAny(t[ls:s-1], "0123456789._") || sc.context(Email, ls, e+1) {
+			strict = false
+		}
+	}
+	sc.emailObfAt(s-1, e+1, strict, "email-obfuscated")
 }

@@ -15,7 +15,6 @@ const (
 	nameOf      = 5 // the name precedes 的 and a personal page: 李明的个人主页
 	nameTo      = 6 // a letter's salutation: 致张三：
 	nameEnglish = 7 // a Latin-script name follows: Dear, Hi, by, Signed
-	obfAt       = 8 // a spelt-out "at" of an e-mail address: name AT 163 DOT com
 	obfHash     = 9 // a hint that '#' stands for '@': (#换成@)
 )
 
@@ -31,8 +30,7 @@ var nameTriggers = []struct {
 	{nameTitle, "同学 老师 医生 律师 教授"},
 	{nameOf, "的简历 的个人简历 的头像 的名片 的主页 的个人主页 的博客 的相册 的微博 的朋友圈 的个人资料 的照片"},
 	{nameTo, "致"},
-	{nameEnglish, "dear hi hello by signed regards sincerely attn"},
-	{obfAt, "at"},
+	{nameEnglish, "dear by signed regards sincerely attn"}, // and Hi, Hello: upperTrigger
 	{obfHash, "换成@ 改成@ 换为@ 改为@ 替换为@ 替换成@"},
 }
 
@@ -107,6 +105,13 @@ func (sc *scanner) names() {
 		case nameEnglish:
 			sc.englishAfterTrigger(h)
 		}
+	}
+	for _, p := range sc.salut {
+		e := p + 2
+		if sc.p.text[e] == 'l' {
+			e = p + 5
+		}
+		sc.englishAfterTrigger(hit{Start: p, End: e})
 	}
 	for _, p := range sc.seps {
 		sc.labelledName(int(p))

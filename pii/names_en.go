@@ -21,6 +21,28 @@ var (
 	enGiven = wordSet("james john robert michael william david richard joseph thomas charles christopher daniel matthew anthony mark donald steven paul andrew joshua kenneth kevin brian george timothy ronald edward jason jeffrey ryan jacob gary nicholas eric jonathan stephen larry justin scott brandon benjamin samuel gregory alexander frank patrick raymond jack dennis jerry tyler aaron jose adam nathan henry douglas zachary peter kyle ethan walter noah jeremy christian keith roger terry gerald harold sean austin carl arthur lawrence dylan jesse jordan bryan billy joe bruce gabriel logan albert willie alan juan wayne elijah randy roy vincent ralph eugene russell bobby mason philip louis mary patricia jennifer linda elizabeth barbara susan jessica sarah karen lisa nancy betty margaret sandra ashley kimberly emily donna michelle carol amanda dorothy melissa deborah stephanie rebecca sharon laura cynthia kathleen amy angela shirley anna brenda pamela emma nicole helen samantha katherine christine debra rachel carolyn janet catherine maria heather diane ruth julie olivia joyce virginia victoria kelly lauren christina joan evelyn judith megan andrea cheryl hannah jacqueline martha gloria teresa ann sara madison frances kathryn janice jean abigail alice judy sophia grace denise amber doris marilyn danielle beverly isabella theresa diana natalie brittany charlotte marie kayla alexis lori jane tom tim mike jim bob bill dave steve chris matt nick alex sam ben dan joe tony max leo lucy kate anne claire sophie chloe ella mia zoe lily jean-luc luc pierre jacques marc michel francois hans klaus stefan jan lars sven erik ivan igor dmitri sergei olga elena ahmed mohammed ali omar fatima priya raj amit rahul wei li ming hiroshi yuki kenji takeshi")
 )
 
+// upperTrigger records, at the upper-case letter t[i] that starts a word,
+// the triggers too frequent inside words to be lexicon words: the
+// salutations "Hi " and "Hello " and an e-mail address's " AT ".
+func (sc *scanner) upperTrigger(i int) {
+	t := sc.p.text
+	n := len(t)
+	switch {
+	case t[i] == 'H' && i+3 < n && t[i+1] == 'i' && (t[i+2] == ' ' || t[i+2] == ','):
+		if sc.f.wantNames {
+			sc.salut = append(sc.salut, int32(i))
+		}
+	case t[i] == 'H' && i+6 < n && string(t[i+1:i+5]) == "ello" && (t[i+5] == ' ' || t[i+5] == ','):
+		if sc.f.wantNames {
+			sc.salut = append(sc.salut, int32(i))
+		}
+	case t[i] == 'A' && i > 0 && t[i-1] == ' ' && i+3 < n && t[i+1] == 'T' && t[i+2] == ' ':
+		if sc.f.wantEmail {
+			sc.ats = append(sc.ats, int32(i))
+		}
+	}
+}
+
 // englishAfterTrigger handles a salutation or byline trigger hit.
 func (sc *scanner) englishAfterTrigger(h hit) {
 	t := sc.p.text
@@ -29,6 +51,14 @@ func (sc *scanner) englishAfterTrigger(h hit) {
 	w := string(lowerInto(wb[:], t[s:k]))
 	// The separator after the trigger.
 	switch w {
+	case "hi", "hello":
+		if k < len(t) && t[k] == ',' {
+			k++ // "Hi, Anna" is rarer than "Hi Anna," but as clear
+		}
+		if k >= len(t) || t[k] != ' ' {
+			return
+		}
+		k++
 	case "signed", "regards", "sincerely":
 		if k < len(t) && t[k] == ',' {
 			k++

@@ -27,6 +27,8 @@ type scanner struct {
 	p     page
 	hits  []hit
 	seps  []int32 // label separators (':' and '='), for labelled names
+	salut []int32 // "Hi " and "Hello " (names_en.go)
+	ats   []int32 // " AT " (email_obf.go)
 	out   []span
 	now   time.Time
 	cats  [numCats]int
@@ -70,7 +72,7 @@ func (sc *scanner) run() {
 	t := sc.p.text
 	sc.hits = lex.ac.FindWords(t, sc.hits[:0])
 	sc.now = time.Now()
-	sc.seps = sc.seps[:0]
+	sc.seps, sc.salut, sc.ats = sc.seps[:0], sc.salut[:0], sc.ats[:0]
 	wantSeps := sc.f.wantNames
 	n := len(t)
 	for i := 0; i < n; {
@@ -87,6 +89,9 @@ func (sc *scanner) run() {
 			if i > 0 && isAlnum(t[i-1]) {
 				i = skipAlnum(t, i)
 				continue
+			}
+			if t[i] == 'H' || t[i] == 'A' {
+				sc.upperTrigger(i)
 			}
 			i = sc.letters(i)
 		case tAt:
