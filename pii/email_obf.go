@@ -216,7 +216,11 @@ func (sc *scanner) spelledAt(s int) {
 	// A lower-case " at " before a plain domain is English ("look at
 	// example.com"): then the local part must look like one (digits, dots,
 	// underscores) or an e-mail word be near.
-	strict := t[s] == 'a'
+	_, spelt, ok := obfDomain(t, e+1)
+	if !ok {
+		return // "at the top": most spelt-out ats end here
+	}
+	strict := t[s] == 'a' && !spelt
 	if strict {
 		ls := s - 1
 		for ls > 0 && s-1-ls < 64 && isLocal(t[ls-1]) {

@@ -6,6 +6,14 @@ import (
 	"unicode/utf8"
 )
 
+// Person names are found by triggers and field labels, not by a
+// segmenter. github.com/go-ego/gse (v0.80.3, the only served segmenter
+// with person-name tags) was measured on this machine: 1.9 s to load its
+// dictionary, 201 MB of heap (510 MB peak RSS), 32 MB/s for Segment and
+// 12 MB/s for Pos with HMM on Chinese text, against a budget of 200 MB/s
+// for the whole filter; and it tags 华为 as a person name (nr). It does
+// not pay for itself.
+
 // Trigger kinds of lexicon words (lexEntry.name).
 const (
 	namePrefix  = 1 // the name follows: 联系人：王小明
