@@ -1,6 +1,9 @@
 package pii
 
-import "bytes"
+import (
+	"bytes"
+	"sort"
+)
 
 // dottedMobile handles a mainland mobile number written with dots,
 // "138.0013.8000" or "138.001.38000", at t[i:k] (two dots).
@@ -48,4 +51,23 @@ func (sc *scanner) accessLog(i, k int) bool {
 		j++
 	}
 	return j > 0 && len(r) > j+2 && r[j] == ' ' && r[j+1] == '[' && isDigit(r[j+2])
+}
+
+// versionBefore reports whether the lexicon word nearest before t[i],
+// within 12 runes, names a version rather than an address: in "Client
+// app 3.2.35.132" and "client version 10.0.19045.3803" the version word
+// right before wins over the address word before it.
+func (sc *scanner) versionBefore(i int) bool {
+	ws := int32(runeBack(sc.p.text, i, 12))
+	ip := bit(IPAddress)
+	version := false
+	for k := sort.Search(len(sc.hits), func(k int) bool { return sc.hits[k].End > ws }); k < len(sc.hits) && sc.hits[k].End <= int32(i); k++ {
+		switch le := lex.entries[sc.hits[k].Pattern]; {
+		case le.name == versionWord:
+			version = true
+		case le.ctx&ip != 0:
+			version = false
+		}
+	}
+	return version
 }

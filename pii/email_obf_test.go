@@ -39,6 +39,8 @@ func TestContextualMisses(t *testing.T) {
 		{"Windows version 10.0.19045.3803", nil},
 		{"v1.2.3.4", nil},
 		{"build 5.3.0.0", nil},
+		{"app v2, remote addr 203.0.113.9", []string{"IP_ADDRESS=203.0.113.9"}}, // an address word after the version word
+		{"扫码下载App 13812345678", []string{"CN_MOBILE=13812345678"}},              // version words only shield addresses
 		{"203.0.113.9 is a documentation address", nil},
 	})
 }

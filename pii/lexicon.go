@@ -58,9 +58,7 @@ var contextWords = []struct {
 }
 
 var (
-	// The version words (version, build, app, 版本) name the number after
-	// them, so that "Client app 3.2.35.132" is not an address.
-	negWords  = "订单号|订单编号|序列号|编号|单号|运单号|快递单号|物流单号|货号|商品编号|发票号码|发票代码|流水号|批次号|型号|版本号|工单号|sku|serial|serial no|order no|order number|tracking|invoice|isbn|ref|version|ver|build|release|firmware|kernel|sdk|app|版本|固件"
+	negWords  = "订单号|订单编号|序列号|编号|单号|运单号|快递单号|物流单号|货号|商品编号|发票号码|发票代码|流水号|批次号|型号|版本号|工单号|sku|serial|serial no|order no|order number|tracking|invoice|isbn|ref"
 	addrWords = "地址|住址|收货地址|家庭住址|通讯地址|联系地址|户籍地址|居住地|现居住地|address"
 )
 

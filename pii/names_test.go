@@ -34,6 +34,10 @@ func TestChineseNames(t *testing.T) {
 		{"consignee=孙七&mobile=13812345678&city=北京", []string{"CN_PERSON_NAME=孙七", "CN_MOBILE=13812345678"}},
 		{`{"order":{"receiver":{"linkman":"周八"}}}`, []string{"CN_PERSON_NAME=周八"}},
 		{"data-user: 张三\n", []string{"CN_PERSON_NAME=张三"}},
+		{"alt: 张三的头像\n", []string{"CN_PERSON_NAME=张三"}},
+		{"title: 李四的个人主页\n", []string{"CN_PERSON_NAME=李四"}},
+		{"content: 张三\n", nil}, // a meta content's label names no field
+		{`{"姓名":"张三","联系人": "李四"}`, []string{"CN_PERSON_NAME=张三", "CN_PERSON_NAME=李四"}},
 		{"author: 张三\n", []string{"CN_PERSON_NAME=张三"}},
 		{"content-author: 仇小亮\n", []string{"CN_PERSON_NAME=仇小亮"}},
 		{`{"contactName":"亓官云飞"}`, []string{"CN_PERSON_NAME=亓官云飞"}},
@@ -154,6 +158,9 @@ func TestFieldLabels(t *testing.T) {
 		{`{"ts":13812345678}`, nil},
 		{`{"productId":"13812345678"}`, nil},
 		{"订单号：13812345678", nil},
+		{`{"订单号":"6222021234567890128"}`, nil},
+		{"data-phone: 13812345678\n", []string{"CN_MOBILE=13812345678"}},
+		{"phone=010-88886666", []string{"CN_LANDLINE=010-88886666"}},
 		{`{"cardNo":"6222021234567890128"}`, []string{"BANK_CARD=6222021234567890128"}},
 		// A checksum with its own check character survives an unrelated label.
 		{`{"orderId":"11010519491231002X"}`, []string{"CN_RESIDENT_ID=11010519491231002X"}},

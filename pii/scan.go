@@ -466,7 +466,7 @@ func (sc *scanner) dotted(i int) int {
 	case 2:
 		sc.dottedMobile(i, k) // 138.0013.8000
 	case 3:
-		if a, err := netip.ParseAddr(string(t[i:k])); err == nil && a.Is4() && !a.IsLoopback() && !a.IsUnspecified() {
+		if a, err := netip.ParseAddr(string(t[i:k])); err == nil && a.Is4() && !a.IsLoopback() && !a.IsUnspecified() && !sc.versionBefore(i) {
 			// Four-part version numbers ("2.6.36.4", "5.3.0.0") parse as
 			// addresses too: without a context word an IPv4 address
 			// scores below the default threshold.
