@@ -51,6 +51,9 @@ func TestChineseNames(t *testing.T) {
 		// Organisations and things under name labels are not people.
 		{`{"name":"华为技术有限公司"}`, nil},
 		{`{"name":"华为科技"}`, nil},
+		{`{"author":"钱江晚报"}`, nil},
+		{"作者：新浪网\n", nil},
+		{"来源：人民日报 编辑：黄子韬", []string{"CN_PERSON_NAME=黄子韬"}},
 		{"作者：张三丰酒店\n", nil},
 		{`{"productName":"王老吉凉茶"}`, nil},
 		{`{"companyName":"张记"}`, nil},
