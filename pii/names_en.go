@@ -18,7 +18,9 @@ var (
 	enParticle  = wordSet("van von de der den da di del della la le du bin binti al el ter ten st")
 	// enGiven are common given names: after "by" a name must start with one
 	// (or an initial), so that "by Google Cloud" is not a person.
-	enGiven = wordSet("james john robert michael william david richard joseph thomas charles christopher daniel matthew anthony mark donald steven paul andrew joshua kenneth kevin brian george timothy ronald edward jason jeffrey ryan jacob gary nicholas eric jonathan stephen larry justin scott brandon benjamin samuel gregory alexander frank patrick raymond jack dennis jerry tyler aaron jose adam nathan henry douglas zachary peter kyle ethan walter noah jeremy christian keith roger terry gerald harold sean austin carl arthur lawrence dylan jesse jordan bryan billy joe bruce gabriel logan albert willie alan juan wayne elijah randy roy vincent ralph eugene russell bobby mason philip louis mary patricia jennifer linda elizabeth barbara susan jessica sarah karen lisa nancy betty margaret sandra ashley kimberly emily donna michelle carol amanda dorothy melissa deborah stephanie rebecca sharon laura cynthia kathleen amy angela shirley anna brenda pamela emma nicole helen samantha katherine christine debra rachel carolyn janet catherine maria heather diane ruth julie olivia joyce virginia victoria kelly lauren christina joan evelyn judith megan andrea cheryl hannah jacqueline martha gloria teresa ann sara madison frances kathryn janice jean abigail alice judy sophia grace denise amber doris marilyn danielle beverly isabella theresa diana natalie brittany charlotte marie kayla alexis lori jane tom tim mike jim bob bill dave steve chris matt nick alex sam ben dan joe tony max leo lucy kate anne claire sophie chloe ella mia zoe lily jean-luc luc pierre jacques marc michel francois hans klaus stefan jan lars sven erik ivan igor dmitri sergei olga elena ahmed mohammed ali omar fatima priya raj amit rahul wei li ming hiroshi yuki kenji takeshi")
+	enGiven = wordSet("james john robert michael william david richard joseph thomas charles christopher daniel matthew anthony mark donald steven paul andrew joshua kenneth kevin brian george timothy ronald edward jason jeffrey ryan jacob gary nicholas eric jonathan stephen larry justin scott brandon benjamin samuel gregory alexander frank patrick raymond jack dennis jerry tyler aaron jose adam nathan henry douglas zachary peter kyle ethan walter noah jeremy christian keith roger terry gerald harold sean austin carl arthur lawrence dylan jesse jordan bryan billy joe bruce gabriel logan albert willie alan juan wayne elijah randy roy vincent ralph eugene russell bobby mason philip louis mary patricia jennifer linda elizabeth barbara susan jessica sarah karen lisa nancy betty margaret sandra ashley kimberly emily donna michelle carol amanda dorothy melissa deborah stephanie rebecca sharon laura cynthia kathleen amy angela shirley anna brenda pamela emma nicole helen samantha katherine christine debra rachel carolyn janet catherine maria heather diane ruth julie olivia joyce virginia victoria kelly lauren christina joan evelyn judith megan andrea cheryl hannah jacqueline martha gloria teresa ann sara madison frances kathryn janice jean abigail alice judy sophia grace denise amber doris marilyn danielle beverly isabella theresa diana natalie brittany charlotte marie kayla alexis lori jane tom tim mike jim bob bill dave steve chris matt nick alex sam ben dan joe tony max leo lucy kate anne claire sophie chloe ella mia zoe lily jean-luc luc pierre jacques marc michel francois hans klaus stefan jan lars sven erik ivan igor dmitri sergei olga elena ahmed mohammed ali omar fatima priya raj amit rahul wei li ming hiroshi yuki kenji takeshi" +
+		// pinyin surnames, for "by WANG Wei" and "Name: Zhang San"
+		" wang zhang liu chen yang huang zhao wu zhou xu sun ma zhu hu guo he lin luo gao zheng liang xie song tang han feng deng cao peng zeng xiao tian dong pan yuan cai jiang yu du ye cheng su lu ding ren shen yao cui zhong tan jin shi liao jia xia fu qiu hou zou xiong meng qin bai yan xue yin duan lei tao mao hao gong shao qian kong kang niu ouyang kim park lee choi nguyen tran")
 )
 
 // upperTrigger records, at the upper-case letter t[i] that starts a word,
@@ -98,8 +100,9 @@ func (sc *scanner) englishAfterTrigger(h hit) {
 }
 
 // englishName reads a Latin-script name at t[k] of at least min words and
-// returns where it starts (after an honorific) and ends, or k, k. With byline, the first word must be a common
-// given name or the name must start with initials, unless the name is in
+// returns where it starts (after an honorific) and ends, or k, k. With
+// byline, the first word must be a common given name or a pinyin surname
+// ("by WANG Wei"), or the name must start with initials or be all in
 // capitals ("By JANE DOE").
 func (sc *scanner) englishName(k, min int, byline bool) (int, int) {
 	t := sc.p.text
@@ -131,8 +134,8 @@ func (sc *scanner) englishName(k, min int, byline bool) (int, int) {
 			continue
 		}
 		e := wordEnd(t, p)
-		if e == p {
-			break
+		if e == p || e-p == 1 || words > 0 && e < len(t) && t[e] == ':' {
+			break // "Contact: N/A", "Contact: Li Na Tel: …" ("Dear Mr. Smith:" ends at its name)
 		}
 		lw := lowerInto(lb[:], t[p:e])
 		if !isUpper(t[p]) {
@@ -166,6 +169,9 @@ func (sc *scanner) englishName(k, min int, byline bool) (int, int) {
 		}
 		words++
 		end = e
+		if e < len(t) && t[e] == ':' {
+			break
+		}
 		if e+1 < len(t) && t[e] == ' ' && (isUpper(t[e+1]) || t[e+1] >= 'a' && t[e+1] <= 'z') {
 			p = e + 1
 			continue
@@ -175,11 +181,8 @@ func (sc *scanner) englishName(k, min int, byline bool) (int, int) {
 	if words == 0 || words+initials < min || words > 3 {
 		return k, k // four capitalised words in a row are a title
 	}
-	if caps > 0 && caps != words {
-		return k, k // "Jane DOE" is fine only as a byline in capitals
-	}
-	if byline && lead == 0 && caps == 0 && !firstGiven {
-		return k, k
+	if byline && lead == 0 && !firstGiven && !(caps == words && words >= 2) {
+		return k, k // "by Google Cloud", but "By JANE DOE"
 	}
 	if caps > 0 && !byline && caps == words && words < 2 {
 		return k, k // "Hi ALL", "Name: N/A"
