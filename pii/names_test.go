@@ -230,3 +230,14 @@ func TestNamesInHTML(t *testing.T) {
 		t.Errorf("ScanHTML = %q, want %q", g, want)
 	}
 }
+
+func TestPersonNameEntitySelection(t *testing.T) {
+	f := mustNew(t, Config{Entities: []Entity{PersonName}})
+	checkVectors(t, f, []vector{
+		{"联系人：王小明 Contact: Mary Jones, mary@example.com", []string{"PERSON_NAME=Mary Jones"}},
+	})
+	f = mustNew(t, Config{Entities: []Entity{CNPersonName}})
+	checkVectors(t, f, []vector{
+		{"联系人：王小明 Contact: Mary Jones", []string{"CN_PERSON_NAME=王小明"}},
+	})
+}
