@@ -97,16 +97,19 @@ type Decision struct {
 
 // Fetch records one request that was sent, and how it was answered.
 type Fetch struct {
-	RequestID    string        `json:"request_id"`
-	URL          string        `json:"url"` // redacted
-	Method       string        `json:"method"`
-	UserAgent    string        `json:"user_agent"`
-	Status       int           `json:"status,omitempty"`
-	ContentType  string        `json:"content_type,omitempty"`
-	Bytes        int64         `json:"bytes"`                   // body bytes received (after transfer decoding)
-	BodySHA256   string        `json:"body_sha256,omitempty"`   // digest of the body as received
-	StoredSHA256 string        `json:"stored_sha256,omitempty"` // digest of what was stored, if anything
-	Duration     time.Duration `json:"duration_ns"`
+	RequestID    string `json:"request_id"`
+	URL          string `json:"url"` // redacted
+	Method       string `json:"method"`
+	UserAgent    string `json:"user_agent"`
+	Status       int    `json:"status,omitempty"`
+	ContentType  string `json:"content_type,omitempty"`
+	Bytes        int64  `json:"bytes"`                   // body bytes received (after transfer decoding)
+	BodySHA256   string `json:"body_sha256,omitempty"`   // digest of the body as received
+	StoredSHA256 string `json:"stored_sha256,omitempty"` // digest of what was stored, if anything
+	// Charset is the encoding the body was read in before it was decoded
+	// to UTF-8, and how that was chosen, e.g. "gbk (meta)".
+	Charset  string        `json:"charset,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
 	// Class is how goodbot read the answer: "ok", "redirect", "refused"
 	// (401/403/407), "hold" (429/503), "error" (other 4xx/5xx), "login",
 	// "challenge", "too-large", "network".
@@ -117,13 +120,16 @@ type Fetch struct {
 // Robots records one robots.txt fetch, with the file itself so that the rules
 // in force can be shown later.
 type Robots struct {
-	URL     string    `json:"url"`
-	Status  int       `json:"status,omitempty"`
-	SHA256  string    `json:"sha256,omitempty"`
-	Body    []byte    `json:"body,omitempty"` // as fetched, at most the parse limit
-	Policy  string    `json:"policy"`         // "parsed", "allow-all", "disallow-all"
-	Expires time.Time `json:"expires"`
-	Error   string    `json:"error,omitempty"`
+	URL    string `json:"url"`
+	Status int    `json:"status,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
+	Body   []byte `json:"body,omitempty"` // as fetched, at most the parse limit
+	// Redacted is set when personal data was replaced in Body, which then
+	// no longer matches SHA256, the digest of the file as fetched.
+	Redacted bool      `json:"redacted,omitempty"`
+	Policy   string    `json:"policy"` // "parsed", "allow-all", "disallow-all"
+	Expires  time.Time `json:"expires"`
+	Error    string    `json:"error,omitempty"`
 	// CrawlDelay is the Crawl-delay (or Request-rate interval) that applies to goodbot.
 	CrawlDelay time.Duration `json:"crawl_delay_ns,omitempty"`
 }
@@ -144,10 +150,16 @@ type Budget struct {
 // PII records what the personal-data filter found on one page: counts by
 // type, never the values.
 type PII struct {
-	URL     string         `json:"url"` // redacted
+	URL string `json:"url"` // redacted
+	// SHA256 is the digest of the body as received, for a page that was
+	// dropped or not stored.
+	SHA256  string         `json:"sha256,omitempty"`
 	Counts  map[string]int `json:"counts,omitempty"`
 	Dropped bool           `json:"dropped,omitempty"`
-	Reason  string         `json:"reason,omitempty"`
+	// Unreadable is set when the page was not stored because it could not
+	// be read (a type that cannot be scanned, HTML the parser refuses).
+	Unreadable bool   `json:"unreadable,omitempty"`
+	Reason     string `json:"reason,omitempty"`
 }
 
 // Complaint records a site operator's complaint.

@@ -106,6 +106,9 @@ type Config struct {
 	// OutDir, if not empty, is where pages are stored (see package
 	// crawler/output).
 	OutDir string
+	// Store says what of a page is stored: StoreClean (the default) or
+	// StoreFull. Callbacks always see the whole filtered page.
+	Store StoreMode
 	// Filter is applied to every response before any callback sees it, and
 	// to every URL before it is written anywhere. Default: PIIFilter with
 	// the default pii.Config (every entity, typed placeholders, pages in a
@@ -144,15 +147,44 @@ func (r Relaxation) String() string {
 	return fmt.Sprintf("%s for %s: %s", r.Kind, r.Site, r.Justification)
 }
 
+// StoreMode says what of a page is stored.
+type StoreMode string
+
+// The store modes.
+const (
+	// StoreClean stores the page's visible text and a cleaned DOM: no
+	// scripts, styles, comments, event-handler attributes or javascript:
+	// URLs. Everything in a page is scanned for personal data either way,
+	// but scripts and comments are where values hide in forms no scanner
+	// can know all of (encoded, split, computed), and they are seldom what
+	// a crawl is for; what is not kept cannot leak.
+	StoreClean StoreMode = "clean"
+	// StoreFull stores the whole page as the filter left it.
+	StoreFull StoreMode = "full"
+)
+
+// ParseStoreMode parses "clean" or "full".
+func ParseStoreMode(s string) (StoreMode, error) {
+	switch m := StoreMode(strings.ToLower(strings.TrimSpace(s))); m {
+	case StoreClean, StoreFull:
+		return m, nil
+	}
+	return "", fmt.Errorf("crawler: unknown store mode %q (want clean or full)", s)
+}
+
 // PageFilter removes personal data. The crawler calls it on every response
-// body before any callback sees it, and on every URL before it is written to
-// the output, the logs or the operation log.
+// body before any callback sees it, on every URL before it is written to the
+// output, the logs or the operation log, and on every other text it writes
+// (reasons, errors, robots.txt copies, header values, extracted text).
 type PageFilter interface {
 	// FilterBody returns the body to use instead of b, and a summary. When
 	// drop is true the page is not passed on or stored.
 	FilterBody(contentType string, b []byte) (out []byte, s FilterSummary, err error)
 	// FilterURL returns u with personal data replaced.
 	FilterURL(u string) string
+	// FilterText returns a short text (a log message, a header value)
+	// with personal data replaced; it never drops the text.
+	FilterText(s string) string
 }
 
 // FilterSummary is what a PageFilter found on one page: counts by type, and
@@ -195,6 +227,9 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.Store == "" {
+		c.Store = StoreClean
+	}
 	if c.Sink == nil {
 		c.Sink = audit.SlogSink{Logger: c.Logger}
 	}
@@ -209,6 +244,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxDepth < 0 || c.MaxPages < 0 || c.MaxPagesPerSite < 0 {
 		return errors.New("crawler: MaxDepth, MaxPages and MaxPagesPerSite must not be negative")
+	}
+	if _, err := ParseStoreMode(string(c.Store)); err != nil {
+		return err
 	}
 	if c.MaxSiteShare < 0 || c.MaxSiteShare > 1 {
 		return fmt.Errorf("crawler: MaxSiteShare %v: want a share of the site's pages, 0 < F <= 1 (0 for no limit)", c.MaxSiteShare)

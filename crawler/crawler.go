@@ -18,6 +18,7 @@
 package crawler
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -77,6 +78,15 @@ func New(cfg Config) (*Crawler, error) {
 		return nil, err
 	}
 	ua, from, _ := ParseContact(cfg.Contact)
+	if cfg.Filter == nil {
+		f, err := pii.New(pii.Config{})
+		if err != nil {
+			return nil, fmt.Errorf("crawler: %w", err)
+		}
+		cfg.Filter = PIIFilter(f)
+	}
+	// Everything any part of the crawl records passes the filter first.
+	cfg.Sink = newScrubSink(cfg.Sink, cfg.Filter)
 	if cfg.Limiter == nil {
 		est, err := limiter.NewEstimates()
 		if err != nil {
@@ -87,13 +97,6 @@ func New(cfg Config) (*Crawler, error) {
 			return nil, fmt.Errorf("crawler: %w", err)
 		}
 		cfg.Limiter = l
-	}
-	if cfg.Filter == nil {
-		f, err := pii.New(pii.Config{})
-		if err != nil {
-			return nil, fmt.Errorf("crawler: %w", err)
-		}
-		cfg.Filter = PIIFilter(f)
 	}
 	if cfg.Frontier == nil {
 		cfg.Frontier = frontier.NewMemory(frontier.Options{PerSite: cfg.Parallel, MaxPages: cfg.MaxPages})
@@ -120,16 +123,17 @@ func New(cfg Config) (*Crawler, error) {
 	}
 	redact := cfg.Filter.FilterURL
 	g := &gate{
-		cfg:       &cr.cfg,
-		ua:        ua,
-		from:      from,
-		limiter:   cfg.Limiter,
-		addrs:     newAddrChecker(),
-		blocks:    newBlocks(),
-		inScope:   cr.inScope,
-		redactURL: redact,
-		ignore:    map[string]string{},
-		stats:     &stats{},
+		cfg:        &cr.cfg,
+		ua:         ua,
+		from:       from,
+		limiter:    cfg.Limiter,
+		addrs:      newAddrChecker(),
+		blocks:     newBlocks(),
+		inScope:    cr.inScope,
+		redactURL:  redact,
+		redactText: cfg.Filter.FilterText,
+		ignore:     map[string]string{},
+		stats:      &stats{},
 	}
 	for _, r := range cfg.Relaxations {
 		if r.Kind == IgnoreRobots {
@@ -170,6 +174,7 @@ func New(cfg Config) (*Crawler, error) {
 	// callback of the user's.
 	c.OnRequest(cr.onRequest)
 	c.OnResponse(cr.onResponse)
+	c.OnError(cr.onError)
 	cr.c = c
 	return cr, nil
 }
@@ -323,27 +328,71 @@ func (cr *Crawler) onResponse(resp *colly.Response) {
 		return
 	}
 	r := v.(*request)
-	ctype := resp.Headers.Get("Content-Type")
-	body, sum, err := cr.cfg.Filter.FilterBody(ctype, resp.Body)
+	body, sum := cr.filterBody(resp.Headers.Get("Content-Type"), resp.Body)
+	resp.Body = body
+	if len(sum.Counts) > 0 || sum.Drop {
+		cr.recordFilter(r, resp.Request.URL.String(), sum)
+	}
+	r.mu.Lock()
+	r.dropped = sum.Drop
+	r.filtered = body
+	r.mu.Unlock()
+	// Callbacks see the URL as the filter left it: a seed the user typed
+	// with someone's data in it is not handed on as it was.
+	if red := cr.gate.redactURL(resp.Request.URL.String()); red != resp.Request.URL.String() {
+		if u, err := url.Parse(red); err == nil {
+			resp.Request.URL = u
+		}
+	}
+	// The worker reads the body after all callbacks ran: what the user's
+	// callbacks leave in resp.Body is what is stored, once it has passed
+	// the filter again if they changed it.
+	resp.Ctx.Put("goodbot.response", resp)
+}
+
+// filterBody runs the page filter, failing closed: a page the filter cannot
+// read is not passed on.
+func (cr *Crawler) filterBody(ctype string, b []byte) ([]byte, FilterSummary) {
+	body, sum, err := cr.cfg.Filter.FilterBody(ctype, b)
 	if err != nil {
-		// Fail closed: a page the filter cannot read is not passed on.
 		sum = FilterSummary{Drop: true, Reason: "filter failed: " + err.Error()}
 	}
 	if sum.Drop {
 		body = nil
 	}
-	resp.Body = body
-	if len(sum.Counts) > 0 || sum.Drop {
-		cr.gate.record(context.Background(), r.item.Site, audit.Event{Type: audit.TypePII, PII: &audit.PII{
-			URL: cr.gate.redactURL(resp.Request.URL.String()), Counts: sum.Counts, Dropped: sum.Drop, Reason: sum.Reason,
-		}})
-	}
+	return body, sum
+}
+
+// recordFilter records what the filter found on r's page, or why it dropped it.
+func (cr *Crawler) recordFilter(r *request, rawURL string, sum FilterSummary) {
+	e := &audit.PII{URL: cr.gate.redactURL(rawURL), Counts: sum.Counts, Dropped: sum.Drop, Reason: sum.Reason}
 	r.mu.Lock()
-	r.dropped = sum.Drop
+	if sum.Drop && r.fetch != nil {
+		e.SHA256 = r.fetch.BodySHA256
+	}
 	r.mu.Unlock()
-	// The worker reads the body after all callbacks ran: what the user's
-	// callbacks leave in resp.Body is what is stored.
-	resp.Ctx.Put("goodbot.response", resp)
+	if sum.Drop {
+		cr.gate.stats.dropped.Add(1)
+	}
+	cr.gate.record(context.Background(), r.item.Site, audit.Event{Type: audit.TypePII, PII: e})
+}
+
+// onError runs first for every failed response. colly parses HTML for the
+// OnHTML callbacks after the filter; a page its parser refuses (more than
+// 512 open elements) would lose its links without a word, so it is marked
+// unreadable: not stored, recorded, and counted in the summary.
+func (cr *Crawler) onError(resp *colly.Response, err error) {
+	if resp == nil || resp.Request == nil || err == nil {
+		return
+	}
+	v, ok := cr.gate.reqs.Load(resp.Request.Headers.Get(hdrItem))
+	if !ok || resp.StatusCode < 200 || resp.StatusCode >= 300 || !strings.HasPrefix(err.Error(), "html:") {
+		return
+	}
+	r := v.(*request)
+	r.mu.Lock()
+	r.unreadable = "the HTML parser refused the page (" + err.Error() + "); its links could not be read"
+	r.mu.Unlock()
 }
 
 // Run crawls until there is no more work, the page limit is reached, or ctx
@@ -442,7 +491,7 @@ func (cr *Crawler) work(ctx context.Context, l frontier.Lease) error {
 	doErr := cr.do(r, it)
 
 	r.mu.Lock()
-	o, f, fsite, sent, dropped := r.outcome, r.fetch, r.fetchSite, r.sent, r.dropped
+	o, f, fsite, sent, dropped, unreadable := r.outcome, r.fetch, r.fetchSite, r.sent, r.dropped, r.unreadable
 	r.mu.Unlock()
 
 	if ctx.Err() != nil && !sent {
@@ -455,11 +504,19 @@ func (cr *Crawler) work(ctx context.Context, l frontier.Lease) error {
 		return errors.New(o.reason)
 	}
 
+	if f != nil && o.class == "ok" && !dropped && unreadable != "" {
+		cr.gate.stats.unreadable.Add(1)
+		cr.gate.record(ctx, fsite, audit.Event{Type: audit.TypePII, PII: &audit.PII{
+			URL: f.URL, SHA256: f.BodySHA256, Dropped: true, Unreadable: true, Reason: unreadable,
+		}})
+		dropped = true
+	}
 	// Store what the filter and the user's callbacks let through.
 	if f != nil && o.class == "ok" && !dropped {
 		if resp, ok := r.ctx.GetAny("goodbot.response").(*colly.Response); ok && cr.store != nil {
-			digest, err := cr.storePage(resp)
+			digest, err := cr.storePage(r, resp)
 			switch {
+			case errors.Is(err, errNotStored):
 			case errors.Is(err, output.ErrSiteDeleted):
 				// A complaint deleted the site's data while this page was
 				// on its way: it is not stored.
@@ -590,21 +647,48 @@ func (cr *Crawler) do(r *request, it frontier.Item) error {
 	return creq.Do()
 }
 
-func (cr *Crawler) storePage(resp *colly.Response) (string, error) {
+func (cr *Crawler) storePage(r *request, resp *colly.Response) (string, error) {
 	final := resp.Request.URL
-	title, text := extractText(resp.Headers.Get("Content-Type"), resp.Body)
+	ctype := resp.Headers.Get("Content-Type")
+	r.mu.Lock()
+	body, charset := r.filtered, r.charset
+	r.mu.Unlock()
+	if !bytes.Equal(resp.Body, body) {
+		// A callback changed the body: what is stored must pass the
+		// filter as it is now.
+		var sum FilterSummary
+		body, sum = cr.filterBody(ctype, resp.Body)
+		if len(sum.Counts) > 0 || sum.Drop {
+			cr.recordFilter(r, final.String(), sum)
+		}
+		if sum.Drop {
+			return "", errNotStored
+		}
+	}
+	if cr.cfg.Store == StoreClean && looksHTML(ctype, body) {
+		body = cleanHTML(body)
+	}
+	title, text := extractText(ctype, body)
 	rec := output.Record{
 		URL:         cr.gate.redactURL(final.String()),
 		Site:        site.Key(final),
 		Time:        time.Now().UTC(),
 		Status:      resp.StatusCode,
-		ContentType: resp.Headers.Get("Content-Type"),
-		Title:       title,
-		Text:        text,
-		HTML:        string(resp.Body),
+		ContentType: ctype,
+		Charset:     charset.Charset,
+		Stored:      string(cr.cfg.Store),
+		// Text joined across elements can form a value that no single
+		// element held ("138" "0013 8000"): it is checked on its own.
+		Title: cr.cfg.Filter.FilterText(title),
+		Text:  cr.cfg.Filter.FilterText(text),
+		HTML:  string(body),
 	}
 	return cr.store.Put(rec)
 }
+
+// errNotStored is storePage's answer for a page the filter dropped after a
+// callback changed it.
+var errNotStored = errors.New("crawler: page dropped by the filter after a callback changed it")
 
 // onRobots turns a robots.txt fetch into an audit event and the site's
 // Crawl-delay.
@@ -690,8 +774,12 @@ type Summary struct {
 	Errors     int // other errors
 	Challenges int
 	Logins     int
-	Stopped    map[string]string // sites stopped by their refusals, with the reason
-	Elapsed    time.Duration
+	// Dropped counts pages the personal-data filter dropped whole
+	// (sensitive categories, unscannable types); Unreadable, pages not
+	// stored because they could not be read (HTML the parser refuses).
+	Dropped, Unreadable int
+	Stopped             map[string]string // sites stopped by their refusals, with the reason
+	Elapsed             time.Duration
 }
 
 // Summary reports what the crawl has done so far.
@@ -708,6 +796,7 @@ func (cr *Crawler) Summary() Summary {
 		OK: int(s.ok.Load()), Redirects: int(s.redirects.Load()), RefusedBy: int(s.refusedByServer.Load()),
 		Holds: int(s.holds.Load()), Errors: int(s.errors.Load()), Challenges: int(s.challenges.Load()),
 		Logins: int(s.logins.Load()), Stopped: stopped,
+		Dropped: int(s.dropped.Load()), Unreadable: int(s.unreadable.Load()),
 	}
 }
 

@@ -217,6 +217,13 @@ func TestChallengeWordsInTextDoNotStop(t *testing.T) {
 	if kind != "" {
 		t.Fatalf("an article about CAPTCHAs was classified %q", kind)
 	}
+	kind, _ = pageSignal([]byte(`<html><head><title>警惕冒充客服索要验证码的诈骗</title></head><body><p>` + strings.Repeat("近日多地警方提醒市民注意防范电信诈骗。", 60) + `</p></body></html>`))
+	if kind != "" {
+		t.Fatalf("a news article with 验证码 in its title was classified %q", kind)
+	}
+	if kind, _ = pageSignal([]byte(`<html><head><title>安全验证</title></head><body><p>请完成验证后继续访问</p></body></html>`)); kind != "challenge" {
+		t.Fatalf("a short verification page was classified %q", kind)
+	}
 	kind, _ = pageSignal([]byte(`<html><head><title>Forum</title></head><body>` + strings.Repeat("<p>Long discussion text here.</p>", 100) + `<form><input type="password" name="pw"></form></body></html>`))
 	if kind != "" {
 		t.Fatalf("a content page with a sidebar login box was classified %q", kind)

@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/goodbot/goodbot/internal/textdecode"
+
 	"github.com/gocolly/colly/v2"
 
 	"github.com/goodbot/goodbot/audit"
@@ -75,8 +77,12 @@ type request struct {
 	outcome   outcome
 	fetch     *audit.Fetch // final hop's fetch, emitted by the worker after storage
 	fetchSite string
-	dropped   bool // the filter dropped the page
-	sent      bool // a request for the item left the gate
+	dropped   bool               // the filter dropped the page
+	sent      bool               // a request for the item left the gate
+	charset   textdecode.Decoded // how the final body was decoded to UTF-8
+	filtered  []byte             // the body as the filter left it
+	// unreadable, if set, says why the page could not be read and is not stored.
+	unreadable string
 }
 
 type outcome struct {
@@ -97,16 +103,17 @@ func (r *request) setOutcome(o outcome) {
 // passes: pages, redirect hops, robots.txt. It decides, records the decision
 // durably, sends with honest headers, and reads the answer.
 type gate struct {
-	cfg       *Config
-	base      http.RoundTripper
-	ua, from  string
-	limiter   limiter.Limiter
-	robots    *robots.Cache
-	addrs     *addrChecker
-	blocks    *blocks
-	inScope   func(site string) bool
-	redactURL func(string) string
-	ignore    map[string]string // site -> justification, for IgnoreRobots
+	cfg        *Config
+	base       http.RoundTripper
+	ua, from   string
+	limiter    limiter.Limiter
+	robots     *robots.Cache
+	addrs      *addrChecker
+	blocks     *blocks
+	inScope    func(site string) bool
+	redactURL  func(string) string
+	redactText func(string) string
+	ignore     map[string]string // site -> justification, for IgnoreRobots
 
 	reqs    sync.Map // id -> *request
 	reqSeq  atomic.Uint64
@@ -209,6 +216,11 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 		if g.cfg.MaxDepth > 0 && r.item.Depth > g.cfg.MaxDepth {
 			return refuse("scope", audit.Refuse, fmt.Sprintf("depth %d exceeds the limit %d", r.item.Depth, g.cfg.MaxDepth), time.Time{})
 		}
+	}
+	if kind == "redirect" && g.redactURL(u.String()) != u.String() {
+		// Links that carry personal data are not followed; neither are
+		// redirects that do.
+		return refuse("scope", audit.Refuse, "the redirect target carries personal data (the filter replaced it); goodbot does not target personal information", time.Time{})
 	}
 	allowPrivate, why, err := g.addressAllowed(ctx, req, r, kind)
 	if err != nil {
@@ -394,6 +406,19 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 	sum := sha256.Sum256(body)
 	f.BodySHA256 = hex.EncodeToString(sum[:])
 
+	// Text is read and scanned as UTF-8, whatever it was sent in.
+	if kind != "robots" && kind != "robots-redirect" {
+		if dec, ct, how, ok := textdecode.Decode(f.ContentType, body); ok {
+			body = dec
+			resp.Header.Set("Content-Type", ct)
+			f.Charset = how.String()
+			if r != nil {
+				r.mu.Lock()
+				r.charset = how
+				r.mu.Unlock()
+			}
+		}
+	}
 	retryAfter := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	obs := limiter.Observation{Status: resp.StatusCode, Latency: latency, RetryAfter: retryAfter}
 	if readErr != nil && !errors.Is(readErr, errTooLarge) {
@@ -464,6 +489,15 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 		return nil, stop
 	}
 
+	// Callbacks see header values as the filter leaves them.
+	for k, vs := range resp.Header {
+		if structuralHeader[k] {
+			continue
+		}
+		for i, v := range vs {
+			vs[i] = g.redactText(v)
+		}
+	}
 	resp.Request = req // the request given to RoundTrip, not our clone of it
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
@@ -517,6 +551,14 @@ func (g *gate) warnOnce(key, msg string, args ...any) {
 	if _, loaded := g.logOnce.LoadOrStore(key, true); !loaded {
 		g.cfg.Logger.Warn(msg, args...)
 	}
+}
+
+// structuralHeader lists the response headers that carry no free text and
+// are read by the crawler or the HTTP client as they are.
+var structuralHeader = map[string]bool{
+	"Content-Type": true, "Content-Length": true, "Content-Encoding": true, "Transfer-Encoding": true,
+	"Date": true, "Last-Modified": true, "Expires": true, "Cache-Control": true, "Etag": true, "Vary": true,
+	"Location": true, "Retry-After": true, "Age": true, "Accept-Ranges": true,
 }
 
 var errTooLarge = errors.New("response body exceeds the size limit")
@@ -587,7 +629,7 @@ func looksHTML(ctype string, body []byte) bool {
 // stats counts what the gate did. All fields are updated atomically.
 type stats struct {
 	sent, refused, ok, redirects, refusedByServer, holds, errors, challenges, logins, auditErrors atomic.Int64
-	pages                                                                                         atomic.Int64
+	pages, dropped, unreadable                                                                    atomic.Int64
 }
 
 func (s *stats) count(class string) {

@@ -2,15 +2,17 @@ package crawler
 
 import (
 	"mime"
-	"strings"
+
+	"github.com/goodbot/goodbot/internal/textdecode"
 
 	"github.com/goodbot/goodbot/pii"
 )
 
 // PIIFilter adapts a pii.Filter to a PageFilter.
 //
-// HTML is redacted in place; text-like bodies (text/*, JSON, XML) are
-// redacted as text. Bodies of other types (images, PDFs, archives) cannot be
+// HTML is redacted in place; text-like bodies (text/*, JSON, XML,
+// JavaScript) are redacted as text, with their string escapes decoded for
+// scanning. Bodies of other types (images, PDFs, archives, fonts) cannot be
 // scanned, so they are dropped: what cannot be checked for personal data is
 // not passed on.
 func PIIFilter(f *pii.Filter) PageFilter { return piiFilter{f} }
@@ -18,6 +20,8 @@ func PIIFilter(f *pii.Filter) PageFilter { return piiFilter{f} }
 type piiFilter struct{ f *pii.Filter }
 
 func (p piiFilter) FilterURL(u string) string { return p.f.RedactURL(u) }
+
+func (p piiFilter) FilterText(s string) string { return p.f.RedactField(s) }
 
 func (p piiFilter) FilterBody(ctype string, b []byte) ([]byte, FilterSummary, error) {
 	mt, _, _ := mime.ParseMediaType(ctype)
@@ -36,8 +40,7 @@ func (p piiFilter) FilterBody(ctype string, b []byte) ([]byte, FilterSummary, er
 		if err != nil {
 			return nil, FilterSummary{}, err
 		}
-	case strings.HasPrefix(mt, "text/") || mt == "application/json" || mt == "application/ld+json" ||
-		mt == "application/xml" || strings.HasSuffix(mt, "+xml") || strings.HasSuffix(mt, "+json"):
+	case textdecode.Textual(mt):
 		s, r := p.f.RedactText(string(b))
 		out, rep = []byte(s), r
 	default:

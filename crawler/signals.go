@@ -44,6 +44,10 @@ var (
 	passwordMatcher  = ahocorasick.New([]string{`type="password"`, `type='password'`, `type=password`})
 )
 
+// challengeTextMax is the most visible text, in bytes, of a page whose
+// title marks it as a challenge.
+const challengeTextMax = 2000
+
 // sniffLimit is how much of a body the detectors read.
 const sniffLimit = 64 << 10
 
@@ -58,15 +62,25 @@ func pageSignal(body []byte) (kind, reason string) {
 		return "challenge", "anti-bot challenge marker " + strconvQuote([]byte(challengeMarkers[m.Pattern]))
 	}
 	title := strings.ToLower(htmlTitle(body))
+	textLen := -1
 	for _, w := range challengeTitleWords {
 		if strings.Contains(title, w) {
-			return "challenge", "challenge page (" + w + ")"
+			// A challenge page is short; an article about verification
+			// codes ("警惕索要验证码的诈骗") is not.
+			if textLen < 0 {
+				textLen = visibleTextLen(body)
+			}
+			if textLen < challengeTextMax {
+				return "challenge", "challenge page (" + w + ")"
+			}
 		}
 	}
 	if _, hasForm := formMatcher.First(body); !hasForm {
 		return "", ""
 	}
-	textLen := visibleTextLen(body)
+	if textLen < 0 {
+		textLen = visibleTextLen(body)
+	}
 	if textLen < 600 {
 		if m, ok := challengeWords.First(body); ok {
 			return "challenge", "challenge page (" + challengeTitleWords[m.Pattern] + ")"

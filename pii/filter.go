@@ -36,7 +36,7 @@ func (f *Filter) put(sc *scanner) {
 func (f *Filter) scanText(b []byte) *scanner {
 	sc := f.get()
 	sc.p.reset(len(b))
-	sc.p.addSegment(b, 0, len(b), false)
+	sc.p.addSegment(b, 0, len(b))
 	sc.run()
 	sc.resolve()
 	return sc
@@ -208,6 +208,27 @@ func (f *Filter) RedactText(s string) (string, Report) {
 	return string(sc.redact(b, nil)), r
 }
 
+// RedactField returns s, a short field of text such as a log message, a
+// header value or a robots.txt copy, with every finding redacted by the
+// Filter's operator (Replace for Drop). Unlike RedactText it never drops
+// the whole text for its topic: a field is kept, span by span.
+func (f *Filter) RedactField(s string) string {
+	b := []byte(s)
+	if len(b) > MaxInput {
+		b = b[:MaxInput]
+	}
+	sc := f.scanText(b)
+	defer f.put(sc)
+	if len(sc.out) == 0 {
+		return s
+	}
+	op := f.op
+	if op == Drop {
+		op = Replace
+	}
+	return string(sc.redactOp(b, nil, op))
+}
+
 // redact copies src with the spans replaced, appending to dst.
 func (sc *scanner) redact(src, dst []byte) []byte {
 	return sc.redactOp(src, dst, sc.f.op)
@@ -353,7 +374,7 @@ func (f *Filter) RedactURL(raw string) string {
 		segs := strings.Split(p, "/")
 		changed := false
 		for i, seg := range segs {
-			if r, ok := f.redactComponent(seg, url.PathUnescape, url.PathEscape); ok {
+			if r, ok := f.redactComponent(seg, false, url.PathEscape); ok {
 				segs[i] = r
 				changed = true
 			}
@@ -368,14 +389,14 @@ func (f *Filter) RedactURL(raw string) string {
 	if u.RawQuery != "" {
 		parts := strings.Split(u.RawQuery, "&")
 		for i, kv := range parts {
-			if r, ok := f.redactComponent(kv, url.QueryUnescape, queryEscape); ok {
+			if r, ok := f.redactComponent(kv, true, queryEscape); ok {
 				parts[i] = r
 			}
 		}
 		u.RawQuery = strings.Join(parts, "&")
 	}
 	if frag := u.EscapedFragment(); frag != "" {
-		if r, ok := f.redactComponent(frag, url.PathUnescape, url.PathEscape); ok {
+		if r, ok := f.redactComponent(frag, false, url.PathEscape); ok {
 			if df, err := url.PathUnescape(r); err == nil {
 				u.Fragment, u.RawFragment = df, r
 			}
@@ -394,14 +415,20 @@ func queryEscape(s string) string {
 }
 
 // redactComponent redacts one escaped URL component, reading it both
-// decoded and as written (a human reading a log sees "%17000000000" as a
-// number too). It reports whether anything was redacted.
-func (f *Filter) redactComponent(raw string, unescape func(string) (string, error), escape func(string) string) (string, bool) {
+// fully decoded (percent-escapes layer after layer, '+' as a space in
+// queries, GBK percent-bytes) and as written (a human reading a log sees
+// "%17000000000" as a number too). It reports whether anything was
+// redacted. A component whose personal data shows only once decoded is
+// replaced by its decoded, redacted form.
+func (f *Filter) redactComponent(raw string, plus bool, escape func(string) string) (string, bool) {
 	cur, changed := raw, false
-	if dec, err := unescape(raw); err == nil {
-		if r, ok := f.hmacText(dec); ok {
-			cur, changed = escape(r), true
-		}
+	if plus {
+		raw = strings.ReplaceAll(raw, "+", "%20")
+		cur = raw
+	}
+	dec := decodeURLText(raw, false)
+	if r, ok := f.hmacText(dec); ok {
+		cur, changed = escape(r), true
 	}
 	if r, ok := f.hmacText(cur); ok {
 		cur, changed = fixPercent(strings.NewReplacer("[", "%5B", "]", "%5D").Replace(r)), true

@@ -3,13 +3,24 @@ package pii
 import (
 	"bytes"
 	"encoding/hex"
+	"unicode/utf8"
 )
 
-// lexHTML walks HTML source b and adds to p every text node and every
-// data-carrying attribute value (href, title, alt, value, placeholder,
-// content, aria-label) and JSON-LD block. Scripts, styles, comments and
-// other markup are skipped. Cloudflare-obfuscated addresses (data-cfemail,
-// /cdn-cgi/l/email-protection#…) are decoded and reported through cf.
+// lexHTML walks HTML source b and adds to p every part of the document
+// that carries characters a reader or a program could take from it: text
+// nodes (the title included), every attribute value, comments, CDATA
+// sections, and the contents of script and style elements. What goodbot
+// stores is what was scanned, so nothing that can be stored is skipped;
+// only tag and attribute names and the doctype are not read.
+//
+// Script contents are read with JavaScript and JSON string escapes decoded
+// ("\u0031" is "1"), every part with character references and
+// percent-escapes decoded. An attribute value is preceded in the scanned
+// text by a label naming it ("data-user: ", "author: " for the content of
+// <meta name=author>), which serves as context, and URL-valued attributes
+// with nested or '+' encodings are also read fully decoded. Cloudflare-
+// obfuscated addresses (data-cfemail, /cdn-cgi/l/email-protection#…) are
+// decoded and reported through cf.
 //
 // It is a forgiving hand-written lexer, not a parser: it tracks only what
 // scanning needs, so that every byte handed on keeps its source offset.
@@ -36,17 +47,31 @@ func lexHTML(b []byte, p *page, cf func(start, end int)) {
 		case c == '!':
 			flush(i)
 			p.closeText()
-			if bytes.HasPrefix(b[i:], []byte("<!--")) {
+			switch {
+			case bytes.HasPrefix(b[i:], []byte("<!--")):
 				k := bytes.Index(b[i+4:], []byte("-->"))
-				if k < 0 {
-					i, textStart = n, n
-				} else {
-					i = i + 4 + k + 3
-					textStart = i
+				end, next := n, n
+				if k >= 0 {
+					end, next = i+4+k, i+4+k+3
 				}
+				if end > i+4 {
+					p.addSegment(b, i+4, end)
+				}
+				i, textStart = next, next
+				continue
+			case bytes.HasPrefix(b[i:], []byte("<![CDATA[")):
+				k := bytes.Index(b[i+9:], []byte("]]>"))
+				end, next := n, n
+				if k >= 0 {
+					end, next = i+9+k, i+9+k+3
+				}
+				if end > i+9 {
+					p.addSegment(b, i+9, end)
+				}
+				i, textStart = next, next
 				continue
 			}
-			i = skipTo(b, i, '>')
+			i = skipTo(b, i, '>') // doctype
 			textStart = i
 		case c == '?' || c == '/':
 			flush(i)
@@ -121,6 +146,12 @@ func skipTo(b []byte, i int, c byte) int {
 	return i + k + 1
 }
 
+// attrSpan is one attribute of a start tag: name and value offsets.
+type attrSpan struct {
+	ns, ne, vs, ve int
+	quoted         bool
+}
+
 // lexTag lexes the start tag at b[i] ('<' then a letter) and returns the
 // offset after it, or after the element's end tag for script and style.
 func lexTag(b []byte, i int, p *page, cf func(start, end int)) int {
@@ -130,12 +161,8 @@ func lexTag(b []byte, i int, p *page, cf func(start, end int)) int {
 		k++
 	}
 	name := b[i+1 : k]
-	isScript, isStyle := false, false
-	if len(name) > 0 && name[0]|0x20 == 's' {
-		isScript = bytes.EqualFold(name, []byte("script"))
-		isStyle = !isScript && bytes.EqualFold(name, []byte("style"))
-	}
-	jsonLD := false
+	raw := rawTextElement(name)
+	attrs := p.attrs[:0]
 	for k < n {
 		c := b[k]
 		if c == '>' {
@@ -151,7 +178,7 @@ func lexTag(b []byte, i int, p *page, cf func(start, end int)) int {
 		for k < n && !nameEnd[b[k]] {
 			k++
 		}
-		an := b[as:k]
+		ae := k
 		for k < n && (b[k] == ' ' || b[k] == '\t' || b[k] == '\n' || b[k] == '\r') {
 			k++
 		}
@@ -166,7 +193,9 @@ func lexTag(b []byte, i int, p *page, cf func(start, end int)) int {
 			break
 		}
 		var vs, ve int
+		quoted := false
 		if q := b[k]; q == '"' || q == '\'' {
+			quoted = true
 			vs = k + 1
 			e := bytes.IndexByte(b[vs:], q)
 			if e < 0 {
@@ -183,25 +212,137 @@ func lexTag(b []byte, i int, p *page, cf func(start, end int)) int {
 			}
 			ve = k
 		}
-		attr(b, an, vs, ve, p, cf, &jsonLD)
+		attrs = append(attrs, attrSpan{as, ae, vs, ve, quoted})
 	}
-	if isScript || isStyle {
-		end := closeTag(b, k, isScript)
-		if isScript && jsonLD && end > k {
-			p.addSegment(b, k, end, false)
+	p.attrs = attrs
+	// The value of content= and value= is labelled by the field it fills:
+	// <meta name="author" content="…">, <input name="mobile" value="…">.
+	var field []byte
+	for _, a := range attrs {
+		switch an := b[a.ns:a.ne]; {
+		case len(an) == 4 && bytes.EqualFold(an, []byte("name")),
+			len(an) == 8 && bytes.EqualFold(an, []byte("property")),
+			len(an) == 8 && bytes.EqualFold(an, []byte("itemprop")),
+			len(an) == 10 && bytes.EqualFold(an, []byte("http-equiv")):
+			if field == nil && a.ve > a.vs && a.ve-a.vs <= 64 {
+				field = b[a.vs:a.ve]
+			}
+		}
+	}
+	// Inside text that an inline tag does not break, the attributes are
+	// read once the text is closed, so that they do not split it.
+	p.deferring = p.open >= 0
+	for _, a := range attrs {
+		attr(b, b[a.ns:a.ne], field, a.vs, a.ve, p, cf)
+	}
+	p.deferring = false
+	if len(name) == 2 || len(name) == 5 {
+		p.tableCell(b, name, k)
+	}
+	if raw != rawNone {
+		end := closeTag(b, k, raw)
+		if end > k {
+			p.addSegment(b, k, end)
 		}
 		return skipTo(b, end, '>')
 	}
 	return k
 }
 
-// closeTag returns the offset of the "</script" or "</style" that ends the
-// raw text starting at k, or len(b).
-func closeTag(b []byte, k int, script bool) int {
-	want := []byte("style")
-	if script {
-		want = []byte("script")
+// maxHeader bounds the bytes of a table header cell kept as a label.
+const maxHeader = 48
+
+// tableCell keeps track of table columns: the text of a header cell
+// (<th>) labels the cells below it, so that a column headed 护照 or IP
+// gives its values the context a label would. k is the offset after the
+// start tag.
+func (p *page) tableCell(b, name []byte, k int) {
+	switch {
+	case bytes.EqualFold(name, []byte("table")):
+		p.headers = p.headers[:0]
+		p.col = 0
+	case bytes.EqualFold(name, []byte("tr")):
+		p.col = 0
+	case bytes.EqualFold(name, []byte("th")):
+		h := headerText(b, k)
+		for len(p.headers) <= p.col {
+			p.headers = append(p.headers, nil)
+		}
+		p.headers[p.col] = h
+		p.col++
+	case bytes.EqualFold(name, []byte("td")):
+		if p.col < len(p.headers) && len(p.headers[p.col]) > 0 {
+			p.label(p.headers[p.col], k)
+		}
+		p.col++
 	}
+}
+
+// headerText returns the text of the header cell starting at b[k:], up to
+// its end, without tags, at most maxHeader bytes.
+func headerText(b []byte, k int) []byte {
+	end := min(len(b), k+4*maxHeader)
+	var out []byte
+	for i := k; i < end && len(out) < maxHeader; i++ {
+		c := b[i]
+		if c == '<' {
+			if i+3 < len(b) && (b[i+1]|0x20 == 't' && (b[i+2]|0x20 == 'd' || b[i+2]|0x20 == 'h' || b[i+2]|0x20 == 'r') || b[i+1] == '/' && b[i+2]|0x20 == 't') {
+				break
+			}
+			j := bytes.IndexByte(b[i:end], '>')
+			if j < 0 {
+				break
+			}
+			i += j
+			continue
+		}
+		if c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == ':' {
+			continue
+		}
+		out = append(out, c)
+	}
+	for len(out) > 0 && !utf8.Valid(out) {
+		out = out[:len(out)-1]
+	}
+	return out
+}
+
+// Raw-text elements, whose contents run to their end tag.
+const (
+	rawNone = iota
+	rawScript
+	rawStyle
+	rawTextarea
+	rawTitle
+)
+
+var rawNames = [...]string{rawScript: "script", rawStyle: "style", rawTextarea: "textarea", rawTitle: "title"}
+
+func rawTextElement(name []byte) int {
+	switch len(name) {
+	case 5:
+		if bytes.EqualFold(name, []byte("style")) {
+			return rawStyle
+		}
+		if bytes.EqualFold(name, []byte("title")) {
+			return rawTitle
+		}
+	case 6:
+		if bytes.EqualFold(name, []byte("script")) {
+			return rawScript
+		}
+	case 8:
+		if bytes.EqualFold(name, []byte("textarea")) {
+			return rawTextarea
+		}
+	}
+	return rawNone
+}
+
+// closeTag returns the offset of the end tag of raw-text element kind in
+// the raw text starting at k, or len(b).
+func closeTag(b []byte, k int, kind int) int {
+	want := []byte(rawNames[kind])
 	for k < len(b) {
 		j := bytes.Index(b[k:], []byte("</"))
 		if j < 0 {
@@ -216,78 +357,185 @@ func closeTag(b []byte, k int, script bool) int {
 	return len(b)
 }
 
-// attrKind classifies the attribute names lexTag cares about.
+// attrKind classifies an attribute by how its value is read.
 type attrKind uint8
 
 const (
-	attrOther attrKind = iota
-	attrType
-	attrHref
-	attrCFEmail
-	attrData // a value that carries data: scanned as text
+	attrPlain   attrKind = iota // scanned, no label
+	attrLabel                   // scanned after a label naming the attribute
+	attrField                   // content= / value=: labelled by the field it fills
+	attrURL                     // a URL: scanned as written and fully decoded
+	attrCFEmail                 // Cloudflare's obfuscated e-mail
 )
 
-// kindOf classifies an attribute name, case-insensitively, by its length
-// first so that most names are rejected without a comparison.
+// kindOf classifies an attribute name, case-insensitively.
 func kindOf(name []byte) attrKind {
-	var want []string
-	switch len(name) {
-	case 3:
-		want = []string{"alt"}
-	case 4:
-		if bytes.EqualFold(name, []byte("href")) {
-			return attrHref
-		}
-		if bytes.EqualFold(name, []byte("type")) {
-			return attrType
-		}
-		return attrOther
-	case 5:
-		want = []string{"title", "value"}
-	case 7:
-		want = []string{"content"}
-	case 8:
-		want = []string{"data-tel"}
-	case 10:
-		want = []string{"aria-label", "data-phone", "data-email"}
-	case 11:
-		want = []string{"placeholder"}
-	case 12:
+	if len(name) > 5 && (name[0]|0x20 == 'd' && bytes.EqualFold(name[:5], []byte("data-")) ||
+		name[0]|0x20 == 'a' && bytes.EqualFold(name[:5], []byte("aria-"))) {
 		if bytes.EqualFold(name, []byte("data-cfemail")) {
 			return attrCFEmail
 		}
+		if hasSuffixFold(name, "src") || hasSuffixFold(name, "href") || hasSuffixFold(name, "url") {
+			return attrURL
+		}
+		return attrLabel
 	}
-	for _, w := range want {
-		if bytes.EqualFold(name, []byte(w)) {
-			return attrData
+	switch len(name) {
+	case 3:
+		if bytes.EqualFold(name, []byte("src")) {
+			return attrURL
+		}
+		if bytes.EqualFold(name, []byte("alt")) {
+			return attrLabel
+		}
+	case 4:
+		if bytes.EqualFold(name, []byte("href")) || bytes.EqualFold(name, []byte("cite")) {
+			return attrURL
+		}
+	case 5:
+		if bytes.EqualFold(name, []byte("value")) {
+			return attrField
+		}
+		if bytes.EqualFold(name, []byte("title")) || bytes.EqualFold(name, []byte("label")) {
+			return attrLabel
+		}
+	case 6:
+		if bytes.EqualFold(name, []byte("action")) || bytes.EqualFold(name, []byte("poster")) || bytes.EqualFold(name, []byte("srcset")) {
+			return attrURL
+		}
+	case 7:
+		if bytes.EqualFold(name, []byte("content")) {
+			return attrField
+		}
+		if bytes.EqualFold(name, []byte("summary")) {
+			return attrLabel
+		}
+	case 10:
+		if bytes.EqualFold(name, []byte("formaction")) || bytes.EqualFold(name, []byte("background")) {
+			return attrURL
+		}
+	case 11:
+		if bytes.EqualFold(name, []byte("placeholder")) {
+			return attrLabel
 		}
 	}
-	return attrOther
+	return attrPlain
 }
 
-func attr(b, name []byte, vs, ve int, p *page, cf func(start, end int), jsonLD *bool) {
+func hasSuffixFold(b []byte, suffix string) bool {
+	return len(b) >= len(suffix) && bytes.EqualFold(b[len(b)-len(suffix):], []byte(suffix))
+}
+
+// attr adds the value b[vs:ve] of attribute name to p. field is the name
+// of the field the tag fills (its name=, property=, itemprop= or
+// http-equiv=), or nil.
+func attr(b, name, field []byte, vs, ve int, p *page, cf func(start, end int)) {
+	if ve <= vs {
+		return
+	}
+	v := b[vs:ve]
 	switch kindOf(name) {
-	case attrType:
-		*jsonLD = bytes.Contains(bytes.ToLower(b[vs:ve]), []byte("ld+json"))
-	case attrHref:
-		v := b[vs:ve]
+	case attrCFEmail:
+		if _, ok := cfDecode(v); ok {
+			cf(vs, ve)
+			return
+		}
+		p.label(name, vs)
+	case attrURL:
 		if k := bytes.Index(v, []byte("/cdn-cgi/l/email-protection#")); k >= 0 {
 			hs := vs + k + len("/cdn-cgi/l/email-protection#")
 			if _, ok := cfDecode(b[hs:ve]); ok {
 				cf(hs, ve)
+				return
 			}
+		}
+		if nestedEncoding(v) {
+			// Read as a server would after all its decoding: a finding
+			// anywhere in it redacts the whole value.
+			p.addWhole(decodeURLText(string(v), true), vs, ve)
+		}
+	case attrLabel:
+		p.label(name, vs)
+	case attrField:
+		if field != nil {
+			p.label(field, vs)
+		} else {
+			p.label(name, vs)
+		}
+	case attrPlain:
+		if structural(name) && inert(v) {
 			return
 		}
-		p.addSegment(b, vs, ve, true)
-	case attrCFEmail:
-		if _, ok := cfDecode(b[vs:ve]); ok {
-			cf(vs, ve)
+	}
+	p.addSegment(b, vs, ve)
+}
+
+// structural reports whether an attribute's value is markup vocabulary
+// (class names, ids, styles, link types) rather than content.
+func structural(name []byte) bool {
+	switch len(name) {
+	case 2:
+		return bytes.EqualFold(name, []byte("id"))
+	case 3:
+		return bytes.EqualFold(name, []byte("rel")) || bytes.EqualFold(name, []byte("dir")) || bytes.EqualFold(name, []byte("for"))
+	case 4:
+		return bytes.EqualFold(name, []byte("type")) || bytes.EqualFold(name, []byte("role")) || bytes.EqualFold(name, []byte("lang"))
+	case 5:
+		return bytes.EqualFold(name, []byte("class")) || bytes.EqualFold(name, []byte("style")) || bytes.EqualFold(name, []byte("width")) || bytes.EqualFold(name, []byte("align")) || bytes.EqualFold(name, []byte("sizes")) || bytes.EqualFold(name, []byte("media"))
+	case 6:
+		return bytes.EqualFold(name, []byte("target")) || bytes.EqualFold(name, []byte("height")) || bytes.EqualFold(name, []byte("method"))
+	case 7:
+		return bytes.EqualFold(name, []byte("loading")) || bytes.EqualFold(name, []byte("charset"))
+	case 8:
+		return bytes.EqualFold(name, []byte("tabindex")) || bytes.EqualFold(name, []byte("decoding"))
+	}
+	return false
+}
+
+// inertByte marks the bytes a structural value may hold and still be
+// unable to carry any entity: lower-case letters, digits, white space and
+// CSS punctuation. Capitals, '@', '%', '&', '\\' and non-ASCII bytes are
+// not inert.
+var inertByte = func() (t [256]bool) {
+	for _, c := range "abcdefghijklmnopqrstuvwxyz0123456789 \t\n\r_-:;.,#()/!" {
+		t[c] = true
+	}
+	return t
+}()
+
+// inert reports whether v can hold no personal data: only inert bytes,
+// no group of more than four digits joined by separators (every numeric
+// entity has more; letters end a group, as "10px" is no number), fewer
+// colons than a MAC address has, and no spelt-out " at " of an e-mail.
+func inert(v []byte) bool {
+	group, colons := 0, 0
+	for _, c := range v {
+		if !inertByte[c] {
+			return false
 		}
-	case attrData:
-		if ve > vs {
-			p.addSegment(b, vs, ve, true)
+		switch {
+		case c >= '0' && c <= '9':
+			if group++; group > 4 {
+				return false
+			}
+		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/' || c == ',':
+		case c == ':':
+			colons++
+		default:
+			group = 0
 		}
 	}
+	return colons < 5 && !bytes.Contains(v, []byte(" at ")) && !bytes.Contains(v, []byte("(at)"))
+}
+
+// nestedEncoding reports whether a URL uses encodings that one pass of
+// percent-decoding does not undo: '+' for spaces in the query, escaped
+// '%' ("%2540").
+func nestedEncoding(v []byte) bool {
+	if q := bytes.IndexByte(v, '?'); q >= 0 && bytes.IndexByte(v[q:], '+') >= 0 {
+		return true
+	}
+	return bytes.Contains(v, []byte("%25")) || bytes.Contains(v, []byte("%2B")) || bytes.Contains(v, []byte("%2b"))
 }
 
 // cfDecode decodes a Cloudflare e-mail obfuscation: hex bytes, the first a

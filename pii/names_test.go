@@ -241,3 +241,31 @@ func TestPersonNameEntitySelection(t *testing.T) {
 		{"联系人：王小明 Contact: Mary Jones", []string{"CN_PERSON_NAME=王小明"}},
 	})
 }
+
+// TestLabelledNamesInHTML: the lexer hands attribute values over under
+// their names ("data-user: 张三", "author: 王五" for a meta author), script
+// literals and decoded query strings; each labelled name is found, with
+// offsets in the source.
+func TestLabelledNamesInHTML(t *testing.T) {
+	f := mustNew(t, Config{})
+	for _, tt := range []vector{
+		{`<div data-user="张三">x</div><img alt="李四的头像" src="a.png"><meta name="author" content="王五"><meta property="og:title" content="赵六的个人主页">`,
+			[]string{"CN_PERSON_NAME=张三", "CN_PERSON_NAME=李四", "CN_PERSON_NAME=王五", "CN_PERSON_NAME=赵六"}},
+		{`<script>var u={realName:"孙七",orderId:"6222021234567890128",mobile:"13812345678"};</script>`,
+			[]string{"CN_PERSON_NAME=孙七", "CN_MOBILE=13812345678"}},
+		{`<a href="/s?consignee=%E5%91%A8%E5%85%AB&amp;tel=13912345678">x</a>`,
+			[]string{"CN_PERSON_NAME=%E5%91%A8%E5%85%AB", "CN_MOBILE=13912345678"}},
+		{`<script>{"author":"Jane Doe","name":"Wireless Earbuds Pro"}</script><meta name="author" content="John Smith">`,
+			[]string{"PERSON_NAME=Jane Doe", "PERSON_NAME=John Smith"}},
+		{`<table><tr><th>姓名</th><th>电话</th></tr><tr><td>吴九</td><td>13812345678</td></tr></table>`,
+			[]string{"CN_PERSON_NAME=吴九", "CN_MOBILE=13812345678"}},
+	} {
+		fs, err := f.ScanHTML([]byte(tt.in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g := got(tt.in, fs); strings.Join(g, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("ScanHTML(%q) = %q, want %q", tt.in, g, tt.want)
+		}
+	}
+}

@@ -708,8 +708,8 @@ func (sc *scanner) ipv6(i int) int {
 	for e > i && t[e-1] == '.' {
 		e--
 	}
-	if e < len(t) && isAlnum(t[e]) {
-		return i + 1
+	if e-s < 5 || e < len(t) && isAlnum(t[e]) {
+		return i + 1 // "::1" is the shortest address, and loopback
 	}
 	ok := false
 	for try := 0; try < 2 && !ok; try++ {

@@ -1,10 +1,12 @@
 package pii
 
 import (
+	"bytes"
 	"html"
 	"sort"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -22,11 +24,37 @@ type page struct {
 	text []byte
 	bps  []breakpoint
 	srcN int // length of the source
+	// attrs is the lexer's scratch space for one start tag's attributes.
+	attrs []attrSpan
+	// headers are the texts of the current table's header cells by
+	// column, col the column of the next cell.
+	headers [][]byte
+	col     int
+	// While deferring is set, segments are queued in pend, to be added
+	// when the open text segment closes.
+	deferring bool
+	pend      []pendingSeg
 	// open is the source offset where the last text segment ended while
 	// it is still open to be joined by the next one (text split by inline
 	// tags: "1<b>38</b>12345678"), or -1.
 	open int
 }
+
+// pendingSeg is a segment queued while text is open: an attribute of an
+// inline tag.
+type pendingSeg struct {
+	src  []byte
+	name []byte // for a label
+	text string // for a whole unit
+	s, e int
+	kind uint8
+}
+
+const (
+	pendSegment = iota
+	pendLabel
+	pendWhole
+)
 
 type breakpoint struct {
 	t, s  int32
@@ -38,6 +66,10 @@ func (p *page) reset(n int) {
 	p.bps = p.bps[:0]
 	p.srcN = n
 	p.open = -1
+	p.deferring = false
+	p.pend = p.pend[:0]
+	p.headers = p.headers[:0]
+	p.col = 0
 }
 
 // closeText ends an open text segment with its separator.
@@ -47,12 +79,27 @@ func (p *page) closeText() {
 		p.text = append(p.text, '\n')
 		p.open = -1
 	}
+	if len(p.pend) > 0 && !p.deferring {
+		q := p.pend
+		p.pend = nil
+		for _, d := range q {
+			switch d.kind {
+			case pendSegment:
+				p.addSegment(d.src, d.s, d.e)
+			case pendLabel:
+				p.label(d.name, d.s)
+			case pendWhole:
+				p.addWhole(d.text, d.s, d.e)
+			}
+		}
+		p.pend = q[:0]
+	}
 }
 
 // addText appends the text node src[s:e], left open so that text after
 // an inline tag continues it.
 func (p *page) addText(srcb []byte, s, e int) {
-	p.normalise(srcb, s, e, true)
+	p.normalise(srcb, s, e)
 	p.unit(e) // an empty unit: the last rune ends here, not at the next text
 	p.open = e
 }
@@ -118,15 +165,74 @@ func stable(b []byte) int {
 }
 
 // addSegment appends src[s:e] of the source, normalised, then a separator.
-func (p *page) addSegment(srcb []byte, s, e int, entities bool) {
+func (p *page) addSegment(srcb []byte, s, e int) {
+	if p.deferring {
+		p.pend = append(p.pend, pendingSeg{kind: pendSegment, src: srcb, s: s, e: e})
+		return
+	}
 	p.closeText()
-	p.normalise(srcb, s, e, entities)
+	p.normalise(srcb, s, e)
 	p.unit(e)
 	p.text = append(p.text, '\n')
 }
 
-// normalise appends src[s:e], NFKC-normalised, with entities decoded if asked.
-func (p *page) normalise(srcb []byte, s, e int, entities bool) {
+// label starts a segment with the synthetic text "name: ", mapped to no
+// source bytes, so that the name of an attribute or field serves as
+// context for the value that follows at source offset at.
+func (p *page) label(name []byte, at int) {
+	if p.deferring {
+		p.pend = append(p.pend, pendingSeg{kind: pendLabel, name: name, s: at})
+		return
+	}
+	p.closeText()
+	p.unit(at)
+	for _, c := range name {
+		if c > ' ' && c != 0x7f {
+			p.text = append(p.text, lower(c))
+		}
+	}
+	p.text = append(p.text, ':', ' ')
+}
+
+// addWhole appends text, a decoded form of the source src[s:e] that does
+// not map to it byte by byte, as one unit: a finding anywhere in it covers
+// all of src[s:e].
+func (p *page) addWhole(text string, s, e int) {
+	if p.deferring {
+		p.pend = append(p.pend, pendingSeg{kind: pendWhole, text: text, s: s, e: e})
+		return
+	}
+	p.closeText()
+	p.unit(s)
+	for _, r := range text {
+		switch {
+		case r < ' ' || r == 0x7f:
+			p.text = append(p.text, ' ')
+		case r < utf8.RuneSelf:
+			p.text = append(p.text, byte(r))
+		default:
+			var buf [utf8.UTFMax]byte
+			n := utf8.EncodeRune(buf[:], r)
+			p.text = norm.NFKC.Append(p.text, buf[:n]...)
+		}
+	}
+	p.unit(e)
+	p.text = append(p.text, '\n')
+}
+
+// special marks the ASCII bytes normalise does not copy as they are:
+// character references, escapes, percent-escapes and control white space.
+var special = func() (t [utf8.RuneSelf]bool) {
+	for _, c := range "&\\%\n\r\t\f" {
+		t[c] = true
+	}
+	return t
+}()
+
+// normalise appends src[s:e], NFKC-normalised, with character references,
+// JavaScript/JSON string escapes and percent-escapes decoded: the form in
+// which a reader, a browser or a program would take the characters.
+func (p *page) normalise(srcb []byte, s, e int) {
 	i := s
 	for i < e {
 		// Copy the longest run that maps byte for byte.
@@ -134,7 +240,7 @@ func (p *page) normalise(srcb []byte, s, e int, entities bool) {
 		for j < e {
 			c := srcb[j]
 			if c < utf8.RuneSelf {
-				if c == '&' && entities || c == '\n' || c == '\r' || c == '\t' || c == '\f' {
+				if special[c] {
 					break
 				}
 				j++
@@ -142,7 +248,11 @@ func (p *page) normalise(srcb []byte, s, e int, entities bool) {
 			}
 			n := stable(srcb[j:e])
 			if n == 0 {
-				break
+				r, size := utf8.DecodeRune(srcb[j:e])
+				if !nfkcStable(r) {
+					break
+				}
+				n = size
 			}
 			j += n
 		}
@@ -154,23 +264,63 @@ func (p *page) normalise(srcb []byte, s, e int, entities bool) {
 			}
 		}
 		c := srcb[i]
-		switch {
-		case c == '&' && entities:
-			if n := p.entity(srcb, i, e); n > 0 {
-				i += n
+		n := 0
+		switch c {
+		case '&':
+			n = p.entity(srcb, i, e)
+		case '\\':
+			n = p.escape(srcb, i, e)
+		case '%':
+			n = p.percent(srcb, i, e)
+		default:
+			if c < utf8.RuneSelf { // control white space
+				p.ident(i, []byte{' '})
+				i++
 				continue
 			}
-			p.ident(i, srcb[i:i+1])
-			i++
-		case c < utf8.RuneSelf: // control whitespace
-			p.ident(i, []byte{' '})
-			i++
-		default:
 			r, size := utf8.DecodeRune(srcb[i:e])
 			p.addRune(r, srcb[i:i+size], i)
 			i += size
+			continue
+		}
+		if n > 0 {
+			i += n
+			continue
+		}
+		p.ident(i, srcb[i:i+1])
+		i++
+	}
+}
+
+// stableBMP has a bit set for each rune of the Basic Multilingual Plane
+// that the normaliser copies as it is: NFKC leaves it alone, and addRune
+// has no rule of its own for it. Built once, never changed.
+var stableBMP = func() *[1 << 16 / 64]uint64 {
+	var t [1 << 16 / 64]uint64
+	var buf [utf8.UTFMax]byte
+	for r := rune(0x80); r < 1<<16; r++ {
+		if r >= 0xD800 && r < 0xE000 || ownRule(r) {
+			continue
+		}
+		n := utf8.EncodeRune(buf[:], r)
+		// Stable alone, and starting a new unit of composition: a
+		// combining mark may compose with what precedes it.
+		if pr := norm.NFKC.Properties(buf[:n]); norm.NFKC.IsNormal(buf[:n]) && pr.Decomposition() == nil && pr.BoundaryBefore() && pr.BoundaryAfter() {
+			t[r/64] |= 1 << (r % 64)
 		}
 	}
+	return &t
+}()
+
+// ownRule reports whether addRune treats r by a rule of its own.
+func ownRule(r rune) bool {
+	return r >= 0xFF01 && r <= 0xFF5E || r == 0x3000 || r == 0xA0 ||
+		r == 0x200B || r == 0x200C || r == 0x200D || r == 0x2060 || r == 0xFEFF || r == 0xAD || r == utf8.RuneError
+}
+
+// nfkcStable reports whether r is copied as it is (see stableBMP).
+func nfkcStable(r rune) bool {
+	return r < 1<<16 && stableBMP[r/64]&(1<<(r%64)) != 0
 }
 
 // addRune appends the NFKC form of one rune whose source bytes are raw.
@@ -234,4 +384,126 @@ func (p *page) entity(srcb []byte, i, e int) int {
 	p.unit(i)
 	p.text = append(p.text, byte(r))
 	return len(ref)
+}
+
+// escape decodes the JavaScript or JSON string escape at srcb[i] ('\\'),
+// appends it and returns its length, or returns 0 if there is none.
+// "\u0031", "\u{31}", "\x31", "\uD83D\uDE00", "\/" and "\n" are escapes.
+func (p *page) escape(srcb []byte, i, e int) int {
+	if i+1 >= e {
+		return 0
+	}
+	c := srcb[i+1]
+	r, n := rune(-1), 2
+	switch c {
+	case 'u':
+		if i+2 < e && srcb[i+2] == '{' {
+			k := i + 3
+			v := rune(0)
+			for k < e && k-i-3 < 6 && isHex(srcb[k]) {
+				v = v<<4 | rune(unhex(srcb[k]))
+				k++
+			}
+			if k < e && srcb[k] == '}' && k > i+3 && v <= utf8.MaxRune {
+				r, n = v, k+1-i
+			}
+			break
+		}
+		v, ok := hex4(srcb, i+2, e)
+		if !ok {
+			return 0
+		}
+		r, n = v, 6
+		if v >= 0xD800 && v < 0xDC00 && i+12 <= e && srcb[i+6] == '\\' && srcb[i+7] == 'u' {
+			if lo, ok := hex4(srcb, i+8, e); ok && lo >= 0xDC00 && lo < 0xE000 {
+				r, n = 0x10000+(v-0xD800)<<10+(lo-0xDC00), 12
+			}
+		}
+	case 'x':
+		if i+3 < e && isHex(srcb[i+2]) && isHex(srcb[i+3]) {
+			r, n = rune(unhex(srcb[i+2])<<4|unhex(srcb[i+3])), 4
+		}
+	case 'n', 'r', 't', 'b', 'f', 'v':
+		r = ' '
+	case '/', '"', '\'', '\\', '`':
+		r = rune(c)
+	default:
+		return 0
+	}
+	if r < 0 {
+		return 0
+	}
+	if r < ' ' {
+		r = ' '
+	}
+	var buf [utf8.UTFMax]byte
+	size := utf8.EncodeRune(buf[:], r)
+	p.addRune(r, buf[:size], i)
+	return n
+}
+
+func hex4(b []byte, k, e int) (rune, bool) {
+	if k+4 > e {
+		return 0, false
+	}
+	v := rune(0)
+	for _, c := range b[k : k+4] {
+		if !isHex(c) {
+			return 0, false
+		}
+		v = v<<4 | rune(unhex(c))
+	}
+	return v, true
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}
+
+// maxPercentRun bounds how many percent-escapes are decoded as one run.
+const maxPercentRun = 96
+
+// percent decodes the run of percent-escapes at srcb[i] ('%'), appends it
+// and returns its length, or returns 0 if there is none. A run that is not
+// UTF-8 is read as GB18030 (which includes GBK), the legacy encoding of
+// Chinese pages, and then maps to its source as a whole.
+func (p *page) percent(srcb []byte, i, e int) int {
+	var buf [maxPercentRun]byte
+	n := 0
+	k := i
+	for k+2 < e && srcb[k] == '%' && isHex(srcb[k+1]) && isHex(srcb[k+2]) && n < len(buf) {
+		buf[n] = unhex(srcb[k+1])<<4 | unhex(srcb[k+2])
+		n++
+		k += 3
+	}
+	if n == 0 {
+		return 0
+	}
+	dec := buf[:n]
+	if utf8.Valid(dec) {
+		for off := 0; off < len(dec); {
+			r, size := utf8.DecodeRune(dec[off:])
+			if r < ' ' || r == 0x7f {
+				p.unit(i + 3*off)
+				p.text = append(p.text, ' ')
+			} else {
+				p.addRune(r, dec[off:off+size], i+3*off)
+			}
+			off += size
+		}
+		return k - i
+	}
+	gb, err := simplifiedchinese.GB18030.NewDecoder().Bytes(dec)
+	if err != nil || !utf8.Valid(gb) || bytes.ContainsRune(gb, utf8.RuneError) {
+		return 0
+	}
+	p.unit(i)
+	p.text = norm.NFKC.Append(p.text, gb...)
+	return k - i
 }

@@ -73,6 +73,7 @@ type crawlOptions struct {
 	metricsAddr  string
 	leaseTTL     time.Duration
 	verbose      bool
+	store        string
 	seeds        []string
 }
 
@@ -104,6 +105,7 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	fs.DurationVar(&o.progress, "progress", 5*time.Second, "interval of the progress line on stderr (0: none)")
 	fs.StringVar(&o.metricsAddr, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9090)")
 	fs.BoolVar(&o.verbose, "v", false, "log every decision and request to stderr")
+	fs.StringVar(&o.store, "store", "clean", "what of each page to store: clean (visible text and the DOM without scripts, styles, comments or event handlers) or full (the whole page as the personal-data filter left it)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: goodbot crawl --contact URL|mailto:ADDR [flags] URL...\n\n")
 		fs.PrintDefaults()
@@ -146,6 +148,9 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	}
 	if o.out == "" {
 		return nil, usagef("--out must not be empty")
+	}
+	if _, err := crawler.ParseStoreMode(o.store); err != nil {
+		return nil, usagef("--store %q: want clean or full", o.store)
 	}
 	if o.auditDir == "" {
 		o.auditDir = filepath.Join(o.out, "audit")
@@ -352,6 +357,7 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 		Sink:            sink,
 		Logger:          logger,
 		OutDir:          o.out,
+		Store:           crawler.StoreMode(o.store),
 		Relaxations:     relax,
 		Job:             o.job,
 	}
@@ -451,6 +457,10 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 		sum.Reason, sum.Elapsed.Round(time.Millisecond), sum.Pages, sum.Sent, sum.Refused, sum.RefusedBy, sum.Holds, sum.Errors)
 	for s, why := range sum.Stopped {
 		fmt.Fprintf(stdout, "goodbot: stopped %s: %s\n", s, why)
+	}
+	if sum.Dropped > 0 || sum.Unreadable > 0 {
+		fmt.Fprintf(stdout, "goodbot: not stored: %d pages dropped by the personal-data filter (sensitive categories, types that cannot be scanned), %d pages that could not be read; the operation log has each with its reason and digest\n",
+			sum.Dropped, sum.Unreadable)
 	}
 	fmt.Fprintf(stdout, "goodbot: pages in %s, operation log in %s\n", filepath.Join(o.out, "sites"), o.auditDir)
 	return errors.Join(runErr, closeErr)

@@ -39,10 +39,16 @@ type Record struct {
 	Site        string    `json:"site"`
 	Time        time.Time `json:"time"`
 	Status      int       `json:"status"`
-	ContentType string    `json:"content_type,omitempty"`
-	Title       string    `json:"title,omitempty"`
-	Text        string    `json:"text,omitempty"`
-	HTML        string    `json:"html,omitempty"`
+	ContentType string    `json:"content_type,omitempty"` // of HTML as stored: always UTF-8
+	// Charset is the encoding the page was sent in ("gbk"), before it was
+	// decoded to UTF-8 for scanning and storage.
+	Charset string `json:"charset,omitempty"`
+	// Stored says what of the page HTML holds: "clean" (no scripts,
+	// styles, comments or event handlers) or "full".
+	Stored string `json:"stored,omitempty"`
+	Title  string `json:"title,omitempty"`
+	Text   string `json:"text,omitempty"`
+	HTML   string `json:"html,omitempty"`
 	// SHA256 is the hex SHA-256 of the HTML field's bytes.
 	SHA256 string `json:"sha256"`
 }

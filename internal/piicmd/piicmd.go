@@ -1,7 +1,7 @@
 // Package piicmd implements "goodbot pii": scanning files for personal
 // information and redacting it, for data teams checking existing dumps.
 //
-//	goodbot pii scan [--json] [--entities a,b] [--min-score x] FILE...
+//	goodbot pii scan [--json] [--entities a,b] [--min-score x] [--charset LABEL] FILE...
 //	goodbot pii redact [--operator replace|mask|hmac] [--entities a,b] [--keep-sensitive] FILE -o OUT
 //
 // HTML is recognised by sniffing; anything else is read as text, in blocks
@@ -25,6 +25,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/goodbot/goodbot/internal/textdecode"
+	"golang.org/x/text/transform"
+
 	"github.com/goodbot/goodbot/pii"
 )
 
@@ -35,10 +38,20 @@ const (
 	exitUsage    = 2
 )
 
-const usage = `usage:
-  goodbot pii scan [--json] [--entities a,b] [--min-score x] FILE...
-  goodbot pii redact [--operator replace|mask|hmac] [--entities a,b] [--keep-sensitive] FILE -o OUT
-entities: ` + "CN_RESIDENT_ID, CN_MOBILE, CN_LANDLINE, BANK_CARD, CN_PASSPORT, HK_ID, TW_ID, MO_ID, EMAIL, IP_ADDRESS, IBAN, US_SSN, COORDINATES, CN_PERSON_NAME, CN_ADDRESS, PERSON_NAME\n"
+var usage = `usage:
+  goodbot pii scan [--json] [--entities a,b] [--min-score x] [--charset LABEL] FILE...
+  goodbot pii redact [--operator replace|mask|hmac] [--entities a,b] [--keep-sensitive] [--charset LABEL] FILE -o OUT
+Files are decoded to UTF-8 first (byte-order mark, <meta charset>, else sniffed; --charset overrides),
+and offsets are in that UTF-8 text. redact writes UTF-8.
+entities: ` + entityList + "\n"
+
+var entityList = func() string {
+	var names []string
+	for _, e := range pii.AllEntities() {
+		names = append(names, string(e))
+	}
+	return strings.Join(names, ", ")
+}()
 
 // blockSize is the size of the blocks of whole lines text is read in.
 const blockSize = 1 << 20
@@ -98,6 +111,42 @@ func entities(s string) ([]pii.Entity, error) {
 	return es, nil
 }
 
+// openText opens a file's text: an HTML file as it is, for readHTML to
+// decode whole, any other text decoded to UTF-8 as it streams, in the
+// encoding label names or the one its first 64 KiB show. It returns the
+// reader, the head of the file (for isHTML) and how it was decoded.
+func openText(r io.Reader, label string) (*bufio.Reader, []byte, textdecode.Decoded) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, _ := br.Peek(64 << 10)
+	if isHTML(head) {
+		_, how := textdecode.Choose(head, label, true)
+		return br, head, how
+	}
+	enc, how := textdecode.Choose(head, label, false)
+	if how.Charset == "utf-8" {
+		if how.Source == "bom" {
+			br.Discard(3)
+		}
+		return br, head, how
+	}
+	return bufio.NewReaderSize(transform.NewReader(br, enc.NewDecoder()), 64<<10), head, how
+}
+
+// readHTML reads a whole HTML file and decodes it to UTF-8, rewriting its
+// <meta> charset to say so.
+func readHTML(r io.Reader, label string) ([]byte, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	ctype := "text/html"
+	if label != "" {
+		ctype += "; charset=" + label
+	}
+	out, _, _, _ := textdecode.Decode(ctype, b)
+	return out, nil
+}
+
 // isHTML sniffs b.
 func isHTML(b []byte) bool {
 	if strings.HasPrefix(http.DetectContentType(b), "text/html") {
@@ -142,8 +191,11 @@ type jsonFinding struct {
 }
 
 type jsonFile struct {
-	File      string         `json:"file"`
-	Kind      string         `json:"kind"` // "html" or "text"
+	File string `json:"file"`
+	Kind string `json:"kind"` // "html" or "text"
+	// Charset is the encoding the file was read in, e.g. "gbk (meta)".
+	// Offsets are in its UTF-8 text.
+	Charset   string         `json:"charset"`
 	Findings  []jsonFinding  `json:"findings"`
 	Counts    map[string]int `json:"counts,omitempty"`
 	Sensitive []string       `json:"sensitive,omitempty"`
@@ -155,6 +207,7 @@ func scan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("goodbot pii scan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object per file")
+	cs := fs.String("charset", "", "the files' encoding (default: byte-order mark, <meta>, else sniffed)")
 	ents := fs.String("entities", "", "comma-separated entities to look for (default all)")
 	minScore := fs.Float64("min-score", 0, "policy threshold (default 0.5)")
 	files, err := parseInterspersed(fs, args)
@@ -166,6 +219,9 @@ func scan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	es, err := entities(*ents)
+	if err == nil && *cs != "" {
+		err = textdecode.Check(*cs)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "goodbot pii scan: %v\n", err)
 		return exitUsage
@@ -182,7 +238,7 @@ func scan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "goodbot pii scan: %v\n", err)
 			return exitUsage
 		}
-		res, err := scanFile(ctx, f, name)
+		res, err := scanFile(ctx, f, name, *cs)
 		if err != nil {
 			fmt.Fprintf(stderr, "goodbot pii scan: %v\n", err)
 			status = exitUsage
@@ -208,15 +264,14 @@ func scan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return status
 }
 
-func scanFile(ctx context.Context, f *pii.Filter, name string) (*jsonFile, error) {
+func scanFile(ctx context.Context, f *pii.Filter, name, label string) (*jsonFile, error) {
 	fh, err := os.Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
-	br := bufio.NewReaderSize(fh, 64<<10)
-	head, _ := br.Peek(512)
-	res := &jsonFile{File: name, Kind: "text", Findings: []jsonFinding{}, Counts: map[string]int{}}
+	br, head, how := openText(fh, label)
+	res := &jsonFile{File: name, Kind: "text", Charset: how.String(), Findings: []jsonFinding{}, Counts: map[string]int{}}
 	add := func(base int, block []byte, fs []pii.Finding, rep pii.Report) {
 		for _, x := range fs {
 			res.Findings = append(res.Findings, jsonFinding{Entity: string(x.Entity), Tier: x.Tier.String(), Score: x.Score,
@@ -231,7 +286,7 @@ func scanFile(ctx context.Context, f *pii.Filter, name string) (*jsonFile, error
 	}
 	if isHTML(head) {
 		res.Kind = "html"
-		b, err := io.ReadAll(br)
+		b, err := readHTML(br, label)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", name, err)
 		}
@@ -299,6 +354,7 @@ func redact(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	opName := fs.String("operator", "replace", "replace, mask or hmac")
 	ents := fs.String("entities", "", "comma-separated entities to redact (default all)")
 	keep := fs.Bool("keep-sensitive", false, "redact sensitive-category content span by span instead of dropping it")
+	cs := fs.String("charset", "", "the file's encoding (default: byte-order mark, <meta>, else sniffed); the output is UTF-8")
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitUsage
@@ -316,6 +372,9 @@ func redact(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	es, err := entities(*ents)
+	if err == nil && *cs != "" {
+		err = textdecode.Check(*cs)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "goodbot pii redact: %v\n", err)
 		return exitUsage
@@ -336,8 +395,7 @@ func redact(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "goodbot pii redact: -o must not be the input file")
 		return exitUsage
 	}
-	br := bufio.NewReaderSize(fh, 64<<10)
-	head, _ := br.Peek(512)
+	br, head, _ := openText(fh, *cs)
 	tmp := *out + ".tmp"
 	w, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -360,7 +418,7 @@ func redact(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	werr := func() error {
 		if isHTML(head) {
-			b, err := io.ReadAll(br)
+			b, err := readHTML(br, *cs)
 			if err != nil {
 				return err
 			}

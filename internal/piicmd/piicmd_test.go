@@ -8,6 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/traditionalchinese"
 )
 
 func run(t *testing.T, args ...string) (int, string, string) {
@@ -94,7 +98,7 @@ func TestRedact(t *testing.T) {
 			t.Errorf("redacted file keeps %q: %s", leak, b)
 		}
 	}
-	if !strings.Contains(string(b), "[CN_MOBILE]") || !strings.Contains(stdout, "CN_MOBILE\t1") {
+	if !strings.Contains(string(b), "[CN_MOBILE]") || !strings.Contains(stdout, "CN_MOBILE\t2") {
 		t.Errorf("redacted file %s, summary %s", b, stdout)
 	}
 
@@ -135,5 +139,53 @@ func TestUsage(t *testing.T) {
 		if code, _, _ := run(t, args...); code != 2 {
 			t.Errorf("%q: exit %d, want 2", args, code)
 		}
+	}
+}
+
+// Files in legacy Chinese encodings are decoded before scanning: the cue
+// words and full-width digits of a GBK page are invisible as bytes.
+func TestScanDecodesLegacyEncodings(t *testing.T) {
+	page := `<html><head><meta charset="gbk"><title>联系我们</title></head><body><p>联系人：王小明，手机 １３８１２３４５６７８，身份证 11010519491231002X</p></body></html>`
+	gbk, err := simplifiedchinese.GBK.NewEncoder().String(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big5, err := traditionalchinese.Big5.NewEncoder().String(`<html><head><meta charset="big5"><title>聯絡我們</title></head><body><p>聯絡人：王小明，手機 １３８１２３４５６７８，身分證 A123456789</p></body></html>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := simplifiedchinese.GB18030.NewEncoder().String("客户手机：１３９１２３４５６７８\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, body, charset string
+	}{
+		{"gbk.html", gbk, "gbk (meta)"},
+		{"big5.html", big5, "big5 (meta)"},
+		{"gb18030-bom.txt", "\x84\x31\x95\x33" + text, "gb18030 (bom)"},
+	} {
+		p := write(t, c.name, c.body)
+		code, stdout, errs := run(t, "scan", "--json", p)
+		if code != 1 {
+			t.Fatalf("%s: exit %d, stderr %s", c.name, code, errs)
+		}
+		if !strings.Contains(stdout, `"charset":"`+c.charset+`"`) || !strings.Contains(stdout, "CN_MOBILE") {
+			t.Errorf("%s: %s", c.name, stdout)
+		}
+		out := filepath.Join(t.TempDir(), "out")
+		if code, _, errs := run(t, "redact", p, "-o", out); code != 1 {
+			t.Fatalf("%s: redact exit %d: %s", c.name, code, errs)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !utf8.Valid(b) || strings.Contains(string(b), "１３８") || strings.Contains(string(b), "１３９") || strings.Contains(string(b), "gbk") || strings.Contains(string(b), `charset="big5"`) {
+			t.Errorf("%s: redacted output %s", c.name, b)
+		}
+	}
+	if code, _, errs := run(t, "scan", "--charset", "klingon", write(t, "x.txt", "x")); code != 2 || !strings.Contains(errs, "klingon") {
+		t.Errorf("unknown charset: exit %d, %s", code, errs)
 	}
 }

@@ -1,0 +1,90 @@
+package crawler
+
+import (
+	"context"
+
+	"github.com/goodbot/goodbot/audit"
+)
+
+// scrubSink passes every event through the page filter before the sink
+// beneath it sees it: URLs with FilterURL, every free-text field (reasons,
+// errors, robots.txt copies) with FilterText. It is the one place where
+// the operation log's content is checked, whoever records the event (the
+// gate, the limiter, a complaint), because the log is append-only and kept
+// for six months: what reaches it cannot be cleaned afterwards.
+type scrubSink struct {
+	next audit.Sink
+	f    PageFilter
+}
+
+// newScrubSink wraps next, keeping its AsyncSink side if it has one.
+func newScrubSink(next audit.Sink, f PageFilter) audit.Sink {
+	s := scrubSink{next: next, f: f}
+	if _, ok := next.(audit.AsyncSink); ok {
+		return asyncScrubSink{s}
+	}
+	return s
+}
+
+// Record implements audit.Sink.
+func (s scrubSink) Record(ctx context.Context, e audit.Event) error {
+	return s.next.Record(ctx, s.scrub(e))
+}
+
+type asyncScrubSink struct{ scrubSink }
+
+// Append implements audit.AsyncSink.
+func (s asyncScrubSink) Append(ctx context.Context, e audit.Event) error {
+	return s.next.(audit.AsyncSink).Append(ctx, s.scrub(e))
+}
+
+// scrub returns e with its payload copied and filtered; e itself is not
+// changed, so that callers may keep using what they recorded.
+func (s scrubSink) scrub(e audit.Event) audit.Event {
+	url, text := s.f.FilterURL, s.f.FilterText
+	switch {
+	case e.Decision != nil:
+		d := *e.Decision
+		d.URL, d.Reason, d.RobotsRule = url(d.URL), text(d.Reason), text(d.RobotsRule)
+		d.Checks = append([]audit.Check(nil), d.Checks...)
+		for i := range d.Checks {
+			d.Checks[i].Reason = text(d.Checks[i].Reason)
+		}
+		e.Decision = &d
+	case e.Fetch != nil:
+		f := *e.Fetch
+		f.URL, f.Error = url(f.URL), text(f.Error)
+		e.Fetch = &f
+	case e.Robots != nil:
+		r := *e.Robots
+		r.URL, r.Error = url(r.URL), text(r.Error)
+		if len(r.Body) > 0 {
+			if b := text(string(r.Body)); b != string(r.Body) {
+				// The copy no longer matches SHA256, the digest of the
+				// file as fetched; Redacted says why.
+				r.Body, r.Redacted = []byte(b), true
+			}
+		}
+		e.Robots = &r
+	case e.Budget != nil:
+		b := *e.Budget
+		b.Reason, b.Source = text(b.Reason), text(b.Source)
+		e.Budget = &b
+	case e.PII != nil:
+		p := *e.PII
+		p.URL, p.Reason = url(p.URL), text(p.Reason)
+		e.PII = &p
+	case e.Run != nil:
+		r := *e.Run
+		r.Reason = text(r.Reason)
+		e.Run = &r
+	case e.Config != nil:
+		c := *e.Config
+		c.Relaxations = append([]string(nil), c.Relaxations...)
+		for i := range c.Relaxations {
+			c.Relaxations[i] = text(c.Relaxations[i])
+		}
+		e.Config = &c
+	}
+	return e
+}

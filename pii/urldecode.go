@@ -1,0 +1,63 @@
+package pii
+
+import (
+	"html"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+)
+
+// maxDecodePasses bounds how many layers of percent-encoding are undone:
+// "%252540" is "@" after three.
+const maxDecodePasses = 4
+
+// decodeURLText returns s as a server would read it after all its
+// decoding: character references, '+' in the query as a space when plus
+// is set, then percent-escapes, layer after layer. Bytes
+// that are not UTF-8 are read as GB18030, which includes GBK, when they
+// decode cleanly that way. Malformed escapes are kept as written.
+func decodeURLText(s string, plus bool) string {
+	if strings.IndexByte(s, '&') >= 0 {
+		s = html.UnescapeString(s)
+	}
+	if q := strings.IndexByte(s, '?'); plus && q >= 0 && strings.IndexByte(s[q:], '+') >= 0 {
+		s = s[:q] + strings.ReplaceAll(s[q:], "+", " ")
+	}
+	for range maxDecodePasses {
+		d, changed := percentDecode(s)
+		if !changed {
+			break
+		}
+		s = d
+	}
+	return s
+}
+
+// percentDecode decodes the well-formed percent-escapes in s, leaving any
+// other '%' as it is, and reads the result as GB18030 if it is not UTF-8.
+func percentDecode(s string) (string, bool) {
+	if strings.IndexByte(s, '%') < 0 {
+		return s, false
+	}
+	b := make([]byte, 0, len(s))
+	changed := false
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+			changed = true
+			continue
+		}
+		b = append(b, s[i])
+	}
+	if !changed {
+		return s, false
+	}
+	if !utf8.Valid(b) {
+		if gb, err := simplifiedchinese.GB18030.NewDecoder().Bytes(b); err == nil && utf8.Valid(gb) && !strings.ContainsRune(string(gb), utf8.RuneError) {
+			return string(gb), true
+		}
+	}
+	return string(b), true
+}
