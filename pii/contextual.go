@@ -1,9 +1,6 @@
 package pii
 
-import (
-	"bytes"
-	"sort"
-)
+import "bytes"
 
 // dottedMobile handles a mainland mobile number written with dots,
 // "138.0013.8000" or "138.001.38000", at t[i:k] (two dots).
@@ -53,21 +50,43 @@ func (sc *scanner) accessLog(i, k int) bool {
 	return j > 0 && len(r) > j+2 && r[j] == ' ' && r[j+1] == '[' && isDigit(r[j+2])
 }
 
-// versionBefore reports whether the lexicon word nearest before t[i],
-// within 12 runes, names a version rather than an address: in "Client
-// app 3.2.35.132" and "client version 10.0.19045.3803" the version word
-// right before wins over the address word before it.
+var (
+	versionWords   = wordSet("version ver build release firmware kernel sdk app")
+	addressWords   = wordSet("ip ipv4 ipv6 client host remote addr address src from server peer")
+	cnVersionWords = []string{"版本", "版本号", "固件", "内核"}
+)
+
+// versionBefore reports whether one of the two words right before t[i]
+// names a version rather than an address: in "Client app 3.2.35.132",
+// "client version 10.0.19045.3803" and "kernel headers (2.6.36.4)" the
+// version word wins over the address word before it. (Version words are
+// not lexicon words: "ver" and "app" inside words would cost every scan.)
 func (sc *scanner) versionBefore(i int) bool {
-	ws := int32(runeBack(sc.p.text, i, 12))
-	ip := bit(IPAddress)
-	version := false
-	for k := sort.Search(len(sc.hits), func(k int) bool { return sc.hits[k].End > ws }); k < len(sc.hits) && sc.hits[k].End <= int32(i); k++ {
-		switch le := lex.entries[sc.hits[k].Pattern]; {
-		case le.name == versionWord:
-			version = true
-		case le.ctx&ip != 0:
-			version = false
+	t := sc.p.text
+	k := i
+	var buf [16]byte
+	for w := 0; w < 2; w++ {
+		for n := 0; k > 0 && n < 3 && (t[k-1] == ' ' || t[k-1] == ':' || t[k-1] == '(' || t[k-1] == '=' || t[k-1] == '"'); n++ {
+			k--
 		}
+		if k > 0 && t[k-1] >= 0x80 {
+			return endsWithAny(t[:k], cnVersionWords)
+		}
+		s := k
+		for s > 0 && k-s < 16 && isAlnum(t[s-1]) {
+			s--
+		}
+		if s == k {
+			return false
+		}
+		lw := string(lowerInto(buf[:], t[s:k]))
+		switch {
+		case versionWords[lw]:
+			return true
+		case addressWords[lw]:
+			return false
+		}
+		k = s
 	}
-	return version
+	return false
 }

@@ -188,6 +188,45 @@ var (
 	idSuffixes  = wordSet("id no num number code sn key nr")
 )
 
+// Roles of a label word, in labelRoles.
+const (
+	rNegLast = 1 << iota
+	rIDSuffix
+	rNegPrefix
+	rIDLabel
+	rBank
+	rIP
+	rPhone
+	rEmail
+	rAddr
+	rName
+	rWeakName
+	rThing
+	rPassport
+	rSSN
+	rIBAN
+)
+
+// labelRoles maps each label word (or joined label) to its roles, so that
+// a label is classified with a handful of map look-ups.
+var labelRoles = func() map[string]uint32 {
+	m := map[string]uint32{}
+	for _, l := range []struct {
+		set  map[string]bool
+		role uint32
+	}{
+		{negLast, rNegLast}, {idSuffixes, rIDSuffix}, {negPrefixes, rNegPrefix}, {idLabels, rIDLabel},
+		{bankLabels, rBank}, {ipWords, rIP}, {phoneWords, rPhone}, {emailWords, rEmail}, {addrWords2, rAddr},
+		{nameLabels, rName}, {weakNameLabels, rWeakName}, {thingNames, rThing},
+		{wordSet("passport passportno passportnumber"), rPassport}, {wordSet("ssn"), rSSN}, {wordSet("iban"), rIBAN},
+	} {
+		for w := range l.set {
+			m[w] |= l.role
+		}
+	}
+	return m
+}()
+
 // classifyLabel classifies an ASCII label.
 func classifyLabel(b []byte) labelInfo {
 	var lw labelWords
@@ -198,54 +237,62 @@ func classifyLabel(b []byte) labelInfo {
 	j := lw.joined()
 	last := lw.word(lw.nw - 1)
 	prev := lw.word(lw.nw - 2)
+	rj := labelRoles[string(j)]
+	rl := rj
+	if lw.nw > 1 {
+		rl = labelRoles[string(last)]
+	}
+	var rp, rf, rany uint32
+	if lw.nw > 1 {
+		rp = labelRoles[string(prev)]
+		rf = labelRoles[string(lw.word(0))]
+		rany = rl | rp | rf
+		for i := 1; i < lw.nw-2; i++ {
+			rany |= labelRoles[string(lw.word(i))]
+		}
+	}
+	rany |= rj
 	var li labelInfo
-	if negLast[string(last)] || negLast[string(j)] || idSuffixes[string(last)] && negPrefixes[string(prev)] {
+	if (rl|rj)&rNegLast != 0 || rl&rIDSuffix != 0 && rp&rNegPrefix != 0 {
 		li.neg = true
 		return li
 	}
 	switch {
-	case idLabels[string(j)] || (string(prev) == "id" || string(prev) == "identity") && (string(last) == "card" || string(last) == "no" || string(last) == "number"):
+	case rj&rIDLabel != 0 || (string(prev) == "id" || string(prev) == "identity") && (string(last) == "card" || string(last) == "no" || string(last) == "number"):
 		li.mask |= idBits
-	case string(j) == "passport" || string(j) == "passportno" || string(j) == "passportnumber":
+	case rj&rPassport != 0:
 		li.mask |= bit(CNPassport)
-	case bankLabels[string(j)]:
+	case rj&rBank != 0:
 		li.mask |= bit(BankCard)
-	case string(j) == "ssn":
+	case rj&rSSN != 0:
 		li.mask |= bit(USSSN)
-	case string(j) == "iban":
+	case rj&rIBAN != 0:
 		li.mask |= bit(IBAN)
-	case ipWords[string(j)] || ipWords[string(last)] || ipWords[string(lw.word(0))]:
+	case (rj|rl|rf)&rIP != 0:
 		li.mask |= bit(IPAddress)
 	}
-	for i := range lw.nw {
-		w := lw.word(i)
-		switch {
-		case phoneWords[string(w)]:
-			li.mask |= phoneBits
-		case emailWords[string(w)]:
-			li.mask |= bit(Email)
-		case addrWords2[string(w)] && li.mask&bit(IPAddress) == 0 && li.mask&bit(Email) == 0:
-			li.mask |= bit(CNAddress)
-		}
-	}
-	if phoneWords[string(j)] {
+	if rany&rPhone != 0 {
 		li.mask |= phoneBits
 	}
-	if emailWords[string(j)] {
+	if rany&rEmail != 0 {
 		li.mask |= bit(Email)
+	}
+	if rany&rAddr != 0 && li.mask&(bit(IPAddress)|bit(Email)) == 0 {
+		li.mask |= bit(CNAddress)
 	}
 	if li.mask != 0 {
 		return li
 	}
+	thing := rp&rThing != 0
 	switch {
-	case nameLabels[string(j)], nameLabels[string(last)] && !thingNames[string(prev)]:
+	case rj&rName != 0, rl&rName != 0 && !thing:
 		li.mask |= nameBits
 	case string(last) == "name" && len(prev) == 0:
 		li.mask |= nameBits
 		li.weak = true
-	case string(last) == "name" && !thingNames[string(prev)]:
+	case string(last) == "name" && !thing:
 		li.mask |= nameBits
-	case weakNameLabels[string(j)], weakNameLabels[string(last)] && !thingNames[string(prev)]:
+	case rj&rWeakName != 0, rl&rWeakName != 0 && !thing:
 		li.mask |= nameBits
 		li.weak = true
 	}

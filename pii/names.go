@@ -16,15 +16,14 @@ import (
 
 // Trigger kinds of lexicon words (lexEntry.name).
 const (
-	namePrefix  = 1  // the name follows: 联系人：王小明
-	nameSuffix  = 2  // the name precedes: 王先生
-	nameByline  = 3  // a byline, the name follows: 文/张三, 本报记者 王五
-	nameTitle   = 4  // a title that also follows ordinary words: 王老师, 李同学
-	nameOf      = 5  // the name precedes 的 and a personal page: 李明的个人主页
-	nameTo      = 6  // a letter's salutation: 致张三：
-	nameEnglish = 7  // a Latin-script name follows: Dear, Hi, by, Signed
-	obfHash     = 9  // a hint that '#' stands for '@': (#换成@)
-	versionWord = 10 // names a version, not an address: Client app 3.2.35.132
+	namePrefix  = 1 // the name follows: 联系人：王小明
+	nameSuffix  = 2 // the name precedes: 王先生
+	nameByline  = 3 // a byline, the name follows: 文/张三, 本报记者 王五
+	nameTitle   = 4 // a title that also follows ordinary words: 王老师, 李同学
+	nameOf      = 5 // the name precedes 的 and a personal page: 李明的个人主页
+	nameTo      = 6 // a letter's salutation: 致张三：
+	nameEnglish = 7 // a Latin-script name follows: Dear, Hi, by, Signed
+	obfHash     = 9 // a hint that '#' stands for '@': (#换成@)
 )
 
 // nameTriggers are the lexicon words, separated by spaces, that trigger
@@ -41,7 +40,6 @@ var nameTriggers = []struct {
 	{nameTo, "致"},
 	{nameEnglish, "dear by signed regards sincerely attn"}, // and Hi, Hello: upperTrigger
 	{obfHash, "换成@ 改成@ 换为@ 改为@ 替换为@ 替换成@"},
-	{versionWord, "version ver build release firmware kernel sdk app 版本 固件 内核"},
 }
 
 // notBeforeTitle are words that end right before 老师/同学/医生/律师 and
@@ -260,7 +258,7 @@ func (sc *scanner) labelledName(p int) {
 	}
 	// Most separators (CSS, URLs, times) are not followed by a name:
 	// look at the value before the label.
-	if v >= len(t) || !isUpper(t[v]) && t[v] < 0xE4 {
+	if v >= len(t) || !isUpper(t[v]) && t[v] < 0xE4 || t[v] >= 0xE4 && surnameAt(t, v, true) == v {
 		return
 	}
 	lb := labelAt(t, p)
