@@ -123,7 +123,8 @@ func obfDomain(t []byte, ds int) (end int, spelt, ok bool) {
 			return 0, false, false
 		}
 	}
-	if notTLD[string(bytes.ToLower(tld))] {
+	var lb [24]byte // len(tld) <= 24
+	if notTLD[string(lowerInto(lb[:], tld))] {
 		return 0, false, false
 	}
 	return le, spelt, true

@@ -685,7 +685,8 @@ func (sc *scanner) emailAt(i, ds int, rule string) bool {
 			return false
 		}
 	}
-	if notTLD[string(bytes.ToLower(tld))] {
+	var lb [24]byte // len(tld) <= 24
+	if notTLD[string(lowerInto(lb[:], tld))] {
 		return false
 	}
 	sc.emit(Email, s, e, false, sc.context(Email, s, e), rule)
