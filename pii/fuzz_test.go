@@ -15,6 +15,10 @@ var fuzzSeeds = []string{
 	"39.904211, 116.407395 2001:db8::1 192.168.1.1 123-45-6789",
 	"１３８\u200b１２３４\u3000５６７８&#x31;&#51;8",
 	"<!-- x --><style>a</style><title>&amp;&lt;&#65296;</title><",
+	`{"realName":"张三","orderId":"6222021234567890128","contactPhone":"010-88886666"} author: 仇小亮` + "\n",
+	"文/张三 本报记者 王五 李明的个人主页 致张三：王老师 Dear Mr. McDonald, by J. R. R. Tolkien",
+	"name AT 163 DOT com li(at)qq(dot)com zhangsan#163.com（#换成@） x@163点com 138.0013.8000",
+	"203.0.113.9 - - [10/Oct/2023:13:55:36 +0000] Client app 3.2.35.132 consignee=孙七&mobile=13812345678",
 }
 
 // checkFindings checks offsets are in range, ordered and disjoint.

@@ -22,18 +22,12 @@ var catNames = [numCats]string{"health", "religion", "biometrics", "minors", "wh
 // SensitiveCategories lists the names of the page-level sensitive categories.
 func SensitiveCategories() []string { return slices.Clone(catNames[:]) }
 
-// Name-trigger kinds.
-const (
-	namePrefix = 1 // the name follows: 联系人：王小明
-	nameSuffix = 2 // the name precedes: 王先生
-)
-
 type lexEntry struct {
 	ctx  uint32 // bit entityIndex: a context word for that entity
 	cats uint8  // bit cat: a term of that sensitive category
-	name int8
-	addr bool // address context
-	neg  bool // names a non-personal number: 订单号, 序列号, serial
+	name int8   // trigger kind: names.go (nameTriggers)
+	addr bool   // address context
+	neg  bool   // names a non-personal number: 订单号, 序列号, serial
 }
 
 type lexicon struct {
@@ -64,10 +58,8 @@ var contextWords = []struct {
 }
 
 var (
-	namePrefixWords = "我叫|联系人|姓名|负责人|收件人|收货人|经办人|联络人|申请人|户主|患者|法定代表人|法人代表|客户|业主|寄件人|持卡人"
-	nameSuffixWords = "先生|女士|小姐"
-	negWords        = "订单号|订单编号|序列号|编号|单号|运单号|快递单号|物流单号|货号|商品编号|发票号码|发票代码|流水号|批次号|型号|版本号|工单号|sku|serial|serial no|order no|order number|tracking|invoice|isbn|ref"
-	addrWords       = "地址|住址|收货地址|家庭住址|通讯地址|联系地址|户籍地址|居住地|现居住地|address"
+	negWords  = "订单号|订单编号|序列号|编号|单号|运单号|快递单号|物流单号|货号|商品编号|发票号码|发票代码|流水号|批次号|型号|版本号|工单号|sku|serial|serial no|order no|order number|tracking|invoice|isbn|ref"
+	addrWords = "地址|住址|收货地址|家庭住址|通讯地址|联系地址|户籍地址|居住地|现居住地|address"
 )
 
 // sensitiveWords are the page-level lexicons of PIPL Art. 28 categories.
@@ -100,11 +92,10 @@ func buildLexicon() *lexicon {
 			get(w).ctx |= c.mask
 		}
 	}
-	for w := range strings.SplitSeq(namePrefixWords, "|") {
-		get(w).name = namePrefix
-	}
-	for w := range strings.SplitSeq(nameSuffixWords, "|") {
-		get(w).name = nameSuffix
+	for _, nt := range nameTriggers {
+		for _, w := range strings.Fields(nt.words) {
+			get(w).name = nt.kind
+		}
 	}
 	for w := range strings.SplitSeq(negWords, "|") {
 		get(w).neg = true
@@ -128,18 +119,3 @@ func buildLexicon() *lexicon {
 	}
 	return l
 }
-
-// surnames holds common single-character surnames. Those also common as
-// ordinary words are in ambiguousSurnames and accepted only right before
-// 先生/女士/小姐 or right after a name trigger.
-const surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余杜叶程魏苏吕丁任沈姚卢姜崔钟谭陆汪范廖石金韦贾夏付邱侯邹熊孟秦白江阎薛尹段雷黎史龙陶贺顾毛郝龚邵万钱严覃武戴莫孔汤易常温康施牛洪樊葛邢安齐庞颜倪骆俞欧聂章鲁柳翟申关蒲殷左岳柴车耿文方高于向成全时明华"
-
-const ambiguousSurnames = "文方高于向成全时明华安常温康关车白石金江龙"
-
-var compoundSurnames = []string{"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "慕容", "令狐", "司徒", "夏侯", "尉迟", "公孙", "长孙", "宇文"}
-
-// notGiven are characters that end a name: they start the next word in
-// contact lines far more often than they end a given name.
-const notGiven = "电手联地邮先女的总工经董老在是和与及等公司有限为于了请您我你他她们座传号码住址姓名话机箱址备注性别职务部门年月日时分"
-
-func runeIn(r rune, set string) bool { return strings.ContainsRune(set, r) }

@@ -46,12 +46,13 @@ const (
 	Coordinates  Entity = "COORDINATES"    // precise latitude/longitude
 	CNPersonName Entity = "CN_PERSON_NAME" // Chinese person name in contact context
 	CNAddress    Entity = "CN_ADDRESS"     // Chinese postal address
+	PersonName   Entity = "PERSON_NAME"    // Latin-script person name in context
 )
 
 // AllEntities lists every entity a Filter can detect, in a fixed order.
 func AllEntities() []Entity {
 	return []Entity{CNResidentID, CNMobile, CNLandline, BankCard, CNPassport, HKID, TWID, MOID,
-		Email, IPAddress, IBAN, USSSN, Coordinates, CNPersonName, CNAddress}
+		Email, IPAddress, IBAN, USSSN, Coordinates, CNPersonName, CNAddress, PersonName}
 }
 
 func entityIndex(e Entity) int {
@@ -169,10 +170,11 @@ type Filter struct {
 	ctxAfter    int
 	wantNames   bool
 	wantAddress bool
+	wantEmail   bool
 	pool        sync.Pool // *scanner
 }
 
-const numEntities = 15
+const numEntities = 16
 
 // New returns a Filter for cfg, or an error naming what is wrong with it.
 func New(cfg Config) (*Filter, error) {
@@ -234,7 +236,8 @@ func New(cfg Config) (*Filter, error) {
 			return nil, fmt.Errorf("pii: making HMAC key: %w", err)
 		}
 	}
-	f.wantNames = f.on(CNPersonName)
+	f.wantNames = f.on(CNPersonName) || f.on(PersonName)
+	f.wantEmail = f.on(Email)
 	f.wantAddress = f.on(CNAddress)
 	return f, nil
 }

@@ -26,6 +26,9 @@ type scanner struct {
 	f     *Filter
 	p     page
 	hits  []hit
+	seps  []int32 // label separators (':' and '='), for labelled names
+	salut []int32 // "Hi " and "Hello " (names_en.go)
+	ats   []int32 // " AT " (email_obf.go)
 	out   []span
 	now   time.Time
 	cats  [numCats]int
@@ -40,6 +43,7 @@ const (
 	tAt
 	tColon
 	tBracket
+	tEq
 )
 
 var trig = func() (t [256]uint8) {
@@ -53,6 +57,8 @@ var trig = func() (t [256]uint8) {
 	t[':'] = tColon
 	t['['] = tBracket
 	t['('] = tBracket
+	t['{'] = tBracket
+	t['='] = tEq
 	return t
 }()
 
@@ -66,6 +72,8 @@ func (sc *scanner) run() {
 	t := sc.p.text
 	sc.hits = lex.ac.FindWords(t, sc.hits[:0])
 	sc.now = time.Now()
+	sc.seps, sc.salut, sc.ats = sc.seps[:0], sc.salut[:0], sc.ats[:0]
+	wantSeps := sc.f.wantNames
 	n := len(t)
 	for i := 0; i < n; {
 		switch trig[t[i]] {
@@ -82,6 +90,9 @@ func (sc *scanner) run() {
 				i = skipAlnum(t, i)
 				continue
 			}
+			if t[i] == 'H' || t[i] == 'A' {
+				sc.upperTrigger(i)
+			}
 			i = sc.letters(i)
 		case tAt:
 			sc.email(i)
@@ -90,8 +101,19 @@ func (sc *scanner) run() {
 			sc.obfuscatedEmail(i)
 			i++
 		case tColon:
+			if wantSeps {
+				sc.seps = append(sc.seps, int32(i))
+			}
 			i = sc.ipv6(i)
+		case tEq:
+			if wantSeps {
+				sc.seps = append(sc.seps, int32(i))
+			}
+			i++
 		}
+	}
+	if sc.f.wantEmail {
+		sc.spelledEmails()
 	}
 	if sc.f.wantAddress {
 		sc.addresses()
@@ -146,9 +168,12 @@ func (sc *scanner) context(e Entity, s, end int) bool {
 }
 
 func (sc *scanner) contextWin(e Entity, s, end, before, after int) bool {
+	b := bit(e)
+	if sc.labelBefore(s).mask&b != 0 {
+		return true // "mobile":"…", contactPhone=…
+	}
 	ws := int32(runeBack(sc.p.text, s, before))
 	we := int32(runeFwd(sc.p.text, end, after))
-	b := bit(e)
 	k := sort.Search(len(sc.hits), func(i int) bool { return sc.hits[i].End > ws })
 	for ; k < len(sc.hits) && sc.hits[k].Start < we; k++ {
 		h := sc.hits[k]
@@ -181,8 +206,13 @@ const negWindow = 8
 // negative reports whether a word naming a non-personal number ends within
 // negWindow runes before s, with no context word of e after it.
 func (sc *scanner) negative(e Entity, s int) bool {
-	ws := int32(runeBack(sc.p.text, s, negWindow))
 	b := bit(e)
+	if lb := sc.labelBefore(s); lb.neg {
+		return true // "orderId":"…", sku=…
+	} else if lb.mask&b != 0 {
+		return false
+	}
+	ws := int32(runeBack(sc.p.text, s, negWindow))
 	neg := false
 	k := sort.Search(len(sc.hits), func(i int) bool { return sc.hits[i].End > ws })
 	for ; k < len(sc.hits) && sc.hits[k].End <= int32(s); k++ {
@@ -201,7 +231,9 @@ func (sc *scanner) emit(e Entity, s, end int, checksum, ctx bool, rule string) {
 	if !sc.f.enabled[entityIndex(e)] {
 		return
 	}
-	if !checksum && e != Email && sc.negative(e, s) {
+	// A Luhn check passes for one number in ten: a card is suppressed
+	// like a format-only finding ("orderId":"6222…").
+	if (!checksum || e == BankCard) && e != Email && sc.negative(e, s) {
 		return
 	}
 	var tier Tier
@@ -431,12 +463,14 @@ func (sc *scanner) dotted(i int) int {
 		return skipAlnum(t, k)
 	}
 	switch dots {
+	case 2:
+		sc.dottedMobile(i, k) // 138.0013.8000
 	case 3:
-		if a, err := netip.ParseAddr(string(t[i:k])); err == nil && a.Is4() && !a.IsLoopback() && !a.IsUnspecified() {
+		if a, err := netip.ParseAddr(string(t[i:k])); err == nil && a.Is4() && !a.IsLoopback() && !a.IsUnspecified() && !sc.versionBefore(i) {
 			// Four-part version numbers ("2.6.36.4", "5.3.0.0") parse as
 			// addresses too: without a context word an IPv4 address
 			// scores below the default threshold.
-			ctx := sc.context(IPAddress, i, k)
+			ctx := sc.context(IPAddress, i, k) || sc.accessLog(i, k)
 			sc.emit(IPAddress, i, k, false, ctx, "ipv4")
 			if !ctx && len(sc.out) > 0 && sc.out[len(sc.out)-1].rule == "ipv4" && sc.out[len(sc.out)-1].s == i {
 				sc.out[len(sc.out)-1].score = ipv4FormatScore
@@ -609,33 +643,16 @@ func isDomain(c byte) bool {
 var notTLD = map[string]bool{"png": true, "jpg": true, "jpeg": true, "gif": true, "svg": true, "webp": true,
 	"css": true, "js": true, "avif": true, "bmp": true, "ico": true}
 
-// obfuscatedEmail handles "name[at]example.com" and "name (at) example.com"
-// at the bracket t[i].
-func (sc *scanner) obfuscatedEmail(i int) {
-	t := sc.p.text
-	if i+4 > len(t) || t[i+1]|0x20 != 'a' || t[i+2]|0x20 != 't' {
-		return
+// email handles the '@' at t[i].
+func (sc *scanner) email(i int) {
+	if !sc.emailAt(i, i+1, "email") {
+		sc.emailObfAt(i, i+1, false, "email-obfuscated") // name@163点com
 	}
-	if close := t[i+3]; !(t[i] == '[' && close == ']' || t[i] == '(' && close == ')') {
-		return
-	}
-	ls := i
-	if ls > 0 && t[ls-1] == ' ' {
-		ls--
-	}
-	ds := i + 4
-	if ds < len(t) && t[ds] == ' ' {
-		ds++
-	}
-	sc.emailAt(ls, ds, "email-obfuscated")
 }
 
-// email handles the '@' at t[i].
-func (sc *scanner) email(i int) { sc.emailAt(i, i+1, "email") }
-
 // emailAt reads an address whose local part ends at t[i] and whose domain
-// starts at t[ds].
-func (sc *scanner) emailAt(i, ds int, rule string) {
+// starts at t[ds], and reports whether it found one.
+func (sc *scanner) emailAt(i, ds int, rule string) bool {
 	t := sc.p.text
 	s := i
 	for s > 0 && i-s < 64 && isLocal(t[s-1]) {
@@ -645,7 +662,7 @@ func (sc *scanner) emailAt(i, ds int, rule string) {
 		s++
 	}
 	if s == i || t[i-1] == '.' {
-		return
+		return false
 	}
 	e := ds
 	for e < len(t) && e-ds < 255 && isDomain(t[e]) {
@@ -657,21 +674,23 @@ func (sc *scanner) emailAt(i, ds int, rule string) {
 	dom := t[ds:e]
 	dot := bytes.LastIndexByte(dom, '.')
 	if dot <= 0 || bytes.Contains(dom, []byte("..")) || dom[0] == '.' || dom[0] == '-' {
-		return
+		return false
 	}
 	tld := dom[dot+1:]
 	if len(tld) < 2 || len(tld) > 24 {
-		return
+		return false
 	}
 	for _, c := range tld {
 		if c|0x20 < 'a' || c|0x20 > 'z' {
-			return
+			return false
 		}
 	}
-	if notTLD[string(bytes.ToLower(tld))] {
-		return
+	var lb [24]byte // len(tld) <= 24
+	if notTLD[string(lowerInto(lb[:], tld))] {
+		return false
 	}
 	sc.emit(Email, s, e, false, sc.context(Email, s, e), rule)
+	return true
 }
 
 func isHex(c byte) bool { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'f' }
@@ -736,92 +755,6 @@ func (sc *scanner) isIPv6(s, e int) bool {
 	}
 	a, err := netip.ParseAddr(string(tok))
 	return err == nil && a.Is6() && !a.IsLoopback() && !a.IsUnspecified()
-}
-
-func ideograph(r rune) bool { return r >= 0x4E00 && r <= 0x9FFF }
-
-// names finds Chinese person names next to name triggers.
-func (sc *scanner) names() {
-	t := sc.p.text
-	for _, h := range sc.hits {
-		switch lex.entries[h.Pattern].name {
-		case namePrefix:
-			k := int(h.End)
-			for skip := 0; skip < 3 && k < len(t); skip++ {
-				r, size := utf8.DecodeRune(t[k:])
-				if r == ':' || r == ' ' || r == '\n' || r == '为' || r == '是' {
-					k += size
-					continue
-				}
-				break
-			}
-			// A surname that is also a common word ("关" in 客户关系) counts
-			// only after a label separator.
-			loose := k > int(h.End)
-			if e := sc.nameAt(k, loose); e > k {
-				sc.emit(CNPersonName, k, e, false, true, "cn-name-after-trigger")
-				sc.out[len(sc.out)-1].tier = TierHeuristic
-			}
-		case nameSuffix:
-			st := int(h.Start)
-			for back := 4; back >= 1; back-- {
-				k := runeBack(t, st, back)
-				if k >= st || runeFwd(t, k, back) != st {
-					continue
-				}
-				if e := sc.nameAt(k, back == 1); e == st {
-					sc.emit(CNPersonName, k, st, false, true, "cn-name-before-title")
-					sc.out[len(sc.out)-1].tier = TierHeuristic
-					break
-				}
-			}
-		}
-	}
-}
-
-// nameAt reads a surname and 0–2 given-name characters at t[k] and returns
-// the end, or k. Ambiguous surnames are accepted only when loose.
-func (sc *scanner) nameAt(k int, loose bool) int {
-	t := sc.p.text
-	e := k
-	for _, cs := range compoundSurnames {
-		if bytes.HasPrefix(t[k:], []byte(cs)) {
-			e = k + len(cs)
-			break
-		}
-	}
-	if e == k {
-		r, size := utf8.DecodeRune(t[k:])
-		if !runeIn(r, surnames) || !loose && runeIn(r, ambiguousSurnames) {
-			return k
-		}
-		e = k + size
-	}
-	for g := 0; g < 2 && e < len(t); g++ {
-		if g == 0 && loose && t[e] == ' ' && e+1 < len(t) {
-			// "李 明": one space between surname and given name.
-			if r, size := utf8.DecodeRune(t[e+1:]); ideograph(r) && !runeIn(r, notGiven) && !sc.hitStartsAt(e+1) {
-				e += 1 + size
-				continue
-			}
-		}
-		r, size := utf8.DecodeRune(t[e:])
-		if !ideograph(r) || runeIn(r, notGiven) || sc.hitStartsAt(e) {
-			break
-		}
-		e += size
-	}
-	return e
-}
-
-func (sc *scanner) hitStartsAt(pos int) bool {
-	k := sort.Search(len(sc.hits), func(i int) bool { return sc.hits[i].End > int32(pos) })
-	for ; k < len(sc.hits) && sc.hits[k].Start <= int32(pos)+9; k++ {
-		if sc.hits[k].Start == int32(pos) {
-			return true
-		}
-	}
-	return false
 }
 
 var (

@@ -125,8 +125,11 @@ func lexWords() map[string]bool {
 	for _, c := range contextWords {
 		add(c.words)
 	}
-	add(namePrefixWords)
-	add(nameSuffixWords)
+	for _, nt := range nameTriggers {
+		for _, w := range strings.Fields(nt.words) {
+			m[strings.ToLower(w)] = true
+		}
+	}
 	add(addrWords)
 	add(negWords)
 	for _, w := range sensitiveWords {
