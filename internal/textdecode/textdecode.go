@@ -128,8 +128,11 @@ func Choose(body []byte, label string, isHTML bool) (encoding.Encoding, Decoded)
 		return encoding.Nop, Decoded{"utf-8", "sniff"}
 	}
 	if r, err := chardet.NewTextDetector().DetectBest(body); err == nil {
-		if e, name := lookup(r.Charset); e != nil {
-			return e, Decoded{name, "sniff"}
+		// chardet's names are ICU's ("GB-18030", "Big5", "Shift_JIS").
+		for _, label := range []string{r.Charset, strings.ReplaceAll(r.Charset, "-", "")} {
+			if e, name := lookup(label); e != nil {
+				return e, Decoded{name, "sniff"}
+			}
 		}
 	}
 	// The last resort of browsers without a locale.
