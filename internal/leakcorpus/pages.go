@@ -68,7 +68,7 @@ func newsPage(b *builder) string {
 	var s strings.Builder
 	fmt.Fprintf(&s, `<!DOCTYPE html>
 <html lang="zh-CN"><head>%s
-<title>男子遭遇“冒充客服”诈骗 民警提醒：切勿泄露验证码_社会_南方晨报网</title>
+<title>男子遭遇“冒充客服”诈骗 民警提醒：切勿向陌生人转账_社会_南方晨报网</title>
 <meta name="keywords" content="电信诈骗,冒充客服,反诈">
 <meta name="author" content="%s">
 <meta name="description" content="近日，市民在接到自称某电商平台客服的电话后被骗走三万余元。">
