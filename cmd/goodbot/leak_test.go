@@ -183,6 +183,11 @@ func TestLeakCorpus(t *testing.T) {
 	rep := report(planted, leaked, leaks, decoys, lostDecoys, linkTotal, linkFollowed, followed, otherPII,
 		files, nonUTF8, notFetched, notStored, len(reqs), crawlTime)
 	var head strings.Builder
+	corpus := map[leakcorpus.Encoding]int{}
+	for _, p := range site.Planted() {
+		corpus[p.Encoding]++
+	}
+	fmt.Fprintf(&head, "CORPUS seed %d: %d pages, %d planted values (%v), %d decoys\n", *leakSeed, len(site.Pages()), len(site.Planted()), corpus, len(decoys))
 	if unmeasured > 0 {
 		fmt.Fprintf(&head, "NOT MEASURED: %d planted values on pages that were never fetched\n", unmeasured)
 	}

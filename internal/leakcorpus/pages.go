@@ -147,7 +147,7 @@ func cvPage(b *builder) string {
 </table>
 `, b.head(), b.put(CNName, FormTitle, true, name, name+"的个人简历 - 简历网"), b.same(CNName, FormMetaAuthor, true, name),
 		b.same(CNName, FormDataAttr, true, name), b.put(CNName, FormAltTitle, true, name, name+"的头像"), b.put(CNName, FormAltTitle, true, name, name+"的照片"),
-		b.same(CNName, FormText, true, name), b.decoy("date", "1996年"+fmt.Sprint(g.Intn(1, 12))+"月"),
+		b.same(CNName, FormText, true, name), "1996年"+fmt.Sprint(g.Intn(1, 12))+"月",
 		b.same(CNID, FormText, false, id), b.put(CNMobile, FormSpaced, false, m, dashed(m)), b.same(Email, FormHref, false, mail), b.same(Email, FormText, false, mail),
 		b.same(CNAddress, FormText, true, addrFull), b.same(CNPassport, FormText, false, g.CNPassport()), b.same(Email, FormText, false, g.Email("qq.com")))
 	fmt.Fprintf(&s, `<h2>求职意向</h2><p>Java 高级开发工程师　期望薪资：25K-35K　期望城市：杭州</p>
