@@ -26,6 +26,7 @@ var templates = []template{
 	{"booking-en", "html", false, bookingENPage},
 	{"accesslog", "plain", false, accessLogPage},
 	{"hktw", "html", true, hktwPage},
+	{"directory", "html", false, directoryPage},
 }
 
 // obf writes an e-mail address the way people hide it from harvesters.

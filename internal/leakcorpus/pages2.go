@@ -300,3 +300,72 @@ func (g *Gen) TradAddressFull() string {
 	f, _ := g.TradAddress()
 	return f
 }
+
+// cell writes v as a table cell in form f, as the admin pages and leaked
+// spreadsheets-turned-HTML that carry staff lists do.
+func (b *builder) cell(e Entity, f Form, lab bool, v string) string {
+	var shown, html string
+	switch f {
+	case FormDataAttr:
+		shown = attr(v)
+		html = `<span class="masked" data-value="` + shown + `">已隐藏</span>`
+	case FormFullWidth:
+		shown = fullWidth(v)
+		html = shown
+	case FormEntities:
+		shown = entities(v)
+		html = shown
+	case FormSplitTags:
+		shown = splitTags(v, len(b.planted))
+		html = shown
+	case FormComment:
+		shown = v
+		html = "<!-- " + v + " -->—"
+	case FormAltTitle:
+		shown = attr(v)
+		html = `<a href="#" title="` + shown + `">查看</a>`
+	case FormInputValue:
+		shown = attr(v)
+		html = `<input type="text" readonly value="` + shown + `">`
+	default:
+		shown, html = v, v
+	}
+	if b.put(e, f, lab, v, shown) == "" {
+		return "<td></td>"
+	}
+	return "<td>" + html + "</td>"
+}
+
+func directoryPage(b *builder) string {
+	g := b.g
+	forms := []Form{FormText, FormDataAttr, FormFullWidth, FormEntities, FormSplitTags, FormComment, FormAltTitle, FormInputValue}
+	var s strings.Builder
+	fmt.Fprintf(&s, `<!DOCTYPE html>
+<html><head>%s<title>通讯录 - 华信科技内部门户</title></head><body>
+<h2>研发中心通讯录（%s 更新）</h2>
+<table class="tbl" border="1">
+<tr><th>工号</th><th>姓名</th><th>部门</th><th>手机</th><th>座机</th><th>邮箱</th><th>身份证号</th><th>工资卡</th><th>车牌</th><th>办公IP</th><th>网卡MAC</th><th>护照</th></tr>
+`, b.head(), b.decoy("date", fmt.Sprintf("2026-11-%02d", g.Intn(1, 28))))
+	type row struct{ name, mobile, land, mail, id, card, plate, ip, mac, pp string }
+	var rows []row
+	for i, f := range forms {
+		r := row{g.CNName([]string{"common", "rare", "compound"}[i%3]), g.CNMobile(), g.CNLandline(), g.Email("company"), g.CNID(),
+			g.BankCard("unionpay19"), g.Plate(i%2 == 0), g.IPv4(), g.MAC(), g.CNPassport()}
+		rows = append(rows, r)
+		fmt.Fprintf(&s, "<tr><td>%s</td>%s<td>%s</td>%s%s%s%s%s%s%s%s%s</tr>\n",
+			b.decoy("staff_no", fmt.Sprintf("HX%06d", g.Intn(100000, 999999))), b.cell(CNName, f, true, r.name), g.Pick("平台部", "算法组", "测试部", "运维部"),
+			b.cell(CNMobile, f, false, r.mobile), b.cell(CNLandline, f, false, r.land), b.cell(Email, f, false, r.mail), b.cell(CNID, f, false, r.id),
+			b.cell(BankCard, f, false, r.card), b.cell(Plate, f, false, r.plate), b.cell(IPv4, f, false, r.ip), b.cell(MAC, f, false, r.mac), b.cell(CNPassport, f, false, r.pp))
+	}
+	s.WriteString("</table>\n")
+	// The same list as the page's script receives it, escaped as some
+	// serializers write it.
+	r := row{g.CNName("rare"), g.CNMobile(), g.CNLandline(), g.Email("company"), g.CNID(), g.BankCard("unionpay16"), g.Plate(true), g.IPv4(), g.MAC(), g.CNPassport()}
+	fmt.Fprintf(&s, `<script>window.__INITIAL_STATE__ = JSON.parse("{\"staff\":[{\"realName\":\"%s\",\"mobile\":\"%s\",\"tel\":\"%s\",\"email\":\"%s\",\"idCard\":\"%s\",\"salaryCard\":\"%s\",\"plate\":\"%s\",\"ip\":\"%s\",\"mac\":\"%s\",\"passport\":\"%s\"}]}");</script>
+<p>共 %d 人　导出时间 %s　门户版本 %s</p>
+</body></html>
+`, b.uesc(CNName, true, r.name), b.uesc(CNMobile, false, r.mobile), b.uesc(CNLandline, false, r.land), b.uesc(Email, false, r.mail), b.uesc(CNID, false, r.id),
+		b.uesc(BankCard, false, r.card), b.uesc(Plate, false, r.plate), b.uesc(IPv4, false, r.ip), b.uesc(MAC, false, r.mac), b.uesc(CNPassport, false, r.pp),
+		len(rows)+1, b.decoy("timestamp10", g.Timestamp(false)), b.decoy("version", g.Version()))
+	return s.String()
+}
