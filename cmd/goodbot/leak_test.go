@@ -393,13 +393,11 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 // digitIndex holds the digits of a view, with a break ('|') wherever the
 // digits are separated by something other than a few separators.
 type digitIndex struct {
-	d       []byte
-	gap     []bool // the character before this digit in the text was not a digit
-	orig    []int  // offset of this digit in the view
-	view    *haystack
-	idx     *suffixarray.Index
-	nfiles  int
-	lastSep int
+	d    []byte
+	gap  []bool // the character before this digit in the text was not a digit
+	orig []int  // offset of this digit in the view
+	view *haystack
+	idx  *suffixarray.Index
 }
 
 func newDigitIndex(h *haystack) *digitIndex {

@@ -19,7 +19,6 @@ package leakcorpus
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -378,9 +377,6 @@ func qv(kv ...string) string {
 	}
 	return o.String()
 }
-
-// pathEscape escapes s for a URL path segment in UTF-8.
-func pathEscape(s string) string { return url.PathEscape(s) }
 
 // split plants v broken up by inline tags.
 func (b *builder) split(e Entity, v string) string {

@@ -176,12 +176,10 @@ func orderPage(b *builder) string {
 	g := b.g
 	recv := g.CNName("common")
 	m := g.CNMobile()
-	addrFull, addr := g.CNAddress()
+	addrFull := g.CNAddressFull()
 	card := g.BankCard(g.Pick("unionpay16", "visa16", "mastercard"))
 	order := g.OrderNo(g.Intn(0, 1) == 0)
-	escName, escMobile, escID, escAddr := g.CNName("compound"), g.CNMobile(), g.CNID(), ""
-	escFull, _ := g.CNAddress()
-	escAddr = escFull
+	escName, escMobile, escID, escAddr := g.CNName("compound"), g.CNMobile(), g.CNID(), g.CNAddressFull()
 	var s strings.Builder
 	fmt.Fprintf(&s, `<!DOCTYPE html>
 <html><head>%s<title>订单详情 - 优选商城</title>
@@ -223,7 +221,6 @@ func orderPage(b *builder) string {
 		qv("name", b.linkQ(CNName, true, g.CNName("common")), "tel", b.same(CNMobile, FormLinkQuery, false, g.CNMobile())),
 		b.same(CNMobile, FormInputValue, false, g.CNMobile()),
 		b.same(CNName, FormComment, true, g.CNName("common")), b.same(CNMobile, FormComment, false, g.CNMobile()))
-	_ = addr
 	return s.String()
 }
 

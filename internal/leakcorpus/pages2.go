@@ -82,7 +82,7 @@ Our registered office is at 20-22 Wenlock Road, London N1 7GU (company no. %s, V
 `, b.same(ENName, FormText, true, dear), b.same(ENName, FormText, false, partner), b.same(ENName, FormText, true, by),
 		b.same(ENName, FormText, true, contact), b.same(Email, FormText, false, g.Email("outlook.com")), b.same(IntlPhone, FormText, false, g.IntlPhone("uk")),
 		b.same(ENName, FormText, true, g.ENName()), b.same(IntlPhone, FormText, false, g.IntlPhone("us")), b.same(IntlPhone, FormText, false, g.IntlPhone("hk")), b.same(IntlPhone, FormText, false, g.IntlPhone("tw")),
-		b.obfEmail(0), b.obfEmail(3), b.same(IBAN, FormText, false, SpacedIBANOf(g.IBAN("GB"))), b.decoy("version", g.Version()),
+		b.obfEmail(0), b.obfEmail(3), b.same(IBAN, FormText, false, SpacedIBAN(g.IBAN("GB"))), b.decoy("version", g.Version()),
 		b.same(ENName, FormComment, true, g.ENName()), b.same(Email, FormComment, false, g.Email("")),
 		qv("email", b.linkQ(Email, false, g.Email("gmail.com")), "name", b.linkQ(ENName, true, g.ENName())),
 		qv("email", b.dblEnc(g.Email("")), "token", b.decoy("uuid", g.UUID())),
@@ -90,9 +90,6 @@ Our registered office is at 20-22 Wenlock Road, London N1 7GU (company no. %s, V
 		b.same(ENName, FormInputValue, true, g.ENName()), b.same(Email, FormInputValue, false, g.Email("")))
 	return s.String()
 }
-
-// SpacedIBANOf is SpacedIBAN; it exists so templates read naturally.
-func SpacedIBANOf(iban string) string { return SpacedIBAN(iban) }
 
 // dblEnc plants an e-mail percent-encoded twice (%2540 for '@').
 func (b *builder) dblEnc(e string) string {
