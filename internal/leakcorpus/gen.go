@@ -11,8 +11,9 @@ import (
 // never returns the same value twice, so a value found in a crawl's output
 // points at exactly one place in the corpus.
 type Gen struct {
-	r    *rand.Rand
-	used map[string]bool
+	r     *rand.Rand
+	used  map[string]bool
+	names []string // names handed out, checked for overlaps
 }
 
 // NewGen returns a generator seeded with seed.
@@ -25,7 +26,7 @@ func (g *Gen) unique(f func() string) string {
 	var v string
 	for i := 0; i < 200; i++ {
 		v = f()
-		if !g.used[v] && !g.overlaps(v) {
+		if !g.used[v] {
 			break
 		}
 	}
@@ -33,14 +34,24 @@ func (g *Gen) unique(f func() string) string {
 	return v
 }
 
-// overlaps reports whether a short value (a name) is part of, or contains,
-// a value already handed out, which would make a search ambiguous.
-func (g *Gen) overlaps(v string) bool {
-	if len(v) > 12 {
-		return false
+// uniqueName is unique for names, which must also not be part of, or
+// contain, a name handed out before: that would make a search ambiguous.
+func (g *Gen) uniqueName(f func() string) string {
+	var v string
+	for i := 0; i < 200; i++ {
+		v = f()
+		if !g.used[v] && !g.overlaps(v) {
+			break
+		}
 	}
-	for u := range g.used {
-		if len(u) <= 12 && (strings.Contains(u, v) || strings.Contains(v, u)) {
+	g.used[v] = true
+	g.names = append(g.names, v)
+	return v
+}
+
+func (g *Gen) overlaps(v string) bool {
+	for _, u := range g.names {
+		if strings.Contains(u, v) || strings.Contains(v, u) {
 			return true
 		}
 	}
@@ -525,7 +536,7 @@ var (
 
 // CNName returns a Chinese personal name; kind is "common", "compound" or "rare".
 func (g *Gen) CNName(kind string) string {
-	return g.unique(func() string {
+	return g.uniqueName(func() string {
 		s := g.pick(cnSurnames...)
 		switch kind {
 		case "compound":
@@ -550,7 +561,7 @@ var (
 
 // ENName returns an English-language personal name, "Sarah Whitaker".
 func (g *Gen) ENName() string {
-	return g.unique(func() string { return g.pick(enFirst...) + " " + g.pick(enLast...) })
+	return g.uniqueName(func() string { return g.pick(enFirst...) + " " + g.pick(enLast...) })
 }
 
 var cnCities = [][3]string{
@@ -706,7 +717,7 @@ var (
 // TradName returns a personal name in traditional characters, as written in
 // Hong Kong and Taiwan.
 func (g *Gen) TradName() string {
-	return g.unique(func() string { return g.pick(twSurnames...) + g.pick(twGiven...) })
+	return g.uniqueName(func() string { return g.pick(twSurnames...) + g.pick(twGiven...) })
 }
 
 // TradAddress returns a Taiwan or Hong Kong street address in traditional

@@ -163,6 +163,18 @@ func TestCorpusConsistent(t *testing.T) {
 		}
 		seen[pl.Value] = pl.Page
 	}
+	// A name found on a page it was not planted on would make a search
+	// ambiguous (say, a two-character name that is also a place name).
+	for _, pl := range s.Planted() {
+		if pl.Entity != CNName && pl.Entity != ENName {
+			continue
+		}
+		for p, text := range src {
+			if p != pl.Page && strings.Contains(text, pl.Value) {
+				t.Errorf("name %q planted on %s also occurs on %s", pl.Value, pl.Page, p)
+			}
+		}
+	}
 	if n := len(s.Planted()); n < 1000 {
 		t.Errorf("only %d planted values", n)
 	}
