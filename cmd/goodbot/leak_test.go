@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -88,8 +89,10 @@ func TestLeakCorpus(t *testing.T) {
 	// stored with their text destroyed by a wrong decoding.
 	stored := storedPages(files)
 	var garbled []string
+	garbledPage := map[string]bool{}
 	for _, p := range site.Pages() {
 		if stored[p] >= garbledMin {
+			garbledPage[p] = true
 			garbled = append(garbled, fmt.Sprintf("%s (%d U+FFFD)", p, stored[p]))
 		}
 	}
@@ -181,7 +184,7 @@ func TestLeakCorpus(t *testing.T) {
 	}
 
 	rep := report(planted, leaked, leaks, decoys, lostDecoys, linkTotal, linkFollowed, followed, otherPII,
-		files, nonUTF8, notFetched, notStored, len(reqs), crawlTime)
+		files, nonUTF8, notFetched, notStored, garbledPage, len(reqs), crawlTime)
 	var head strings.Builder
 	corpus := map[leakcorpus.Encoding]int{}
 	for _, p := range site.Planted() {
@@ -801,8 +804,12 @@ func table(b *strings.Builder, title string, m map[string]*tally, byLeaks bool) 
 }
 
 func report(planted []leakcorpus.Planted, leaked []bool, leaks []leak, decoys, lost []leakcorpus.Decoy, linkTotal, linkFollowed int,
-	followed []string, otherPII int, files []outFile, nonUTF8, notFetched, notStored []string, nreqs int, crawlTime time.Duration) string {
+	followed []string, otherPII int, files []outFile, nonUTF8, notFetched, notStored []string, garbledPage map[string]bool, nreqs int, crawlTime time.Duration) string {
 	var b strings.Builder
+	byFile := map[string]int{}
+	for _, l := range leaks {
+		byFile[l.file]++
+	}
 	add := func(m map[string]*tally, k string, l bool) {
 		t := m[k]
 		if t == nil {
@@ -845,6 +852,9 @@ func report(planted []leakcorpus.Planted, leaked []bool, leaks []leak, decoys, l
 	if len(notFetched) > 0 {
 		fmt.Fprintf(&b, "  corpus pages never fetched: %v\n", notFetched)
 	}
+	for f, n := range byFile {
+		fmt.Fprintf(&b, "  leaks found in %s: %d\n", f, n)
+	}
 	table(&b, "TOTAL (recall = 1 − leaked/planted)", total, false)
 	table(&b, "BY ENTITY", byEntity, false)
 	table(&b, "NAMES AND ADDRESSES, LABELLED OR NOT", names, false)
@@ -860,7 +870,14 @@ func report(planted []leakcorpus.Planted, leaked []bool, leaks []leak, decoys, l
 		fmt.Fprintf(&b, "  lost %-14s %d\n", k, n)
 	}
 	for _, d := range lost {
-		fmt.Fprintf(&b, "  lost decoy %-12s %-28q %s %s\n", d.Kind, d.Value, d.Encoding, d.Page)
+		why := "redacted or altered"
+		switch {
+		case slices.Contains(notStored, d.Page):
+			why = "page dropped"
+		case garbledPage[d.Page] && !isASCII(d.Value):
+			why = "page text garbled"
+		}
+		fmt.Fprintf(&b, "  lost decoy %-12s %-28q %-16s %-28s %s\n", d.Kind, d.Value, d.Encoding, d.Page, why)
 	}
 	fmt.Fprintf(&b, "\nLINKS carrying planted personal data followed: %d / %d (values in link queries whose value reached the site)\n", linkFollowed, linkTotal)
 	fmt.Fprintf(&b, "requests whose URI carries a non-link planted value: %d\n", otherPII)
