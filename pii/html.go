@@ -254,25 +254,27 @@ const maxHeader = 48
 
 // tableCell keeps track of table columns: the text of a header cell
 // (<th>) labels the cells below it, so that a column headed 护照 or IP
-// gives its values the context a label would. k is the offset after the
-// start tag.
+// gives its values the context a label would, and the attributes inside
+// the cell (<span data-value="…">). k is the offset after the start tag.
 func (p *page) tableCell(b, name []byte, k int) {
 	switch {
 	case bytes.EqualFold(name, []byte("table")):
 		p.headers = p.headers[:0]
-		p.col = 0
+		p.col, p.cell = 0, nil
 	case bytes.EqualFold(name, []byte("tr")):
-		p.col = 0
+		p.col, p.cell = 0, nil
 	case bytes.EqualFold(name, []byte("th")):
 		h := headerText(b, k)
 		for len(p.headers) <= p.col {
 			p.headers = append(p.headers, nil)
 		}
 		p.headers[p.col] = h
-		p.col++
+		p.col, p.cell = p.col+1, nil
 	case bytes.EqualFold(name, []byte("td")):
+		p.cell = nil
 		if p.col < len(p.headers) && len(p.headers[p.col]) > 0 {
-			p.label(p.headers[p.col], k)
+			p.cell = p.headers[p.col]
+			p.label(p.cell, k)
 		}
 		p.col++
 	}
@@ -455,11 +457,19 @@ func attr(b, name, field []byte, vs, ve int, p *page, cf func(start, end int)) {
 			p.addWhole(decodeURLText(string(v), true), vs, ve)
 		}
 	case attrLabel:
+		// In a table cell, the column's header says more than a generic
+		// attribute name (data-value, title) does.
+		if p.cell != nil {
+			name = p.cell
+		}
 		p.label(name, vs)
 	case attrField:
-		if field != nil {
+		switch {
+		case field != nil:
 			p.label(field, vs)
-		} else {
+		case p.cell != nil:
+			p.label(p.cell, vs)
+		default:
 			p.label(name, vs)
 		}
 	case attrPlain:

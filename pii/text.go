@@ -30,6 +30,7 @@ type page struct {
 	// column, col the column of the next cell.
 	headers [][]byte
 	col     int
+	cell    []byte // the header of the current cell, or nil
 	// While deferring is set, segments are queued in pend, to be added
 	// when the open text segment closes.
 	deferring bool
@@ -69,7 +70,7 @@ func (p *page) reset(n int) {
 	p.deferring = false
 	p.pend = p.pend[:0]
 	p.headers = p.headers[:0]
-	p.col = 0
+	p.col, p.cell = 0, nil
 }
 
 // closeText ends an open text segment with its separator.
