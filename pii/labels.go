@@ -1,6 +1,7 @@
 package pii
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -36,10 +37,64 @@ func (sc *scanner) labelBefore(s int) labelInfo {
 	for n := 0; n < 3 && k > 0 && t[k-1] == ' '; n++ {
 		k--
 	}
+	if k > 0 && t[k-1] == '\n' {
+		// The label may stand in the cell, term or line before:
+		// 姓名：</td><td>张三, <dt>姓名</dt><dd>张三</dd>.
+		k--
+		for n := 0; n < 3 && k > 0 && t[k-1] == ' '; n++ {
+			k--
+		}
+		if k > 0 && t[k-1] != ':' && t[k-1] != '=' {
+			ls := bytes.LastIndexByte(t[:k], '\n') + 1
+			if k-ls > 0 && k-ls <= 32 {
+				return labelLine(t[ls:k])
+			}
+			return labelInfo{}
+		}
+	}
 	if k == 0 || t[k-1] != ':' && t[k-1] != '=' {
 		return labelInfo{}
 	}
 	return labelAt(t, k-1)
+}
+
+// labelLine classifies a whole line of text as a label: a term of a
+// definition list, a table cell, a line of its own. Only a short line of
+// ideographs, or of at most three ASCII words, is one.
+func labelLine(l []byte) labelInfo {
+	l = bytes.TrimSpace(l)
+	if len(l) == 0 {
+		return labelInfo{}
+	}
+	if l[0] >= 0x80 {
+		var buf [32]byte
+		b := buf[:0]
+		for len(l) > 0 {
+			r, size := utf8.DecodeRune(l)
+			switch {
+			case r == ' ':
+			case ideograph(r) && len(b)+size <= len(buf):
+				b = append(b, l[:size]...)
+			default:
+				return labelInfo{}
+			}
+			l = l[size:]
+		}
+		return classifyCNLabel(b)
+	}
+	words := 1
+	for _, c := range l {
+		switch {
+		case c == ' ':
+			words++
+		case !isAlnum(c) && c != '-':
+			return labelInfo{}
+		}
+	}
+	if words > 3 {
+		return labelInfo{}
+	}
+	return classifyLabel(l)
 }
 
 // labelAt classifies the label that ends right before the separator t[p].
@@ -56,19 +111,29 @@ func labelAt(t []byte, p int) labelInfo {
 		return labelInfo{}
 	}
 	if t[e-1] >= 0x80 {
-		// Chinese label: up to eight ideographs.
+		// Chinese label: up to eight ideographs, with the spaces that
+		// align labels in forms left out ("姓　　名").
+		var buf [32]byte
+		b := buf[len(buf):]
 		s := e
-		for n := 0; n < 8 && s > 0; n++ {
+		for n := 0; n < 8 && s > 0; {
 			r, size := utf8.DecodeLastRune(t[:s])
-			if !ideograph(r) {
+			if r == ' ' && len(b) > 0 && s > 1 && t[s-2] >= 0x80 {
+				s--
+				continue
+			}
+			if !ideograph(r) || len(buf)-len(b) < size {
 				break
 			}
 			s -= size
+			b = buf[len(buf)-len(b)-size:]
+			copy(b, t[s:s+size])
+			n++
 		}
-		if s == e {
+		if len(b) == 0 {
 			return labelInfo{}
 		}
-		return classifyCNLabel(t[s:e])
+		return classifyCNLabel(b)
 	}
 	s := e
 	words := 1

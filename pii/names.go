@@ -32,11 +32,13 @@ var nameTriggers = []struct {
 	kind  int8
 	words string
 }{
-	{namePrefix, "我叫 联系人 姓名 负责人 收件人 收货人 经办人 联络人 申请人 户主 患者 法定代表人 法人代表 客户 业主 寄件人 持卡人 真实姓名 名字叫"},
+	{namePrefix, "我叫 我是 联系人 姓名 负责人 收件人 收货人 经办人 联络人 申请人 户主 患者 法定代表人 法人代表 客户 业主 寄件人 持卡人 真实姓名 名字叫 " +
+		"聯絡人 聯繫人 負責人 收貨人 經辦人 申請人 戶主 客戶 業主 持卡人 真實姓名 會員"},
 	{nameSuffix, "先生 女士 小姐"},
 	{nameByline, "文/ 文| 文丨 图/ 图| 图丨 摄影 撰文 撰稿 记者 本报记者 特约记者 见习记者 实习记者 实习生 通讯员 作者 编辑 责任编辑 责编 主编 校对 审核"},
 	{nameTitle, "同学 老师 医生 律师 教授"},
-	{nameOf, "的简历 的个人简历 的头像 的名片 的主页 的个人主页 的博客 的相册 的微博 的朋友圈 的个人资料 的照片"},
+	{nameOf, "的简历 的个人简历 的头像 的名片 的主页 的个人主页 的博客 的相册 的微博 的朋友圈 的个人资料 的照片 的资料 的会员资料 的档案 的个人档案 " +
+		"的簡歷 的個人簡歷 的頭像 的主頁 的個人主頁 的相簿 的部落格 的個人資料 的資料 的會員資料 的檔案"},
 	{nameTo, "致"},
 	{nameEnglish, "dear by signed regards sincerely attn"}, // and Hi, Hello: upperTrigger
 	{obfHash, "换成@ 改成@ 换为@ 改为@ 替换为@ 替换成@"},
@@ -181,7 +183,7 @@ func endsWithAny(b []byte, words []string) bool {
 func surnameAt(t []byte, k int, ambiguousOK bool) int {
 	r, size := utf8.DecodeRune(t[k:])
 	if compoundSet.has(r) {
-		for _, cs := range compoundSurnames {
+		for _, cs := range allCompounds {
 			if bytes.HasPrefix(t[k:], []byte(cs)) {
 				return k + len(cs)
 			}

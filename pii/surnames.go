@@ -50,13 +50,27 @@ func (s *ideoSet) has(r rune) bool {
 	return ideograph(r) && s[(r-0x4E00)/64]&(1<<((r-0x4E00)%64)) != 0
 }
 
+// traditionalSurnames are the traditional-script forms of surnames whose
+// simplified form differs (罗 羅, 吴 吳, 杨 楊): Hong Kong, Macau and
+// Taiwan pages write them so. Those whose simplified form is ambiguous are
+// in traditionalAmbiguous too.
+const traditionalSurnames = "張劉陳楊黃趙吳孫馬鄭謝許韓馮鄧蕭葉蔣蘇呂盧鍾譚陸賈韋鄒閻薛龍賀顧龔萬錢嚴湯溫齊龐顏駱歐聶魯關車時華羅鄔區廣盤駱鮑饒曉滕鄺勞黎閔寧談畢邊單賴聞彭濮壽蘆鄢嶽魏熊趙鄺樂淩淩凌聶祿綦藍闞遊"
+
+const traditionalAmbiguous = "溫關車時華廣盤寧邊單樂"
+
+// traditionalCompounds are compound surnames in traditional script.
+var traditionalCompounds = []string{"歐陽", "司馬", "諸葛", "東方", "尉遲", "公孫", "長孫", "軒轅", "鍾離", "閭丘", "澹臺", "南宮", "萬俟", "獨孤"}
+
+// allCompounds are the compound surnames in both scripts.
+var allCompounds = append(append([]string(nil), compoundSurnames...), traditionalCompounds...)
+
 var (
-	surnameSet   = newIdeoSet(surnames)
-	ambiguousSet = newIdeoSet(ambiguousSurnames)
+	surnameSet   = newIdeoSet(surnames, traditionalSurnames)
+	ambiguousSet = newIdeoSet(ambiguousSurnames, traditionalAmbiguous)
 	notGivenSet  = newIdeoSet(notGiven)
 	compoundSet  = func() *ideoSet {
 		var firsts []string
-		for _, cs := range compoundSurnames {
+		for _, cs := range allCompounds {
 			r, _ := utf8.DecodeRuneInString(cs)
 			firsts = append(firsts, string(r))
 		}

@@ -43,8 +43,18 @@ var (
 // between digits, GBK/Big5 bytes and their mojibake). It reports recall per
 // entity, form, encoding and entity×form, decoy survival, and how many links
 // carrying personal data were followed. Set GOODBOT_LEAK_REPORT=FILE to also
-// write the report to FILE.
+// write the report to FILE.clean and FILE.full.
+//
+// It runs once per store mode: --store clean (the default) drops scripts,
+// styles and comments, so decoys placed there are lost with them; --store
+// full keeps everything, so its decoy figure measures the filter alone.
 func TestLeakCorpus(t *testing.T) {
+	for _, mode := range []string{"clean", "full"} {
+		t.Run("store="+mode, func(t *testing.T) { leakCorpus(t, mode) })
+	}
+}
+
+func leakCorpus(t *testing.T, mode string) {
 	site, err := leakcorpus.New(*leakSeed)
 	if err != nil {
 		t.Fatal(err)
@@ -54,6 +64,7 @@ func TestLeakCorpus(t *testing.T) {
 	u, _ := url.Parse(srv.URL)
 	out := t.TempDir()
 	if d := os.Getenv("GOODBOT_LEAK_OUT"); d != "" { // keep the output for inspection
+		d += "." + mode
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -63,7 +74,7 @@ func TestLeakCorpus(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	args := []string{"crawl", "--contact", "mailto:me@example.org", "--traffic", u.Host + "=864000000",
-		"--out", out, "--audit-key", filepath.Join(t.TempDir(), "key"), "--progress", "0", "--max-pages", "2000", "--timeout", "10s"}
+		"--out", out, "--audit-key", filepath.Join(t.TempDir(), "key"), "--progress", "0", "--max-pages", "2000", "--timeout", "10s", "--store", mode}
 	if os.Getenv("GOODBOT_LEAK_VERBOSE") != "" {
 		args = append(args, "-v")
 	}
@@ -208,7 +219,7 @@ func TestLeakCorpus(t *testing.T) {
 		t.Log("\n" + chunk)
 	}
 	if f := os.Getenv("GOODBOT_LEAK_REPORT"); f != "" {
-		if err := os.WriteFile(f, []byte(rep), 0o644); err != nil {
+		if err := os.WriteFile(f+"."+mode, []byte(rep), 0o644); err != nil {
 			t.Errorf("writing report: %v", err)
 		}
 	}
