@@ -1,0 +1,72 @@
+package pii
+
+import (
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Phone numbers outside the mainland are validated against libphonenumber's
+// metadata (github.com/nyaruka/phonenumbers), which follows number-plan
+// changes upstream. It is called only on candidates the scanner has already
+// shaped: a digit run with a '+' prefix, or a national-format run with a
+// region cue or a phone context word nearby. A call costs microseconds, so
+// never per byte.
+
+// phoneRegions are the regions whose national formats are recognised,
+// indexed by lexEntry.region; 0 is no region.
+var phoneRegions = [...]string{"", "US", "TW", "HK", "JP", "KR", "GB", "DE", "FR", "IT", "ES", "NL", "PL", "AT", "CH", "CA", "MO", "SG"}
+
+const (
+	regionNone = iota
+	regionUS
+	regionTW
+	regionHK
+	regionJP
+	regionKR
+	regionGB
+	regionDE
+	regionFR
+)
+
+// regionWords are the words that name a region (its country, capital, or a
+// phone word of its language) for national-format phone numbers.
+var regionWords = [len(phoneRegions)]string{
+	1:  "usa|united states|美国|美國|america",
+	2:  "台湾|台灣|臺灣|taiwan|台北|臺北|taipei|高雄",
+	3:  "香港|hong kong|hongkong|九龍|九龙|kowloon",
+	4:  "日本|japan|東京|东京|tokyo|大阪|osaka|電話番号|携帯",
+	5:  "韩国|韓國|한국|korea|서울|seoul|전화번호|휴대폰",
+	6:  "uk|united kingdom|英国|英國|london|伦敦|england|britain|scotland",
+	7:  "germany|deutschland|德国|德國|berlin|münchen|munich|telefon|handy",
+	8:  "france|法国|法國|paris|巴黎|téléphone|tél|portable",
+	9:  "italia|italy|意大利|roma|milano|cellulare",
+	10: "españa|spain|西班牙|madrid|barcelona|teléfono|móvil",
+	11: "netherlands|nederland|荷兰|amsterdam",
+	12: "polska|poland|波兰|warszawa|warsaw",
+	13: "österreich|austria|奥地利|wien|vienna",
+	14: "schweiz|switzerland|suisse|瑞士|zürich|zurich",
+	15: "canada|加拿大|toronto|vancouver",
+	16: "澳门|澳門|macau|macao",
+	17: "新加坡|singapore",
+}
+
+// phoneTryOrder is the order in which regions are tried for a national
+// number that has a phone context word but no region cue.
+var phoneTryOrder = [...]uint8{regionTW, regionJP, regionKR, regionGB, regionDE, regionFR}
+
+// validPhone reports whether num (digits, with a leading '+' for the
+// international format) is a valid number of region (ignored after '+'),
+// and returns its country calling code.
+func validPhone(num string, region string) (int, bool) {
+	p, err := phonenumbers.Parse(num, region)
+	if err != nil {
+		return 0, false
+	}
+	if !phonenumbers.IsValidNumber(p) {
+		return 0, false
+	}
+	return int(p.GetCountryCode()), true
+}
+
+// ValidPhone reports whether s is a valid phone number: international
+// ("+44 7911 123456") or national in region ("090-1234-5678", "JP").
+func ValidPhone(s, region string) bool { _, ok := validPhone(s, region); return ok }
