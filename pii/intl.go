@@ -137,29 +137,37 @@ func ValidMAC(s string) bool { n := macLen([]byte(s)); return n > 0 && n == len(
 // Maestro (12–15, 50, 56–69), with a valid Luhn check. It returns the
 // issuer's usual grouping (nil where it has none) to compare with the shape.
 func shortCard(b []byte) (ok bool, shapes [][]int) {
-	if len(b) < 12 || len(b) > 15 || !allDigits(b) || !luhn(b) {
+	if len(b) < 12 || len(b) > 15 || !allDigits(b) {
 		return false, nil
 	}
 	p2 := atoi(b[:2])
 	p3 := atoi(b[:3])
 	switch L := len(b); {
 	case L == 15 && (p2 == 34 || p2 == 37):
-		return true, [][]int{{4, 6, 5}}
+		shapes = shapesAmex
 	case L == 14 && (p2 == 36 || p2 == 38 || p2 == 39 || p3 >= 300 && p3 <= 305):
-		return true, [][]int{{4, 6, 4}}
+		shapes = shapesDiners
 	case L == 13 && b[0] == '4':
-		return true, [][]int{{4, 4, 5}, {4, 3, 3, 3}}
+		shapes = shapesVisa13
 	case p2 == 50 || p2 >= 56 && p2 <= 69:
 		switch L {
 		case 13:
-			return true, [][]int{{4, 4, 5}}
+			shapes = shapes13
 		case 15:
-			return true, [][]int{{4, 6, 5}}
+			shapes = shapesAmex
 		}
-		return true, nil
+	default:
+		return false, nil
 	}
-	return false, nil
+	return luhn(b), shapes
 }
+
+var (
+	shapesAmex   = [][]int{{4, 6, 5}}
+	shapesDiners = [][]int{{4, 6, 4}}
+	shapesVisa13 = [][]int{{4, 4, 5}, {4, 3, 3, 3}}
+	shapes13     = [][]int{{4, 4, 5}}
+)
 
 // ValidShortCard reports whether s (digits only) is a 12–15 digit payment
 // card number (Amex, Diners Club, Visa 13, Maestro) with a valid Luhn check.

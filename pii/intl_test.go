@@ -258,3 +258,12 @@ func TestValidCNPlate(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkValidPhone measures one libphonenumber validation, the cost the
+// scanner pays per phone candidate that passed its cheap filters.
+func BenchmarkValidPhone(b *testing.B) {
+	for b.Loop() {
+		validPhone("09012345678", "JP")
+		validPhone("+447911123456", "")
+	}
+}

@@ -70,3 +70,35 @@ func validPhone(num string, region string) (int, bool) {
 // ValidPhone reports whether s is a valid phone number: international
 // ("+44 7911 123456") or national in region ("090-1234-5678", "JP").
 func ValidPhone(s, region string) bool { _, ok := validPhone(s, region); return ok }
+
+// regionFits is the cheap test before libphonenumber: whether national
+// digits d have a length and leading digit that region r's plan allows.
+func regionFits(r uint8, d []byte) bool {
+	L := len(d)
+	trunk := d[0] == '0'
+	switch phoneRegions[r] {
+	case "US", "CA":
+		return L == 10 && d[0] >= '2' || L == 11 && d[0] == '1'
+	case "HK", "MO", "SG":
+		return L == 8 && !trunk
+	case "TW":
+		return trunk && L >= 9 && L <= 10
+	case "JP":
+		return trunk && L >= 10 && L <= 11
+	case "KR":
+		return trunk && L >= 9 && L <= 11
+	case "GB":
+		return trunk && L >= 10 && L <= 11
+	case "DE", "AT":
+		return trunk && L >= 8 && L <= 13
+	case "FR", "NL", "CH":
+		return trunk && L == 10
+	case "IT":
+		return L >= 9 && L <= 11 && (trunk || d[0] == '3')
+	case "ES":
+		return L == 9 && d[0] >= '6'
+	case "PL":
+		return L == 9 && !trunk
+	}
+	return false
+}

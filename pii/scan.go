@@ -65,7 +65,7 @@ func isAlnum(c byte) bool { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'z' 
 // candidate scanner, then names and addresses.
 func (sc *scanner) run() {
 	t := sc.p.text
-	sc.hits = lex.ac.FindWords(t, sc.hits[:0])
+	sc.hits = dropPlaceholders(t, lex.ac.FindWords(t, sc.hits[:0]))
 	sc.now = time.Now()
 	sc.intl = intlState{}
 	n := len(t)

@@ -86,13 +86,19 @@ func phoneShape(d []byte, shape []int, paren bool) bool {
 	case L == 8:
 		return d[0] != '0' && d[0] != '1' && d[0] != '4' && (!multi || shapeIs(shape, 4, 4))
 	case L == 10 && d[0] >= '2':
-		return paren || !multi || shapeIs(shape, 3, 3, 4)
+		// NANP: area code and exchange start with 2–9.
+		return d[3] >= '2' && (paren || !multi || shapeIs(shape, 3, 3, 4))
 	case L == 9 && d[0] >= '6':
 		// Spanish and Italian numbers without a trunk prefix.
 		return !multi || shapeIs(shape, 3, 3, 3) || shapeIs(shape, 3, 2, 2, 2)
 	}
 	return false
 }
+
+var (
+	tryHK = [...]uint8{regionHK}
+	tryUS = [...]uint8{regionUS}
+)
 
 // phoneStart extends a phone number's start over a '(' or '+' before it.
 func (sc *scanner) phoneStart(s int) (int, bool, bool) {
@@ -152,9 +158,11 @@ func (sc *scanner) phoneNational(d []byte, shape []int, s, e int, early bool) bo
 	default:
 		return false
 	}
-	num := string(d)
 	if r != regionNone {
-		if _, ok := validPhone(num, phoneRegions[r]); !ok {
+		if !regionFits(r, d) {
+			return false
+		}
+		if _, ok := validPhone(string(d), phoneRegions[r]); !ok {
 			return false
 		}
 	} else {
@@ -163,13 +171,16 @@ func (sc *scanner) phoneNational(d []byte, shape []int, s, e int, early bool) bo
 		case d[0] == '0':
 			cands = phoneTryOrder[:]
 		case len(d) == 8:
-			cands = []uint8{regionHK}
+			cands = tryHK[:]
 		case len(d) == 10:
-			cands = []uint8{regionUS}
+			cands = tryUS[:]
 		}
 		ok := false
 		for _, c := range cands {
-			if _, ok = validPhone(num, phoneRegions[c]); ok {
+			if !regionFits(c, d) {
+				continue
+			}
+			if _, ok = validPhone(string(d), phoneRegions[c]); ok {
 				break
 			}
 		}
@@ -196,7 +207,7 @@ func (sc *scanner) intlEarly(d []byte, shape []int, s, e int, digits bool) bool 
 	if s > 0 && sc.p.text[s-1] == '+' || s > 1 && sc.p.text[s-1] == '(' && sc.p.text[s-2] == '+' {
 		return sc.phonePlus(d, s, e)
 	}
-	if d[0] == '0' && len(d) >= 9 && len(d) <= 12 && sc.f.enabled[entityIndex(Phone)] && sc.runStart(s) {
+	if d[0] == '0' && len(d) >= 9 && len(d) <= 12 && sc.f.enabled[entityIndex(Phone)] && sc.runStart(s) && sc.runEnd(e) {
 		return sc.phoneNational(d, shape, s, e, true)
 	}
 	return false
@@ -204,14 +215,35 @@ func (sc *scanner) intlEarly(d []byte, shape []int, s, e int, digits bool) bool 
 
 // runStart reports whether a digit run starts at s: the hooks read whole
 // runs only, never the tail of a longer number ("6225 8820 0142 4125").
+//
+// A placeholder next to the run counts as more of it: "1234 [BANK_CARD]"
+// was a longer run before redaction, and redacting again must not find
+// what the first pass did not.
 func (sc *scanner) runStart(s int) bool {
 	t := sc.p.text
-	return s == 0 || !isDigit(t[s-1]) && !(s > 1 && (t[s-1] == ' ' || t[s-1] == '-' || t[s-1] == ')' || t[s-1] == '(') && isDigit(t[s-2]))
+	k := s
+	for k > 0 && s-k < 3 && isRunSep(t[k-1]) {
+		k--
+	}
+	return k == 0 || !isDigit(t[k-1]) && !(k < s && t[k-1] == ']')
 }
+
+// runEnd reports whether no placeholder follows the run ending at e.
+func (sc *scanner) runEnd(e int) bool {
+	t := sc.p.text
+	k := e
+	for k < len(t) && k-e < 3 && isRunSep(t[k]) {
+		k++
+	}
+	return !(k > e && k+1 < len(t) && t[k] == '[' && isUpper(t[k+1]))
+}
+
+// isRunSep reports whether c may separate the digit groups of one run.
+func isRunSep(c byte) bool { return c == ' ' || c == '-' || c == '(' || c == ')' }
 
 // intlLate runs after the mainland rules on digit runs.
 func (sc *scanner) intlLate(d []byte, shape []int, s, e int, toEnd bool) bool {
-	if !toEnd || !sc.runStart(s) {
+	if !toEnd || !sc.runStart(s) || !sc.runEnd(e) {
 		return false
 	}
 	multi := len(shape) > 1
@@ -421,6 +453,9 @@ func (sc *scanner) intlToken(i, end int) {
 		}
 	}
 	// Plates of other regions: only right after a plate word.
+	if len(tok) > 8 {
+		return
+	}
 	pe := end
 	if pe+1 < len(t) && (t[pe] == ' ' || t[pe] == '-') && (isUpper(t[pe+1]) || isDigit(t[pe+1])) {
 		if e2 := skipAlnum(t, pe+1); e2-i <= 9 {
@@ -446,4 +481,19 @@ func (sc *scanner) intlToken(i, end int) {
 	if sc.contextWin(LicensePlate, i, pe, 12, 0) {
 		sc.emit(LicensePlate, i, pe, false, true, "plate-context")
 	}
+}
+
+// dropPlaceholders removes the context-word hits that are the entity names
+// of redaction placeholders ("[PHONE]", "[VIN:…]"): redacting twice must
+// give what redacting once gave, so a placeholder must not act as context
+// for the number after it.
+func dropPlaceholders(t []byte, hits []hit) []hit {
+	out := hits[:0]
+	for _, h := range hits {
+		if h.Start > 0 && t[h.Start-1] == '[' && int(h.End) < len(t) && (t[h.End] == ']' || t[h.End] == ':') {
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
 }
