@@ -1,6 +1,7 @@
 package pii
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -262,8 +263,77 @@ func TestValidCNPlate(t *testing.T) {
 // BenchmarkValidPhone measures one libphonenumber validation, the cost the
 // scanner pays per phone candidate that passed its cheap filters.
 func BenchmarkValidPhone(b *testing.B) {
+	defer cpuPerOp(b)()
 	for b.Loop() {
 		validPhone("09012345678", "JP")
 		validPhone("+447911123456", "")
 	}
+}
+
+// TestValidPhoneFast checks the fast path against libphonenumber's own
+// parser on the vectors and on random numbers of each region: the fast path
+// never accepts what the parser rejects, and phoneValid (fast path, then
+// the parser) always agrees with it.
+func TestValidPhoneFast(t *testing.T) {
+	check := func(num, region string) {
+		t.Helper()
+		d := []byte(num)
+		in := num
+		if region == "" {
+			in = "+" + num
+		}
+		_, want := validPhone(in, region)
+		if _, fast := validPhoneFast(d, region); fast && !want {
+			t.Errorf("validPhoneFast(%q, %q) = true, libphonenumber says false", num, region)
+		}
+		if _, got := phoneValid(d, region); got != want {
+			t.Errorf("phoneValid(%q, %q) = %v, libphonenumber says %v", num, region, got, want)
+		}
+	}
+	for _, c := range [][2]string{
+		{"14156022671", ""}, {"4156022671", "US"}, {"0912345678", "TW"}, {"85291234567", ""}, {"91234567", "HK"},
+		{"09012345678", "JP"}, {"01012345678", "KR"}, {"447911123456", ""}, {"4915123456789", ""}, {"0612345678", "FR"},
+		{"02079460958", "GB"}, {"390612345678", ""}, {"0612345678", "IT"}, {"3471234567", "IT"}, {"612345678", "ES"},
+		{"0201234567", "NL"}, {"512345678", "PL"}, {"8613800138000", ""}, {"4000000000", "US"}, {"0000000000", "FR"},
+	} {
+		check(c[0], c[1])
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, reg := range phoneRegions[1:] {
+		for range 300 {
+			n := 8 + r.IntN(5)
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = byte('0' + r.IntN(10))
+			}
+			if r.IntN(2) == 0 {
+				b[0] = '0'
+			}
+			check(string(b), reg)
+		}
+	}
+	for range 3000 {
+		n := 9 + r.IntN(6)
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte('0' + r.IntN(10))
+		}
+		b[0] = byte('1' + r.IntN(9))
+		check(string(b), "")
+	}
+}
+
+func BenchmarkValidPhoneFast(b *testing.B) {
+	defer cpuPerOp(b)()
+	for b.Loop() {
+		validPhoneFast([]byte("09012345678"), "JP")
+		validPhoneFast([]byte("447911123456"), "")
+	}
+}
+
+// cpuPerOp reports CPU nanoseconds per operation (two validations), which
+// a busy machine does not inflate as it does wall time.
+func cpuPerOp(b *testing.B) func() {
+	start := cpuTime(b)
+	return func() { b.ReportMetric(float64((cpuTime(b)-start).Nanoseconds())/float64(b.N), "cpu-ns/op") }
 }

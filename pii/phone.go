@@ -2,6 +2,7 @@ package pii
 
 import (
 	"github.com/nyaruka/phonenumbers"
+	"google.golang.org/protobuf/proto"
 )
 
 // Phone numbers outside the mainland are validated against libphonenumber's
@@ -101,4 +102,82 @@ func regionFits(r uint8, d []byte) bool {
 		return L == 9 && !trunk
 	}
 	return false
+}
+
+// phoneValid reports whether digits d are a valid number of region, or
+// after a '+' when region is "". The fast path decides the valid numbers;
+// what it rejects goes to libphonenumber's parser, which also accepts
+// forms the fast path does not split ("+49 (0)151…", "00" international
+// prefixes), so the result is always the parser's.
+func phoneValid(d []byte, region string) (int, bool) {
+	if cc, ok := validPhoneFast(d, region); ok {
+		return cc, true
+	}
+	var b [20]byte
+	num := b[:0]
+	if region == "" {
+		num = append(num, '+')
+	}
+	return validPhone(string(append(num, d...)), region)
+}
+
+// trunkZero lists the regions whose national format adds a trunk prefix 0
+// that is not part of the national significant number.
+var trunkZero = map[string]bool{"TW": true, "JP": true, "KR": true, "GB": true, "DE": true, "FR": true, "NL": true, "AT": true, "CH": true}
+
+// validPhoneFast is validPhone without libphonenumber's parser, which costs
+// three quarters of a validation: the digits are split into country code
+// and national significant number here (country codes are prefix-free;
+// the trunk prefixes of the regions above are fixed), and only the number
+// plan's patterns are matched. TestValidPhoneFast checks it against
+// validPhone. d is digits only; region "" means d starts with the country
+// code.
+func validPhoneFast(d []byte, region string) (int, bool) {
+	cc := 0
+	nsn := d
+	if region == "" {
+		for k := 1; k <= 3 && k < len(d); k++ {
+			if c := atoi(d[:k]); phonenumbers.GetRegionCodeForCountryCode(c) != "ZZ" {
+				cc, nsn = c, d[k:]
+				break
+			}
+		}
+		if cc == 0 {
+			return 0, false
+		}
+	} else {
+		cc = phonenumbers.GetCountryCodeForRegion(region)
+		switch {
+		case cc == 0:
+			return 0, false
+		case trunkZero[region] && len(d) > 0 && d[0] == '0':
+			nsn = d[1:]
+		case cc == 1 && len(d) == 11 && d[0] == '1':
+			nsn = d[1:]
+		}
+	}
+	if len(nsn) < 2 || len(nsn) > 17 {
+		return 0, false
+	}
+	zeros := 0
+	for zeros < len(nsn)-1 && nsn[zeros] == '0' {
+		zeros++
+	}
+	p := &phonenumbers.PhoneNumber{CountryCode: proto.Int32(int32(cc)), NationalNumber: proto.Uint64(uint64(atoi64(nsn)))}
+	if zeros > 0 {
+		p.ItalianLeadingZero = proto.Bool(true)
+		p.NumberOfLeadingZeros = proto.Int32(int32(zeros))
+	}
+	if !phonenumbers.IsValidNumber(p) {
+		return 0, false
+	}
+	return cc, true
+}
+
+func atoi64(b []byte) int64 {
+	var n int64
+	for _, c := range b {
+		n = n*10 + int64(c-'0')
+	}
+	return n
 }

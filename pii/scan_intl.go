@@ -122,9 +122,7 @@ func (sc *scanner) phonePlus(d []byte, s, e int) bool {
 	if len(d) < 8 || len(d) > 15 || d[0] == '0' || d[0] == '8' && d[1] == '6' {
 		return false
 	}
-	var b [16]byte
-	num := append(append(b[:0], '+'), d...)
-	cc, ok := validPhone(string(num), "")
+	cc, ok := phoneValid(d, "")
 	if !ok || cc == 86 {
 		return false
 	}
@@ -162,7 +160,7 @@ func (sc *scanner) phoneNational(d []byte, shape []int, s, e int, early bool) bo
 		if !regionFits(r, d) {
 			return false
 		}
-		if _, ok := validPhone(string(d), phoneRegions[r]); !ok {
+		if _, ok := phoneValid(d, phoneRegions[r]); !ok {
 			return false
 		}
 	} else {
@@ -180,7 +178,7 @@ func (sc *scanner) phoneNational(d []byte, shape []int, s, e int, early bool) bo
 			if !regionFits(c, d) {
 				continue
 			}
-			if _, ok = validPhone(string(d), phoneRegions[c]); ok {
+			if _, ok = phoneValid(d, phoneRegions[c]); ok {
 				break
 			}
 		}

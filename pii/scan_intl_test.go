@@ -145,3 +145,21 @@ func TestIntlDecoys(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRedactTextIntl measures a text dense with foreign phone numbers
+// and identifiers, where libphonenumber is called on most candidates.
+func BenchmarkRedactTextIntl(b *testing.B) {
+	f := intlFilter(b)
+	var sb strings.Builder
+	for range 20 {
+		sb.WriteString("Call us at +1 (415) 602-2671 today. 台灣手機 0912-345-678，歡迎來電。 日本の携帯電話 090-1234-5678。 ")
+		sb.WriteString("UK mobile +44 7911 123456. VIN: 1M8GDM9AXKP042788. CPF 111.444.777-35. 车牌京A12345。 ")
+		sb.WriteString(strings.Repeat("Ordinary words of a page that carry no personal data at all, 普通的网页文字。 ", 20))
+	}
+	text := sb.String()
+	b.SetBytes(int64(len(text)))
+	defer pii.PerCPU(b, int64(len(text)))()
+	for b.Loop() {
+		f.RedactText(text)
+	}
+}
