@@ -64,15 +64,15 @@ const (
 )
 
 // AllEntities lists every entity a Filter can detect, in a fixed order.
-func AllEntities() []Entity {
-	return []Entity{CNResidentID, CNMobile, CNLandline, BankCard, CNPassport, HKID, TWID, MOID,
-		Email, IPAddress, IBAN, USSSN, Coordinates, CNPersonName, CNAddress,
-		Phone, LicensePlate, VIN, MACAddress, USPassport, USITIN, KRRRN, INAadhaar, BRCPF, ESDNI,
-		ITFiscalCode, FRNIR, PLPESEL}
-}
+func AllEntities() []Entity { return slices.Clone(allEntities[:]) }
+
+var allEntities = [...]Entity{CNResidentID, CNMobile, CNLandline, BankCard, CNPassport, HKID, TWID, MOID,
+	Email, IPAddress, IBAN, USSSN, Coordinates, CNPersonName, CNAddress,
+	Phone, LicensePlate, VIN, MACAddress, USPassport, USITIN, KRRRN, INAadhaar, BRCPF, ESDNI,
+	ITFiscalCode, FRNIR, PLPESEL}
 
 func entityIndex(e Entity) int {
-	return slices.Index(AllEntities(), e)
+	return slices.Index(allEntities[:], e)
 }
 
 // Tier is how a finding was established. Higher tiers are more certain.

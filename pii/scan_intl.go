@@ -9,66 +9,83 @@ import "sort"
 // intlState is the per-scan state of the hooks, reset by run.
 type intlState struct {
 	pageRegion uint8 // 0: not computed yet; else region+1
+	// the script cue last computed, for candidates near scriptAt
+	scriptAt     int
+	scriptRegion uint8
+	scriptOK     bool
 }
 
-// regionNear returns the region of the nearest region word within the
-// context windows around [s, end), or regionNone.
-func (sc *scanner) regionNear(s, end int) uint8 {
+// phoneCues returns the region of the nearest region word within the
+// context windows around [s, end) (or regionNone), and whether a phone
+// context word is there, in one look at the hits.
+func (sc *scanner) phoneCues(s, end int) (uint8, bool) {
 	ws := int32(runeBack(sc.p.text, s, sc.f.ctxBefore))
 	we := int32(runeFwd(sc.p.text, end, sc.f.ctxAfter))
 	r := uint8(regionNone)
+	ctx, after := false, false
+	b := bit(Phone)
 	k := sort.Search(len(sc.hits), func(i int) bool { return sc.hits[i].End > ws })
 	for ; k < len(sc.hits) && sc.hits[k].Start < we; k++ {
 		h := sc.hits[k]
-		if g := lex.entries[h.Pattern].region; g != regionNone && h.Start >= ws && h.End <= we {
-			r = g
-			if h.Start >= int32(s) {
-				break // the nearest after, or the last one before
-			}
+		if h.Start < ws || h.End > we {
+			continue
+		}
+		le := &lex.entries[h.Pattern]
+		ctx = ctx || le.ctx&b != 0
+		if le.region != regionNone && !after {
+			r = le.region
+			after = h.Start >= int32(s) // the nearest after, or the last one before
 		}
 	}
-	return r
+	return r, ctx
 }
 
 // pageRegionOf returns the region the page as a whole points to: the most
-// frequent region word, else Hangul (Korea) or kana (Japan) in the text.
-// It is computed once per scan, and only when a candidate needs it.
-func (sc *scanner) pageRegionOf() uint8 {
-	if sc.intl.pageRegion != 0 {
-		return sc.intl.pageRegion - 1
-	}
-	var cnt [len(phoneRegions)]int
-	best := uint8(regionNone)
-	for _, h := range sc.hits {
-		if g := lex.entries[h.Pattern].region; g != regionNone {
-			cnt[g]++
-			if best == regionNone || cnt[g] > cnt[best] {
-				best = g
+// frequent region word (counted once per scan, only when a candidate needs
+// it), else Hangul (Korea) or kana (Japan) in the 2 KB around [s, e).
+func (sc *scanner) pageRegionOf(s, e int, trunk bool) uint8 {
+	if sc.intl.pageRegion == 0 {
+		var cnt [len(phoneRegions)]int
+		best := uint8(regionNone)
+		for _, h := range sc.hits {
+			if g := lex.entries[h.Pattern].region; g != regionNone {
+				cnt[g]++
+				if best == regionNone || cnt[g] > cnt[best] {
+					best = g
+				}
 			}
 		}
+		sc.intl.pageRegion = best + 1
 	}
-	if best == regionNone {
-		t := sc.p.text
-		hangul, kana := 0, 0
-		for i := 0; i+2 < len(t); i++ {
-			switch c := t[i]; {
-			case c < 0xE3:
-			case c == 0xE3 && (t[i+1] == 0x81 || t[i+1] == 0x82 || t[i+1] == 0x83):
-				kana++
-			case c >= 0xEA && c <= 0xED:
-				hangul++
-			}
-		}
-		switch {
-		case hangul > 8 && hangul > kana:
-			best = regionKR
-		case kana > 8:
-			best = regionJP
+	if r := sc.intl.pageRegion - 1; r != regionNone || !trunk {
+		return r // only Korean and Japanese numbers are told by the script
+	}
+	if sc.intl.scriptOK && s-sc.intl.scriptAt < 512 && sc.intl.scriptAt-s < 512 {
+		return sc.intl.scriptRegion
+	}
+	t := sc.p.text
+	hangul, kana := 0, 0
+	for i := max(0, s-1024); i+2 < min(len(t), e+1024); i++ {
+		switch c := t[i]; {
+		case c < 0xE3:
+		case c == 0xE3 && (t[i+1] == 0x81 || t[i+1] == 0x82 || t[i+1] == 0x83):
+			kana++
+		case c >= 0xEA && c <= 0xED:
+			hangul++
 		}
 	}
-	sc.intl.pageRegion = best + 1
-	return best
+	r := uint8(regionNone)
+	switch {
+	case hangul > 8 && hangul > kana:
+		r = regionKR
+	case kana > 8:
+		r = regionJP
+	}
+	sc.intl.scriptAt, sc.intl.scriptRegion, sc.intl.scriptOK = s, r, true
+	return r
 }
+
+var phoneIndex = entityIndex(Phone)
 
 // phoneShape reports whether digits d grouped as shape could be a national
 // phone number of some region (the cheap filter before libphonenumber).
@@ -140,15 +157,17 @@ func (sc *scanner) phoneNational(d []byte, shape []int, s, e int, early bool) bo
 	if plus || !phoneShape(d, shape, paren) {
 		return false
 	}
-	r := sc.regionNear(ps, e)
+	r, ctx := sc.phoneCues(ps, e)
 	if early && r == regionNone {
 		return false
 	}
-	ctx := sc.context(Phone, ps, e)
-	if r == regionNone {
-		r = sc.pageRegionOf()
-	}
 	multi := len(shape) > 1 || paren
+	if !ctx && !multi {
+		return false
+	}
+	if r == regionNone && !(ctx && multi) {
+		r = sc.pageRegionOf(ps, e, d[0] == '0')
+	}
 	switch {
 	case multi && (ctx || r != regionNone):
 	case !multi && ctx && r != regionNone:
@@ -205,7 +224,7 @@ func (sc *scanner) intlEarly(d []byte, shape []int, s, e int, digits bool) bool 
 	if s > 0 && sc.p.text[s-1] == '+' || s > 1 && sc.p.text[s-1] == '(' && sc.p.text[s-2] == '+' {
 		return sc.phonePlus(d, s, e)
 	}
-	if d[0] == '0' && len(d) >= 9 && len(d) <= 12 && sc.f.enabled[entityIndex(Phone)] && sc.runStart(s) && sc.runEnd(e) {
+	if d[0] == '0' && len(d) >= 9 && len(d) <= 12 && sc.f.enabled[phoneIndex] && sc.runStart(s) && sc.runEnd(e) {
 		return sc.phoneNational(d, shape, s, e, true)
 	}
 	return false
@@ -241,7 +260,7 @@ func isRunSep(c byte) bool { return c == ' ' || c == '-' || c == '(' || c == ')'
 
 // intlLate runs after the mainland rules on digit runs.
 func (sc *scanner) intlLate(d []byte, shape []int, s, e int, toEnd bool) bool {
-	if !toEnd || !sc.runStart(s) || !sc.runEnd(e) {
+	if L := len(d); L < 8 || L > 15 || !toEnd || !sc.runStart(s) || !sc.runEnd(e) {
 		return false
 	}
 	multi := len(shape) > 1
@@ -265,7 +284,7 @@ func (sc *scanner) intlLate(d []byte, shape []int, s, e int, toEnd bool) bool {
 			return true
 		}
 	case 12:
-		if ok, _ := shortCard(d); ok && toEnd && sc.context(BankCard, s, e) {
+		if ok, _ := shortCard(d); ok && sc.context(BankCard, s, e) {
 			return sc.card(s, e, "card-luhn-short")
 		}
 		if validAadhaar(d) && (shapeIs(shape, 4, 4, 4) || !multi && sc.context(INAadhaar, s, e)) {
@@ -302,7 +321,7 @@ func (sc *scanner) intlLate(d []byte, shape []int, s, e int, toEnd bool) bool {
 			}
 		}
 	}
-	if L := len(d); L >= 8 && L <= 12 && sc.f.enabled[entityIndex(Phone)] {
+	if L := len(d); L >= 8 && L <= 12 && sc.f.enabled[phoneIndex] {
 		return sc.phoneNational(d, shape, s, e, false)
 	}
 	return false
