@@ -23,7 +23,7 @@ func (sc *scanner) phoneCues(s, end int) (uint8, bool) {
 	we := int32(runeFwd(sc.p.text, end, sc.f.ctxAfter))
 	r := uint8(regionNone)
 	ctx, after := false, false
-	b := bit(Phone)
+	b := phoneBit
 	k := sort.Search(len(sc.hits), func(i int) bool { return sc.hits[i].End > ws })
 	for ; k < len(sc.hits) && sc.hits[k].Start < we; k++ {
 		h := sc.hits[k]
@@ -85,7 +85,10 @@ func (sc *scanner) pageRegionOf(s, e int, trunk bool) uint8 {
 	return r
 }
 
-var phoneIndex = entityIndex(Phone)
+var (
+	phoneIndex = entityIndex(Phone)
+	phoneBit   = bit(Phone)
+)
 
 // phoneShape reports whether digits d grouped as shape could be a national
 // phone number of some region (the cheap filter before libphonenumber).

@@ -38,7 +38,7 @@ const (
 const usage = `usage:
   goodbot pii scan [--json] [--entities a,b] [--min-score x] FILE...
   goodbot pii redact [--operator replace|mask|hmac] [--entities a,b] [--keep-sensitive] FILE -o OUT
-entities: ` + "CN_RESIDENT_ID, CN_MOBILE, CN_LANDLINE, BANK_CARD, CN_PASSPORT, HK_ID, TW_ID, MO_ID, EMAIL, IP_ADDRESS, IBAN, US_SSN, COORDINATES, CN_PERSON_NAME, CN_ADDRESS\n"
+entities: ` + "CN_RESIDENT_ID, CN_MOBILE, CN_LANDLINE, BANK_CARD, CN_PASSPORT, HK_ID, TW_ID, MO_ID, EMAIL, IP_ADDRESS, IBAN, US_SSN, COORDINATES, CN_PERSON_NAME, CN_ADDRESS,\n  PHONE, LICENSE_PLATE, VIN, MAC_ADDRESS, US_PASSPORT, US_ITIN, KR_RRN, IN_AADHAAR, BR_CPF, ES_DNI, IT_FISCAL_CODE, FR_NIR, PL_PESEL\n"
 
 // blockSize is the size of the blocks of whole lines text is read in.
 const blockSize = 1 << 20
