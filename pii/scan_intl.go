@@ -345,6 +345,17 @@ func (sc *scanner) card(s, e int, rule string) bool {
 func (sc *scanner) intlRun(gs []group) (int, bool) {
 	t := sc.p.text
 	end := gs[len(gs)-1].e
+	if s := gs[0].s; len(gs) > 5 && (s > 0 && t[s-1] == '+' || s > 1 && t[s-1] == '(' && t[s-2] == '+') {
+		// "+33 6 12 34 56 78": more groups than classify joins.
+		var buf [24]byte
+		d := buf[:0]
+		for _, g := range gs {
+			d = append(d, t[g.s:g.e]...)
+		}
+		if len(d) <= 15 && sc.phonePlus(d, s, end) {
+			return end, true
+		}
+	}
 	switch {
 	case len(gs) == 7:
 		var buf [16]byte
@@ -394,8 +405,8 @@ func (sc *scanner) cpf(i int) (int, bool) {
 // mac handles a MAC address starting at t[i], if there is one.
 func (sc *scanner) mac(i int) (int, bool) {
 	t := sc.p.text
-	if i > 0 && (isAlnum(t[i-1]) || t[i-1] == ':' || t[i-1] == '-' || t[i-1] == '.') {
-		return 0, false
+	if i > 0 && isAlnum(t[i-1]) || i > 1 && (t[i-1] == ':' || t[i-1] == '-' || t[i-1] == '.') && isHex(t[i-2]) {
+		return 0, false // inside a longer sequence
 	}
 	n := macLen(t[i:])
 	if n == 0 {

@@ -34,6 +34,10 @@ func TestIntlFound(t *testing.T) {
 		{"한국 휴대폰 010-1234-5678 로 연락주세요", pii.Phone, "010-1234-5678"},
 		{"UK mobile +44 7911 123456", pii.Phone, "+44 7911 123456"},
 		{"Telefon: +49 151 23456789", pii.Phone, "+49 151 23456789"},
+		{"请拨打 +33 6 12 34 56 78", pii.Phone, "+33 6 12 34 56 78"},
+		{"韩国朋友的电话是+82 10-1234-5678", pii.Phone, "+82 10-1234-5678"},
+		{"Tel. 03-1234-5678 東京", pii.Phone, "03-1234-5678"},
+		{"Telefon 030 12345678 Berlin", pii.Phone, "030 12345678"},
 		{"Mon portable : 06 12 34 56 78 (France)", pii.Phone, "06 12 34 56 78"},
 		{"London office 020 7946 0958", pii.Phone, "020 7946 0958"},
 		{"联系方式：19412345678", pii.CNMobile, "19412345678"},
@@ -43,10 +47,16 @@ func TestIntlFound(t *testing.T) {
 		{"车辆 沪A·D12345", pii.LicensePlate, "沪A·D12345"},
 		{"licence plate AB12 CDE was seen", pii.LicensePlate, "AB12 CDE"},
 		{"VIN: 1M8GDM9AXKP042788", pii.VIN, "1M8GDM9AXKP042788"},
+		{"我的VIN码是1M8GDM9AXKP042788，请核对", pii.VIN, "1M8GDM9AXKP042788"},
+		{"英国车牌 AB12 CDE", pii.LicensePlate, "AB12 CDE"},
+		{"巴西CPF：111.444.777-35", pii.BRCPF, "111.444.777-35"},
+		{"法国社保号 2 84 05 69 123 456 40", pii.FRNIR, "2 84 05 69 123 456 40"},
+		{"波兰PESEL 44051401359", pii.PLPESEL, "44051401359"},
 		{"车架号 WVWZZZ1JZXW000001", pii.VIN, "WVWZZZ1JZXW000001"},
 		{"the car JH4KA7561PC008269 was sold", pii.VIN, "JH4KA7561PC008269"},
 		{"设备MAC地址 00:1A:2B:3C:4D:5E 已登记", pii.MACAddress, "00:1A:2B:3C:4D:5E"},
 		{"bssid 3c-22-fb-11-22-33", pii.MACAddress, "3c-22-fb-11-22-33"},
+		{"路由器MAC地址：00-1A-2B-3C-4D-5E", pii.MACAddress, "00-1A-2B-3C-4D-5E"},
 		{"ether ab:cd:ef:01:23:45 up", pii.MACAddress, "ab:cd:ef:01:23:45"},
 		{"switch port 001a.2b3c.4d5e", pii.MACAddress, "001a.2b3c.4d5e"},
 		{"Amex 3782 822463 10005 exp 12/28", pii.BankCard, "3782 822463 10005"},
@@ -136,6 +146,8 @@ func TestIntlDecoys(t *testing.T) {
 		"京ICP备12345678号",
 		"型号 ABC1234 参数",
 		"page 12345678A",
+		"주민등록번호 200101-3123456", // before October 2020 with a wrong check digit
+		"time 12:30:45:00:11:22:33",
 	} {
 		fs := f.ScanText([]byte(text))
 		for _, x := range fs {
