@@ -356,6 +356,9 @@ func (sc *scanner) intlRun(gs []group) (int, bool) {
 			return end, true
 		}
 	}
+	if e, ok := sc.corsicanNIR(gs); ok {
+		return e, true
+	}
 	switch {
 	case len(gs) == 7:
 		var buf [16]byte
@@ -376,6 +379,45 @@ func (sc *scanner) intlRun(gs []group) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// corsicanNIR handles a NIR of a Corsican department printed in groups,
+// "1 84 05 2A 123 456 82": the digit run stops at the 'A' or 'B'.
+func (sc *scanner) corsicanNIR(gs []group) (int, bool) {
+	t := sc.p.text
+	if len(gs) != 3 || gs[0].e-gs[0].s != 1 || gs[1].e-gs[1].s != 2 || gs[2].e-gs[2].s != 2 {
+		return 0, false
+	}
+	k := gs[2].e // the run stopped before "2A", a digit and a letter
+	if k+3 > len(t) || t[k] != ' ' || t[k+1] != '2' || t[k+2] != 'A' && t[k+2] != 'B' {
+		return 0, false
+	}
+	var buf [15]byte
+	d := buf[:0]
+	for _, g := range gs {
+		d = append(d, t[g.s:g.e]...)
+	}
+	d = append(d, '2', t[k+2])
+	k += 3
+	for _, n := range [...]int{3, 3, 2} {
+		if k+1+n > len(t) || t[k] != ' ' {
+			return 0, false
+		}
+		k++
+		for range n {
+			if !isDigit(t[k]) {
+				return 0, false
+			}
+			d = append(d, t[k])
+			k++
+		}
+	}
+	if k < len(t) && isAlnum(t[k]) || !validNIR(d) {
+		return 0, false
+	}
+	s := gs[0].s
+	sc.emit(FRNIR, s, k, true, sc.context(FRNIR, s, k), "fr-nir")
+	return k, true
 }
 
 // cpf handles "000.000.000-00" at t[i], reached through the dotted path.
@@ -458,6 +500,11 @@ func (sc *scanner) intlToken(i, end int) {
 	t := sc.p.text
 	tok := t[i:end]
 	switch len(tok) {
+	case 15:
+		if validNIR(tok) && sc.context(FRNIR, i, end) {
+			sc.emit(FRNIR, i, end, true, true, "fr-nir-context")
+			return
+		}
 	case 16:
 		if validFiscalCode(tok) {
 			sc.emit(ITFiscalCode, i, end, true, sc.context(ITFiscalCode, i, end), "it-fiscal-code")

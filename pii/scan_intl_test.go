@@ -78,6 +78,8 @@ func TestIntlFound(t *testing.T) {
 		{"意大利税号 RSSMRA85T10A56NH", pii.ITFiscalCode, "RSSMRA85T10A56NH"},
 		{"numéro de sécurité sociale 2 84 05 69 123 456 40", pii.FRNIR, "2 84 05 69 123 456 40"},
 		{"NIR 284056912345640", pii.FRNIR, "284056912345640"},
+		{"sécurité sociale : 1 84 05 2A 123 456 82, Ajaccio", pii.FRNIR, "1 84 05 2A 123 456 82"},
+		{"n° INSEE 184052B12345612", pii.FRNIR, "184052B12345612"},
 		{"PESEL 44051401359", pii.PLPESEL, "44051401359"},
 	} {
 		fs := f.ScanText([]byte(c.text))
