@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 // The vectors below were checked by an independent implementation (a
@@ -282,7 +284,14 @@ func TestValidPhoneFast(t *testing.T) {
 		if region == "" {
 			in = "+" + num
 		}
+		if (region == "US" || region == "CA") && !regionFits(regionUS, d) {
+			return // never asked: the scanner's filter rejects them
+		}
 		_, want := validPhone(in, region)
+		if want && (region == "US" || region == "CA") {
+			// National NANP numbers are checked against US and CA only.
+			want = ValidPhone(in, "US") && (ValidPhoneRegion(in, "US") || ValidPhoneRegion(in, "CA"))
+		}
 		if _, fast := validPhoneFast(d, region); fast && !want {
 			t.Errorf("validPhoneFast(%q, %q) = true, libphonenumber says false", num, region)
 		}
@@ -300,7 +309,7 @@ func TestValidPhoneFast(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, reg := range phoneRegions[1:] {
-		for range 300 {
+		for range 6000 {
 			n := 8 + r.IntN(5)
 			b := make([]byte, n)
 			for i := range b {
@@ -312,7 +321,7 @@ func TestValidPhoneFast(t *testing.T) {
 			check(string(b), reg)
 		}
 	}
-	for range 3000 {
+	for range 20000 {
 		n := 9 + r.IntN(6)
 		b := make([]byte, n)
 		for i := range b {
@@ -336,4 +345,30 @@ func BenchmarkValidPhoneFast(b *testing.B) {
 func cpuPerOp(b *testing.B) func() {
 	start := cpuTime(b)
 	return func() { b.ReportMetric(float64((cpuTime(b)-start).Nanoseconds())/float64(b.N), "cpu-ns/op") }
+}
+
+// ValidPhoneRegion reports whether s is valid in region itself.
+func ValidPhoneRegion(s, region string) bool {
+	p, err := phonenumbers.Parse(s, region)
+	return err == nil && phonenumbers.IsValidNumberForRegion(p, region)
+}
+
+// TestNANPArea checks that what nanpArea rejects libphonenumber rejects too.
+func TestNANPArea(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 20000 {
+		b := make([]byte, 10)
+		for i := range b {
+			b[i] = byte('0' + r.IntN(10))
+		}
+		switch r.IntN(3) {
+		case 0:
+			copy(b, "400")
+		case 1:
+			b[1] = '9'
+		}
+		if !nanpArea(b) && (ValidPhoneRegion(string(b), "US") || ValidPhoneRegion(string(b), "CA")) {
+			t.Errorf("nanpArea(%s) = false, libphonenumber says valid", b)
+		}
+	}
 }

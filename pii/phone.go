@@ -1,6 +1,9 @@
 package pii
 
 import (
+	"bytes"
+	"strconv"
+
 	"github.com/nyaruka/phonenumbers"
 	"google.golang.org/protobuf/proto"
 )
@@ -79,7 +82,10 @@ func regionFits(r uint8, d []byte) bool {
 	trunk := d[0] == '0'
 	switch phoneRegions[r] {
 	case "US", "CA":
-		return L == 10 && d[0] >= '2' || L == 11 && d[0] == '1'
+		if L == 11 && d[0] == '1' {
+			d, L = d[1:], 10
+		}
+		return L == 10 && nanpArea(d)
 	case "HK", "MO", "SG":
 		return L == 8 && !trunk
 	case "TW":
@@ -105,13 +111,15 @@ func regionFits(r uint8, d []byte) bool {
 }
 
 // phoneValid reports whether digits d are a valid number of region, or
-// after a '+' when region is "". The fast path decides the valid numbers;
-// what it rejects goes to libphonenumber's parser, which also accepts
-// forms the fast path does not split ("+49 (0)151…", "00" international
-// prefixes), so the result is always the parser's.
+// after a '+' when region is "". The fast path decides most numbers; what
+// it rejects in a form it does not split ("+49 (0)151…" with the trunk
+// prefix after the country code, "+1 1…", a national "00…" international
+// prefix) goes to libphonenumber's parser, so the result is always the
+// parser's (TestValidPhoneFast).
 func phoneValid(d []byte, region string) (int, bool) {
-	if cc, ok := validPhoneFast(d, region); ok {
-		return cc, true
+	cc, ok := validPhoneFast(d, region)
+	if ok || !parserMayAccept(d, region) {
+		return cc, ok
 	}
 	var b [20]byte
 	num := b[:0]
@@ -119,6 +127,30 @@ func phoneValid(d []byte, region string) (int, bool) {
 		num = append(num, '+')
 	}
 	return validPhone(string(append(num, d...)), region)
+}
+
+// parserMayAccept reports whether d is in a form the parser reads
+// differently from validPhoneFast: a trunk prefix after the country code,
+// or an international prefix in a national number.
+func parserMayAccept(d []byte, region string) bool {
+	if len(d) < 3 {
+		return false
+	}
+	if region == "" {
+		// After '+': national prefixes after the country code vary by
+		// country (0, 1, 8, …); these numbers are rare, leave them to it.
+		return true
+	}
+	cc := phonenumbers.GetCountryCodeForRegion(region)
+	var b [4]byte
+	ccs := strconv.AppendInt(b[:0], int64(cc), 10)
+	// International prefixes (00, 01x, 08x carrier codes in KR) and the
+	// country code written in a national number.
+	if cc == 1 {
+		// validPhoneFast reads plain US and CA numbers as the parser does.
+		return !(len(d) == 10 && d[0] >= '2' || len(d) == 11 && d[0] == '1' && d[1] >= '2')
+	}
+	return d[0] == '0' && (d[1] == '0' || d[1] == '1' || d[1] == '8' || !trunkZero[region]) || d[0] == '1' || bytes.HasPrefix(d, ccs)
 }
 
 // trunkZero lists the regions whose national format adds a trunk prefix 0
@@ -168,6 +200,14 @@ func validPhoneFast(d []byte, region string) (int, bool) {
 		p.ItalianLeadingZero = proto.Bool(true)
 		p.NumberOfLeadingZeros = proto.Int32(int32(zeros))
 	}
+	if cc == 1 && region != "" {
+		// A national NANP number from a US or Canadian context: checking
+		// the other 23 regions of +1 costs more than all the rest.
+		if !phonenumbers.IsValidNumberForRegion(p, "US") && !phonenumbers.IsValidNumberForRegion(p, "CA") {
+			return 0, false
+		}
+		return cc, true
+	}
 	if !phonenumbers.IsValidNumber(p) {
 		return 0, false
 	}
@@ -180,4 +220,16 @@ func atoi64(b []byte) int64 {
 		n = n*10 + int64(c-'0')
 	}
 	return n
+}
+
+// nanpArea reports whether a 10-digit NANP number has an area code and
+// exchange that can exist: NXX-NXX, not an N9X code (reserved for
+// expansion), not an N11 service code, not 400 (unassigned; the Chinese
+// 400 service numbers have the same shape). Stable plan rules, checked
+// against the metadata in TestNANPArea.
+func nanpArea(d []byte) bool {
+	if d[0] < '2' || d[3] < '2' || d[1] == '9' || d[1] == '1' && d[2] == '1' {
+		return false
+	}
+	return !(d[0] == '4' && d[1] == '0' && d[2] == '0')
 }

@@ -106,8 +106,7 @@ func phoneShape(d []byte, shape []int, paren bool) bool {
 	case L == 8:
 		return d[0] != '0' && d[0] != '1' && d[0] != '4' && (!multi || shapeIs(shape, 4, 4))
 	case L == 10 && d[0] >= '2':
-		// NANP: area code and exchange start with 2–9.
-		return d[3] >= '2' && (paren || !multi || shapeIs(shape, 3, 3, 4))
+		return nanpArea(d) && (paren || !multi || shapeIs(shape, 3, 3, 4))
 	case L == 9 && d[0] >= '6':
 		// Spanish and Italian numbers without a trunk prefix.
 		return !multi || shapeIs(shape, 3, 3, 3) || shapeIs(shape, 3, 2, 2, 2)
