@@ -22,7 +22,7 @@ import (
 
 // labelInfo is what a label says about the value after it.
 type labelInfo struct {
-	mask uint32 // entities the label is a context word for
+	mask uint64 // entities the label is a context word for
 	neg  bool   // the label names a non-personal number
 	weak bool   // a name label that also names things: bare "name", "user"
 }

@@ -23,11 +23,13 @@ var catNames = [numCats]string{"health", "religion", "biometrics", "minors", "wh
 func SensitiveCategories() []string { return slices.Clone(catNames[:]) }
 
 type lexEntry struct {
-	ctx  uint32 // bit entityIndex: a context word for that entity
+	ctx  uint64 // bit entityIndex: a context word for that entity
 	cats uint8  // bit cat: a term of that sensitive category
 	name int8   // trigger kind: names.go (nameTriggers)
 	addr bool   // address context
 	neg  bool   // names a non-personal number: 订单号, 序列号, serial
+	// region is a phone region cue (regionNone or an index of phoneRegions).
+	region uint8
 }
 
 type lexicon struct {
@@ -35,11 +37,11 @@ type lexicon struct {
 	entries []lexEntry // by pattern id
 }
 
-func bit(e Entity) uint32 { return 1 << entityIndex(e) }
+func bit(e Entity) uint64 { return 1 << entityIndex(e) }
 
 // contextWords maps entities to the words that raise confidence nearby.
 var contextWords = []struct {
-	mask  uint32
+	mask  uint64
 	words string
 }{
 	{bit(CNResidentID), "身份证|身份证号|身份证号码|身份号码|公民身份号码|居民身份证|证件号|证件号码|身份證|身分證|id card|id no|id number|identity card|identity number"},
@@ -55,6 +57,22 @@ var contextWords = []struct {
 	{bit(IBAN), "iban"},
 	{bit(USSSN), "ssn|social security|social security number"},
 	{bit(Coordinates), "经纬度|纬度|经度|坐标|定位|latitude|longitude|lat|lng|lon|gps|geo"},
+	// Other regions (intl.go, scan_intl.go, phone.go).
+	{bit(Phone), "电话|联系电话|客服电话|手机|拨打|致电|热线|電話|電話番号|携帯|携帯電話|전화|전화번호|휴대폰|핸드폰|연락처|tel|phone|telephone|mobile|cell|call|whatsapp|fax|telefon|handy|téléphone|tél|portable|telefono|cellulare|teléfono|móvil|contact"},
+	{bit(CNMobile), "call me|联系方式"},
+	{bit(LicensePlate), "车牌|车牌号|车牌号码|車牌|號牌|plate|licence plate|license plate|number plate|plate number|kennzeichen|immatriculation|targa|matrícula|ナンバー|번호판"},
+	{bit(VIN), "vin|车架号|车辆识别代号|车辆识别码|車身號碼|vehicle identification number|chassis number|chassis no|fahrgestellnummer"},
+	{bit(MACAddress), "mac|mac地址|mac address|物理地址|hwaddr|ether|bssid|设备地址"},
+	{bit(BankCard), "amex|american express|diners club|maestro|mastercard|visa card|cardholder|expiry|cvv|cvc"},
+	{bit(USPassport), "passport|passport no|passport number|us passport|u.s. passport|护照|护照号|护照号码|護照|美国护照|美國護照"},
+	{bit(USITIN), "itin|taxpayer identification|individual taxpayer|纳税人识别号|tin"},
+	{bit(KRRRN), "주민등록번호|주민번호|외국인등록번호|resident registration|rrn|韩国身份证|韓國身分證|居民登录号|住民登録番号"},
+	{bit(INAadhaar), "aadhaar|aadhar|आधार|uidai|uid|阿达尔|印度身份证"},
+	{bit(BRCPF), "cpf|cadastro de pessoas físicas|巴西税号|巴西身份证"},
+	{bit(ESDNI), "dni|nie|nif|documento nacional de identidad|número de identidad|西班牙身份证"},
+	{bit(ITFiscalCode), "codice fiscale|cod. fiscale|tax code|意大利税号|税号"},
+	{bit(FRNIR), "numéro de sécurité sociale|sécurité sociale|securite sociale|nir|insee|carte vitale|法国社保号"},
+	{bit(PLPESEL), "pesel|numer pesel|波兰身份证"},
 }
 
 var (
@@ -102,6 +120,14 @@ func buildLexicon() *lexicon {
 	}
 	for w := range strings.SplitSeq(addrWords, "|") {
 		get(w).addr = true
+	}
+	for r, words := range regionWords {
+		if words == "" {
+			continue
+		}
+		for w := range strings.SplitSeq(words, "|") {
+			get(w).region = uint8(r)
+		}
 	}
 	for cat, words := range sensitiveWords {
 		for w := range strings.SplitSeq(words, "|") {

@@ -47,16 +47,33 @@ const (
 	CNPersonName Entity = "CN_PERSON_NAME" // Chinese person name in contact context
 	CNAddress    Entity = "CN_ADDRESS"     // Chinese postal address
 	PersonName   Entity = "PERSON_NAME"    // Latin-script person name in context
+
+	// Entities of other regions; their validators are in intl.go.
+	Phone        Entity = "PHONE"          // phone number outside the mainland (libphonenumber metadata)
+	LicensePlate Entity = "LICENSE_PLATE"  // vehicle licence plate
+	VIN          Entity = "VIN"            // vehicle identification number (ISO 3779)
+	MACAddress   Entity = "MAC_ADDRESS"    // IEEE 802 MAC address
+	USPassport   Entity = "US_PASSPORT"    // US passport number (needs context)
+	USITIN       Entity = "US_ITIN"        // US individual taxpayer identification number
+	KRRRN        Entity = "KR_RRN"         // Korean resident registration number
+	INAadhaar    Entity = "IN_AADHAAR"     // Indian Aadhaar number (Verhoeff)
+	BRCPF        Entity = "BR_CPF"         // Brazilian CPF
+	ESDNI        Entity = "ES_DNI"         // Spanish DNI or NIE
+	ITFiscalCode Entity = "IT_FISCAL_CODE" // Italian codice fiscale
+	FRNIR        Entity = "FR_NIR"         // French social security number (NIR)
+	PLPESEL      Entity = "PL_PESEL"       // Polish PESEL
 )
 
 // AllEntities lists every entity a Filter can detect, in a fixed order.
-func AllEntities() []Entity {
-	return []Entity{CNResidentID, CNMobile, CNLandline, BankCard, CNPassport, HKID, TWID, MOID,
-		Email, IPAddress, IBAN, USSSN, Coordinates, CNPersonName, CNAddress, PersonName}
-}
+func AllEntities() []Entity { return slices.Clone(allEntities[:]) }
+
+var allEntities = [...]Entity{CNResidentID, CNMobile, CNLandline, BankCard, CNPassport, HKID, TWID, MOID,
+	Email, IPAddress, IBAN, USSSN, Coordinates, CNPersonName, CNAddress, PersonName,
+	Phone, LicensePlate, VIN, MACAddress, USPassport, USITIN, KRRRN, INAadhaar, BRCPF, ESDNI,
+	ITFiscalCode, FRNIR, PLPESEL}
 
 func entityIndex(e Entity) int {
-	return slices.Index(AllEntities(), e)
+	return slices.Index(allEntities[:], e)
 }
 
 // Tier is how a finding was established. Higher tiers are more certain.
@@ -174,7 +191,7 @@ type Filter struct {
 	pool        sync.Pool // *scanner
 }
 
-const numEntities = 16
+const numEntities = 29
 
 // New returns a Filter for cfg, or an error naming what is wrong with it.
 func New(cfg Config) (*Filter, error) {

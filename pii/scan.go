@@ -33,6 +33,7 @@ type scanner struct {
 	now   time.Time
 	cats  [numCats]int
 	catOn uint8
+	intl  intlState
 }
 
 // byte classes of the candidate scanner
@@ -70,10 +71,11 @@ func isAlnum(c byte) bool { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'z' 
 // candidate scanner, then names and addresses.
 func (sc *scanner) run() {
 	t := sc.p.text
-	sc.hits = lex.ac.FindWords(t, sc.hits[:0])
+	sc.hits = dropPlaceholders(t, lex.ac.FindWords(t, sc.hits[:0]))
 	sc.now = time.Now()
 	sc.seps, sc.salut, sc.ats = sc.seps[:0], sc.salut[:0], sc.ats[:0]
 	wantSeps := sc.f.wantNames
+	sc.intl = intlState{}
 	n := len(t)
 	for i := 0; i < n; {
 		switch trig[t[i]] {
@@ -190,7 +192,7 @@ func formatScore(e Entity) float64 {
 	switch e {
 	case Email:
 		return 0.8
-	case CNMobile, IPAddress, Coordinates, CNResidentID, USSSN:
+	case CNMobile, IPAddress, Coordinates, CNResidentID, USSSN, Phone, LicensePlate, MACAddress, USITIN:
 		return 0.6
 	}
 	return 0.4
@@ -259,6 +261,11 @@ type group struct{ s, e int }
 func (sc *scanner) numeric(i int) int {
 	t := sc.p.text
 	n := len(t)
+	if macAt(t, i) {
+		if e, ok := sc.mac(i); ok {
+			return e
+		}
+	}
 	var gs [8]group
 	ng := 0
 	k := i
@@ -277,12 +284,17 @@ func (sc *scanner) numeric(i int) int {
 		}
 		if !x && k < n && isAlnum(t[k]) {
 			if ng == 0 {
-				return skipAlnum(t, k)
+				e := skipAlnum(t, k)
+				sc.intlToken(i, e)
+				return e
 			}
 			break
 		}
 		if !x && k+1 < n && t[k] == '.' && isDigit(t[k+1]) {
 			if ng == 0 {
+				if e, ok := sc.cpf(i); ok {
+					return e
+				}
 				return sc.dotted(i)
 			}
 			break
@@ -302,6 +314,9 @@ func (sc *scanner) numeric(i int) int {
 		k = m
 	}
 	end := gs[ng-1].e
+	if e, ok := sc.intlRun(gs[:ng]); ok {
+		return e
+	}
 	if sc.f.wantAddress && end+3 <= n && t[end] == 0xE5 && t[end+1] == 0x8F && t[end+2] == 0xB7 {
 		// "号": part of an address, handled by the address pass.
 		return end
@@ -371,8 +386,7 @@ func (sc *scanner) classify(d []byte, shape []int, s, e int, toEnd bool) bool {
 			}
 		}
 		if digits && (!multi || toEnd && cardShape(shape)) && validCard(d) {
-			sc.emit(BankCard, s, e, true, sc.context(BankCard, s, e), "card-luhn")
-			return true
+			return sc.card(s, e, "card-luhn")
 		}
 	case L == 15:
 		if digits && bytes.HasPrefix(d, []byte("0086")) && (!multi || shapeIs(shape, 4, 11) || shapeIs(shape, 4, 3, 4, 4)) && validMobile(d[4:]) {
@@ -385,9 +399,11 @@ func (sc *scanner) classify(d []byte, shape []int, s, e int, toEnd bool) bool {
 		}
 	case L == 16 || L == 17 || L == 19:
 		if digits && (!multi || toEnd && cardShape(shape)) && validCard(d) {
-			sc.emit(BankCard, s, e, true, sc.context(BankCard, s, e), "card-luhn")
-			return true
+			return sc.card(s, e, "card-luhn")
 		}
+	}
+	if sc.intlEarly(d, shape, s, e, digits) {
+		return true
 	}
 	if !digits {
 		return false
@@ -418,6 +434,12 @@ func (sc *scanner) classify(d []byte, shape []int, s, e int, toEnd bool) bool {
 			sc.emit(CNMobile, s, e, false, sc.context(CNMobile, s, e), "cn-mobile")
 			return true
 		}
+		// Ranges allocated after libphonenumber's metadata: only next to
+		// a phone word.
+		if (!multi || shapeIs(shape, 3, 4, 4) || shapeIs(shape, 3, 8)) && d[1] >= '3' && sc.context(CNMobile, s, e) {
+			sc.emit(CNMobile, s, e, false, true, "cn-mobile-context")
+			return true
+		}
 	case L >= 10 && L <= 12 && d[0] == '0':
 		a := landlineArea(d)
 		if a > 0 && (!multi || shape[0] == a) && validLandline(d[:a], d[a:]) {
@@ -443,7 +465,7 @@ func (sc *scanner) classify(d []byte, shape []int, s, e int, toEnd bool) bool {
 			return true
 		}
 	}
-	return false
+	return sc.intlLate(d, shape, s, e, toEnd)
 }
 
 // dotted handles a number with dots starting at t[i]: an IPv4 address, a
@@ -541,12 +563,24 @@ func (sc *scanner) coordinate(i, k int) int {
 func (sc *scanner) letters(i int) int {
 	t := sc.p.text
 	n := len(t)
+	if e, ok := sc.cnPlate(i); ok {
+		return e
+	}
+	if macAt(t, i) {
+		if e, ok := sc.mac(i); ok {
+			return e
+		}
+	}
 	la := 0
 	for i+la < n && isUpper(t[i+la]) && la < 3 {
 		la++
 	}
 	if la > 2 || i+la >= n || !isDigit(t[i+la]) {
-		return skipAlnum(t, i)
+		e := skipAlnum(t, i)
+		if la > 2 {
+			sc.intlToken(i, e)
+		}
+		return e
 	}
 	k := i + la
 	for k < n && isDigit(t[k]) {
@@ -570,6 +604,7 @@ func (sc *scanner) letters(i int) int {
 		}
 	}
 	if tokEnd != k && !(nd == 6 && tokEnd == k+1 && t[k] == 'A') {
+		sc.intlToken(i, tokEnd)
 		return tokEnd // letters after the digits: a code, not an identifier
 	}
 	tok := t[i:tokEnd]
@@ -583,7 +618,9 @@ func (sc *scanner) letters(i int) int {
 	}
 	if la == 1 && nd == 9 && validTWID(tok) {
 		sc.emit(TWID, i, tokEnd, true, sc.context(TWID, i, tokEnd), "tw-id")
+		return tokEnd
 	}
+	sc.intlToken(i, tokEnd)
 	return tokEnd
 }
 
@@ -698,6 +735,11 @@ func isHex(c byte) bool { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'f' }
 // ipv6 handles the ':' at t[i] and returns where scanning resumes.
 func (sc *scanner) ipv6(i int) int {
 	t := sc.p.text
+	if i >= 2 && macAt(t, i-2) {
+		if e, ok := sc.mac(i - 2); ok {
+			return e
+		}
+	}
 	s := i
 	for s > 0 && i-s < 45 && (isHex(t[s-1]) || t[s-1] == ':' || t[s-1] == '.') {
 		s--
