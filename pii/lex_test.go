@@ -186,3 +186,16 @@ func TestStructuralAttributes(t *testing.T) {
 		}
 	}
 }
+
+// JSON inside a string literal (JSON.parse("…")) escapes its escapes.
+func TestNestedEscapes(t *testing.T) {
+	f := mustNew(t, Config{})
+	page := `<script>window.S = JSON.parse("{\"m\":\"\\u0031\\u0033\\u0038\\u0031\\u0032\\u0033\\u0034\\u0035\\u0036\\u0037\\u0038\",\"e\":\"wang\\u0040example.cn\",\"p\":\"a\\\\b\"}");</script>`
+	out, _, err := f.RedactHTML([]byte(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), `\\u0031\\u0033`) || strings.Contains(string(out), "wang") || !strings.Contains(string(out), `a\\\\b`) {
+		t.Errorf("got %s", out)
+	}
+}

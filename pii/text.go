@@ -390,9 +390,35 @@ func (p *page) entity(srcb []byte, i, e int) int {
 // escape decodes the JavaScript or JSON string escape at srcb[i] ('\\'),
 // appends it and returns its length, or returns 0 if there is none.
 // "\u0031", "\u{31}", "\x31", "\uD83D\uDE00", "\/" and "\n" are escapes.
+// A run of backslashes before an escape is an escape nested in a string
+// literal that holds JSON or another literal (JSON.parse("{\"m\":\"\\u0031…")):
+// each layer's backslash escapes the next, so the run reads as one.
 func (p *page) escape(srcb []byte, i, e int) int {
+	j := i
+	for j < e && srcb[j] == '\\' && j-i < 16 {
+		j++
+	}
+	r, n := decodeEscape(srcb, j-1, e)
+	if n == 0 {
+		if j-i == 1 {
+			return 0
+		}
+		r, n = '\\', 1 // backslashes escaping each other
+	}
+	if r < ' ' {
+		r = ' '
+	}
+	var buf [utf8.UTFMax]byte
+	size := utf8.EncodeRune(buf[:], r)
+	p.addRune(r, buf[:size], i)
+	return j - 1 - i + n
+}
+
+// decodeEscape decodes the escape at srcb[i] ('\\') and returns the rune
+// and the escape's length, or a length of 0 if there is none.
+func decodeEscape(srcb []byte, i, e int) (rune, int) {
 	if i+1 >= e {
-		return 0
+		return 0, 0
 	}
 	c := srcb[i+1]
 	r, n := rune(-1), 2
@@ -412,12 +438,19 @@ func (p *page) escape(srcb []byte, i, e int) int {
 		}
 		v, ok := hex4(srcb, i+2, e)
 		if !ok {
-			return 0
+			return 0, 0
 		}
 		r, n = v, 6
-		if v >= 0xD800 && v < 0xDC00 && i+12 <= e && srcb[i+6] == '\\' && srcb[i+7] == 'u' {
-			if lo, ok := hex4(srcb, i+8, e); ok && lo >= 0xDC00 && lo < 0xE000 {
-				r, n = 0x10000+(v-0xD800)<<10+(lo-0xDC00), 12
+		if v >= 0xD800 && v < 0xDC00 {
+			// The low surrogate may carry the same nesting of backslashes.
+			k := i + 6
+			for k < e && k-i < 22 && srcb[k] == '\\' {
+				k++
+			}
+			if k > i+6 && k+5 <= e && srcb[k] == 'u' {
+				if lo, ok := hex4(srcb, k+1, e); ok && lo >= 0xDC00 && lo < 0xE000 {
+					r, n = 0x10000+(v-0xD800)<<10+(lo-0xDC00), k+5-i
+				}
 			}
 		}
 	case 'x':
@@ -426,21 +459,13 @@ func (p *page) escape(srcb []byte, i, e int) int {
 		}
 	case 'n', 'r', 't', 'b', 'f', 'v':
 		r = ' '
-	case '/', '"', '\'', '\\', '`':
+	case '/', '"', '\'', '`':
 		r = rune(c)
-	default:
-		return 0
 	}
 	if r < 0 {
-		return 0
+		return 0, 0
 	}
-	if r < ' ' {
-		r = ' '
-	}
-	var buf [utf8.UTFMax]byte
-	size := utf8.EncodeRune(buf[:], r)
-	p.addRune(r, buf[:size], i)
-	return n
+	return r, n
 }
 
 func hex4(b []byte, k, e int) (rune, bool) {
