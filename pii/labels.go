@@ -245,7 +245,7 @@ var (
 	phoneWords  = wordSet("mobile phone tel telephone cellphone cell mob fax whatsapp mobileno phoneno telno phonenum mobilenum shouji dianhua lxdh sjh")
 	emailWords  = wordSet("email mail mailbox emailaddress mailaddress youxiang")
 	idLabels    = wordSet("idcard idno idnumber idcardno idcardnumber idnum identity identityno identitycard identitynumber identitycardno certno certificateno certificatenumber certnum certnumber sfz sfzh sfzhm citizenid nationalid residentid")
-	bankLabels  = wordSet("cardno cardnumber cardnum bankcard bankcardno bankcardnumber bankaccount bankaccountno accountno accountnumber acctno pan creditcard debitcard")
+	bankLabels  = wordSet("card salarycard paymentcard cardno cardnumber cardnum bankcard bankcardno bankcardnumber bankaccount bankaccountno accountno accountnumber acctno pan creditcard debitcard")
 	ipWords     = wordSet("ip ipv4 ipv6 ipaddr ipaddress remoteaddr remoteip clientip clientaddr xforwardedfor forwardedfor xrealip realip srcip dstip peerip client")
 	addrWords2  = wordSet("address addr street dizhi")
 	negLast     = wordSet("sku isbn ean upc gtin barcode version ver build serial sn timestamp ts time date datetime created updated price amount total qty quantity count size width height waybill tracking trackingno asin hash md5 sha1 sha256 uuid guid token nonce seq checksum crc port pid uid pv uv views likes score rank zip zipcode postcode postal")

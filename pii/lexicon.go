@@ -63,7 +63,7 @@ var contextWords = []struct {
 	{bit(LicensePlate), "车牌|车牌号|车牌号码|車牌|號牌|plate|licence plate|license plate|number plate|plate number|kennzeichen|immatriculation|targa|matrícula|ナンバー|번호판"},
 	{bit(VIN), "vin|车架号|车辆识别代号|车辆识别码|車身號碼|vehicle identification number|chassis number|chassis no|fahrgestellnummer"},
 	{bit(MACAddress), "mac|mac地址|mac address|物理地址|hwaddr|ether|bssid|设备地址"},
-	{bit(BankCard), "amex|american express|diners club|maestro|mastercard|visa card|cardholder|expiry|cvv|cvc"},
+	{bit(BankCard), "amex|american express|diners club|diners|maestro|mastercard|visa card|visa|cardholder|expiry|cvv|cvc|unionpay|银联|工资卡"},
 	{bit(USPassport), "passport|passport no|passport number|us passport|u.s. passport|护照|护照号|护照号码|護照|美国护照|美國護照"},
 	{bit(USITIN), "itin|taxpayer identification|individual taxpayer|纳税人识别号|tin"},
 	{bit(KRRRN), "주민등록번호|주민번호|외국인등록번호|resident registration|rrn|韩国身份证|韓國身分證|居民登录号|住民登録番号"},

@@ -443,7 +443,12 @@ func (sc *scanner) classify(d []byte, shape []int, s, e int, toEnd bool) bool {
 	case L >= 10 && L <= 12 && d[0] == '0':
 		a := landlineArea(d)
 		if a > 0 && (!multi || shape[0] == a) && validLandline(d[:a], d[a:]) {
-			sc.emit(CNLandline, s, e, false, sc.context(CNLandline, s, e), "cn-landline")
+			ctx := sc.context(CNLandline, s, e)
+			if !ctx && sc.intlLate(d, shape, s, e, toEnd) {
+				// A PESEL after "pesel=" also reads as a Bazhong landline.
+				return true
+			}
+			sc.emit(CNLandline, s, e, false, ctx, "cn-landline")
 			return true
 		}
 	case L == 9:

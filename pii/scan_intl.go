@@ -314,7 +314,7 @@ func (sc *scanner) intlLate(d []byte, shape []int, s, e int, toEnd bool) bool {
 	}
 	if L := len(d); L >= 12 && L <= 15 && toEnd {
 		if ok, shapes := shortCard(d); ok {
-			grouped := false
+			grouped := len(d) >= 13 && groupsOfFour(shape)
 			for _, sh := range shapes {
 				grouped = grouped || shapeIs(shape, sh...)
 			}
@@ -325,6 +325,24 @@ func (sc *scanner) intlLate(d []byte, shape []int, s, e int, toEnd bool) bool {
 	}
 	if L := len(d); L >= 8 && L <= 12 && sc.f.enabled[phoneIndex] {
 		return sc.phoneNational(d, shape, s, e, false)
+	}
+	return false
+}
+
+// groupsOfFour reports whether a run is printed in groups of four with a
+// shorter last group, the way card numbers of any length are often shown
+// ("4496 3015 6226 6").
+func groupsOfFour(shape []int) bool {
+	if len(shape) < 3 {
+		return false
+	}
+	for i, l := range shape {
+		if i == len(shape)-1 {
+			return l >= 1 && l <= 4
+		}
+		if l != 4 {
+			return false
+		}
 	}
 	return false
 }
