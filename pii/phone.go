@@ -71,6 +71,25 @@ func validPhone(num string, region string) (int, bool) {
 	return int(p.GetCountryCode()), true
 }
 
+// phonePossible reports whether digits d (international after '+' when
+// region is "", else national in region) have a length the region's plan
+// allows, whether or not the range is assigned yet, and returns the country
+// calling code. Allocations change and libphonenumber lags behind them, so
+// a number with strong evidence that it is one ('+' and a country code, a
+// phone word, its region named next to it) needs only this.
+func phonePossible(d []byte, region string) (int, bool) {
+	var b [20]byte
+	num := b[:0]
+	if region == "" {
+		num = append(num, '+')
+	}
+	p, err := phonenumbers.Parse(string(append(num, d...)), region)
+	if err != nil || !phonenumbers.IsPossibleNumber(p) {
+		return 0, false
+	}
+	return int(p.GetCountryCode()), true
+}
+
 // ValidPhone reports whether s is a valid phone number: international
 // ("+44 7911 123456") or national in region ("090-1234-5678", "JP").
 func ValidPhone(s, region string) bool { _, ok := validPhone(s, region); return ok }

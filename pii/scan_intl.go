@@ -142,6 +142,9 @@ func (sc *scanner) phonePlus(d []byte, s, e int) bool {
 		return false
 	}
 	cc, ok := phoneValid(d, "")
+	if !ok {
+		cc, ok = phonePossible(d, "")
+	}
 	if !ok || cc == 86 {
 		return false
 	}
@@ -160,6 +163,17 @@ func (sc *scanner) phoneNational(d []byte, shape []int, s, e int, early bool) bo
 		return false
 	}
 	r, ctx := sc.phoneCues(ps, e)
+	near := r != regionNone // the region is named next to the number
+	if r == regionNone && !early {
+		// Formats that name their region: "(212) 407-7818" is North
+		// American, "06 96 12 73 03" French.
+		switch {
+		case paren && shapeIs(shape, 3, 3, 4) && d[0] != '0' && d[0] != '1':
+			r, near = regionUS, true
+		case d[0] == '0' && d[1] != '0' && shapeIs(shape, 2, 2, 2, 2, 2):
+			r, near = regionFR, true
+		}
+	}
 	if early && r == regionNone {
 		return false
 	}
@@ -182,7 +196,15 @@ func (sc *scanner) phoneNational(d []byte, shape []int, s, e int, early bool) bo
 			return false
 		}
 		if _, ok := phoneValid(d, phoneRegions[r]); !ok {
-			return false
+			// A grouped number with a phone word or its region next to
+			// it need only be possible: ranges are assigned faster than
+			// libphonenumber follows.
+			if !multi || !ctx && !near {
+				return false
+			}
+			if _, ok := phonePossible(d, phoneRegions[r]); !ok {
+				return false
+			}
 		}
 	} else {
 		var cands []uint8
