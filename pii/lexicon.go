@@ -58,7 +58,7 @@ var contextWords = []struct {
 	{bit(USSSN), "ssn|social security|social security number"},
 	{bit(Coordinates), "经纬度|纬度|经度|坐标|定位|latitude|longitude|lat|lng|lon|gps|geo"},
 	// Other regions (intl.go, scan_intl.go, phone.go).
-	{bit(Phone), "电话|联系电话|客服电话|手机|拨打|致电|热线|電話|電話番号|携帯|携帯電話|전화|전화번호|휴대폰|핸드폰|연락처|tel|phone|telephone|mobile|cell|call|whatsapp|fax|telefon|handy|téléphone|tél|portable|telefono|cellulare|teléfono|móvil|contact"},
+	{bit(Phone), "电话|联系电话|客服电话|手机|拨打|致电|热线|電話|手機|聯絡電話|手提電話|流動電話|行動電話|電話番号|携帯|携帯電話|전화|전화번호|휴대폰|핸드폰|연락처|tel|phone|telephone|mobile|cell|call|whatsapp|fax|telefon|handy|téléphone|tél|portable|telefono|cellulare|teléfono|móvil|contact"},
 	{bit(CNMobile), "call me|联系方式"},
 	{bit(LicensePlate), "车牌|车牌号|车牌号码|車牌|號牌|plate|licence plate|license plate|number plate|plate number|kennzeichen|immatriculation|targa|matrícula|ナンバー|번호판"},
 	{bit(VIN), "vin|车架号|车辆识别代号|车辆识别码|車身號碼|vehicle identification number|chassis number|chassis no|fahrgestellnummer"},

@@ -22,7 +22,8 @@ func (sc *scanner) phoneCues(s, end int) (uint8, bool) {
 	ws := int32(runeBack(sc.p.text, s, sc.f.ctxBefore))
 	we := int32(runeFwd(sc.p.text, end, sc.f.ctxAfter))
 	r := uint8(regionNone)
-	ctx, after := false, false
+	ctx := false
+	best := int32(1 << 30)
 	b := phoneBit
 	k := sort.Search(len(sc.hits), func(i int) bool { return sc.hits[i].End > ws })
 	for ; k < len(sc.hits) && sc.hits[k].Start < we; k++ {
@@ -32,12 +33,40 @@ func (sc *scanner) phoneCues(s, end int) (uint8, bool) {
 		}
 		le := &lex.entries[h.Pattern]
 		ctx = ctx || le.ctx&b != 0
-		if le.region != regionNone && !after {
-			r = le.region
-			after = h.Start >= int32(s) // the nearest after, or the last one before
+		if le.region == regionNone {
+			continue
+		}
+		// The nearest region word, in bytes, on either side: in
+		// "Hong Kong office: 6154 6026 · Taipei: …" the number is Hong
+		// Kong's.
+		d := int32(s) - h.End
+		if h.Start >= int32(s) {
+			if labelsNext(sc.p.text, int(h.End)) {
+				continue // "Taipei: …" names the number after it
+			}
+			d = h.Start - int32(end)
+		}
+		if d < best {
+			r, best = le.region, d
 		}
 	}
 	return r, ctx
+}
+
+// labelsNext reports whether the word ending at t[i] is (part of) a label,
+// a few letters or ideographs at most before a colon: "Taipei office: ".
+func labelsNext(t []byte, i int) bool {
+	for n := 0; n < 24 && i < len(t); n++ {
+		switch c := t[i]; {
+		case c == ':':
+			return true
+		case c == ' ' || isAlnum(c) || c >= 0x80:
+			i++
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // pageRegionOf returns the region the page as a whole points to: the most
@@ -164,15 +193,13 @@ func (sc *scanner) phoneNational(d []byte, shape []int, s, e int, early bool) bo
 	}
 	r, ctx := sc.phoneCues(ps, e)
 	near := r != regionNone // the region is named next to the number
-	if r == regionNone && !early {
-		// Formats that name their region: "(212) 407-7818" is North
-		// American, "06 96 12 73 03" French.
-		switch {
-		case paren && shapeIs(shape, 3, 3, 4) && d[0] != '0' && d[0] != '1':
-			r, near = regionUS, true
-		case d[0] == '0' && d[1] != '0' && shapeIs(shape, 2, 2, 2, 2, 2):
-			r, near = regionFR, true
-		}
+	// Formats that name their region: "(212) 407-7818" is North
+	// American, "06 96 12 73 03" French.
+	switch {
+	case paren && shapeIs(shape, 3, 3, 4) && d[0] != '0' && d[0] != '1':
+		r, near = regionUS, true
+	case d[0] == '0' && d[1] != '0' && shapeIs(shape, 2, 2, 2, 2, 2):
+		r, near = regionFR, true
 	}
 	if early && r == regionNone {
 		return false
@@ -190,6 +217,25 @@ func (sc *scanner) phoneNational(d []byte, shape []int, s, e int, early bool) bo
 	case !multi && ctx && d[0] == '0' && len(d) >= 10:
 	default:
 		return false
+	}
+	if r != regionNone && !near && !regionFits(r, d) && ctx && multi {
+		// The page's region does not fit; a grouped number after a
+		// phone word may still be another region's: 手機 0912-974-266
+		// on a page about Hong Kong and Taiwan.
+		var cands []uint8
+		switch {
+		case d[0] == '0':
+			cands = phoneTryOrder[:]
+		case len(d) == 8:
+			cands = tryHK[:]
+		case len(d) == 10:
+			cands = tryUS[:]
+		}
+		if !sc.phoneIn(d, cands, true) {
+			return false
+		}
+		sc.emit(Phone, ps, e, false, ctx, "phone-national")
+		return true
 	}
 	if r != regionNone {
 		if !regionFits(r, d) {
@@ -216,21 +262,37 @@ func (sc *scanner) phoneNational(d []byte, shape []int, s, e int, early bool) bo
 		case len(d) == 10:
 			cands = tryUS[:]
 		}
-		ok := false
-		for _, c := range cands {
-			if !regionFits(c, d) {
-				continue
-			}
-			if _, ok = phoneValid(d, phoneRegions[c]); ok {
-				break
-			}
-		}
-		if !ok {
+		if !sc.phoneIn(d, cands, ctx && multi) {
 			return false
 		}
 	}
 	sc.emit(Phone, ps, e, false, ctx, "phone-national")
 	return true
+}
+
+// phoneIn reports whether national digits d are a valid number of one of
+// the regions cands, or, when possible is set, a possible one.
+func (sc *scanner) phoneIn(d []byte, cands []uint8, possible bool) bool {
+	for _, c := range cands {
+		if !regionFits(c, d) {
+			continue
+		}
+		if _, ok := phoneValid(d, phoneRegions[c]); ok {
+			return true
+		}
+	}
+	if !possible {
+		return false
+	}
+	for _, c := range cands {
+		if !regionFits(c, d) {
+			continue
+		}
+		if _, ok := phonePossible(d, phoneRegions[c]); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // intlEarly runs before the mainland rules on digit runs: international
