@@ -218,10 +218,10 @@ func (sc *scanner) phoneNational(d []byte, shape []int, s, e int, early bool) bo
 	default:
 		return false
 	}
-	if r != regionNone && !near && !regionFits(r, d) && ctx && multi {
-		// The page's region does not fit; a grouped number after a
-		// phone word may still be another region's: 手機 0912-974-266
-		// on a page about Hong Kong and Taiwan.
+	if r != regionNone && !regionFits(r, d) && ctx && multi {
+		// The region does not fit; a grouped number after a phone word
+		// may still be another region's: 手機 0912-974-266 next to
+		// 香港手提電話 on a page about Hong Kong and Taiwan.
 		var cands []uint8
 		switch {
 		case d[0] == '0':

@@ -100,9 +100,21 @@ func (p *page) closeText() {
 // addText appends the text node src[s:e], left open so that text after
 // an inline tag continues it.
 func (p *page) addText(srcb []byte, s, e int) {
+	if p.open >= 0 && s < e && isDigit(srcb[s]) && endsWithWord(p.text) {
+		// A word and digits that only an inline tag joins are a label
+		// and its value ("注册 IP</em>111.156.67.226"), not one token.
+		p.unit(s)
+		p.text = append(p.text, ' ')
+	}
 	p.normalise(srcb, s, e)
 	p.unit(e) // an empty unit: the last rune ends here, not at the next text
 	p.open = e
+}
+
+// endsWithWord reports whether t ends with a word of two or more ASCII letters.
+func endsWithWord(t []byte) bool {
+	n := len(t)
+	return n >= 2 && isLetter(t[n-1]) && isLetter(t[n-2])
 }
 
 // bp returns the index of the breakpoint covering text offset i.
