@@ -326,7 +326,7 @@ func classifyLabel(b []byte) labelInfo {
 	case rj&rIDLabel != 0 || (string(prev) == "id" || string(prev) == "identity") && (string(last) == "card" || string(last) == "no" || string(last) == "number"):
 		li.mask |= idBits
 	case rj&rPassport != 0:
-		li.mask |= bit(CNPassport)
+		li.mask |= bit(CNPassport) | bit(USPassport)
 	case rj&rBank != 0:
 		li.mask |= bit(BankCard)
 	case rj&rSSN != 0:
@@ -437,7 +437,7 @@ func classifyCNLabel(l []byte) labelInfo {
 	case cnlCard:
 		li.mask = bit(BankCard)
 	case cnlPassport:
-		li.mask = bit(CNPassport)
+		li.mask = bit(CNPassport) | bit(USPassport)
 	case cnlAddr:
 		li.mask = bit(CNAddress)
 	case cnlNeg:
