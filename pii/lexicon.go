@@ -45,7 +45,7 @@ var contextWords = []struct {
 	words string
 }{
 	{bit(CNResidentID), "身份证|身份证号|身份证号码|身份号码|公民身份号码|居民身份证|证件号|证件号码|身份證|身分證|id card|id no|id number|identity card|identity number"},
-	{bit(CNMobile) | bit(CNLandline), "电话|联系电话|联系方式|手机|手机号|手机号码|電話|手機|联系|致电|拨打|热线|tel|phone|telephone|mobile|cell|call|whatsapp|微信"},
+	{bit(CNMobile) | bit(CNLandline), "来电|电话|联系电话|联系方式|手机|手机号|手机号码|電話|手機|联系|致电|拨打|热线|tel|phone|telephone|mobile|cell|call|whatsapp|微信"},
 	{bit(CNLandline), "座机|固话|传真|办公电话|fax"},
 	{bit(BankCard), "银行卡|银行卡号|卡号|银行账号|账号|帐号|开户行|信用卡|储蓄卡|借记卡|收款账户|card number|card no|credit card|debit card|account"},
 	{bit(CNPassport), "护照|护照号|护照号码|護照|passport|passport no"},
