@@ -314,6 +314,11 @@ func (sc *scanner) numeric(i int) int {
 		k = m
 	}
 	end := gs[ng-1].e
+	if total := end - gs[0].s; total < 7 {
+		// Fewer than seven digits and separators: no numeric entity is
+		// that short (the shortest, HK phones and Macau IDs, have eight).
+		return end
+	}
 	if e, ok := sc.intlRun(gs[:ng]); ok {
 		return e
 	}
