@@ -1,6 +1,7 @@
 package pii
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
@@ -58,9 +59,48 @@ func (f *Filter) scanHTML(b []byte) *scanner {
 	return sc
 }
 
+// repeatNames finds every other occurrence on the page of a name found
+// once: a name labelled in data-member="Michael Novak" is the same
+// person's in alt="Photo of Michael Novak" and <h3>Michael Novak</h3>, and
+// must not leak there for want of a label.
+func (sc *scanner) repeatNames() {
+	t := sc.p.text
+	n := len(sc.out)
+	var seen [][]byte
+	for k := 0; k < n; k++ {
+		sp := sc.out[k]
+		if sp.s < 0 || sp.e != CNPersonName && sp.e != PersonName || sp.score < sc.f.minScore {
+			continue
+		}
+		v := t[sp.s:sp.end]
+		if len(v) < 6 || slices.ContainsFunc(seen, func(x []byte) bool { return bytes.Equal(x, v) }) {
+			continue // "王" alone is too short to look for
+		}
+		seen = append(seen, v)
+		for from := 0; from < len(t); {
+			j := bytes.Index(t[from:], v)
+			if j < 0 {
+				break
+			}
+			at := from + j
+			from = at + len(v)
+			if at == sp.s {
+				continue
+			}
+			if sp.e == PersonName && (at > 0 && isAlnum(t[at-1]) || from < len(t) && isAlnum(t[from])) {
+				continue // inside a longer word
+			}
+			r := sp
+			r.s, r.end, r.rule = at, from, "name-repeat"
+			sc.out = append(sc.out, r)
+		}
+	}
+}
+
 // resolve maps spans to the source, applies the threshold and merges
 // overlapping spans (the union is redacted; the higher score names it).
 func (sc *scanner) resolve() {
+	sc.repeatNames()
 	out := sc.out[:0]
 	for _, s := range sc.out {
 		if s.score < sc.f.minScore {

@@ -78,6 +78,9 @@ func lexHTML(b []byte, p *page, cf func(start, end int)) {
 			if c == '?' || !inline(b, i+2) {
 				p.closeText()
 			}
+			if c == '/' && (p.cell != nil || p.rowHeader != nil || len(p.headers) > 0) {
+				p.endCell(b, i+2)
+			}
 			i = skipTo(b, i, '>')
 			textStart = i
 		case isLetter(c):
@@ -260,23 +263,48 @@ func (p *page) tableCell(b, name []byte, k int) {
 	switch {
 	case bytes.EqualFold(name, []byte("table")):
 		p.headers = p.headers[:0]
-		p.col, p.cell = 0, nil
+		p.col, p.cell, p.rowHeader = 0, nil, nil
 	case bytes.EqualFold(name, []byte("tr")):
-		p.col, p.cell = 0, nil
+		p.col, p.cell, p.rowHeader = 0, nil, nil
 	case bytes.EqualFold(name, []byte("th")):
 		h := headerText(b, k)
 		for len(p.headers) <= p.col {
 			p.headers = append(p.headers, nil)
 		}
 		p.headers[p.col] = h
-		p.col, p.cell = p.col+1, nil
+		p.col, p.cell, p.rowHeader = p.col+1, nil, h
 	case bytes.EqualFold(name, []byte("td")):
+		// A column's header labels the cell; in a table of keys and
+		// values (<tr><th>Lead guest</th><td>…), the row's header does.
 		p.cell = nil
-		if p.col < len(p.headers) && len(p.headers[p.col]) > 0 {
+		switch {
+		case p.rowHeader != nil:
+			p.cell = p.rowHeader
+		case p.col < len(p.headers) && len(p.headers[p.col]) > 0:
 			p.cell = p.headers[p.col]
+		}
+		if p.cell != nil {
 			p.label(p.cell, k)
 		}
 		p.col++
+	}
+}
+
+// endCell ends the current cell's label at an end tag </td>, </th>,
+// </tr> or </table> at b[k:].
+func (p *page) endCell(b []byte, k int) {
+	e := k
+	for e < len(b) && isLetter(b[e]) && e-k < 6 {
+		e++
+	}
+	switch name := b[k:e]; {
+	case bytes.EqualFold(name, []byte("td")), bytes.EqualFold(name, []byte("th")):
+		p.cell = nil
+	case bytes.EqualFold(name, []byte("tr")):
+		p.cell, p.rowHeader = nil, nil
+	case bytes.EqualFold(name, []byte("table")):
+		p.cell, p.rowHeader = nil, nil
+		p.headers = p.headers[:0]
 	}
 }
 

@@ -237,7 +237,7 @@ func wordSet(words string) map[string]bool {
 
 var (
 	// Labels naming a person, joined without separators.
-	nameLabels = wordSet("realname fullname truename nickname nick username uname author authors contact contactname contactperson consignee receiver receivername recipient recipientname linkman owner ownername firstname lastname givenname familyname surname middlename customername buyername sendername sender personname membername displayname legalname holdername cardholder cardholdername accountname accountholder patientname studentname applicant applicantname addressee signer employeename staffname reporter editor creator writer byline payee payeename payer liaison xingming xm lianxiren shouhuoren lxr shr teacher student doctor lawyer artist speaker attendee guardian guardianname emergencycontact spouse")
+	nameLabels = wordSet("guest leadguest guestname passenger passengername traveler traveller travellername driver drivername manager member partner founder director host hostname tenant landlord resident patient reviewer poster commenter realname fullname truename nickname nick username uname author authors contact contactname contactperson consignee receiver receivername recipient recipientname linkman owner ownername firstname lastname givenname familyname surname middlename customername buyername sendername sender personname membername displayname legalname holdername cardholder cardholdername accountname accountholder patientname studentname applicant applicantname addressee signer employeename staffname reporter editor creator writer byline payee payeename payer liaison xingming xm lianxiren shouhuoren lxr shr teacher student doctor lawyer artist speaker attendee guardian guardianname emergencycontact spouse")
 	// Name labels that also name things.
 	weakNameLabels = wordSet("name user owner member customer person")
 	// Words before "name" that make it a thing's name.
@@ -365,13 +365,17 @@ func classifyLabel(b []byte) labelInfo {
 }
 
 var (
-	cnNameLabels = []string{"姓名", "名字", "联系人", "收货人", "收件人", "寄件人", "发件人", "作者", "昵称", "用户名", "负责人", "经办人", "申请人", "持卡人", "户名", "开户名", "开户人", "法定代表人", "法人", "记者", "编辑", "主编", "摄影", "通讯员", "签名", "户主", "业主", "患者", "客户", "联络人", "收款人", "付款人", "领取人", "监护人", "家长", "学生", "教师", "老师", "医生", "撰稿", "撰文", "译者", "讲师", "主讲人", "发言人", "署名", "学员", "会员", "车主", "房东", "租客", "买家", "店主", "填表人", "被保险人", "投保人", "受益人", "乘客", "旅客", "住客", "姓"}
-	cnNegLabels  = []string{"订单", "单号", "编号", "序列号", "货号", "流水号", "批次", "版本", "价格", "金额", "时间", "日期", "运单", "快递", "条码", "型号", "数量", "库存", "邮编", "邮政编码", "代码", "发票", "工单", "商品"}
-	cnPhoneLbls  = []string{"手机", "电话", "联系方式", "座机", "传真", "手機", "電話"}
-	cnEmailLbls  = []string{"邮箱", "邮件", "郵箱", "电邮"}
-	cnIDLbls     = []string{"身份证", "证件号", "身份號", "身分證", "身份證"}
-	cnCardLbls   = []string{"卡号", "银行卡", "账号", "帐号", "账户"}
-	cnAddrLbls   = []string{"地址", "住址", "居住地"}
+	cnNameLabels = []string{"姓名", "名字", "联系人", "收货人", "收件人", "寄件人", "发件人", "作者", "昵称", "用户名", "负责人", "经办人", "申请人", "持卡人", "户名", "开户名", "开户人", "法定代表人", "法人", "记者", "编辑", "主编", "摄影", "通讯员", "签名", "户主", "业主", "患者", "客户", "联络人", "收款人", "付款人", "领取人", "监护人", "家长", "学生", "教师", "老师", "医生", "撰稿", "撰文", "译者", "讲师", "主讲人", "发言人", "署名", "学员", "会员", "车主", "房东", "租客", "买家", "店主", "填表人", "被保险人", "投保人", "受益人", "乘客", "旅客", "住客", "姓",
+		// Job titles label their holder: 总经理：董国庆, 销售总监：蒯丽华.
+		"经理", "总经理", "总监", "主管", "主任", "董事长", "董事", "总裁", "创始人", "合伙人", "店长", "站长", "院长", "校长", "厂长", "秘书", "助理", "专员", "顾问", "联络", "对接人", "证明人", "推荐人", "介绍人", "主管", "组长", "班长", "队长", "会计", "出纳",
+		// Traditional script.
+		"聯絡人", "聯繫人", "負責人", "收貨人", "經辦人", "申請人", "會員", "客戶", "業主", "經理", "總經理", "總監", "董事長", "總裁"}
+	cnNegLabels = []string{"订单", "单号", "编号", "序列号", "货号", "流水号", "批次", "版本", "价格", "金额", "时间", "日期", "运单", "快递", "条码", "型号", "数量", "库存", "邮编", "邮政编码", "代码", "发票", "工单", "商品"}
+	cnPhoneLbls = []string{"手机", "电话", "联系方式", "座机", "传真", "手機", "電話", "總機", "总机", "热线", "手提電話", "聯絡電話"}
+	cnEmailLbls = []string{"邮箱", "邮件", "郵箱", "电邮", "電郵", "電子郵件"}
+	cnIDLbls    = []string{"身份证", "证件号", "身份號", "身分證", "身份證"}
+	cnCardLbls  = []string{"卡号", "银行卡", "账号", "帐号", "账户"}
+	cnAddrLbls  = []string{"地址", "住址", "居住地", "住所", "通訊地址"}
 )
 
 // Kinds of Chinese label words, in order of precedence.

@@ -40,7 +40,7 @@ var nameTriggers = []struct {
 	{nameOf, "的简历 的个人简历 的头像 的名片 的主页 的个人主页 的博客 的相册 的微博 的朋友圈 的个人资料 的照片 的资料 的会员资料 的档案 的个人档案 " +
 		"的簡歷 的個人簡歷 的頭像 的主頁 的個人主頁 的相簿 的部落格 的個人資料 的資料 的會員資料 的檔案"},
 	{nameTo, "致"},
-	{nameEnglish, "dear by signed regards sincerely attn"}, // and Hi, Hello: upperTrigger
+	{nameEnglish, "dear by signed regards sincerely attn mr mrs ms miss dr prof"}, // and Hi, Hello: upperTrigger
 	{obfHash, "换成@ 改成@ 换为@ 改为@ 替换为@ 替换成@"},
 }
 

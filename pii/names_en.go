@@ -77,6 +77,19 @@ func (sc *scanner) englishAfterTrigger(h hit) {
 		if k < len(t) && t[k] == ' ' {
 			k++
 		}
+	case "mr", "mrs", "ms", "miss", "dr", "prof":
+		// An honorific as written before a name: "Mr", "Dr." — not "MS
+		// Word" or "DR".
+		if !isUpper(t[s]) || s+1 < k && isUpper(t[s+1]) {
+			return
+		}
+		if k < len(t) && t[k] == '.' {
+			k++
+		}
+		if k >= len(t) || t[k] != ' ' {
+			return
+		}
+		k++
 	default:
 		if k >= len(t) || t[k] != ' ' {
 			return

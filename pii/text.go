@@ -31,6 +31,8 @@ type page struct {
 	headers [][]byte
 	col     int
 	cell    []byte // the header of the current cell, or nil
+	// rowHeader is the text of a header cell earlier in the current row.
+	rowHeader []byte
 	// While deferring is set, segments are queued in pend, to be added
 	// when the open text segment closes.
 	deferring bool
@@ -70,7 +72,7 @@ func (p *page) reset(n int) {
 	p.deferring = false
 	p.pend = p.pend[:0]
 	p.headers = p.headers[:0]
-	p.col, p.cell = 0, nil
+	p.col, p.cell, p.rowHeader = 0, nil, nil
 }
 
 // closeText ends an open text segment with its separator.
