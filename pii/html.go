@@ -326,7 +326,14 @@ func headerText(b []byte, k int) []byte {
 			i += j
 			continue
 		}
-		if c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == ':' {
+		if c == '(' {
+			// "Guest 2 (Brazil)": what is in brackets qualifies the label.
+			if j := bytes.IndexByte(b[i:end], ')'); j > 0 {
+				i += j
+				continue
+			}
+		}
+		if c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == ':' || c >= '0' && c <= '9' {
 			continue
 		}
 		out = append(out, c)

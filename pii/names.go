@@ -260,11 +260,14 @@ func (sc *scanner) labelledName(p int) {
 	}
 	// Most separators (CSS, URLs, times) are not followed by a name:
 	// look at the value before the label.
-	if v >= len(t) || !isUpper(t[v]) && t[v] < 0xE4 || t[v] >= 0xE4 && surnameAt(t, v, true) == v {
+	if v >= len(t) || !isUpper(t[v]) && t[v] < 0xE4 {
 		return
 	}
 	lb := labelAt(t, p)
 	if lb.mask&(bit(CNPersonName)|bit(PersonName)) == 0 {
+		return
+	}
+	if t[v] >= 0xE4 && lb.weak && surnameAt(t, v, true) == v {
 		return
 	}
 	if t[v] >= 0x80 {
@@ -304,7 +307,16 @@ func (sc *scanner) cnLabelledName(v int, weak bool) {
 		n++
 	}
 	se := surnameAt(t, v, !weak)
-	if _, org := companyAC.First(t[v:e]); se == v || org {
+	if _, org := companyAC.First(t[v:e]); se == v && weak || org {
+		return
+	}
+	if se == v {
+		// A strong label (姓名, realName, 联系人) says the value is a
+		// name even when its surname is one no list has: two or three
+		// ideographs that are not a common word.
+		if (n == 2 || n == 3) && !sc.stopInside(v, e) {
+			sc.emitName(CNPersonName, v, e, "cn-name-label")
+		}
 		return
 	}
 	compound := se-v > 3

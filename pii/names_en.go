@@ -1,6 +1,9 @@
 package pii
 
-import "bytes"
+import (
+	"bytes"
+	"unicode/utf8"
+)
 
 // Latin-script person names are found only in context: after a name label
 // ("Name:", "Full name:", "Contact person:", "author":"…"), a salutation
@@ -95,6 +98,13 @@ func (sc *scanner) englishAfterTrigger(h hit) {
 			return
 		}
 		k++
+	}
+	if w == "by" && k < len(t) && t[k] >= 0xE4 {
+		// "by 沈磊宁" in a mixed-language note.
+		if e := sc.nameAt(k, false); e > k && utf8.RuneCount(sc.p.text[k:e]) >= 2 {
+			sc.emitName(CNPersonName, k, e, "cn-name-byline")
+		}
+		return
 	}
 	if k >= len(t) || !isUpper(t[k]) {
 		return

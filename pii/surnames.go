@@ -64,9 +64,24 @@ var traditionalCompounds = []string{"歐陽", "司馬", "諸葛", "東方", "尉
 // allCompounds are the compound surnames in both scripts.
 var allCompounds = append(append([]string(nil), compoundSurnames...), traditionalCompounds...)
 
+// baijiaxing is every single-character surname of the Hundred Family
+// Surnames (百家姓) and rarer ones met in contact data (禚 亓 谯 禤 笪 冼
+// 粟 麦 佟). Those not among the frequent ones above count only in strong
+// contexts, as ambiguous ones do: many are common words (水 云 花 和).
+const baijiaxing = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜戚谢邹喻柏水窦章云苏潘葛奚范彭郎鲁韦昌马苗凤花方俞任袁柳酆鲍史唐费廉岑薛雷贺倪汤滕殷罗毕郝邬安常乐于时傅皮卞齐康伍余元卜顾孟平黄和穆萧尹姚邵湛汪祁毛禹狄米贝明臧计伏成戴谈宋茅庞熊纪舒屈项祝董梁杜阮蓝闵席季麻强贾路娄危江童颜郭梅盛林刁钟徐邱骆高夏蔡田樊胡凌霍虞万支柯昝管卢莫经房裘缪干解应宗丁宣贲邓郁单杭洪包诸左石崔吉钮龚程嵇邢滑裴陆荣翁荀羊於惠甄曲家封芮羿储靳汲邴糜松井段富巫乌焦巴弓牧隗山谷车侯宓蓬全郗班仰秋仲伊宫宁仇栾暴甘钭厉戎祖武符刘景詹束龙叶幸司韶郜黎蓟薄印宿白怀蒲邰从鄂索咸籍赖卓蔺屠蒙池乔阴胥能苍双闻莘党翟谭贡劳逄姬申扶堵冉宰郦雍卻璩桑桂濮牛寿通边扈燕冀郏浦尚农温别庄晏柴瞿阎充慕连茹习宦艾鱼容向古易慎戈廖庾终暨居衡步都耿满弘匡国文寇广禄阙东欧殳沃利蔚越夔隆师巩厍聂晁勾敖融冷訾辛阚那简饶空曾毋沙乜养鞠须丰巢关蒯相查后荆红游竺权逯盖益桓公仉督岳帅缑亢况郈有琴归海晋楚闫法汝鄢涂钦商牟佘佴伯赏墨哈谯笪年爱阳佟言福禚亓禤冼粟麦练植揭覃付肖丘区"
+
 var (
-	surnameSet   = newIdeoSet(surnames, traditionalSurnames)
-	ambiguousSet = newIdeoSet(ambiguousSurnames, traditionalAmbiguous)
+	surnameSet   = newIdeoSet(surnames, traditionalSurnames, baijiaxing)
+	ambiguousSet = func() *ideoSet {
+		s := newIdeoSet(ambiguousSurnames, traditionalAmbiguous)
+		known := newIdeoSet(surnames, traditionalSurnames)
+		for _, r := range baijiaxing {
+			if !known.has(r) {
+				s[(r-0x4E00)/64] |= 1 << ((r - 0x4E00) % 64)
+			}
+		}
+		return s
+	}()
 	notGivenSet  = newIdeoSet(notGiven)
 	compoundSet  = func() *ideoSet {
 		var firsts []string
