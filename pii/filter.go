@@ -469,6 +469,10 @@ func (f *Filter) redactComponent(raw string, plus bool, escape func(string) stri
 	dec := decodeURLText(raw, false)
 	if r, ok := f.hmacText(dec); ok {
 		cur, changed = escape(r), true
+	} else if b5 := big5Form(raw); b5 != "" {
+		if r, ok := f.hmacText(b5); ok {
+			cur, changed = escape(r), true
+		}
 	}
 	if r, ok := f.hmacText(cur); ok {
 		cur, changed = fixPercent(strings.NewReplacer("[", "%5B", "]", "%5D").Replace(r)), true

@@ -32,7 +32,7 @@ var nameTriggers = []struct {
 	kind  int8
 	words string
 }{
-	{namePrefix, "我叫 我是 联系人 姓名 负责人 收件人 收货人 经办人 联络人 申请人 户主 患者 法定代表人 法人代表 客户 业主 寄件人 持卡人 真实姓名 名字叫 " +
+	{namePrefix, "我叫 我是 户名 开户名 账户名 收款人 戶名 联系人 姓名 负责人 收件人 收货人 经办人 联络人 申请人 户主 患者 法定代表人 法人代表 客户 业主 寄件人 持卡人 真实姓名 名字叫 " +
 		"聯絡人 聯繫人 負責人 收貨人 經辦人 申請人 戶主 客戶 業主 持卡人 真實姓名 會員"},
 	{nameSuffix, "先生 女士 小姐"},
 	{nameByline, "文/ 文| 文丨 图/ 图| 图丨 摄影 撰文 撰稿 记者 本报记者 特约记者 见习记者 实习记者 实习生 通讯员 作者 编辑 责任编辑 责编 主编 校对 审核"},
@@ -270,6 +270,11 @@ func (sc *scanner) labelledName(p int) {
 	if t[v] >= 0xE4 && lb.weak && surnameAt(t, v, true) == v {
 		return
 	}
+	if lb.weak && sc.personFieldsNear(v) {
+		// A bare "name" beside phone, e-mail or ID fields names a person:
+		// {"name":"江浩然","phone":…}.
+		lb.weak = false
+	}
 	if t[v] >= 0x80 {
 		sc.cnLabelledName(v, lb.weak)
 		return
@@ -285,6 +290,12 @@ func (sc *scanner) labelledName(p int) {
 			sc.emitName(PersonName, ns, e, "person-name-label")
 		}
 	}
+}
+
+// personFieldsNear reports whether a context word of a phone number,
+// e-mail address or resident ID follows within 80 runes of t[v].
+func (sc *scanner) personFieldsNear(v int) bool {
+	return sc.contextWin(CNMobile, v, v, 0, 80) || sc.contextWin(Email, v, v, 0, 80) || sc.contextWin(CNResidentID, v, v, 0, 80)
 }
 
 // cnLabelledName reads a Chinese name at t[v], the value of a name label:

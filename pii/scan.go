@@ -322,7 +322,7 @@ func (sc *scanner) numeric(i int) int {
 	if e, ok := sc.intlRun(gs[:ng]); ok {
 		return e
 	}
-	if sc.f.wantAddress && end+3 <= n && t[end] == 0xE5 && t[end+1] == 0x8F && t[end+2] == 0xB7 {
+	if sc.f.wantAddress && end+3 <= n && (bytes.HasPrefix(t[end:], hao) || bytes.HasPrefix(t[end:], haoTrad)) {
 		// "号": part of an address, handled by the address pass.
 		return end
 	}
@@ -811,24 +811,31 @@ func (sc *scanner) isIPv6(s, e int) bool {
 
 var (
 	hao          = []byte("号")
-	roadMarkers  = "路街道巷弄里村"
-	afterHao     = []string{"号楼", "栋", "幢", "座", "单元", "室", "层", "楼", "户", "院"}
-	adminMarkers = []string{"省", "自治区", "市", "区", "县", "镇", "乡", "街道"}
-	provinces    = []string{"北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽", "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海", "台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门"}
+	haoTrad      = []byte("號")
+	roadMarkers  = "路街道巷弄里村段衖"
+	afterHao     = []string{"期", "号楼", "號樓", "栋", "棟", "幢", "座", "单元", "單元", "室", "层", "層", "楼", "樓", "户", "戶", "院", "F"}
+	adminMarkers = []string{"省", "自治区", "自治區", "市", "区", "區", "县", "縣", "镇", "鎮", "乡", "鄉", "街道"}
+	provinces    = []string{"臺北", "台北", "新北", "桃園", "臺中", "台中", "臺南", "台南", "高雄", "九龍", "新界", "北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽", "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海", "台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门"}
 )
 
 // addresses finds Chinese postal addresses: a road and house number
 // ("…路88号"), with the administrative divisions before it and the
 // building, unit and room after it.
 func (sc *scanner) addresses() {
+	sc.addressesAt(hao)
+	sc.addressesAt(haoTrad)
+}
+
+// addressesAt finds addresses whose house number ends with marker.
+func (sc *scanner) addressesAt(marker []byte) {
 	t := sc.p.text
 	for from := 0; ; {
-		j := bytes.Index(t[from:], hao)
+		j := bytes.Index(t[from:], marker)
 		if j < 0 {
 			return
 		}
 		h := from + j
-		from = h + len(hao)
+		from = h + len(marker)
 		// digits (and '-') right before 号
 		d := h
 		for d > 0 && (isDigit(t[d-1]) || t[d-1] == '-') {
@@ -856,7 +863,7 @@ func (sc *scanner) addresses() {
 		}
 		start, strong := sc.addressStart(cs, road)
 		// Forward: a named building, then building, unit, room.
-		e := h + len(hao)
+		e := h + len(marker)
 		e = sc.building(e)
 		for part := 0; part < 6; part++ {
 			k := e

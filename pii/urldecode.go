@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/traditionalchinese"
 )
 
 // maxDecodePasses bounds how many layers of percent-encoding are undone:
@@ -60,4 +61,34 @@ func percentDecode(s string) (string, bool) {
 		}
 	}
 	return string(b), true
+}
+
+// big5Form returns s with its percent-escapes read as Big5, the legacy
+// encoding of Taiwan and Hong Kong pages, or "" when that reading is not
+// clean or s has no bytes beyond ASCII. GB18030 reads most Big5 bytes
+// too, as other characters, so a URL from a Big5 page is read both ways.
+func big5Form(s string) string {
+	if strings.IndexByte(s, '%') < 0 {
+		return ""
+	}
+	b := make([]byte, 0, len(s))
+	high := false
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			c := unhex(s[i+1])<<4 | unhex(s[i+2])
+			high = high || c >= 0x80
+			b = append(b, c)
+			i += 2
+			continue
+		}
+		b = append(b, s[i])
+	}
+	if !high || utf8.Valid(b) {
+		return ""
+	}
+	d, err := traditionalchinese.Big5.NewDecoder().Bytes(b)
+	if err != nil || !utf8.Valid(d) || strings.ContainsRune(string(d), utf8.RuneError) {
+		return ""
+	}
+	return string(d)
 }
