@@ -845,6 +845,12 @@ func (sc *scanner) addressesAt(marker []byte) {
 			continue
 		}
 		r, size := utf8.DecodeLastRune(t[:d])
+		if runeIn(r, "東西南北中东") {
+			// Hong Kong roads carry a direction: 皇后大道中270號.
+			if r2, size2 := utf8.DecodeLastRune(t[:d-size]); runeIn(r2, roadMarkers) {
+				r, size = r2, size+size2
+			}
+		}
 		if !runeIn(r, roadMarkers) {
 			continue
 		}
