@@ -488,8 +488,12 @@ func attr(b, name, field []byte, vs, ve int, p *page, cf func(start, end int)) {
 		}
 		if nestedEncoding(v) {
 			// Read as a server would after all its decoding: a finding
-			// anywhere in it redacts the whole value.
+			// anywhere in it redacts the whole value. Legacy bytes are
+			// read as GBK, and as Big5 too.
 			p.addWhole(decodeURLText(string(v), true), vs, ve)
+			if b5 := big5Form(string(v)); b5 != "" {
+				p.addWhole(b5, vs, ve)
+			}
 		}
 	case attrLabel:
 		// In a table cell, the column's header says more than a generic
@@ -590,7 +594,29 @@ func nestedEncoding(v []byte) bool {
 	if q := bytes.IndexByte(v, '?'); q >= 0 && bytes.IndexByte(v[q:], '+') >= 0 {
 		return true
 	}
+	if legacyPercent(v) {
+		return true
+	}
 	return bytes.Contains(v, []byte("%25")) || bytes.Contains(v, []byte("%2B")) || bytes.Contains(v, []byte("%2b"))
+}
+
+// legacyPercent reports whether the percent-escapes of v encode bytes that
+// are not UTF-8: GBK or Big5, whose second bytes may be ASCII left
+// unescaped ("%C5_%B1"), so that only the value as a whole decodes.
+func legacyPercent(v []byte) bool {
+	high := false
+	for i := 0; i+2 < len(v); i++ {
+		if v[i] == '%' && isHex(v[i+1]) && isHex(v[i+2]) && unhex(v[i+1]) >= 8 {
+			high = true
+			break
+		}
+	}
+	if !high {
+		return false
+	}
+	d, _ := percentDecode(string(v))
+	_, utf := percentDecodeUTF8(string(v))
+	return d != "" && !utf
 }
 
 // cfDecode decodes a Cloudflare e-mail obfuscation: hex bytes, the first a

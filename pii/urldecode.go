@@ -63,6 +63,21 @@ func percentDecode(s string) (string, bool) {
 	return string(b), true
 }
 
+// percentDecodeUTF8 reports whether the percent-escapes of s decode to
+// UTF-8.
+func percentDecodeUTF8(s string) (string, bool) {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+			continue
+		}
+		b = append(b, s[i])
+	}
+	return string(b), utf8.Valid(b)
+}
+
 // big5Form returns s with its percent-escapes read as Big5, the legacy
 // encoding of Taiwan and Hong Kong pages, or "" when that reading is not
 // clean or s has no bytes beyond ASCII. GB18030 reads most Big5 bytes
