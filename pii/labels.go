@@ -388,6 +388,7 @@ const (
 	cnlAddr
 	cnlNeg
 	cnlName
+	cnlWeakName
 )
 
 // cnLabels matches the Chinese label words of every kind in one pass.
@@ -395,6 +396,8 @@ var cnLabels, cnLabelKind = func() (*automaton, []int) {
 	lists := [...][]string{
 		cnlID: cnIDLbls, cnlPhone: cnPhoneLbls, cnlEmail: cnEmailLbls, cnlCard: cnCardLbls,
 		cnlPassport: {"护照"}, cnlAddr: cnAddrLbls, cnlNeg: cnNegLabels, cnlName: cnNameLabels,
+		// Notes often begin with whom they are about: 客服備註：許承恩 已驗證.
+		cnlWeakName: {"备注", "備註", "留言", "批注"},
 	}
 	kind := map[string]int{}
 	for k, l := range lists {
@@ -423,7 +426,7 @@ func classifyCNLabel(l []byte) labelInfo {
 	best := -1
 	for _, h := range cnLabels.Find(l, buf[:0]) {
 		k := cnLabelKind[h.Pattern]
-		if k == cnlName && int(h.End) != len(l) {
+		if (k == cnlName || k == cnlWeakName) && int(h.End) != len(l) {
 			continue
 		}
 		if best < 0 || k < best {
@@ -448,6 +451,8 @@ func classifyCNLabel(l []byte) labelInfo {
 		li.neg = true
 	case cnlName:
 		li.mask = nameBits
+	case cnlWeakName:
+		li.mask, li.weak = nameBits, true
 	}
 	return li
 }
