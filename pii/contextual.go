@@ -24,8 +24,11 @@ func (sc *scanner) dottedMobile(i, k int) {
 	if len(d) != 11 || shape[0] != 3 || !(shape[1] == 4 && shape[2] == 4 || shape[1] == 3 && shape[2] == 5) {
 		return
 	}
-	if validMobile(d) {
-		sc.emit(CNMobile, i, k, false, sc.context(CNMobile, i, k), "cn-mobile-dotted")
+	ctx := sc.context(CNMobile, i, k)
+	if validMobile(d) || ctx && d[1] >= '3' {
+		// A range libphonenumber does not list yet is a mobile still when
+		// the context says phone, as for undotted numbers.
+		sc.emit(CNMobile, i, k, false, ctx, "cn-mobile-dotted")
 	}
 }
 

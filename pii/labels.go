@@ -37,6 +37,14 @@ func (sc *scanner) labelBefore(s int) labelInfo {
 	for n := 0; n < 3 && k > 0 && t[k-1] == ' '; n++ {
 		k--
 	}
+	if k > 1 && (t[k-1] == '{' || t[k-1] == '[') {
+		// A value that is the first key or item of an object or list
+		// labelled before it: "contactsByMobile":{"14117051587":…}.
+		k--
+		for n := 0; n < 3 && k > 0 && t[k-1] == ' '; n++ {
+			k--
+		}
+	}
 	if k > 0 && t[k-1] == '\n' {
 		// The label may stand in the cell, term or line before:
 		// 姓名：</td><td>张三, <dt>姓名</dt><dd>张三</dd>.

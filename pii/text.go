@@ -203,7 +203,7 @@ func (p *page) label(name []byte, at int) {
 	p.unit(at)
 	for _, c := range name {
 		if c > ' ' && c != 0x7f {
-			p.text = append(p.text, lower(c))
+			p.text = append(p.text, c) // as written: "receiverPhone" splits into words
 		}
 	}
 	p.text = append(p.text, ':', ' ')
