@@ -82,8 +82,8 @@ var (
 		}
 		return s
 	}()
-	notGivenSet  = newIdeoSet(notGiven)
-	compoundSet  = func() *ideoSet {
+	notGivenSet = newIdeoSet(notGiven)
+	compoundSet = func() *ideoSet {
 		var firsts []string
 		for _, cs := range allCompounds {
 			r, _ := utf8.DecodeRuneInString(cs)
