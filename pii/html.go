@@ -479,6 +479,11 @@ func attr(b, name, field []byte, vs, ve int, p *page, cf func(start, end int)) {
 		}
 		p.label(name, vs)
 	case attrURL:
+		if inert(v) {
+			// "/static/js/app.8c1d2e.js": no query, capitals, escapes or
+			// long digit groups, so nothing any entity could be.
+			return
+		}
 		if k := bytes.Index(v, []byte("/cdn-cgi/l/email-protection#")); k >= 0 {
 			hs := vs + k + len("/cdn-cgi/l/email-protection#")
 			if _, ok := cfDecode(b[hs:ve]); ok {
