@@ -199,3 +199,27 @@ func TestNestedEscapes(t *testing.T) {
 		t.Errorf("got %s", out)
 	}
 }
+
+// plain8 agrees with the byte-by-byte test it stands in for.
+func TestPlain8(t *testing.T) {
+	r := uint64(88172645463325252)
+	for n := 0; n < 200000; n++ {
+		r ^= r << 13
+		r ^= r >> 7
+		r ^= r << 17
+		x := r
+		if n%3 == 0 {
+			x &= 0x7f7f7f7f7f7f7f7f // mostly ASCII
+		}
+		want := true
+		for k := 0; k < 8; k++ {
+			c := byte(x >> (8 * k))
+			if c >= 0x80 || c < 0x20 || special[c] {
+				want = false
+			}
+		}
+		if got := plain8(x); got != want {
+			t.Fatalf("plain8(%#x) = %v, want %v", x, got, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package pii
 
 import (
 	"bytes"
+	"encoding/binary"
 	"html"
 	"sort"
 	"unicode/utf8"
@@ -235,6 +236,18 @@ func (p *page) addWhole(text string, s, e int) {
 	p.text = append(p.text, '\n')
 }
 
+// plain8 reports whether the eight bytes of x are all ASCII that normalise
+// copies as they are: none has the high bit, none is a control byte, and
+// none is '&', '\\' or '%'.
+func plain8(x uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	zero := func(v uint64) uint64 { return (v - lo) & ^v & hi }
+	if x&hi != 0 || (x-0x20*lo)&^x&hi != 0 {
+		return false
+	}
+	return zero(x^('&'*lo))|zero(x^('\\'*lo))|zero(x^('%'*lo)) == 0
+}
+
 // special marks the ASCII bytes normalise does not copy as they are:
 // character references, escapes, percent-escapes and control white space.
 var special = func() (t [utf8.RuneSelf]bool) {
@@ -250,9 +263,14 @@ var special = func() (t [utf8.RuneSelf]bool) {
 func (p *page) normalise(srcb []byte, s, e int) {
 	i := s
 	for i < e {
-		// Copy the longest run that maps byte for byte.
+		// Copy the longest run that maps byte for byte, eight plain ASCII
+		// bytes at a time where it can.
 		j := i
 		for j < e {
+			if j+8 <= e && plain8(binary.LittleEndian.Uint64(srcb[j:])) {
+				j += 8
+				continue
+			}
 			c := srcb[j]
 			if c < utf8.RuneSelf {
 				if special[c] {
