@@ -34,6 +34,9 @@ type scanner struct {
 	cats  [numCats]int
 	catOn uint8
 	intl  intlState
+	// mobileNearName are eleven-digit numbers in unlisted mobile ranges
+	// without a phone word, kept for mobilesNearNames.
+	mobileNearName []group
 }
 
 // byte classes of the candidate scanner
@@ -76,6 +79,7 @@ func (sc *scanner) run() {
 	sc.seps, sc.salut, sc.ats = sc.seps[:0], sc.salut[:0], sc.ats[:0]
 	wantSeps := sc.f.wantNames
 	sc.intl = intlState{}
+	sc.mobileNearName = sc.mobileNearName[:0]
 	n := len(t)
 	for i := 0; i < n; {
 		switch trig[t[i]] {
@@ -123,12 +127,31 @@ func (sc *scanner) run() {
 	if sc.f.wantNames {
 		sc.names()
 	}
+	sc.mobilesNearNames()
 	for _, h := range sc.hits {
 		if c := lex.entries[h.Pattern].cats; c != 0 {
 			for k := range numCats {
 				if c&(1<<k) != 0 {
 					sc.cats[k]++
 				}
+			}
+		}
+	}
+}
+
+// mobilesNearNames emits the numbers in unlisted mobile ranges that follow
+// a person's name within twelve runes: a name and a number side by side are
+// a contact, whatever the number's range.
+func (sc *scanner) mobilesNearNames() {
+	if len(sc.mobileNearName) == 0 {
+		return
+	}
+	for _, g := range sc.mobileNearName {
+		ws := runeBack(sc.p.text, g.s, 12)
+		for _, sp := range sc.out {
+			if (sp.e == CNPersonName || sp.e == PersonName) && sp.s >= 0 && sp.end <= g.s && sp.end >= ws {
+				sc.emit(CNMobile, g.s, g.e, false, true, "cn-mobile-near-name")
+				break
 			}
 		}
 	}
@@ -441,6 +464,11 @@ func (sc *scanner) classify(d []byte, shape []int, s, e int, toEnd bool) bool {
 		}
 		// Ranges allocated after libphonenumber's metadata: only next to
 		// a phone word.
+		if (!multi || shapeIs(shape, 3, 4, 4) || shapeIs(shape, 3, 8)) && d[1] >= '3' && !sc.context(CNMobile, s, e) && sc.runStart(s) && sc.runEnd(e) {
+			// Or next to a person's name, which the name pass finds
+			// later: "buyer: 金霞睿 / 14912345678".
+			sc.mobileNearName = append(sc.mobileNearName, group{s, e})
+		}
 		if (!multi || shapeIs(shape, 3, 4, 4) || shapeIs(shape, 3, 8)) && d[1] >= '3' && sc.context(CNMobile, s, e) {
 			sc.emit(CNMobile, s, e, false, true, "cn-mobile-context")
 			return true
