@@ -292,9 +292,14 @@ func (sc *scanner) labelledName(p int) {
 	}
 }
 
-// personFieldsNear reports whether a context word of a phone number,
-// e-mail address or resident ID follows within 80 runes of t[v].
+// personFieldsNear reports whether the value at t[v] belongs to a person:
+// a schema.org Person just before it, or a context word of a phone
+// number, e-mail address or resident ID within 80 runes after it.
 func (sc *scanner) personFieldsNear(v int) bool {
+	// schema.org: "author":{"@type":"Person","name":"…"}.
+	if bytes.Contains(sc.p.text[max(0, v-48):v], []byte(`"Person"`)) {
+		return true
+	}
 	return sc.contextWin(CNMobile, v, v, 0, 80) || sc.contextWin(Email, v, v, 0, 80) || sc.contextWin(CNResidentID, v, v, 0, 80)
 }
 
