@@ -98,6 +98,12 @@ func (sc *scanner) names() {
 					continue
 				}
 				loose := back == 1 && kind == nameSuffix
+				if kind == nameOf && (k == 0 || t[k-1] == ' ' || t[k-1] == '\n' || t[k-1] == ':' || t[k-1] == '"') &&
+					!(k+6 <= len(t) && surnameWords[string(t[k:k+6])]) && !sc.stopInside(k, st) {
+					// "alt: 禚欣怡的头像": the phrase is the whole value, so
+					// a rarer surname counts too.
+					loose = true
+				}
 				if e := sc.nameAt(k, loose); e == st {
 					sc.emitName(CNPersonName, k, st, "cn-name-before-title")
 					break
