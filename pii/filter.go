@@ -59,17 +59,18 @@ func (f *Filter) scanHTML(b []byte) *scanner {
 	return sc
 }
 
-// repeatNames finds every other occurrence on the page of a name found
+// repeatNames finds every other occurrence on the page of a value found
 // once: a name labelled in data-member="Michael Novak" is the same
 // person's in alt="Photo of Michael Novak" and <h3>Michael Novak</h3>, and
-// must not leak there for want of a label.
+// a plate found after 车牌 is the same plate where no word names it. What
+// context established once must not leak elsewhere for want of it.
 func (sc *scanner) repeatNames() {
 	t := sc.p.text
 	n := len(sc.out)
 	var seen [][]byte
 	for k := 0; k < n; k++ {
 		sp := sc.out[k]
-		if sp.s < 0 || sp.e != CNPersonName && sp.e != PersonName || sp.score < sc.f.minScore {
+		if sp.s < 0 || sp.score < sc.f.minScore {
 			continue
 		}
 		v := t[sp.s:sp.end]
@@ -87,8 +88,8 @@ func (sc *scanner) repeatNames() {
 			if at == sp.s {
 				continue
 			}
-			if sp.e == PersonName && (at > 0 && isAlnum(t[at-1]) || from < len(t) && isAlnum(t[from])) {
-				continue // inside a longer word
+			if at > 0 && isAlnum(t[at-1]) && isAlnum(v[0]) || from < len(t) && isAlnum(t[from]) && isAlnum(v[len(v)-1]) {
+				continue // inside a longer word or number
 			}
 			r := sp
 			r.s, r.end, r.rule = at, from, "name-repeat"
