@@ -70,7 +70,7 @@ func (sc *scanner) repeatNames() {
 	var seen [][]byte
 	for k := 0; k < n; k++ {
 		sp := sc.out[k]
-		if sp.s < 0 || sp.score < sc.f.minScore {
+		if sp.s < 0 || sp.score < sc.f.minScore || !contextMade(sp, sc.f.minScore) {
 			continue
 		}
 		v := t[sp.s:sp.end]
@@ -96,6 +96,15 @@ func (sc *scanner) repeatNames() {
 			sc.out = append(sc.out, r)
 		}
 	}
+}
+
+// contextMade reports whether a finding rests on its context: names and
+// addresses, entities whose format alone scores below the threshold
+// (landlines, plates of other regions, passports), and rules that need a
+// context word (mobiles in unlisted ranges). Others are found wherever
+// they occur, and need no search for repeats.
+func contextMade(sp span, minScore float64) bool {
+	return sp.tier == TierHeuristic || formatScore(sp.e) < minScore || strings.HasSuffix(sp.rule, "-context")
 }
 
 // resolve maps spans to the source, applies the threshold and merges
