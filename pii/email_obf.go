@@ -135,14 +135,8 @@ func obfDomain(t []byte, ds int) (end int, spelt, ok bool) {
 // with plain dots only is not enough.
 func (sc *scanner) emailObfAt(i, ds int, needSpelt bool, rule string) bool {
 	t := sc.p.text
-	s := i
-	for s > 0 && i-s < 64 && isLocal(t[s-1]) {
-		s--
-	}
-	for s < i && (t[s] == '.' || t[s] == '-') {
-		s++
-	}
-	if s == i || t[i-1] == '.' {
+	s, ok := localPart(t, i)
+	if !ok {
 		return false
 	}
 	e, spelt, ok := obfDomain(t, ds)

@@ -47,27 +47,7 @@ func lexHTML(b []byte, p *page, cf func(start, end int)) {
 		case c == '!':
 			flush(i)
 			p.closeText()
-			switch {
-			case bytes.HasPrefix(b[i:], []byte("<!--")):
-				k := bytes.Index(b[i+4:], []byte("-->"))
-				end, next := n, n
-				if k >= 0 {
-					end, next = i+4+k, i+4+k+3
-				}
-				if end > i+4 {
-					p.addSegment(b, i+4, end)
-				}
-				i, textStart = next, next
-				continue
-			case bytes.HasPrefix(b[i:], []byte("<![CDATA[")):
-				k := bytes.Index(b[i+9:], []byte("]]>"))
-				end, next := n, n
-				if k >= 0 {
-					end, next = i+9+k, i+9+k+3
-				}
-				if end > i+9 {
-					p.addSegment(b, i+9, end)
-				}
+			if next, ok := markupSection(b, i, p); ok {
 				i, textStart = next, next
 				continue
 			}
@@ -96,6 +76,27 @@ func lexHTML(b []byte, p *page, cf func(start, end int)) {
 	}
 	flush(n)
 	p.closeText()
+}
+
+// markupSection adds the contents of the comment or CDATA section at b[i]
+// to p and returns the offset after it, or reports that there is none.
+func markupSection(b []byte, i int, p *page) (int, bool) {
+	for _, m := range [...][2]string{{"<!--", "-->"}, {"<![CDATA[", "]]>"}} {
+		open, close := m[0], m[1]
+		if !bytes.HasPrefix(b[i:], []byte(open)) {
+			continue
+		}
+		s := i + len(open)
+		end, next := len(b), len(b)
+		if k := bytes.Index(b[s:], []byte(close)); k >= 0 {
+			end, next = s+k, s+k+len(close)
+		}
+		if end > s {
+			p.addSegment(b, s, end)
+		}
+		return next, true
+	}
+	return 0, false
 }
 
 // inline reports whether the tag name at b[k:] is an inline element, one

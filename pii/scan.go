@@ -725,10 +725,9 @@ func (sc *scanner) email(i int) {
 	}
 }
 
-// emailAt reads an address whose local part ends at t[i] and whose domain
-// starts at t[ds], and reports whether it found one.
-func (sc *scanner) emailAt(i, ds int, rule string) bool {
-	t := sc.p.text
+// localPart returns where the local part of an e-mail address that ends
+// at t[i] (before the '@') starts, and reports whether there is one.
+func localPart(t []byte, i int) (int, bool) {
 	s := i
 	for s > 0 && i-s < 64 && isLocal(t[s-1]) {
 		s--
@@ -736,7 +735,15 @@ func (sc *scanner) emailAt(i, ds int, rule string) bool {
 	for s < i && (t[s] == '.' || t[s] == '-') {
 		s++
 	}
-	if s == i || t[i-1] == '.' {
+	return s, s < i && t[i-1] != '.'
+}
+
+// emailAt reads an address whose local part ends at t[i] and whose domain
+// starts at t[ds], and reports whether it found one.
+func (sc *scanner) emailAt(i, ds int, rule string) bool {
+	t := sc.p.text
+	s, ok := localPart(t, i)
+	if !ok {
 		return false
 	}
 	e := ds
