@@ -141,7 +141,7 @@ func Export(ctx context.Context, auditDir, bundleDir string, opts ExportOptions)
 	sum := prover.Summary
 	cp := sum.Checkpoint
 	if cp.Size == 0 {
-		return info, errors.New("evidence: the log has no signed checkpoint; close the log (or run goodbot audit checkpoint) first")
+		return info, errors.New("evidence: the log has no signed checkpoint; close the log, or sign one over what is durable with goodbot audit checkpoint --sign KEYFILE DIR, first")
 	}
 	info = Info{Format: Format, Site: key, Origin: cp.Origin, Created: now().UTC(), CheckpointSize: cp.Size, Root: cp.Root, Entries: len(entries), KeysFrom: sum.KeysFrom}
 

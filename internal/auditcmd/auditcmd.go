@@ -29,7 +29,7 @@ commands:
   verify [--checkpoint FILE] [--key VKEY]... [--redis URL --job NAME] DIR
       check the log; exit 0 with a one-line summary if intact, 1 naming the
       first bad entry and the problem
-  checkpoint DIR
+  checkpoint [--sign KEYFILE] DIR
       print the latest signed checkpoint, to hand to a counterparty or witness
   show DIR [--site HOST] [--type T] [--since TIME] [--json]
       list entries (TIME is RFC 3339 or a date, 2006-01-02)
@@ -220,6 +220,7 @@ func verifyWitnessed(ctx context.Context, dir, origin, redisURL, job string, o a
 func runCheckpoint(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("checkpoint", stderr)
 	cpFile, keys, keyFile := verifyFlags(fs)
+	sign := fs.String("sign", "", "the log's private signing key (the crawl's --audit-key): sign a checkpoint over every durable entry not covered yet, e.g. after a crash before the first one")
 	pos, err := parse(fs, args, 1, "DIR")
 	if err != nil {
 		return err
@@ -233,8 +234,37 @@ func runCheckpoint(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}
+	if *sign != "" && (sum.Checkpoint.Size == 0 || sum.Unsigned > 0) {
+		// Opening the log recovers a torn tail (recorded in the log) and
+		// refuses while a crawl holds it; closing signs over every entry.
+		origin := sum.Origin
+		if sum.Checkpoint.Size == 0 {
+			// No checkpoint names the log yet: its key does
+			// ("PRIVATE+KEY+origin+hash+key").
+			b, err := os.ReadFile(*sign)
+			if err != nil {
+				return err
+			}
+			parts := strings.Split(strings.TrimSpace(string(b)), "+")
+			if len(parts) != 5 || parts[0] != "PRIVATE" || parts[1] != "KEY" {
+				return fmt.Errorf("%s: not a signing key (want PRIVATE+KEY+…)", *sign)
+			}
+			origin = parts[2]
+		}
+		l, err := audit.Open(pos[0], audit.Options{KeyFile: *sign, Origin: origin, CheckpointEvery: -1,
+			Logger: slog.New(slog.NewTextHandler(stderr, nil))})
+		if err != nil {
+			return fmt.Errorf("%s: %w", pos[0], err)
+		}
+		if err := l.Close(); err != nil {
+			return fmt.Errorf("%s: signing a checkpoint: %w", pos[0], err)
+		}
+		if sum, err = audit.Verify(ctx, pos[0], o); err != nil {
+			return fmt.Errorf("%s: %w", pos[0], err)
+		}
+	}
 	if sum.Checkpoint.Size == 0 {
-		return fmt.Errorf("%s: no signed checkpoint yet (a running crawl writes one every minute, and one when it ends)", pos[0])
+		return fmt.Errorf("%s: no signed checkpoint yet (a running crawl writes one every minute, and one when it ends); to sign one over what is durable now: goodbot audit checkpoint --sign KEYFILE %s", pos[0], pos[0])
 	}
 	if sum.Unsigned > 0 {
 		fmt.Fprintf(stderr, "goodbot audit checkpoint: note: %d newer entries are not covered yet\n", sum.Unsigned)

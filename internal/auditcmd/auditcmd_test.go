@@ -249,3 +249,49 @@ func TestRotateKeyAndPrune(t *testing.T) {
 		t.Fatalf("prune with 30-day retention: %d %q", code, stderr)
 	}
 }
+
+// After a crash before the first checkpoint, the log can be checkpointed
+// from what is durable: the advice of the error leads somewhere.
+func TestCheckpointAfterEarlyCrash(t *testing.T) {
+	root := t.TempDir()
+	live := filepath.Join(root, "live")
+	opts := audit.Options{KeyFile: filepath.Join(root, "audit.key"), Origin: "goodbot.test/cli",
+		CheckpointEvery: -1, CheckpointEntries: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	l, err := audit.Open(live, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for i := range 3 {
+		if err := l.Record(context.Background(), audit.Event{Type: audit.TypeRun, Time: time.Now().UTC(), Run: &audit.Run{Reason: "done", Pages: i}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What a crash leaves: the durable files, no checkpoint, no lock holder.
+	crashed := filepath.Join(root, "crashed")
+	if err := os.MkdirAll(crashed, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ents, _ := os.ReadDir(live)
+	for _, e := range ents {
+		if e.IsDir() || e.Name() == "LOCK" {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(live, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(crashed, e.Name()), b, 0o640)
+	}
+	code, _, stderr := run("checkpoint", crashed)
+	if code == 0 || !strings.Contains(stderr, "--sign") {
+		t.Fatalf("checkpoint without one: exit %d, %q", code, stderr)
+	}
+	code, cp, stderr := run("checkpoint", "--sign", opts.KeyFile, crashed)
+	if code != 0 || !strings.HasPrefix(cp, "goodbot.test/cli\n") {
+		t.Fatalf("checkpoint --sign: exit %d, %q %q", code, cp, stderr)
+	}
+	if code, stdout, stderr := run("verify", crashed); code != 0 || !strings.HasPrefix(stdout, "ok: ") {
+		t.Fatalf("verify after signing: %d %q %q", code, stdout, stderr)
+	}
+}
