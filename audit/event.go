@@ -28,6 +28,7 @@ const (
 	TypePII        Type = "pii"        // personal data was found and redacted, or a page dropped
 	TypeComplaint  Type = "complaint"  // a site operator's complaint arrived or was resolved
 	TypeDeletion   Type = "deletion"   // collected data from a site was deleted
+	TypeRepair     Type = "repair"     // a torn record left by a crash was cut from an output file
 	TypeCheckpoint Type = "checkpoint" // a signed checkpoint of the log itself
 	TypeKey        Type = "key"        // a signing key was created or rotated
 	TypeRun        Type = "run"        // a run ended (or was interrupted), with its summary
@@ -52,6 +53,7 @@ type Event struct {
 	PII       *PII       `json:"pii,omitempty"`
 	Complaint *Complaint `json:"complaint,omitempty"`
 	Deletion  *Deletion  `json:"deletion,omitempty"`
+	Repair    *Repair    `json:"repair,omitempty"`
 	Run       *Run       `json:"run,omitempty"`
 	// Other carries the payload of types defined by the log itself
 	// (checkpoint, key), already encoded.
@@ -179,6 +181,15 @@ type Deletion struct {
 	Digests     []string `json:"digests,omitempty"` // SHA-256 of each deleted record
 }
 
+// Repair records a torn last record cut from an output file on open: a
+// write a crash or a full disk stopped half way. The bytes are kept only
+// by digest.
+type Repair struct {
+	File   string `json:"file"`
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"`
+}
+
 // Config records how a run was set up.
 type Config struct {
 	Job       string            `json:"job,omitempty"`
@@ -263,6 +274,8 @@ func (s SlogSink) Record(ctx context.Context, e Event) error {
 		attrs = append(attrs, slog.String("id", e.Complaint.ID), slog.String("action", e.Complaint.Action))
 	case e.Deletion != nil:
 		attrs = append(attrs, slog.Int("records", e.Deletion.Records), slog.Int64("bytes", e.Deletion.Bytes))
+	case e.Repair != nil:
+		attrs = append(attrs, slog.String("file", e.Repair.File), slog.Int64("bytes", e.Repair.Bytes))
 	case e.Run != nil:
 		attrs = append(attrs, slog.String("reason", e.Run.Reason), slog.Int("pages", e.Run.Pages))
 	}

@@ -409,6 +409,12 @@ func (cr *Crawler) Run(ctx context.Context) (Summary, error) {
 
 	start := time.Now()
 	cr.recordConfig(ctx)
+	if cr.store != nil {
+		for _, r := range cr.store.Repairs() {
+			cr.cfg.Logger.Warn("cut a torn record a crash left in the output", "file", r.File, "bytes", r.Cut)
+			cr.gate.record(ctx, "", audit.Event{Type: audit.TypeRepair, Repair: &audit.Repair{File: r.File, Bytes: r.Cut, SHA256: r.SHA256}})
+		}
+	}
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	cr.c.Context = runCtx

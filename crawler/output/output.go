@@ -72,7 +72,18 @@ type Store struct {
 
 	mu      sync.Mutex
 	files   map[string]*os.File // by site key
+	sizes   map[string]int64    // bytes of whole records in each open file
 	deleted map[string]bool     // sites deleted in this Store's life
+	repairs []Repair
+}
+
+// Repair records a torn last record that Open cut from a pages file: a
+// write that a crash or a full disk stopped half way.
+type Repair struct {
+	File string // path of the pages file
+	// Cut is how many bytes were removed, SHA256 their digest (hex).
+	Cut    int64
+	SHA256 string
 }
 
 // ErrSiteDeleted is returned by Put for a site whose data was deleted: a
@@ -87,7 +98,81 @@ func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "sites"), 0o755); err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
-	return &Store{root: dir, files: make(map[string]*os.File), deleted: make(map[string]bool)}, nil
+	st := &Store{root: dir, files: make(map[string]*os.File), sizes: make(map[string]int64), deleted: make(map[string]bool)}
+	sites, err := Sites(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range sites {
+		path := filepath.Join(dir, "sites", d, PagesFile)
+		rep, err := repairTail(path)
+		if err != nil {
+			return nil, err
+		}
+		if rep.Cut > 0 {
+			st.repairs = append(st.repairs, rep)
+		}
+	}
+	return st, nil
+}
+
+// Repairs returns the torn records Open cut, for the caller to record.
+func (s *Store) Repairs() []Repair {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Repair(nil), s.repairs...)
+}
+
+// repairTail cuts a torn last record from the pages file at path: bytes
+// after the last newline, which no reader can use and which the next record
+// appended would turn into a malformed line.
+func repairTail(path string) (Repair, error) {
+	rep := Repair{File: path}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return rep, nil
+	}
+	if err != nil {
+		return rep, fmt.Errorf("output: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return rep, fmt.Errorf("output: %w", err)
+	}
+	size := info.Size()
+	// Find the last newline, reading backwards in blocks.
+	keep := int64(0)
+	buf := make([]byte, 64<<10)
+	for end := size; end > 0 && keep == 0; {
+		start := max(0, end-int64(len(buf)))
+		b := buf[:end-start]
+		if _, err := f.ReadAt(b, start); err != nil {
+			return rep, fmt.Errorf("output: %s: %w", path, err)
+		}
+		if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+			keep = start + int64(i) + 1
+		}
+		end = start
+		if end == 0 {
+			break
+		}
+	}
+	if keep == size {
+		return rep, nil
+	}
+	torn := make([]byte, size-keep)
+	if _, err := f.ReadAt(torn, keep); err != nil {
+		return rep, fmt.Errorf("output: %s: %w", path, err)
+	}
+	if err := f.Truncate(keep); err != nil {
+		return rep, fmt.Errorf("output: cutting a torn record from %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return rep, fmt.Errorf("output: %w", err)
+	}
+	rep.Cut, rep.SHA256 = int64(len(torn)), Digest(torn)
+	return rep, nil
 }
 
 // Dir returns the output directory.
@@ -115,9 +200,15 @@ func (s *Store) Put(r Record) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if _, err := f.Write(line); err != nil {
+	if n, err := f.Write(line); err != nil {
+		if n > 0 {
+			// A full disk: take back the part written, so that no torn
+			// record is left for the next one to run into.
+			f.Truncate(s.sizes[r.Site])
+		}
 		return "", fmt.Errorf("output: write %s: %w", f.Name(), err)
 	}
+	s.sizes[r.Site] += int64(len(line))
 	return r.SHA256, nil
 }
 
@@ -133,7 +224,13 @@ func (s *Store) fileLocked(siteKey string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("output: %w", err)
+	}
 	s.files[siteKey] = f
+	s.sizes[siteKey] = info.Size()
 	return f, nil
 }
 
@@ -183,6 +280,7 @@ func (s *Store) DeleteSite(ctx context.Context, siteKey string) (Deleted, error)
 	if f, ok := s.files[siteKey]; ok {
 		f.Close()
 		delete(s.files, siteKey)
+		delete(s.sizes, siteKey)
 	}
 	return DeleteSite(ctx, s.root, siteKey)
 }

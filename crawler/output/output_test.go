@@ -96,3 +96,57 @@ func TestReadSiteErrors(t *testing.T) {
 		t.Fatalf("missing site: %v", err)
 	}
 }
+
+// A torn last record left by a crash or a full disk is cut on open, so that
+// the next record does not run into it and every reader reads every line.
+func TestOpenCutsTornRecord(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"http://example.com/a", "http://example.com/b"} {
+		if _, err := s.Put(Record{URL: u, Site: "example.com", HTML: "<p>x</p>"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	path := filepath.Join(dir, "sites", "example.com", PagesFile)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"url":"http://example.com/c","site":"exa`) // cut short
+	f.Close()
+
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reps := s.Repairs()
+	if len(reps) != 1 || reps[0].Cut != int64(len(`{"url":"http://example.com/c","site":"exa`)) || len(reps[0].SHA256) != 64 {
+		t.Fatalf("repairs %+v", reps)
+	}
+	if _, err := s.Put(Record{URL: "http://example.com/d", Site: "example.com", HTML: "<p>y</p>"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	var urls []string
+	if err := ReadSite(context.Background(), dir, "example.com", func(r Record) error {
+		urls = append(urls, r.URL)
+		return nil
+	}); err != nil {
+		t.Fatalf("reading after repair: %v", err)
+	}
+	if strings.Join(urls, " ") != "http://example.com/a http://example.com/b http://example.com/d" {
+		t.Errorf("records %v", urls)
+	}
+	// A file that is all torn (a crash during the first write) is emptied.
+	os.WriteFile(path, []byte(`{"url":`), 0o644)
+	if s, err = Open(dir); err != nil || len(s.Repairs()) != 1 {
+		t.Fatalf("open: %v %+v", err, s.Repairs())
+	}
+	if b, _ := os.ReadFile(path); len(b) != 0 {
+		t.Errorf("left %q", b)
+	}
+}

@@ -276,7 +276,7 @@ func runCheckpoint(ctx context.Context, args []string, stdout, stderr io.Writer)
 func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("show", stderr)
 	siteFlag := fs.String("site", "", "only entries about this site (host or host:port)")
-	typ := fs.String("type", "", "only entries of this type (config, decision, fetch, robots, budget, pii, complaint, deletion, checkpoint, key, run, recovery, prune)")
+	typ := fs.String("type", "", "only entries of this type (config, decision, fetch, robots, budget, pii, complaint, deletion, repair, checkpoint, key, run, recovery, prune)")
 	since := fs.String("since", "", "only entries at or after this time (RFC 3339, or 2006-01-02)")
 	asJSON := fs.Bool("json", false, "print entries as stored, one JSON object a line")
 	pos, err := parse(fs, args, 1, "DIR")
