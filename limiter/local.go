@@ -254,3 +254,41 @@ func (l *Local) Status(ctx context.Context, site string) (Status, error) {
 	}
 	return l.s.status(site, now, &ls.st), nil
 }
+
+// Resume charges site with requests sent for it before this Local existed,
+// by earlier runs that shared its operation log: the day's count includes
+// those sent today, and the next grant comes no earlier than one interval
+// after the last of them. A crawl restarted every hour thus keeps the one
+// budget a day. sent need not be sorted; times on other days only set the
+// interval's start.
+func (l *Local) Resume(site string, sent []time.Time) {
+	if len(sent) == 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	ls, ok := l.sites[site]
+	if !ok {
+		ls, _ = l.site(site, now)
+		ls.announced = false // the first Wait still records the initial budget
+	}
+	day := dayIndex(now, l.s.p.DayLen)
+	var last, today int64
+	for _, t := range sent {
+		us := t.UnixMicro()
+		last = max(last, us)
+		if dayIndex(us, l.s.p.DayLen) == day {
+			today++
+		}
+	}
+	switch {
+	case ls.st.Day == day:
+		ls.st.Count = max(ls.st.Count, today)
+	case ls.st.Day < day:
+		ls.st.Day, ls.st.Count = day, today
+	}
+	if next := last + ls.t; next > ls.last {
+		ls.last = next
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -301,6 +302,15 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	// What earlier runs on this --out sent is in their operation log, the
+	// source of truth for it: a restarted crawl charges it again, so that
+	// the budget holds across restarts (Redis keeps it for jobs).
+	var sent map[string][]time.Time
+	if rc == nil {
+		if sent, err = crawler.SentFromLog(ctx, o.auditDir, time.Now().Add(-resumeWindow)); err != nil {
+			return fmt.Errorf("operation log %s: %w", o.auditDir, err)
+		}
+	}
 	aopts := audit.Options{KeyFile: keyFile, Origin: logOrigin(workerID), Logger: logger}
 	if rc != nil {
 		// Each checkpoint is published to the job's Redis, so that every
@@ -337,7 +347,11 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 			lim = rl
 		}
 	} else {
-		lim, err = limiter.NewLocal(lcfg)
+		var ll *limiter.Local
+		if ll, err = limiter.NewLocal(lcfg); err == nil {
+			lim = ll
+			resume(ctx, ll, sink, sent, logger)
+		}
 	}
 	if err != nil {
 		alog.Close()
@@ -596,6 +610,21 @@ func logOrigin(worker string) string {
 		}
 		return r
 	}, o)
+}
+
+// resumeWindow is how far back a crawl reads what earlier runs sent: the
+// day's count needs today, the pacing the last request before now.
+const resumeWindow = 48 * time.Hour
+
+// resume charges the limiter with what earlier runs sent, and records it.
+func resume(ctx context.Context, l *limiter.Local, sink audit.Sink, sent map[string][]time.Time, logger *slog.Logger) {
+	for s, ts := range sent {
+		l.Resume(s, ts)
+		last := slices.MaxFunc(ts, time.Time.Compare)
+		reason := fmt.Sprintf("%d requests sent by earlier runs in the last %v, the last at %s, are charged to this run's budget", len(ts), resumeWindow, last.UTC().Format(time.RFC3339))
+		logger.Info("budget resumed from the operation log", "site", s, "requests", len(ts), "last", last.UTC().Format(time.RFC3339))
+		sink.Record(ctx, audit.Event{Type: audit.TypeBudget, Time: time.Now().UTC(), Site: s, Budget: &audit.Budget{Change: "resume", Reason: reason}})
+	}
 }
 
 // defaultKeyFile is where the operation log's signing key lives unless

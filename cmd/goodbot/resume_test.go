@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The safe harbor survives restarts: five runs in a row on the same --out
+// against a site with the default estimate (2 requests a day, one every
+// 12 h) send one request in all, not one each. Each run is stopped after a
+// second and a half, as a cron job or a deploy would stop it.
+func TestBudgetHoldsAcrossRestarts(t *testing.T) {
+	s := newSite(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if r.URL.Path == "/robots.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, `<html><body><a href="/a">a</a></body></html>`)
+	})
+	out := t.TempDir()
+	key := filepath.Join(t.TempDir(), "key")
+	for run := range 5 {
+		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		code, stdout, stderr := runCLIctx(ctx, "crawl", "--contact", "mailto:me@example.org", "--out", out,
+			"--audit-key", key, "--progress", "0", s.srv.URL+"/")
+		cancel()
+		if code != 0 {
+			t.Fatalf("run %d: exit %d\n%s\n%s", run, code, stdout, stderr)
+		}
+		if run > 0 && !strings.Contains(stderr, "budget resumed from the operation log") {
+			t.Errorf("run %d did not resume the budget:\n%s", run, stderr)
+		}
+	}
+	if n := len(s.hits()); n != 1 {
+		t.Fatalf("five runs sent %d requests, want 1 (one every 12 h): %+v", n, s.hits())
+	}
+	// The log of all five runs verifies, and says what was resumed.
+	code, stdout, stderr := runCLI(t, "audit", "show", "--type", "budget", filepath.Join(out, "audit"))
+	if code != 0 || !strings.Contains(stdout, "resume") {
+		t.Errorf("audit show: %d %s %s", code, stdout, stderr)
+	}
+}
