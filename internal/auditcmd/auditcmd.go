@@ -245,8 +245,9 @@ func runCheckpoint(ctx context.Context, args []string, stdout, stderr io.Writer)
 			if err != nil {
 				return err
 			}
-			parts := strings.Split(strings.TrimSpace(string(b)), "+")
-			if len(parts) != 5 || parts[0] != "PRIVATE" || parts[1] != "KEY" {
+			// The key's base64 may hold '+' too; the name may not.
+			parts := strings.SplitN(strings.TrimSpace(string(b)), "+", 4)
+			if len(parts) != 4 || parts[0] != "PRIVATE" || parts[1] != "KEY" {
 				return fmt.Errorf("%s: not a signing key (want PRIVATE+KEY+…)", *sign)
 			}
 			origin = parts[2]
