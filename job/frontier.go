@@ -2,6 +2,7 @@ package job
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -45,6 +46,13 @@ type FrontierOptions struct {
 	Logger *slog.Logger
 }
 
+// ErrJobLost is returned by Next when the job's state in Redis is gone: the
+// epoch the worker joined is missing or another. Redis lost its data (a
+// restart without persistence, a flush), so the queue, the seen set and
+// the counts are gone too; a worker that went on would report a crawl done
+// that was not, or fetch again what was fetched.
+var ErrJobLost = errors.New("the job's state in Redis is gone (its epoch is missing or changed: Redis restarted without persistence, or was flushed); this worker stops rather than report the crawl done or start it over. Run Redis with appendonly yes (appendfsync everysec) for jobs")
+
 // ErrLeaseLost is returned by Complete and Retry for a lease that is not
 // out: it expired (and its item went back to the frontier) or was ended
 // already.
@@ -76,8 +84,9 @@ var ErrLeaseLost = fmt.Errorf("job: %w", frontier.ErrLeaseLost)
 // worker whose clock is off delays by its error.
 type Frontier struct {
 	conn
-	opts FrontierOptions
-	meta string
+	opts  FrontierOptions
+	meta  string
+	epoch string // the job's epoch this worker joined (see ErrJobLost)
 
 	add, seen, next, complete, retry, renew, drop *redis.Script
 
@@ -126,10 +135,15 @@ func NewFrontier(c redis.UniversalClient, job string, opts FrontierOptions) (*Fr
 	if err := agreeOptions(cn, opts); err != nil {
 		return nil, err
 	}
+	epoch, err := joinEpoch(cn)
+	if err != nil {
+		return nil, err
+	}
 	f := &Frontier{
 		conn:     cn,
 		opts:     opts,
 		meta:     cn.key("f", "meta"),
+		epoch:    epoch,
 		add:      redis.NewScript(addScript),
 		seen:     redis.NewScript(seenScript),
 		next:     redis.NewScript(nextScript),
@@ -167,6 +181,22 @@ func agreeOptions(cn conn, opts FrontierOptions) error {
 		return fmt.Errorf("job %s: this worker's frontier options (%s) differ from the job's (%s): start every worker with the same --parallel and --max-pages", cn.job, want, got)
 	}
 	return nil
+}
+
+// joinEpoch returns the job's epoch, a random mark its first worker sets:
+// every Next checks that it is still there and the same.
+func joinEpoch(cn conn) (string, error) {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("job: %w", err)
+	}
+	key := cn.key("f", "epoch")
+	return call(context.Background(), &cn, "epoch", func(ctx context.Context) (string, error) {
+		if _, err := cn.c.SetNX(ctx, key, hex.EncodeToString(b[:]), 0).Result(); err != nil {
+			return "", err
+		}
+		return cn.c.Get(ctx, key).Result()
+	})
 }
 
 // Close stops renewing leases. It does not end them: leases still out
@@ -288,7 +318,7 @@ func (f *Frontier) Seen(ctx context.Context, url string) (bool, error) {
 func (f *Frontier) Next(ctx context.Context) (frontier.Lease, error) {
 	wait := f.opts.PollMin
 	for {
-		v, err := f.run(ctx, "next", f.next, f.opts.MaxPages, f.opts.LeaseTTL.Milliseconds())
+		v, err := f.run(ctx, "next", f.next, f.opts.MaxPages, f.opts.LeaseTTL.Milliseconds(), f.epoch)
 		if err != nil {
 			return frontier.Lease{}, err
 		}
@@ -319,6 +349,8 @@ func (f *Frontier) Next(ctx context.Context) (frontier.Lease, error) {
 			return frontier.Lease{Item: it, ID: id}, nil
 		case "done":
 			return frontier.Lease{}, frontier.ErrDone
+		case "lost":
+			return frontier.Lease{}, fmt.Errorf("job %s: %w", f.job, ErrJobLost)
 		case "wait":
 			d := wait
 			if len(r) == 2 {

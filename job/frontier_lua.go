@@ -72,10 +72,15 @@ if n == 1 then redis.call('HINCRBY', META, 'seen', 1) end
 return 1 - n
 `
 
-// ARGV[3] MaxPages (0: none), [4] lease TTL ms.
-// Returns {'lease', id, item JSON, reclaimed, site}, {'done'} or
+// ARGV[3] MaxPages (0: none), [4] lease TTL ms, [5] the job's epoch.
+// Returns {'lost'} when the epoch is missing or another,
+// {'lease', id, item JSON, reclaimed, site}, {'done'} or
 // {'wait', ms until the next delayed item or lease expiry, or -1}.
 const nextScript = frontierPrelude + `
+-- ARGV[5] is the epoch this worker joined: without it the job is gone.
+if redis.call('GET', P .. 'f:epoch') ~= ARGV[5] then
+  return {'lost'}
+end
 local ttl = tonumber(ARGV[4])
 -- Leases that expired go back to the front of their site's queue.
 local exp = redis.call('ZRANGEBYSCORE', P .. 'f:leases', '-inf', now, 'LIMIT', 0, 100)

@@ -378,7 +378,8 @@ func TestFrontierUnavailable(t *testing.T) {
 		t.Errorf("Add with Redis down = %v, want ErrUnavailable", err)
 	}
 	srv.Restart()
-	// Empty again (no persistence): the frontier works, and says done.
+	// Empty again (no persistence): the job's state is gone, and the
+	// worker says so instead of reporting the crawl done.
 	var err error
 	for range 20 { // the client reconnects
 		if _, err = f.Next(ctx); !errors.Is(err, ErrUnavailable) {
@@ -386,8 +387,8 @@ func TestFrontierUnavailable(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if !errors.Is(err, frontier.ErrDone) {
-		t.Errorf("Next after restart = %v, want ErrDone", err)
+	if !errors.Is(err, ErrJobLost) {
+		t.Errorf("Next after a restart without persistence = %v, want ErrJobLost", err)
 	}
 }
 
@@ -415,5 +416,38 @@ func TestFrontierAddAll(t *testing.T) {
 	}
 	if _, err := f.AddAll(ctx, []frontier.Item{{URL: "x"}}); err == nil {
 		t.Error("AddAll of an item without site: no error")
+	}
+}
+
+// A worker whose job state vanished (Redis restarted without persistence,
+// or flushed) stops with ErrJobLost instead of reporting the crawl done;
+// so does one whose job was started over by a new first worker.
+func TestFrontierJobLost(t *testing.T) {
+	addr := redistest.Addr(t)
+	job := testJob(t, addr)
+	c := redistest.Client(t, addr)
+	f := newTestFrontier(t, c, job, FrontierOptions{PerSite: 1})
+	ctx := ctxT(t)
+	if _, err := f.Add(ctx, item("a.test", 1)); err != nil {
+		t.Fatal(err)
+	}
+	// What a restart of Redis without persistence leaves: nothing.
+	if _, err := Purge(ctx, c, job); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.Next(ctx)
+	if !errors.Is(err, ErrJobLost) || errors.Is(err, frontier.ErrDone) {
+		t.Fatalf("Next after the job's state vanished: %v, want ErrJobLost", err)
+	}
+	// A new worker starts the job over; the old one still stops.
+	g := newTestFrontier(t, c, job, FrontierOptions{PerSite: 1})
+	if _, err := g.Add(ctx, item("a.test", 2)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Next(ctx); !errors.Is(err, ErrJobLost) {
+		t.Fatalf("Next of a worker of the old epoch: %v, want ErrJobLost", err)
+	}
+	if l, err := g.Next(ctx); err != nil || l.Item.URL != item("a.test", 2).URL {
+		t.Fatalf("Next of the new worker: %+v, %v", l, err)
 	}
 }
