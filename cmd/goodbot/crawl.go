@@ -285,6 +285,7 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 		if err != nil {
 			return fmt.Errorf("--redis %s did not answer: %w", o.redis, err)
 		}
+		warnPersistence(ctx, rc, logger)
 	}
 
 	// The operation log.
@@ -610,6 +611,25 @@ func logOrigin(worker string) string {
 		}
 		return r
 	}, o)
+}
+
+// warnPersistence warns when the job's state would not survive a restart
+// of Redis: neither append-only files nor snapshots are on. A server that
+// refuses CONFIG (managed services often do) is not second-guessed.
+func warnPersistence(ctx context.Context, rc *redis.Client, logger *slog.Logger) {
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	m, err := rc.ConfigGet(cctx, "appendonly").Result()
+	if err != nil {
+		return
+	}
+	sv, err := rc.ConfigGet(cctx, "save").Result()
+	if err != nil {
+		return
+	}
+	if m["appendonly"] != "yes" && strings.TrimSpace(sv["save"]) == "" {
+		logger.Warn("Redis keeps the job's state in memory only (appendonly no, no save points): a restart loses the job, and every worker will stop; run it with appendonly yes and appendfsync everysec")
+	}
 }
 
 // resumeWindow is how far back a crawl reads what earlier runs sent: the

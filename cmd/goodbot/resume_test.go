@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/goodbot/goodbot/internal/redistest"
 )
 
 // The safe harbor survives restarts: five runs in a row on the same --out
@@ -44,5 +46,24 @@ func TestBudgetHoldsAcrossRestarts(t *testing.T) {
 	code, stdout, stderr := runCLI(t, "audit", "show", "--type", "budget", filepath.Join(out, "audit"))
 	if code != 0 || !strings.Contains(stdout, "resume") {
 		t.Errorf("audit show: %d %s %s", code, stdout, stderr)
+	}
+}
+
+// goodbot crawl --redis warns when the job's state would not survive a
+// restart of Redis, and not when Redis keeps an append-only file.
+func TestCrawlWarnsOfRedisWithoutPersistence(t *testing.T) {
+	s := newSite(t, func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+	for _, c := range []struct {
+		srv  *redistest.Server
+		warn bool
+	}{{redistest.Start(t), true}, {redistest.StartPersistent(t), false}} {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		_, _, stderr := runCLIctx(ctx, "crawl", "--contact", "mailto:me@example.org", "--out", t.TempDir(),
+			"--audit-key", filepath.Join(t.TempDir(), "key"), "--progress", "0", "--traffic", s.hostport()+"=864000000",
+			"--redis", "redis://"+c.srv.Addr, "--job", redistest.Namespace(t), s.srv.URL+"/")
+		cancel()
+		if got := strings.Contains(stderr, "in memory only"); got != c.warn {
+			t.Errorf("Redis at %s: warned %v, want %v:\n%s", c.srv.Addr, got, c.warn, stderr)
+		}
 	}
 }
