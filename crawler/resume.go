@@ -11,25 +11,48 @@ import (
 	"github.com/goodbot/goodbot/audit"
 )
 
-// SentFromLog reads the operation log in dir and returns, by site, the
-// times of the requests the gate allowed at or after since: what earlier
-// runs sent, whatever state they kept or lost. The log is verified as it is
-// read; a log that does not verify is an error, since what it says cannot
-// then be charged. A directory with no log yet has sent nothing.
-func SentFromLog(ctx context.Context, dir string, since time.Time) (map[string][]time.Time, error) {
+// Earlier is what earlier runs did to one site, as their operation log says.
+type Earlier struct {
+	// Sent are the times of the requests the gate allowed.
+	Sent []time.Time
+	// HoldUntil is the latest hold the site asked for (429, 503,
+	// Retry-After), or zero.
+	HoldUntil time.Time
+}
+
+// FromLog reads the operation log in dir and returns, by site, what earlier
+// runs sent at or after since and the holds the site asked for: the source
+// of truth, whatever state those runs kept or lost. The log is verified as
+// it is read; a log that does not verify is an error, since what it says
+// cannot then be charged. A directory with no log yet holds nothing.
+func FromLog(ctx context.Context, dir string, since time.Time) (map[string]*Earlier, error) {
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	sent := map[string][]time.Time{}
+	out := map[string]*Earlier{}
+	get := func(s string) *Earlier {
+		if out[s] == nil {
+			out[s] = &Earlier{}
+		}
+		return out[s]
+	}
 	_, err := audit.Verify(ctx, dir, audit.VerifyOptions{Visit: func(e *audit.Entry) error {
-		d := e.Event.Decision
-		if d != nil && d.Verdict == audit.Allow && !e.Event.Time.Before(since) && e.Event.Site != "" {
-			sent[e.Event.Site] = append(sent[e.Event.Site], e.Event.Time)
+		s := e.Event.Site
+		if s == "" {
+			return nil
+		}
+		if d := e.Event.Decision; d != nil && d.Verdict == audit.Allow && !e.Event.Time.Before(since) {
+			get(s).Sent = append(get(s).Sent, e.Event.Time)
+		}
+		if b := e.Event.Budget; b != nil && b.HoldUntil.After(time.Now()) {
+			if er := get(s); b.HoldUntil.After(er.HoldUntil) {
+				er.HoldUntil = b.HoldUntil
+			}
 		}
 		return nil
 	}})
 	if err != nil {
-		return nil, fmt.Errorf("reading what earlier runs sent: %w", err)
+		return nil, fmt.Errorf("reading what earlier runs did: %w", err)
 	}
-	return sent, nil
+	return out, nil
 }

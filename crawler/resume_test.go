@@ -8,10 +8,10 @@ import (
 )
 
 // A log directory that does not exist, or holds no log yet, sent nothing.
-func TestSentFromLogEmpty(t *testing.T) {
+func TestFromLogEmpty(t *testing.T) {
 	dir := t.TempDir()
 	for _, d := range []string{filepath.Join(dir, "none"), dir} {
-		sent, err := SentFromLog(context.Background(), d, time.Now().Add(-time.Hour))
+		sent, err := FromLog(context.Background(), d, time.Now().Add(-time.Hour))
 		if err != nil || len(sent) != 0 {
 			t.Errorf("%s: %v %v", d, sent, err)
 		}

@@ -260,9 +260,10 @@ func (l *Local) Status(ctx context.Context, site string) (Status, error) {
 // those sent today, and the next grant comes no earlier than one interval
 // after the last of them. A crawl restarted every hour thus keeps the one
 // budget a day. sent need not be sorted; times on other days only set the
-// interval's start.
-func (l *Local) Resume(site string, sent []time.Time) {
-	if len(sent) == 0 {
+// interval's start. A hold the site asked for (holdUntil, zero for none)
+// still holds.
+func (l *Local) Resume(site string, sent []time.Time, holdUntil time.Time) {
+	if len(sent) == 0 && holdUntil.IsZero() {
 		return
 	}
 	l.mu.Lock()
@@ -288,7 +289,12 @@ func (l *Local) Resume(site string, sent []time.Time) {
 	case ls.st.Day < day:
 		ls.st.Day, ls.st.Count = day, today
 	}
-	if next := last + ls.t; next > ls.last {
-		ls.last = next
+	if len(sent) > 0 {
+		if next := last + ls.t; next > ls.last {
+			ls.last = next
+		}
+	}
+	if h := holdUntil.UnixMicro(); !holdUntil.IsZero() && h > ls.st.Hold {
+		ls.st.Hold = h
 	}
 }

@@ -19,7 +19,7 @@ func TestLocalResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	l.Resume("a.example", []time.Time{now.Add(-time.Hour)})
+	l.Resume("a.example", []time.Time{now.Add(-time.Hour)}, time.Time{})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	_, err = l.Wait(ctx, "a.example")
@@ -40,11 +40,24 @@ func TestLocalResume(t *testing.T) {
 	day := clock.Truncate(24 * time.Hour)
 	// Sent at 01:00 and 02:00 (under an earlier, larger budget): the
 	// interval has passed by 15:00, the day's two requests have not.
-	l2.Resume("b.example", []time.Time{day.Add(time.Hour), day.Add(2 * time.Hour), day.Add(-20 * time.Hour)})
+	l2.Resume("b.example", []time.Time{day.Add(time.Hour), day.Add(2 * time.Hour), day.Add(-20 * time.Hour)}, time.Time{})
 	ctx3, cancel3 := context.WithTimeout(context.Background(), time.Second)
 	defer cancel3()
 	var ex *ExhaustedError
 	if _, err := l2.Wait(ctx3, "b.example"); !errors.As(err, &ex) {
 		t.Fatalf("Wait with the day's budget spent by earlier runs: %v, want an ExhaustedError", err)
+	}
+
+	// A hold the site asked for in an earlier run still holds.
+	l3, err := NewLocal(Config{Estimates: est})
+	if err != nil {
+		t.Fatal(err)
+	}
+	until := time.Now().Add(2 * time.Hour)
+	l3.Resume("c.example", nil, until)
+	ctx4, cancel4 := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel4()
+	if _, err := l3.Wait(ctx4, "c.example"); !errors.As(err, &later) || later.At.Before(until.Add(-time.Second)) {
+		t.Fatalf("Wait during a resumed hold: %v, want a LaterError at %v or after", err, until)
 	}
 }

@@ -306,9 +306,9 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 	// What earlier runs on this --out sent is in their operation log, the
 	// source of truth for it: a restarted crawl charges it again, so that
 	// the budget holds across restarts (Redis keeps it for jobs).
-	var sent map[string][]time.Time
+	var earlier map[string]*crawler.Earlier
 	if rc == nil {
-		if sent, err = crawler.SentFromLog(ctx, o.auditDir, time.Now().Add(-resumeWindow)); err != nil {
+		if earlier, err = crawler.FromLog(ctx, o.auditDir, time.Now().Add(-resumeWindow)); err != nil {
 			return fmt.Errorf("operation log %s: %w", o.auditDir, err)
 		}
 	}
@@ -351,7 +351,7 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 		var ll *limiter.Local
 		if ll, err = limiter.NewLocal(lcfg); err == nil {
 			lim = ll
-			resume(ctx, ll, sink, sent, logger)
+			resume(ctx, ll, sink, earlier, logger)
 		}
 	}
 	if err != nil {
@@ -636,14 +636,24 @@ func warnPersistence(ctx context.Context, rc *redis.Client, logger *slog.Logger)
 // day's count needs today, the pacing the last request before now.
 const resumeWindow = 48 * time.Hour
 
-// resume charges the limiter with what earlier runs sent, and records it.
-func resume(ctx context.Context, l *limiter.Local, sink audit.Sink, sent map[string][]time.Time, logger *slog.Logger) {
-	for s, ts := range sent {
-		l.Resume(s, ts)
-		last := slices.MaxFunc(ts, time.Time.Compare)
-		reason := fmt.Sprintf("%d requests sent by earlier runs in the last %v, the last at %s, are charged to this run's budget", len(ts), resumeWindow, last.UTC().Format(time.RFC3339))
-		logger.Info("budget resumed from the operation log", "site", s, "requests", len(ts), "last", last.UTC().Format(time.RFC3339))
-		sink.Record(ctx, audit.Event{Type: audit.TypeBudget, Time: time.Now().UTC(), Site: s, Budget: &audit.Budget{Change: "resume", Reason: reason}})
+// resume charges the limiter with what earlier runs sent and the holds
+// sites asked for, and records it.
+func resume(ctx context.Context, l *limiter.Local, sink audit.Sink, earlier map[string]*crawler.Earlier, logger *slog.Logger) {
+	for s, er := range earlier {
+		if len(er.Sent) == 0 && er.HoldUntil.IsZero() {
+			continue
+		}
+		l.Resume(s, er.Sent, er.HoldUntil)
+		reason := ""
+		if n := len(er.Sent); n > 0 {
+			last := slices.MaxFunc(er.Sent, time.Time.Compare)
+			reason = fmt.Sprintf("%d requests sent by earlier runs in the last %v, the last at %s, are charged to this run's budget", n, resumeWindow, last.UTC().Format(time.RFC3339))
+		}
+		if !er.HoldUntil.IsZero() {
+			reason = strings.TrimPrefix(reason+"; the site's hold until "+er.HoldUntil.UTC().Format(time.RFC3339)+" still holds", "; ")
+		}
+		logger.Info("budget resumed from the operation log", "site", s, "requests", len(er.Sent), "hold_until", er.HoldUntil)
+		sink.Record(ctx, audit.Event{Type: audit.TypeBudget, Time: time.Now().UTC(), Site: s, Budget: &audit.Budget{Change: "resume", Reason: reason, HoldUntil: er.HoldUntil}})
 	}
 }
 

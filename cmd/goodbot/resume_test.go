@@ -67,3 +67,33 @@ func TestCrawlWarnsOfRedisWithoutPersistence(t *testing.T) {
 		}
 	}
 }
+
+// A hold the site asked for (503 with Retry-After) still holds after a
+// restart: the second run sends nothing, robots.txt included.
+func TestHoldHoldsAcrossRestarts(t *testing.T) {
+	s := newSite(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/robots.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Retry-After", "3600")
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	})
+	out := t.TempDir()
+	key := filepath.Join(t.TempDir(), "key")
+	for run := range 2 {
+		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		code, stdout, stderr := runCLIctx(ctx, "crawl", "--contact", "mailto:me@example.org", "--out", out,
+			"--audit-key", key, "--progress", "0", "--traffic", s.hostport()+"=864000000", s.srv.URL+"/")
+		cancel()
+		if code != 0 {
+			t.Fatalf("run %d: exit %d\n%s\n%s", run, code, stdout, stderr)
+		}
+		if run == 0 && len(s.hits()) != 2 {
+			t.Fatalf("first run sent %d requests, want robots.txt and the page: %+v", len(s.hits()), s.hits())
+		}
+	}
+	if n := len(s.hits()); n != 2 {
+		t.Fatalf("the run after a one-hour hold sent %d requests more: %+v", n-2, s.hits())
+	}
+}
