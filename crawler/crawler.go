@@ -756,6 +756,7 @@ func (cr *Crawler) recordConfig(ctx context.Context) {
 		"robots_ttl":    cr.cfg.RobotsTTL.String(),
 		"allowed_hosts": strings.Join(cr.cfg.AllowedHosts, ","),
 		"pii_filter":    fmt.Sprint(cr.cfg.Filter != nil),
+		"store":         string(cr.cfg.Store),
 	}
 	var relax []string
 	for _, r := range cr.cfg.Relaxations {

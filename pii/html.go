@@ -153,7 +153,6 @@ func skipTo(b []byte, i int, c byte) int {
 // attrSpan is one attribute of a start tag: name and value offsets.
 type attrSpan struct {
 	ns, ne, vs, ve int
-	quoted         bool
 }
 
 // lexTag lexes the start tag at b[i] ('<' then a letter) and returns the
@@ -197,9 +196,7 @@ func lexTag(b []byte, i int, p *page, cf func(start, end int)) int {
 			break
 		}
 		var vs, ve int
-		quoted := false
 		if q := b[k]; q == '"' || q == '\'' {
-			quoted = true
 			vs = k + 1
 			e := bytes.IndexByte(b[vs:], q)
 			if e < 0 {
@@ -216,7 +213,7 @@ func lexTag(b []byte, i int, p *page, cf func(start, end int)) int {
 			}
 			ve = k
 		}
-		attrs = append(attrs, attrSpan{as, ae, vs, ve, quoted})
+		attrs = append(attrs, attrSpan{as, ae, vs, ve})
 	}
 	p.attrs = attrs
 	// The value of content= and value= is labelled by the field it fills:
@@ -604,25 +601,6 @@ func nestedEncoding(v []byte) bool {
 		return true
 	}
 	return bytes.Contains(v, []byte("%25")) || bytes.Contains(v, []byte("%2B")) || bytes.Contains(v, []byte("%2b"))
-}
-
-// legacyPercent reports whether the percent-escapes of v encode bytes that
-// are not UTF-8: GBK or Big5, whose second bytes may be ASCII left
-// unescaped ("%C5_%B1"), so that only the value as a whole decodes.
-func legacyPercent(v []byte) bool {
-	high := false
-	for i := 0; i+2 < len(v); i++ {
-		if v[i] == '%' && isHex(v[i+1]) && isHex(v[i+2]) && unhex(v[i+1]) >= 8 {
-			high = true
-			break
-		}
-	}
-	if !high {
-		return false
-	}
-	d, _ := percentDecode(string(v))
-	_, utf := percentDecodeUTF8(string(v))
-	return d != "" && !utf
 }
 
 // cfDecode decodes a Cloudflare e-mail obfuscation: hex bytes, the first a

@@ -222,16 +222,7 @@ func (sc *scanner) phoneNational(d []byte, shape []int, s, e int, early bool) bo
 		// The region does not fit; a grouped number after a phone word
 		// may still be another region's: 手機 0912-974-266 next to
 		// 香港手提電話 on a page about Hong Kong and Taiwan.
-		var cands []uint8
-		switch {
-		case d[0] == '0':
-			cands = phoneTryOrder[:]
-		case len(d) == 8:
-			cands = tryHK[:]
-		case len(d) == 10:
-			cands = tryUS[:]
-		}
-		if !sc.phoneIn(d, cands, true) {
+		if !sc.phoneIn(d, fallbackRegions(d), true) {
 			return false
 		}
 		sc.emit(Phone, ps, e, false, ctx, "phone-national")
@@ -253,21 +244,26 @@ func (sc *scanner) phoneNational(d []byte, shape []int, s, e int, early bool) bo
 			}
 		}
 	} else {
-		var cands []uint8
-		switch {
-		case d[0] == '0':
-			cands = phoneTryOrder[:]
-		case len(d) == 8:
-			cands = tryHK[:]
-		case len(d) == 10:
-			cands = tryUS[:]
-		}
-		if !sc.phoneIn(d, cands, ctx && multi) {
+		if !sc.phoneIn(d, fallbackRegions(d), ctx && multi) {
 			return false
 		}
 	}
 	sc.emit(Phone, ps, e, false, ctx, "phone-national")
 	return true
+}
+
+// fallbackRegions are the regions tried for a national number whose region
+// no cue gives: those that use its trunk prefix, length or shape.
+func fallbackRegions(d []byte) []uint8 {
+	switch {
+	case d[0] == '0':
+		return phoneTryOrder[:]
+	case len(d) == 8:
+		return tryHK[:]
+	case len(d) == 10:
+		return tryUS[:]
+	}
+	return nil
 }
 
 // phoneIn reports whether national digits d are a valid number of one of

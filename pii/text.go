@@ -1,7 +1,6 @@
 package pii
 
 import (
-	"bytes"
 	"encoding/binary"
 	"html"
 	"sort"
@@ -557,11 +556,11 @@ func (p *page) percent(srcb []byte, i, e int) int {
 		}
 		return k - i
 	}
-	gb, err := simplifiedchinese.GB18030.NewDecoder().Bytes(dec)
-	if err != nil || !utf8.Valid(gb) || bytes.ContainsRune(gb, utf8.RuneError) {
+	gb, ok := cleanDecode(simplifiedchinese.GB18030, dec)
+	if !ok {
 		return 0
 	}
 	p.unit(i)
-	p.text = norm.NFKC.Append(p.text, gb...)
+	p.text = norm.NFKC.AppendString(p.text, gb)
 	return k - i
 }

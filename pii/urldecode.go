@@ -1,10 +1,12 @@
 package pii
 
 import (
+	"bytes"
 	"html"
 	"strings"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/traditionalchinese"
 )
@@ -38,44 +40,55 @@ func decodeURLText(s string, plus bool) string {
 // percentDecode decodes the well-formed percent-escapes in s, leaving any
 // other '%' as it is, and reads the result as GB18030 if it is not UTF-8.
 func percentDecode(s string) (string, bool) {
-	if strings.IndexByte(s, '%') < 0 {
+	b, changed, _ := unescapePercent(s)
+	if !changed {
 		return s, false
 	}
-	b := make([]byte, 0, len(s))
-	changed := false
+	if !utf8.Valid(b) {
+		if gb, ok := cleanDecode(simplifiedchinese.GB18030, b); ok {
+			return gb, true
+		}
+	}
+	return string(b), true
+}
+
+// unescapePercent decodes the well-formed percent-escapes of s, and reports
+// whether there were any and whether any decoded to a byte beyond ASCII.
+func unescapePercent(s string) (b []byte, changed, high bool) {
+	if strings.IndexByte(s, '%') < 0 {
+		return nil, false, false
+	}
+	b = make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
 		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
-			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+			c := unhex(s[i+1])<<4 | unhex(s[i+2])
+			high = high || c >= 0x80
+			b = append(b, c)
 			i += 2
 			changed = true
 			continue
 		}
 		b = append(b, s[i])
 	}
-	if !changed {
-		return s, false
-	}
-	if !utf8.Valid(b) {
-		if gb, err := simplifiedchinese.GB18030.NewDecoder().Bytes(b); err == nil && utf8.Valid(gb) && !strings.ContainsRune(string(gb), utf8.RuneError) {
-			return string(gb), true
-		}
-	}
-	return string(b), true
+	return b, changed, high
 }
 
-// percentDecodeUTF8 reports whether the percent-escapes of s decode to
-// UTF-8.
-func percentDecodeUTF8(s string) (string, bool) {
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
-			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
-			i += 2
-			continue
-		}
-		b = append(b, s[i])
+// cleanDecode decodes b with enc and reports whether every byte decoded
+// to a character.
+func cleanDecode(enc encoding.Encoding, b []byte) (string, bool) {
+	d, err := enc.NewDecoder().Bytes(b)
+	if err != nil || !utf8.Valid(d) || bytes.ContainsRune(d, utf8.RuneError) {
+		return "", false
 	}
-	return string(b), utf8.Valid(b)
+	return string(d), true
+}
+
+// legacyPercent reports whether the percent-escapes of v encode bytes that
+// are not UTF-8: GBK or Big5, whose second bytes may be ASCII left
+// unescaped ("%C5_%B1"), so that only the value as a whole decodes.
+func legacyPercent(v []byte) bool {
+	b, _, high := unescapePercent(string(v))
+	return high && !utf8.Valid(b)
 }
 
 // big5Form returns s with its percent-escapes read as Big5, the legacy
@@ -83,27 +96,10 @@ func percentDecodeUTF8(s string) (string, bool) {
 // clean or s has no bytes beyond ASCII. GB18030 reads most Big5 bytes
 // too, as other characters, so a URL from a Big5 page is read both ways.
 func big5Form(s string) string {
-	if strings.IndexByte(s, '%') < 0 {
-		return ""
-	}
-	b := make([]byte, 0, len(s))
-	high := false
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
-			c := unhex(s[i+1])<<4 | unhex(s[i+2])
-			high = high || c >= 0x80
-			b = append(b, c)
-			i += 2
-			continue
-		}
-		b = append(b, s[i])
-	}
+	b, _, high := unescapePercent(s)
 	if !high || utf8.Valid(b) {
 		return ""
 	}
-	d, err := traditionalchinese.Big5.NewDecoder().Bytes(b)
-	if err != nil || !utf8.Valid(d) || strings.ContainsRune(string(d), utf8.RuneError) {
-		return ""
-	}
-	return string(d)
+	d, _ := cleanDecode(traditionalchinese.Big5, b)
+	return d
 }

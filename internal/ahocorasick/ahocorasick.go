@@ -190,7 +190,3 @@ func (a *Matcher) emit(t []byte, i int, s int32, dst []Match, words bool) []Matc
 	}
 	return dst
 }
-
-// Size returns the number of states of the automaton and of byte classes:
-// its transition table has states × classes entries of 4 bytes.
-func (a *Matcher) Size() (states, classes int) { return len(a.delta) / a.nclass, a.nclass }
