@@ -61,16 +61,18 @@ func (f *Filter) scanHTML(b []byte) *scanner {
 
 // repeatNames finds every other occurrence on the page of a value found
 // once: a name labelled in data-member="Michael Novak" is the same
-// person's in alt="Photo of Michael Novak" and <h3>Michael Novak</h3>, and
-// a plate found after 车牌 is the same plate where no word names it. What
-// context established once must not leak elsewhere for want of it.
+// person's in alt="Photo of Michael Novak" and <h3>Michael Novak</h3>, a
+// plate found after 车牌 is the same plate where no word names it, and an
+// ITIN standing alone is the same one inside a longer run of digits. What
+// context or shape established once must not leak elsewhere for want of
+// it: no value the scanner reports survives redaction.
 func (sc *scanner) repeatNames() {
 	t := sc.p.text
 	n := len(sc.out)
 	var seen [][]byte
 	for k := 0; k < n; k++ {
 		sp := sc.out[k]
-		if sp.s < 0 || sp.score < sc.f.minScore || !contextMade(sp, sc.f.minScore) {
+		if sp.s < 0 || sp.score < sc.f.minScore {
 			continue
 		}
 		v := t[sp.s:sp.end]
@@ -96,15 +98,6 @@ func (sc *scanner) repeatNames() {
 			sc.out = append(sc.out, r)
 		}
 	}
-}
-
-// contextMade reports whether a finding rests on its context: names and
-// addresses, entities whose format alone scores below the threshold
-// (landlines, plates of other regions, passports), and rules that need a
-// context word (mobiles in unlisted ranges). Others are found wherever
-// they occur, and need no search for repeats.
-func contextMade(sp span, minScore float64) bool {
-	return sp.tier == TierHeuristic || formatScore(sp.e) < minScore || strings.HasSuffix(sp.rule, "-context")
 }
 
 // resolve maps spans to the source, applies the threshold and merges

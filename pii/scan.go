@@ -796,6 +796,9 @@ func (sc *scanner) ipv6(i int) int {
 	for e > i && t[e-1] == '.' {
 		e--
 	}
+	if e > i+1 && t[e-1] == ':' && t[e-2] != ':' {
+		e-- // a colon after the address is punctuation: "fe80::1: down"
+	}
 	if e-s < 5 || e < len(t) && isAlnum(t[e]) {
 		return i + 1 // "::1" is the shortest address, and loopback
 	}

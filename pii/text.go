@@ -535,7 +535,13 @@ func (p *page) percent(srcb []byte, i, e int) int {
 	n := 0
 	k := i
 	for k+2 < e && srcb[k] == '%' && isHex(srcb[k+1]) && isHex(srcb[k+2]) && n < len(buf) {
-		buf[n] = unhex(srcb[k+1])<<4 | unhex(srcb[k+2])
+		c := unhex(srcb[k+1])<<4 | unhex(srcb[k+2])
+		if c < ' ' && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+			// "%10" in text encodes no character anyone reads: it is
+			// "%" and "10", and the digits are read as written.
+			break
+		}
+		buf[n] = c
 		n++
 		k += 3
 	}
