@@ -69,7 +69,8 @@ func (f *Filter) scanHTML(b []byte) *scanner {
 func (sc *scanner) repeatNames() {
 	t := sc.p.text
 	n := len(sc.out)
-	var seen [][]byte
+	seen := sc.seen[:0]
+	defer func() { sc.seen = seen[:0] }()
 	for k := 0; k < n; k++ {
 		sp := sc.out[k]
 		if sp.s < 0 || sp.score < sc.f.minScore {

@@ -34,6 +34,8 @@ type scanner struct {
 	cats  [numCats]int
 	catOn uint8
 	intl  intlState
+	// seen is repeatNames' scratch list of the values looked for.
+	seen [][]byte
 	// mobileNearName are eleven-digit numbers in unlisted mobile ranges
 	// without a phone word, kept for mobilesNearNames.
 	mobileNearName []group
