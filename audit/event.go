@@ -32,6 +32,7 @@ const (
 	TypeCheckpoint Type = "checkpoint" // a signed checkpoint of the log itself
 	TypeKey        Type = "key"        // a signing key was created or rotated
 	TypeRun        Type = "run"        // a run ended (or was interrupted), with its summary
+	TypeState      Type = "state"      // the crawl state was opened: new, resumed, reconciled or started over
 	TypeRecovery   Type = "recovery"   // the log truncated a torn tail after a crash (log-defined)
 	TypePrune      Type = "prune"      // the log removed segments past retention (log-defined)
 )
@@ -54,6 +55,7 @@ type Event struct {
 	Complaint *Complaint `json:"complaint,omitempty"`
 	Deletion  *Deletion  `json:"deletion,omitempty"`
 	Repair    *Repair    `json:"repair,omitempty"`
+	State     *State     `json:"state,omitempty"`
 	Run       *Run       `json:"run,omitempty"`
 	// Other carries the payload of types defined by the log itself
 	// (checkpoint, key), already encoded.
@@ -190,6 +192,23 @@ type Repair struct {
 	SHA256 string `json:"sha256"`
 }
 
+// State records how a run took up the crawl state it resumes from: a new
+// state, one resumed, one reconciled with this log after a crash, or one
+// discarded on purpose to start over.
+type State struct {
+	Action string `json:"action"` // "new", "resume", "fresh"
+	Dir    string `json:"dir"`
+	// What the state held when it was opened.
+	Queued int `json:"queued"`
+	Seen   int `json:"seen"`
+	Pages  int `json:"pages"`
+	// Requests a crashed run had leased: Settled were sent, as this log
+	// says, and are not sent again; Requeued were not, and are queued.
+	Settled  int    `json:"settled,omitempty"`
+	Requeued int    `json:"requeued,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+}
+
 // Config records how a run was set up.
 type Config struct {
 	Job       string            `json:"job,omitempty"`
@@ -276,6 +295,8 @@ func (s SlogSink) Record(ctx context.Context, e Event) error {
 		attrs = append(attrs, slog.Int("records", e.Deletion.Records), slog.Int64("bytes", e.Deletion.Bytes))
 	case e.Repair != nil:
 		attrs = append(attrs, slog.String("file", e.Repair.File), slog.Int64("bytes", e.Repair.Bytes))
+	case e.State != nil:
+		attrs = append(attrs, slog.String("action", e.State.Action), slog.Int("queued", e.State.Queued), slog.Int("pages", e.State.Pages))
 	case e.Run != nil:
 		attrs = append(attrs, slog.String("reason", e.Run.Reason), slog.Int("pages", e.Run.Pages))
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/crawler/frontier"
 	"github.com/goodbot/goodbot/crawler/robots"
+	"github.com/goodbot/goodbot/crawler/state"
 	"github.com/goodbot/goodbot/internal/site"
 	"github.com/goodbot/goodbot/limiter"
 )
@@ -86,14 +87,25 @@ type Config struct {
 	// disallowing everything. Default 1 min.
 	RobotsRetry time.Duration
 
-	// Limiter paces requests per site. Default: a local limiter with the
-	// default share and estimates (see package limiter).
+	// State, if set, keeps the crawl's state on disk (see package
+	// crawler/state): the frontier, the robots.txt cache and the limiter
+	// default to the State's, so that a Crawler resumes where an earlier
+	// one, in this process or an earlier one, stopped, and the budget of
+	// each site holds across them. Share one Store between the Crawlers of
+	// a process; the caller closes it.
+	State *state.Store
+
+	// Limiter paces requests per site. Default: State's limiter when State
+	// is set, else a local limiter with the default share and estimates
+	// (see package limiter).
 	Limiter limiter.Limiter
-	// Frontier holds the URLs to visit. Default: in memory.
+	// Frontier holds the URLs to visit. Default: State's frontier when
+	// State is set, else in memory.
 	Frontier frontier.Frontier
 	// RobotsShared, if set, shares robots.txt fetches with the other
 	// workers of a distributed job, so that each site's robots.txt is
-	// fetched once per job (see package job).
+	// fetched once per job (see package job). Default: State's robots.txt
+	// store when State is set.
 	RobotsShared robots.Shared
 	// StopList holds sites that must not be contacted (complaints).
 	// Default: an empty in-memory list.

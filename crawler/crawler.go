@@ -37,6 +37,7 @@ import (
 	"github.com/goodbot/goodbot/crawler/frontier"
 	"github.com/goodbot/goodbot/crawler/output"
 	"github.com/goodbot/goodbot/crawler/robots"
+	"github.com/goodbot/goodbot/crawler/state"
 	"github.com/goodbot/goodbot/internal/site"
 	"github.com/goodbot/goodbot/limiter"
 	"github.com/goodbot/goodbot/pii"
@@ -92,14 +93,32 @@ func New(cfg Config) (*Crawler, error) {
 		if err != nil {
 			return nil, err
 		}
-		l, err := limiter.NewLocal(limiter.Config{Estimates: est, Sink: cfg.Sink, Logger: cfg.Logger})
+		lcfg := limiter.Config{Estimates: est, Sink: cfg.Sink, Logger: cfg.Logger}
+		var l *limiter.Local
+		if cfg.State != nil {
+			l, err = cfg.State.Limiter(lcfg)
+		} else {
+			l, err = limiter.NewLocal(lcfg)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("crawler: %w", err)
 		}
 		cfg.Limiter = l
 	}
-	if cfg.Frontier == nil {
-		cfg.Frontier = frontier.NewMemory(frontier.Options{PerSite: cfg.Parallel, MaxPages: cfg.MaxPages})
+	fopts := frontier.Options{PerSite: cfg.Parallel, MaxPages: cfg.MaxPages}
+	switch {
+	case cfg.Frontier != nil:
+	case cfg.State != nil:
+		f, _, err := cfg.State.Frontier(state.FrontierOptions{Options: fopts, Clean: CleanURL(cfg.Filter)})
+		if err != nil {
+			return nil, fmt.Errorf("crawler: %w", err)
+		}
+		cfg.Frontier = f
+	default:
+		cfg.Frontier = frontier.NewMemory(fopts)
+	}
+	if cfg.RobotsShared == nil && cfg.State != nil {
+		cfg.RobotsShared = cfg.State.Robots(func(s string) bool { return cfg.Filter.FilterText(s) == s })
 	}
 	cr := &Crawler{
 		cfg:     cfg,
@@ -177,6 +196,13 @@ func New(cfg Config) (*Crawler, error) {
 	c.OnError(cr.onError)
 	cr.c = c
 	return cr, nil
+}
+
+// CleanURL returns a function that reports whether f leaves a URL as it
+// is, for state.FrontierOptions.Clean: a state keeps on disk only what
+// passed the filter.
+func CleanURL(f PageFilter) func(string) bool {
+	return func(u string) bool { return f.FilterURL(u) == u }
 }
 
 // OnRequest registers a function called before each request is sent (after

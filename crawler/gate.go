@@ -138,13 +138,16 @@ func (g *gate) siteSem(s string) chan struct{} {
 	return v.(chan struct{})
 }
 
+// kindPage is the Decision.Kind of a frontier item's first request.
+const kindPage = "page"
+
 // RoundTrip implements http.RoundTripper.
 func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	u := req.URL
 	s := site.Key(u)
 	id := req.Header.Get(hdrItem)
-	kind := "page"
+	kind := kindPage
 	var r *request
 	switch {
 	case id == robotsItem:

@@ -11,7 +11,7 @@ import (
 func TestFromLogEmpty(t *testing.T) {
 	dir := t.TempDir()
 	for _, d := range []string{filepath.Join(dir, "none"), dir} {
-		sent, err := FromLog(context.Background(), d, time.Now().Add(-time.Hour))
+		sent, err := FromLog(context.Background(), d, time.Now().Add(-time.Hour), time.Time{})
 		if err != nil || len(sent) != 0 {
 			t.Errorf("%s: %v %v", d, sent, err)
 		}

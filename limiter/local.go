@@ -2,6 +2,7 @@ package limiter
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -297,4 +298,66 @@ func (l *Local) Resume(site string, sent []time.Time, holdUntil time.Time) {
 	if h := holdUntil.UnixMicro(); !holdUntil.IsZero() && h > ls.st.Hold {
 		ls.st.Hold = h
 	}
+}
+
+// SaveState returns the state of every site, for a durable store to keep
+// across restarts (see LoadState): the day's count, holds, back-off and the
+// adaptive slow-down. The bytes are opaque to the caller.
+func (l *Local) SaveState() ([]byte, error) {
+	l.mu.Lock()
+	saved := savedState{Version: 1, Sites: make(map[string]state, len(l.sites))}
+	for k, ls := range l.sites {
+		saved.Sites[k] = ls.st
+	}
+	l.mu.Unlock()
+	return json.Marshal(saved)
+}
+
+type savedState struct {
+	Version int              `json:"version"`
+	Sites   map[string]state `json:"sites"`
+}
+
+// LoadState restores what SaveState returned in an earlier run. A site's
+// day count, holds, back-off and slow-down carry over; its estimate and
+// budget come from this Local's configuration. The first grant of each
+// restored site records its budget again, so that each run's log states it.
+// Sites this Local already knows keep the stricter of the two states.
+func (l *Local) LoadState(b []byte) error {
+	var saved savedState
+	if err := json.Unmarshal(b, &saved); err != nil {
+		return fmt.Errorf("limiter: saved state: %w", err)
+	}
+	if saved.Version != 1 {
+		return fmt.Errorf("limiter: saved state has version %d, want 1", saved.Version)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	for k, st := range saved.Sites {
+		if !st.Exists {
+			continue
+		}
+		ls, ok := l.sites[k]
+		if !ok {
+			ls, _ = l.site(k, now)
+			ls.announced = false
+		}
+		cur := &ls.st
+		if st.Day > cur.Day {
+			cur.Day, cur.Count = st.Day, st.Count
+		} else if st.Day == cur.Day {
+			cur.Count = max(cur.Count, st.Count)
+		}
+		cur.Granted = max(cur.Granted, st.Granted)
+		cur.Hold = max(cur.Hold, st.Hold)
+		cur.K = max(cur.K, st.K)
+		cur.Robots = max(cur.Robots, st.Robots)
+		cur.Factor = max(cur.Factor, st.Factor)
+		if cur.NObs == 0 {
+			cur.EWMA, cur.Base, cur.ErrRate, cur.NObs, cur.Adapt = st.EWMA, st.Base, st.ErrRate, st.NObs, st.Adapt
+		}
+		ls.sync(now)
+	}
+	return nil
 }

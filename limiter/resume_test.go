@@ -61,3 +61,70 @@ func TestLocalResume(t *testing.T) {
 		t.Fatalf("Wait during a resumed hold: %v, want a LaterError at %v or after", err, until)
 	}
 }
+
+// What the limiter learnt in one run (a slow-down after slow answers, a
+// back-off after a 503, the day's count) carries over to the next through
+// SaveState and LoadState.
+func TestLocalSaveLoadState(t *testing.T) {
+	ctx := context.Background()
+	est, err := NewEstimates(Estimate{Site: "a.example", PerDay: 8_640_000, Source: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The clock is real time plus what the test advances: Wait compares
+	// slots with ctx's deadline, which is real time.
+	clock := time.Now()
+	now := func() time.Time { return clock }
+	l, err := NewLocal(Config{Estimates: est, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := l.Wait(ctx, "a.example"); err != nil {
+			t.Fatal(err)
+		}
+		clock = clock.Add(time.Second)
+	}
+	if err := l.Observe(ctx, "a.example", Observation{Status: 503, RetryAfter: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := l.Status(ctx, "a.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := l.SaveState()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	l2, err := NewLocal(Config{Estimates: est, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l2.LoadState(b); err != nil {
+		t.Fatal(err)
+	}
+	after, err := l2.Status(ctx, "a.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.SentToday != before.SentToday || !after.HoldUntil.Equal(before.HoldUntil) || after.Interval < before.Interval {
+		t.Fatalf("after LoadState: sent %d hold %v interval %v; before: sent %d hold %v interval %v",
+			after.SentToday, after.HoldUntil, after.Interval, before.SentToday, before.HoldUntil, before.Interval)
+	}
+	if before.HoldUntil.IsZero() || before.SentToday != 3 {
+		t.Fatalf("test setup: before = %+v, want 3 sent and a hold", before)
+	}
+	tctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	var later *LaterError
+	if _, err := l2.Wait(tctx, "a.example"); !errors.As(err, &later) {
+		t.Fatalf("Wait during a restored hold: %v, want a LaterError", err)
+	}
+
+	for _, bad := range []string{"", "{", `{"version":2,"sites":{}}`} {
+		if err := l2.LoadState([]byte(bad)); err == nil {
+			t.Errorf("LoadState(%q) = nil, want an error", bad)
+		}
+	}
+}

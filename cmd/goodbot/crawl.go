@@ -29,10 +29,12 @@ import (
 	"github.com/goodbot/goodbot/audit/witness"
 	"github.com/goodbot/goodbot/crawler"
 	"github.com/goodbot/goodbot/crawler/frontier"
+	"github.com/goodbot/goodbot/crawler/state"
 	"github.com/goodbot/goodbot/internal/site"
 	"github.com/goodbot/goodbot/job"
 	"github.com/goodbot/goodbot/limiter"
 	"github.com/goodbot/goodbot/metrics"
+	"github.com/goodbot/goodbot/pii"
 )
 
 // listFlag is a repeatable string flag.
@@ -75,6 +77,8 @@ type crawlOptions struct {
 	leaseTTL     time.Duration
 	verbose      bool
 	store        string
+	stateDir     string
+	fresh        bool
 	seeds        []string
 }
 
@@ -106,6 +110,8 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	fs.DurationVar(&o.progress, "progress", 5*time.Second, "interval of the progress line on stderr (0: none)")
 	fs.StringVar(&o.metricsAddr, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9090)")
 	fs.BoolVar(&o.verbose, "v", false, "log every decision and request to stderr")
+	fs.StringVar(&o.stateDir, "state", "", "crawl state directory, so that a rerun on the same --out resumes: queue, seen URLs, robots.txt, limiter (default OUT/state; local mode only)")
+	fs.BoolVar(&o.fresh, "fresh", false, "discard the crawl state and start over (recorded in the operation log; what earlier runs sent still counts against each site's budget)")
 	fs.StringVar(&o.store, "store", "clean", "what of each page to store: clean (visible text and the DOM without scripts, styles, comments or event handlers) or full (the whole page as the personal-data filter left it)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: goodbot crawl --contact URL|mailto:ADDR [flags] URL...\n\n")
@@ -158,6 +164,12 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	}
 	if (o.redis == "") != (o.job == "") {
 		return nil, usagef("--redis and --job go together")
+	}
+	if o.redis != "" && (o.stateDir != "" || o.fresh) {
+		return nil, usagef("--state and --fresh are for local mode: with --redis the job's state is in Redis")
+	}
+	if o.stateDir == "" {
+		o.stateDir = filepath.Join(o.out, "state")
 	}
 	return o, nil
 }
@@ -303,12 +315,32 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	// In local mode the crawl's state is on disk, so that a rerun resumes
+	// where this one stops.
+	var st *state.Store
+	if rc == nil {
+		st, err = state.Open(o.stateDir, state.Options{Fresh: o.fresh, Holder: "goodbot crawl --out " + o.out, Logger: logger})
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+	}
 	// What earlier runs on this --out sent is in their operation log, the
 	// source of truth for it: a restarted crawl charges it again, so that
-	// the budget holds across restarts (Redis keeps it for jobs).
+	// the budget holds across restarts (Redis keeps it for jobs), and the
+	// pages a crashed run requested after the state's last sync are not
+	// requested again.
 	var earlier map[string]*crawler.Earlier
 	if rc == nil {
-		if earlier, err = crawler.FromLog(ctx, o.auditDir, time.Now().Add(-resumeWindow)); err != nil {
+		var pagesSince time.Time
+		if st.Crashed() {
+			pagesSince = st.Mark()
+			if pagesSince.IsZero() {
+				pagesSince = st.Created()
+			}
+			pagesSince = pagesSince.Add(-time.Minute)
+		}
+		if earlier, err = crawler.FromLog(ctx, o.auditDir, time.Now().Add(-resumeWindow), pagesSince); err != nil {
 			return fmt.Errorf("operation log %s: %w", o.auditDir, err)
 		}
 	}
@@ -349,7 +381,7 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 		}
 	} else {
 		var ll *limiter.Local
-		if ll, err = limiter.NewLocal(lcfg); err == nil {
+		if ll, err = st.Limiter(lcfg); err == nil {
 			lim = ll
 			resume(ctx, ll, sink, earlier, logger)
 		}
@@ -397,6 +429,24 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 		}
 		cfg.StopList = fc
 		board = fc
+		filter, err := pii.New(pii.Config{})
+		if err != nil {
+			alog.Close()
+			return err
+		}
+		cfg.Filter = crawler.PIIFilter(filter)
+		cfg.State = st
+		front, rec, err := st.Frontier(state.FrontierOptions{
+			Options: frontier.Options{PerSite: o.parallel, MaxPages: o.maxPages},
+			Sent:    sentBefore(earlier),
+			Clean:   crawler.CleanURL(cfg.Filter),
+		})
+		if err != nil {
+			alog.Close()
+			return fmt.Errorf("crawl state %s: %w", o.stateDir, err)
+		}
+		cfg.Frontier = front
+		recordState(ctx, sink, st, rec, o, stderr)
 	}
 	cr, err := crawler.New(cfg)
 	if err != nil {
@@ -630,6 +680,37 @@ func warnPersistence(ctx context.Context, rc *redis.Client, logger *slog.Logger)
 	if m["appendonly"] != "yes" && strings.TrimSpace(sv["save"]) == "" {
 		logger.Warn("Redis keeps the job's state in memory only (appendonly no, no save points): a restart loses the job, and every worker will stop; run it with appendonly yes and appendfsync everysec")
 	}
+}
+
+// sentBefore tells, for an item a crashed run may have sent, whether the
+// operation log says it did. The log holds URLs as the filter left them,
+// with placeholders keyed per run: a URL with personal data in it does not
+// match, and is sent again.
+func sentBefore(earlier map[string]*crawler.Earlier) func(frontier.Item) bool {
+	return func(it frontier.Item) bool {
+		er := earlier[it.Site]
+		return er != nil && er.Pages[it.URL]
+	}
+}
+
+// recordState records in the operation log, and says on stderr, how this
+// run took up the crawl state.
+func recordState(ctx context.Context, sink audit.Sink, st *state.Store, rec state.Recovered, o *crawlOptions, stderr io.Writer) {
+	e := &audit.State{Action: "new", Dir: o.stateDir, Queued: rec.Queued, Seen: rec.Seen, Pages: rec.Pages, Settled: rec.Settled, Requeued: rec.Requeued}
+	switch d := st.Discarded(); {
+	case st.Resumed():
+		e.Action = "resume"
+		e.Reason = fmt.Sprintf("resumed the crawl state created %s: %d URLs queued, %d seen, %d pages fetched", st.Created().UTC().Format(time.RFC3339), rec.Queued, rec.Seen, rec.Pages)
+		if rec.Settled+rec.Requeued > 0 {
+			e.Reason += fmt.Sprintf("; of the %d requests a stopped run had in hand, %d were sent as this log says and are not sent again, %d are queued again", rec.Settled+rec.Requeued, rec.Settled, rec.Requeued)
+		}
+		fmt.Fprintf(stderr, "goodbot: %s (--fresh starts over)\n", e.Reason)
+	case d != nil:
+		e.Action = "fresh"
+		e.Reason = fmt.Sprintf("--fresh: discarded the crawl state created %s (%d URLs queued, %d seen, %d pages fetched); requests earlier runs sent still count against each site's budget", d.Created.UTC().Format(time.RFC3339), d.Queued, d.Seen, d.Pages)
+		fmt.Fprintf(stderr, "goodbot: %s\n", e.Reason)
+	}
+	sink.Record(ctx, audit.Event{Type: audit.TypeState, Time: time.Now().UTC(), State: e})
 }
 
 // resumeWindow is how far back a crawl reads what earlier runs sent: the

@@ -89,3 +89,22 @@ type Stats struct {
 	Seen     int // distinct URLs ever added or marked seen
 	Pages    int // completed leases that counted
 }
+
+// Wait blocks until changed is closed, due passes on the frontier's clock
+// (now is that clock's reading; a zero due never passes), or ctx ends, and
+// returns ctx's error if it ended. Frontiers use it in Next, with the lock
+// they guard changed with released.
+func Wait(ctx context.Context, changed <-chan struct{}, due, now time.Time) error {
+	var timer <-chan time.Time
+	if !due.IsZero() {
+		t := time.NewTimer(due.Sub(now))
+		defer t.Stop()
+		timer = t.C
+	}
+	select {
+	case <-ctx.Done():
+	case <-changed:
+	case <-timer:
+	}
+	return ctx.Err()
+}

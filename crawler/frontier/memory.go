@@ -149,22 +149,12 @@ func (m *Memory) Next(ctx context.Context) (Lease, error) {
 			return Lease{}, ErrDone
 		}
 		wake := m.changed
-		var t *time.Timer
-		var timer <-chan time.Time
+		var due time.Time
 		if m.deferred.Len() > 0 {
-			t = time.NewTimer(m.deferred[0].NotBefore.Sub(now))
-			timer = t.C
+			due = m.deferred[0].NotBefore
 		}
 		m.mu.Unlock()
-		select {
-		case <-ctx.Done():
-		case <-wake:
-		case <-timer:
-		}
-		if t != nil {
-			t.Stop()
-		}
-		if err := ctx.Err(); err != nil {
+		if err := Wait(ctx, wake, due, now); err != nil {
 			return Lease{}, err
 		}
 	}
