@@ -177,7 +177,11 @@ func New(cfg Config) (*Crawler, error) {
 		colly.UserAgent(ua),
 		colly.AllowURLRevisit(), // the frontier deduplicates
 		colly.IgnoreRobotsTxt(), // the gate applies robots.txt, to every hop
-		colly.MaxBodySize(int(cfg.MaxBodySize)),
+		// The gate reads each body within Config.MaxBodySize; what it
+		// hands colly is the filtered body, which a placeholder longer
+		// than the value it replaced can make longer. colly must not cut
+		// it.
+		colly.MaxBodySize(0),
 	)
 	c.WithTransport(g)
 	// No client-wide timeout: it would run while the gate waits for the
@@ -190,8 +194,11 @@ func New(cfg Config) (*Crawler, error) {
 		return nil
 	})
 	// The ethics pipeline is registered first, so it runs before any
-	// callback of the user's.
+	// callback of the user's. The bodies and header values colly hands
+	// on were filtered in the gate, before colly read them; these
+	// callbacks filter the request URL the callbacks see.
 	c.OnRequest(cr.onRequest)
+	c.OnResponseHeaders(cr.onResponseHeaders)
 	c.OnResponse(cr.onResponse)
 	c.OnError(cr.onError)
 	cr.c = c
@@ -210,7 +217,8 @@ func CleanURL(f PageFilter) func(string) bool {
 // request is sent).
 func (cr *Crawler) OnRequest(f colly.RequestCallback) { cr.c.OnRequest(f) }
 
-// OnResponseHeaders registers a function called when response headers arrive.
+// OnResponseHeaders registers a function called when response headers
+// arrive. Their values have passed the personal-data filter.
 func (cr *Crawler) OnResponseHeaders(f colly.ResponseHeadersCallback) {
 	cr.c.OnResponseHeaders(f)
 }
@@ -227,9 +235,15 @@ func (cr *Crawler) OnHTML(selector string, f colly.HTMLCallback) { cr.c.OnHTML(s
 // query.
 func (cr *Crawler) OnXML(query string, f colly.XMLCallback) { cr.c.OnXML(query, f) }
 
-// OnError registers a function called when a request fails or is refused;
-// goodbot's refusals are *RefusedError or *StoppedError.
-func (cr *Crawler) OnError(f colly.ErrorCallback) { cr.c.OnError(f) }
+// OnError registers a function called when a request fails or is refused,
+// or answers an error status. goodbot's refusals are *RefusedError or
+// *StoppedError; a body goodbot does not hand on (a challenge page, one
+// over the size limit, one the personal-data filter dropped, such as an
+// image or a PDF) is a *StoppedError too. The error page's body, the
+// request URL and the error's text have passed the personal-data filter.
+func (cr *Crawler) OnError(f colly.ErrorCallback) {
+	cr.c.OnError(func(resp *colly.Response, err error) { f(resp, cr.callbackError(err)) })
+}
 
 // OnScraped registers a function called after the OnHTML and OnXML callbacks.
 func (cr *Crawler) OnScraped(f colly.ScrapedCallback) { cr.c.OnScraped(f) }
@@ -262,14 +276,86 @@ func (cr *Crawler) inScope(s string) bool {
 // onRequest runs first for every colly request. Requests the crawler's
 // workers start carry the request id; any other request was started by a
 // user callback (e.Request.Visit) and is handed to the frontier instead.
+//
+// Either way, the callbacks after it see the request's URL as the filter
+// left it. colly sends the http.Request it built before, so replacing the
+// Request's URL changes what callbacks see, not what is sent.
 func (cr *Crawler) onRequest(r *colly.Request) {
-	if r.Headers.Get(hdrItem) != "" {
+	if r.Headers.Get(hdrItem) == "" {
+		r.Abort()
+		from, _ := r.Ctx.GetAny(ctxFrom).(string)
+		// colly gives a link the depth of its page plus one, counting seeds as 1.
+		cr.enqueue(context.Background(), r.URL.String(), from, r.Depth-1)
+	}
+	cr.redactRequestURL(r)
+}
+
+// onResponseHeaders runs first when response headers arrive. colly points
+// the request at the final URL of a redirect chain before it calls this.
+func (cr *Crawler) onResponseHeaders(resp *colly.Response) { cr.redactRequestURL(resp.Request) }
+
+// redactRequestURL replaces r.URL with its filtered form, if that differs:
+// a seed the user typed with someone's data in it is not handed on as it
+// was.
+func (cr *Crawler) redactRequestURL(r *colly.Request) {
+	if r == nil || r.URL == nil {
 		return
 	}
-	r.Abort()
-	from, _ := r.Ctx.GetAny(ctxFrom).(string)
-	// colly gives a link the depth of its page plus one, counting seeds as 1.
-	cr.enqueue(context.Background(), r.URL.String(), from, r.Depth-1)
+	raw := r.URL.String()
+	if red := cr.gate.redactURL(raw); red != raw {
+		if u, err := url.Parse(red); err == nil {
+			r.URL = u
+		}
+	}
+}
+
+// callbackError returns err as user callbacks see it. goodbot's own
+// refusals come as themselves (not wrapped in the *url.Error of
+// http.Client), with their text filtered. Any other error keeps its form,
+// with the URL of a *url.Error filtered, and a text that holds personal
+// data replaced by its filtered form.
+func (cr *Crawler) callbackError(err error) error {
+	var se *StoppedError
+	if errors.As(err, &se) {
+		c := *se
+		c.Reason, c.URL = cr.gate.redactText(c.Reason), cr.gate.redactURL(c.URL)
+		return &c
+	}
+	var re *RefusedError
+	if errors.As(err, &re) {
+		c := *re
+		c.Reason, c.URL = cr.gate.redactText(c.Reason), cr.gate.redactURL(c.URL)
+		return &c
+	}
+	if ue, ok := err.(*url.Error); ok {
+		return &url.Error{Op: ue.Op, URL: cr.gate.redactURL(ue.URL), Err: cr.callbackError(ue.Err)}
+	}
+	if err == nil {
+		return nil
+	}
+	if msg := cr.gate.redactText(err.Error()); msg != err.Error() {
+		return &filteredError{msg: msg, err: err}
+	}
+	return err
+}
+
+// filteredError stands for an error whose text held personal data: it
+// says what the error said, as the filter left it. It answers errors.Is
+// and Timeout for the error it stands for, without handing that error out.
+type filteredError struct {
+	msg string
+	err error
+}
+
+func (e *filteredError) Error() string { return e.msg }
+
+// Is reports whether the error filteredError stands for is target.
+func (e *filteredError) Is(target error) bool { return errors.Is(e.err, target) }
+
+// Timeout reports whether the error filteredError stands for is a timeout.
+func (e *filteredError) Timeout() bool {
+	var t interface{ Timeout() bool }
+	return errors.As(e.err, &t) && t.Timeout()
 }
 
 // enqueue applies the scope to a discovered link and queues it.
@@ -346,71 +432,31 @@ func carriesRedaction(u *url.URL) bool {
 	return false
 }
 
-// onResponse runs first for every response: it applies the personal-data
-// filter before any user callback sees the body.
+// onResponse runs first for every response. The gate filtered the body
+// before colly read it (see gate.filterResponse); the URL is filtered here.
 func (cr *Crawler) onResponse(resp *colly.Response) {
-	v, ok := cr.gate.reqs.Load(resp.Request.Headers.Get(hdrItem))
-	if !ok {
+	if _, ok := cr.gate.reqs.Load(resp.Request.Headers.Get(hdrItem)); !ok {
 		return
 	}
-	r := v.(*request)
-	body, sum := cr.filterBody(resp.Headers.Get("Content-Type"), resp.Body)
-	resp.Body = body
-	if len(sum.Counts) > 0 || sum.Drop {
-		cr.recordFilter(r, resp.Request.URL.String(), sum)
-	}
-	r.mu.Lock()
-	r.dropped = sum.Drop
-	r.filtered = body
-	r.mu.Unlock()
-	// Callbacks see the URL as the filter left it: a seed the user typed
-	// with someone's data in it is not handed on as it was.
-	if red := cr.gate.redactURL(resp.Request.URL.String()); red != resp.Request.URL.String() {
-		if u, err := url.Parse(red); err == nil {
-			resp.Request.URL = u
-		}
-	}
+	cr.redactRequestURL(resp.Request)
 	// The worker reads the body after all callbacks ran: what the user's
 	// callbacks leave in resp.Body is what is stored, once it has passed
 	// the filter again if they changed it.
 	resp.Ctx.Put("goodbot.response", resp)
 }
 
-// filterBody runs the page filter, failing closed: a page the filter cannot
-// read is not passed on.
-func (cr *Crawler) filterBody(ctype string, b []byte) ([]byte, FilterSummary) {
-	body, sum, err := cr.cfg.Filter.FilterBody(ctype, b)
-	if err != nil {
-		sum = FilterSummary{Drop: true, Reason: "filter failed: " + err.Error()}
-	}
-	if sum.Drop {
-		body = nil
-	}
-	return body, sum
-}
-
-// recordFilter records what the filter found on r's page, or why it dropped it.
-func (cr *Crawler) recordFilter(r *request, rawURL string, sum FilterSummary) {
-	e := &audit.PII{URL: cr.gate.redactURL(rawURL), Counts: sum.Counts, Dropped: sum.Drop, Reason: sum.Reason}
-	r.mu.Lock()
-	if sum.Drop && r.fetch != nil {
-		e.SHA256 = r.fetch.BodySHA256
-	}
-	r.mu.Unlock()
-	if sum.Drop {
-		cr.gate.stats.dropped.Add(1)
-	}
-	cr.gate.record(context.Background(), r.item.Site, audit.Event{Type: audit.TypePII, PII: e})
-}
-
 // onError runs first for every failed response. colly parses HTML for the
 // OnHTML callbacks after the filter; a page its parser refuses (more than
 // 512 open elements) would lose its links without a word, so it is marked
 // unreadable: not stored, recorded, and counted in the summary.
+//
+// It also filters the request URL the callbacks after it see, as
+// onResponse does; the body of an error page was filtered in the gate.
 func (cr *Crawler) onError(resp *colly.Response, err error) {
 	if resp == nil || resp.Request == nil || err == nil {
 		return
 	}
+	cr.redactRequestURL(resp.Request)
 	v, ok := cr.gate.reqs.Load(resp.Request.Headers.Get(hdrItem))
 	if !ok || resp.StatusCode < 200 || resp.StatusCode >= 300 || !strings.HasPrefix(err.Error(), "html:") {
 		return
@@ -689,9 +735,9 @@ func (cr *Crawler) storePage(r *request, resp *colly.Response) (string, error) {
 		// A callback changed the body: what is stored must pass the
 		// filter as it is now.
 		var sum FilterSummary
-		body, sum = cr.filterBody(ctype, resp.Body)
+		body, sum = cr.gate.filterBody(ctype, resp.Body)
 		if len(sum.Counts) > 0 || sum.Drop {
-			cr.recordFilter(r, final.String(), sum)
+			cr.gate.recordFilter(r, final.String(), sum)
 		}
 		if sum.Drop {
 			return "", errNotStored

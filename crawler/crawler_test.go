@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -377,13 +378,18 @@ func TestOutputAndBodyLimits(t *testing.T) {
 	cfg := testConfig(t, &recorder{}, ts)
 	cfg.OutDir = out
 	cfg.MaxBodySize = 1 << 20
+	var mu sync.Mutex // OnError runs in several workers at once
 	var errs []error
 	cr, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cr.OnHTML("a[href]", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("href")) })
-	cr.OnError(func(r *colly.Response, err error) { errs = append(errs, err) })
+	cr.OnError(func(r *colly.Response, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		errs = append(errs, err)
+	})
 	cr.Visit(ts.url("/index"))
 	sum, err := cr.Run(context.Background())
 	if err != nil {

@@ -44,6 +44,8 @@ var spoofHeaders = []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Real-Ip", 
 type RefusedError struct {
 	Gate   string // the check that refused: "stoplist", "scope", "signal", "robots", "limiter", "audit"
 	Reason string
+	// URL is the refused request's URL, as the personal-data filter left it.
+	URL string
 	// RetryAt is set when the refusal is temporary: the request may be
 	// tried again from then on.
 	RetryAt time.Time
@@ -56,11 +58,17 @@ func (e *RefusedError) Error() string {
 	return fmt.Sprintf("goodbot: %s refused the request: %s", e.Gate, e.Reason)
 }
 
-// StoppedError is returned when a response showed a refusal that goodbot
-// obeys: a challenge page stops the site, a login wall a path prefix.
+// StoppedError is returned when goodbot does not hand a response on to the
+// callbacks: a refusal that goodbot obeys (a challenge page stops the site,
+// a login wall a path prefix), a body over the size limit, or a body the
+// personal-data filter dropped (one it cannot scan, such as an image or a
+// PDF, or a page of a sensitive category). A response it reports reaches
+// OnError only, never OnResponse, OnHTML, OnXML or OnScraped.
 type StoppedError struct {
-	Class  string // "challenge", "login", "too-large"
-	Reason string
+	Class  string // "challenge", "login", "too-large", "dropped"
+	Reason string // why, as the personal-data filter left it
+	// URL is the response's URL, as the personal-data filter left it.
+	URL string
 }
 
 func (e *StoppedError) Error() string { return "goodbot: stopped: " + e.Reason }
@@ -183,7 +191,7 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 		d.Verdict, d.Reason = verdict, gateName+": "+reason
 		g.record(ctx, s, audit.Event{Type: audit.TypeDecision, Decision: d})
 		g.stats.refused.Add(1)
-		err := &RefusedError{Gate: gateName, Reason: reason, RetryAt: retryAt}
+		err := &RefusedError{Gate: gateName, Reason: reason, RetryAt: retryAt, URL: d.URL}
 		if r != nil {
 			r.setOutcome(outcome{class: "refused-by-gate", gate: gateName, retryAt: retryAt, reason: err.Error()})
 		}
@@ -280,7 +288,8 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	defer func() { <-sem }()
+	release := sync.OnceFunc(func() { <-sem })
+	defer release()
 	wctx, cancelWait := context.WithTimeout(ctx, g.cfg.MaxWait)
 	grant, err := g.limiter.Wait(wctx, s)
 	cancelWait()
@@ -316,7 +325,83 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	return g.send(ctx, req, r, s, kind, allowPrivate)
+	resp, body, err := g.send(ctx, req, r, s, kind, allowPrivate)
+	// The answer is in: filtering it takes no connection to the site.
+	release()
+	if err != nil {
+		return nil, err
+	}
+	if r != nil && r.kind == "" {
+		// A page, or a redirect hop of one: colly hands what RoundTrip
+		// returns to the callbacks (OnError for an error status, else
+		// OnResponse, OnHTML, OnXML, OnScraped), so it is filtered here,
+		// before colly sees it.
+		if body, err = g.filterResponse(resp, body, r); err != nil {
+			return nil, err
+		}
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	return resp, nil
+}
+
+// filterResponse runs the personal-data filter over a page's body and
+// records what it found. A body it drops is not handed on: the request
+// fails with a *StoppedError instead.
+func (g *gate) filterResponse(resp *http.Response, body []byte, r *request) ([]byte, error) {
+	if followed(resp) {
+		// http.Client follows this redirect and discards the body.
+		return nil, nil
+	}
+	rawURL := resp.Request.URL.String()
+	body, sum := g.filterBody(resp.Header.Get("Content-Type"), body)
+	if len(sum.Counts) > 0 || sum.Drop {
+		g.recordFilter(r, rawURL, sum)
+	}
+	r.mu.Lock()
+	r.dropped, r.filtered = sum.Drop, body
+	r.mu.Unlock()
+	if sum.Drop {
+		return nil, &StoppedError{Class: "dropped", Reason: "the personal-data filter dropped the page: " + sum.Reason, URL: g.redactURL(rawURL)}
+	}
+	return body, nil
+}
+
+// followed reports whether http.Client follows resp, a redirect, to its
+// Location rather than return it.
+func followed(resp *http.Response) bool {
+	switch resp.StatusCode {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return resp.Header.Get("Location") != ""
+	}
+	return false
+}
+
+// filterBody runs the page filter, failing closed: a page the filter cannot
+// read is not passed on.
+func (g *gate) filterBody(ctype string, b []byte) ([]byte, FilterSummary) {
+	body, sum, err := g.cfg.Filter.FilterBody(ctype, b)
+	if err != nil {
+		sum = FilterSummary{Drop: true, Reason: "filter failed: " + err.Error()}
+	}
+	if sum.Drop {
+		body = nil
+	}
+	return body, sum
+}
+
+// recordFilter records what the filter found on r's page, or why it dropped it.
+func (g *gate) recordFilter(r *request, rawURL string, sum FilterSummary) {
+	e := &audit.PII{URL: g.redactURL(rawURL), Counts: sum.Counts, Dropped: sum.Drop, Reason: sum.Reason}
+	r.mu.Lock()
+	if sum.Drop && r.fetch != nil {
+		e.SHA256 = r.fetch.BodySHA256
+	}
+	r.mu.Unlock()
+	if sum.Drop {
+		g.stats.dropped.Add(1)
+	}
+	g.record(context.Background(), r.item.Site, audit.Event{Type: audit.TypePII, PII: e})
 }
 
 // addressAllowed applies the private-network rule. It returns whether the
@@ -364,8 +449,9 @@ func splitSite(s string) (string, string, error) {
 	return u.Hostname(), u.Port(), nil
 }
 
-// send sends req with honest headers and reads the answer.
-func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind string, allowPrivate bool) (*http.Response, error) {
+// send sends req with honest headers and reads the answer. It returns the
+// response, with its body read and decoded to UTF-8 apart from it.
+func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind string, allowPrivate bool) (*http.Response, []byte, error) {
 	// Config.Timeout bounds the send and the body, not the wait before.
 	sendCtx, cancel := context.WithTimeout(ctx, g.cfg.Timeout)
 	defer cancel()
@@ -398,7 +484,7 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 		f.Duration, f.Class, f.Error = time.Since(start), "network", err.Error()
 		g.limiter.Observe(context.WithoutCancel(ctx), s, limiter.Observation{Latency: f.Duration, Err: err})
 		g.finish(ctx, s, r, kind, f, outcome{class: "network", reason: err.Error()})
-		return nil, err
+		return nil, nil, err
 	}
 	latency := time.Since(start)
 	body, readErr := g.readBody(resp)
@@ -434,11 +520,11 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 		var stop error = readErr
 		if errors.Is(readErr, errTooLarge) {
 			class = "too-large"
-			stop = &StoppedError{Class: class, Reason: fmt.Sprintf("body larger than %d bytes", g.cfg.MaxBodySize)}
+			stop = &StoppedError{Class: class, Reason: fmt.Sprintf("body larger than %d bytes", g.cfg.MaxBodySize), URL: f.URL}
 		}
 		f.Class, f.Error = class, readErr.Error()
 		g.finish(ctx, s, r, kind, f, outcome{class: class, status: resp.StatusCode, reason: readErr.Error()})
-		return nil, stop
+		return nil, nil, stop
 	}
 
 	o := outcome{status: resp.StatusCode}
@@ -453,7 +539,7 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 		o.class = "challenge"
 		g.blocks.blockSite(s, "challenge page: "+sigWhy)
 		o.reason = fmt.Sprintf("%s answered a challenge page (%s); goodbot stops crawling the site", s, sigWhy)
-		stop = &StoppedError{Class: "challenge", Reason: o.reason}
+		stop = &StoppedError{Class: "challenge", Reason: o.reason, URL: f.URL}
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		o.class = "redirect"
 	case resp.StatusCode == 401 || resp.StatusCode == 403 || resp.StatusCode == 407:
@@ -481,7 +567,7 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 		prefix := wallPrefix(req.URL)
 		g.blocks.blockPrefix(s, prefix, "login wall: "+sigWhy)
 		o.reason = fmt.Sprintf("%s at %s; stopping %s%s", sigWhy, f.URL, s, prefix)
-		stop = &StoppedError{Class: "login", Reason: o.reason}
+		stop = &StoppedError{Class: "login", Reason: o.reason, URL: f.URL}
 	default:
 		o.class = "ok"
 		g.blocks.answered(s, false)
@@ -489,7 +575,7 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 	f.Class = o.class
 	g.finish(ctx, s, r, kind, f, o)
 	if stop != nil {
-		return nil, stop
+		return nil, nil, stop
 	}
 
 	// Callbacks see header values as the filter leaves them.
@@ -502,11 +588,10 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 		}
 	}
 	resp.Request = req // the request given to RoundTrip, not our clone of it
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	resp.ContentLength = int64(len(body))
+	resp.Body = http.NoBody
 	resp.Header.Del("Content-Length")
 	resp.Uncompressed = true // the gate decompressed, within the size limit
-	return resp, nil
+	return resp, body, nil
 }
 
 // finish records a fetch. The final hop of a page request is kept for the

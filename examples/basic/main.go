@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 
 	"github.com/gocolly/colly/v2"
 
@@ -73,13 +74,20 @@ func run(ctx context.Context, contact, seed string, w io.Writer) error {
 	}
 	// The usual colly callbacks. Links followed with e.Request.Visit go
 	// through goodbot's frontier and gate like every other request.
+	// Callbacks run concurrently, in several workers: whatever they share
+	// (here w) needs a lock.
+	var mu sync.Mutex
 	c.OnHTML("title", func(e *colly.HTMLElement) {
+		mu.Lock()
+		defer mu.Unlock()
 		fmt.Fprintf(w, "%-50s %s\n", e.Request.URL, strings.TrimSpace(e.Text))
 	})
 	c.OnHTML("a[href]", func(e *colly.HTMLElement) {
 		e.Request.Visit(e.Attr("href"))
 	})
 	c.OnError(func(r *colly.Response, err error) {
+		mu.Lock()
+		defer mu.Unlock()
 		fmt.Fprintf(w, "%-50s not fetched: %v\n", r.Request.URL, err)
 	})
 	if err := c.Visit(seed); err != nil {
