@@ -260,7 +260,7 @@ func (c *Config) validate() error {
 	if _, err := ParseStoreMode(string(c.Store)); err != nil {
 		return err
 	}
-	if c.MaxSiteShare < 0 || c.MaxSiteShare > 1 {
+	if !(c.MaxSiteShare >= 0 && c.MaxSiteShare <= 1) { // NaN included
 		return fmt.Errorf("crawler: MaxSiteShare %v: want a share of the site's pages, 0 < F <= 1 (0 for no limit)", c.MaxSiteShare)
 	}
 	for i, h := range c.AllowedHosts {

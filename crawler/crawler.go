@@ -187,9 +187,12 @@ func New(cfg Config) (*Crawler, error) {
 	// No client-wide timeout: it would run while the gate waits for the
 	// limiter. The gate bounds each send by Config.Timeout instead.
 	c.SetRequestTimeout(0)
+	// The gate refuses hop MaxRedirects+1 of a redirect chain, and records
+	// the decision; the client must let it reach the gate. Past it (which
+	// the gate never lets happen) the client stops by itself.
 	c.SetRedirectHandler(func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 5 {
-			return fmt.Errorf("goodbot: stopped after 5 redirects")
+		if len(via) > MaxRedirects+1 {
+			return fmt.Errorf("goodbot: stopped after %d redirects", MaxRedirects)
 		}
 		return nil
 	})

@@ -86,6 +86,11 @@ func TestNormalizeURL(t *testing.T) {
 		{"http://h/dir/", "http://h/dir/"},
 		{"http://h/a/..", "http://h/"},
 		{"http://127.0.0.1:8080", "http://127.0.0.1:8080/"},
+		{"http://h:1/", "http://h:1/"},
+		{"http://h:65535/", "http://h:65535/"},
+		{"http://h:0080/", "http://h/"},
+		{"http://h:08080/", "http://h:8080/"},
+		{"http://[::1]:8080/", "http://[::1]:8080/"},
 	} {
 		u, err := NormalizeURL(tc.in)
 		if err != nil || u.String() != tc.want {
@@ -95,6 +100,26 @@ func TestNormalizeURL(t *testing.T) {
 	for _, bad := range []string{"", "/relative", "ftp://h/", "mailto:a@b", "http://user:pw@h/", "http://", "http://[::1"} {
 		if u, err := NormalizeURL(bad); err == nil {
 			t.Errorf("NormalizeURL(%q) = %q, want an error", bad, u)
+		}
+	}
+	// Ports url.Parse takes but no TCP connection can use: the error names
+	// the URL and the port.
+	for _, tc := range []struct{ in, port string }{
+		{"http://h:0/", "0"},
+		{"https://h:00/", "00"},
+		{"http://h:65536/", "65536"},
+		{"http://127.0.0.1:99999/", "99999"},
+		{"http://[::1]:70000/", "70000"},
+		{"http://h:99999999999999999999/", "99999999999999999999"},
+	} {
+		u, err := NormalizeURL(tc.in)
+		if err == nil || !strings.Contains(err.Error(), tc.in) || !strings.Contains(err.Error(), "port "+tc.port+" ") {
+			t.Errorf("NormalizeURL(%q) = %v, %v; want an error naming the URL and port %s", tc.in, u, err, tc.port)
+		}
+	}
+	for _, bad := range []string{"http://h:abc/", "http://h:-1/", "http://h:8o/"} {
+		if u, err := NormalizeURL(bad); err == nil || !strings.Contains(err.Error(), "port") {
+			t.Errorf("NormalizeURL(%q) = %v, %v; want an error about the port", bad, u, err)
 		}
 	}
 }

@@ -220,6 +220,14 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return refuse("scope", audit.Refuse, "scheme "+u.Scheme+" is not crawled", time.Time{})
 	}
+	if kind == "redirect" || kind == "robots-redirect" {
+		if n := redirectHop(req); n > MaxRedirects {
+			return refuse("scope", audit.Refuse, fmt.Sprintf("redirect limit: more than %d hops", MaxRedirects), time.Time{})
+		}
+		if _, err := NormalizeURL(u.String()); err != nil {
+			return refuse("scope", audit.Refuse, "the redirect target is not a crawlable URL: "+g.redactText(err.Error()), time.Time{})
+		}
+	}
 	if kind == "page" || kind == "redirect" || kind == "sitemap" {
 		if !g.inScope(s) {
 			return refuse("scope", audit.Refuse, "site "+s+" is not among the seeds' sites or the allowed hosts", time.Time{})
@@ -402,6 +410,22 @@ func (g *gate) recordFilter(r *request, rawURL string, sum FilterSummary) {
 		g.stats.dropped.Add(1)
 	}
 	g.record(context.Background(), r.item.Site, audit.Event{Type: audit.TypePII, PII: e})
+}
+
+// MaxRedirects is the number of redirect hops followed from one request,
+// robots.txt included (RFC 9309 asks for at least five). The gate refuses
+// the next hop, and records that it did.
+const MaxRedirects = 5
+
+// redirectHop returns which hop of a redirect chain req is: 0 for a request
+// that no redirect led to, 1 for the first redirect's target, and so on. It
+// counts at most MaxRedirects+1.
+func redirectHop(req *http.Request) int {
+	n := 0
+	for r := req; r != nil && r.Response != nil && n <= MaxRedirects; r = r.Response.Request {
+		n++
+	}
+	return n
 }
 
 // addressAllowed applies the private-network rule. It returns whether the

@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -94,5 +95,14 @@ func TestCountSitemap(t *testing.T) {
 	}
 	if _, _, err := countSitemap(strings.NewReader(`<urlset><url>`)); err == nil {
 		t.Fatal("truncated sitemap accepted without error")
+	}
+}
+
+func TestMaxSiteShareRefusesBadValues(t *testing.T) {
+	for _, v := range []float64{-0.1, 1.5, math.NaN(), math.Inf(1)} {
+		cfg := Config{Contact: "mailto:me@example.org", MaxSiteShare: v}
+		if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "MaxSiteShare") {
+			t.Errorf("New with MaxSiteShare %v: %v, want an error naming MaxSiteShare", v, err)
+		}
 	}
 }

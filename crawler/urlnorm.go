@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 )
 
@@ -11,7 +12,7 @@ import (
 // form the crawler deduplicates on: lower-case scheme and host, no default
 // port, no fragment, dot segments resolved, an empty path as "/", and
 // percent-encoding normalised (upper-case hex; unreserved characters
-// decoded). The query string is kept exactly as given: its order matters to
+// decoded). A port outside 1 to 65535 is refused. The query string is kept exactly as given: its order matters to
 // robots.txt rules and to the site.
 func NormalizeURL(raw string) (*url.URL, error) {
 	raw = strings.TrimSpace(raw)
@@ -34,6 +35,15 @@ func NormalizeURL(raw string) (*url.URL, error) {
 	}
 	host := strings.ToLower(u.Hostname())
 	port := u.Port()
+	if port != "" {
+		// url.Parse takes any digits; a port is 1 to 65535, and leading
+		// zeros do not make another URL.
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("crawler: URL %q: port %s is not a TCP port (want 1 to 65535)", raw, port)
+		}
+		port = strconv.Itoa(n)
+	}
 	if (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
 		port = ""
 	}

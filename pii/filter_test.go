@@ -2,6 +2,7 @@ package pii
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -203,6 +204,8 @@ func TestConfigErrors(t *testing.T) {
 		{Entities: []Entity{"NOPE"}},
 		{MinScore: 1.5},
 		{MinScore: -0.1},
+		{MinScore: math.NaN()},
+		{MinScore: math.Inf(1)},
 		{Operator: Operator(9)},
 		{MaskKeep: 5},
 		{ContextBefore: -1},

@@ -222,7 +222,7 @@ func New(cfg Config) (*Filter, error) {
 	switch {
 	case f.minScore == 0:
 		f.minScore = DefaultMinScore
-	case f.minScore < 0 || f.minScore > 1:
+	case !(f.minScore > 0 && f.minScore <= 1): // NaN included
 		return nil, fmt.Errorf("pii: MinScore %v out of range [0, 1]", cfg.MinScore)
 	}
 	if f.op < Replace || f.op > Drop {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/crawler/output"
+	"github.com/goodbot/goodbot/internal/cliflag"
 	"github.com/goodbot/goodbot/internal/site"
 	"github.com/goodbot/goodbot/job"
 )
@@ -77,6 +78,23 @@ func (b *boardFlags) open(ctx context.Context) (job.Board, *job.Complaints, func
 	}
 }
 
+// parseArgs parses the flags of fs among args and returns the positional
+// arguments, of which it wants exactly want (what names them in the
+// error). Mistakes are usage errors.
+func parseArgs(fs *flag.FlagSet, args []string, want int, what string) ([]string, error) {
+	pos, err := cliflag.Parse(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	if len(pos) != want {
+		return nil, usagef("want %s, got %q", what, pos)
+	}
+	return pos, nil
+}
+
 func runComplaint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, complaintUsage)
@@ -121,11 +139,11 @@ func complaintAdd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	contact := fs.String("contact", "", "who complained")
 	evidence := fs.String("evidence", "", "a file the operator sent; only its SHA-256 is kept")
 	wait := fs.Duration("wait", 10*time.Second, "how long to wait for the workers to confirm")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
+	if _, err := parseArgs(fs, args, 0, "no argument besides the flags"); err != nil {
+		return err
+	}
+	if *wait <= 0 {
+		return usagef("--wait %v: want a duration above 0", *wait)
 	}
 	s, err := site.Parse(*siteFlag)
 	if err != nil {
@@ -233,11 +251,8 @@ func complaintList(ctx context.Context, args []string, stdout, stderr io.Writer)
 	var bf boardFlags
 	bf.register(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
+	if _, err := parseArgs(fs, args, 0, "no argument besides the flags"); err != nil {
+		return err
 	}
 	board, _, release, err := bf.open(ctx)
 	if err != nil {
@@ -287,23 +302,12 @@ func complaintResolve(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs.SetOutput(stderr)
 	var bf boardFlags
 	bf.register(fs)
-	// Allow the ID before or after the flags.
-	var id string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		id, args = args[0], args[1:]
+	// The ID may come before, between or after the flags.
+	pos, err := parseArgs(fs, args, 1, "the complaint ID")
+	if err != nil {
+		return err
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
-	}
-	if id == "" && fs.NArg() == 1 {
-		id = fs.Arg(0)
-	}
-	if id == "" {
-		return usagef("resolve needs the complaint ID")
-	}
+	id := pos[0]
 	board, _, release, err := bf.open(ctx)
 	if err != nil {
 		return err

@@ -30,6 +30,7 @@ import (
 	"github.com/goodbot/goodbot/crawler"
 	"github.com/goodbot/goodbot/crawler/frontier"
 	"github.com/goodbot/goodbot/crawler/state"
+	"github.com/goodbot/goodbot/internal/cliflag"
 	"github.com/goodbot/goodbot/internal/site"
 	"github.com/goodbot/goodbot/job"
 	"github.com/goodbot/goodbot/limiter"
@@ -120,13 +121,15 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 			"use proxies: courts have convicted scrapers who disguised themselves to get round\n"+
 			"a site's limits. goodbot always says who it is, and whom to contact.\n")
 	}
-	if err := fs.Parse(args); err != nil {
+	// Flags may follow the seeds; "--" ends them.
+	seeds, err := cliflag.Parse(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
 		}
 		return nil, usageError{err.Error()}
 	}
-	o.seeds = fs.Args()
+	o.seeds = seeds
 	if o.contact == "" {
 		return nil, usagef("--contact is required: goodbot identifies itself honestly, so that a site operator can reach whoever runs the crawl.\nGive a URL (--contact https://example.org/bot) or an address (--contact mailto:you@example.org)")
 	}
@@ -134,7 +137,7 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 		return nil, usageError{err.Error()}
 	}
 	if len(o.seeds) == 0 {
-		return nil, usagef("no URL to crawl: give one or more seed URLs after the flags")
+		return nil, usagef("no URL to crawl: give one or more seed URLs")
 	}
 	for _, s := range o.seeds {
 		if _, err := crawler.NormalizeURL(s); err != nil {
@@ -142,16 +145,34 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 		}
 	}
 	if err := limiter.CheckShare(o.share); err != nil {
-		return nil, usageError{err.Error()}
+		return nil, usagef("--share: %v", err)
 	}
 	if o.parallel < 1 || o.parallel > 64 {
 		return nil, usagef("--parallel %d: want 1 to 64", o.parallel)
 	}
-	if o.maxPages < 0 || o.maxDepth < 0 || o.maxPerSite < 0 {
-		return nil, usagef("--max-pages, --max-depth and --max-pages-per-site must not be negative")
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"max-pages", o.maxPages}, {"max-depth", o.maxDepth}, {"max-pages-per-site", o.maxPerSite}} {
+		if f.v < 0 {
+			return nil, usagef("--%s %d: must not be negative (0: no limit)", f.name, f.v)
+		}
 	}
-	if o.maxSiteShare < 0 || o.maxSiteShare > 1 {
-		return nil, usagef("--max-site-share %v: want a share of the site's pages, 0 < F <= 1", o.maxSiteShare)
+	// Written so that NaN fails too.
+	if !(o.maxSiteShare >= 0 && o.maxSiteShare <= 1) {
+		return nil, usagef("--max-site-share %v: want a share of the site's pages, 0 < F <= 1 (0: no limit)", o.maxSiteShare)
+	}
+	if o.maxBody <= 0 || o.maxBody > maxBodyLimit {
+		return nil, usagef("--max-body %d: want a positive number of bytes, at most %d (1 GiB)", o.maxBody, int64(maxBodyLimit))
+	}
+	if o.timeout <= 0 {
+		return nil, usagef("--timeout %v: want a duration above 0", o.timeout)
+	}
+	if o.leaseTTL < time.Millisecond {
+		return nil, usagef("--lease-ttl %v: want a duration of at least 1ms", o.leaseTTL)
+	}
+	if o.progress < 0 {
+		return nil, usagef("--progress %v: must not be negative (0: no progress line)", o.progress)
 	}
 	if o.out == "" {
 		return nil, usagef("--out must not be empty")
@@ -173,6 +194,9 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	}
 	return o, nil
 }
+
+// maxBodyLimit is the largest --max-body accepted: 1 GiB.
+const maxBodyLimit = 1 << 30
 
 // estimates builds the traffic estimates from the flags.
 func (o *crawlOptions) estimates() (*limiter.Estimates, error) {
@@ -205,7 +229,7 @@ func (o *crawlOptions) estimates() (*limiter.Estimates, error) {
 	for _, t := range o.traffic {
 		e, err := limiter.ParseTraffic(t)
 		if err != nil {
-			return nil, usageError{err.Error()}
+			return nil, usagef("--traffic %q: %v", t, err)
 		}
 		if err := est.Add(e); err != nil {
 			return nil, usageError{err.Error()}
@@ -223,7 +247,7 @@ func (o *crawlOptions) estimates() (*limiter.Estimates, error) {
 		}
 		e, err := limiter.Agreement(strings.TrimSpace(host), v, strings.TrimSpace(ref))
 		if err != nil {
-			return nil, usageError{err.Error()}
+			return nil, usagef("--agreement %q: %v", a, err)
 		}
 		if err := est.Add(e); err != nil {
 			return nil, usageError{err.Error()}

@@ -30,6 +30,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}, args...)
 	crawlArgs = append(crawlArgs, s.URL+"/")
 	code := runCrawl(ctx, crawlArgs, stdout, stderr)
+	if code == 2 {
+		return code // a bad flag: nothing was crawled
+	}
 	hits := s.Hits()
 	paths := make([]string, 0, len(hits))
 	for p := range hits {

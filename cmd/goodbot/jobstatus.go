@@ -25,10 +25,11 @@ func runJob(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	redisURL := fs.String("redis", "", "Redis URL of the job")
 	name := fs.String("job", "", "job name")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args[1:]); err != nil {
+	if _, err := parseArgs(fs, args[1:], 0, "no argument besides the flags"); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		fmt.Fprintf(stderr, "goodbot job status: %v\n", err)
 		return 2
 	}
 	if *redisURL == "" || *name == "" {

@@ -20,6 +20,7 @@ import (
 	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/audit/evidence"
 	"github.com/goodbot/goodbot/audit/witness"
+	"github.com/goodbot/goodbot/internal/cliflag"
 	"github.com/goodbot/goodbot/internal/site"
 )
 
@@ -102,20 +103,12 @@ func (e usageError) Error() string { return e.msg }
 // parse parses flags anywhere among the arguments and returns the
 // positional ones, of which it wants exactly want.
 func parse(fs *flag.FlagSet, args []string, want int, what string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, usageError{err.Error()}
+	pos, err := cliflag.Parse(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
 		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
+		return nil, usageError{err.Error()}
 	}
 	if len(pos) != want {
 		return nil, usageError{fmt.Sprintf("want %s, got %d arguments", what, len(pos))}
@@ -508,6 +501,9 @@ func runWriter(ctx context.Context, cmd string, args []string, stdout, stderr io
 	}
 	if *keyFile == "" {
 		return usageError{"--key-file FILE is required"}
+	}
+	if *retention < audit.DefaultRetention {
+		return usageError{fmt.Sprintf("--retention %v: want at least %v (logs are kept at least six months)", *retention, audit.DefaultRetention)}
 	}
 	sum, err := audit.Verify(ctx, pos[0], audit.VerifyOptions{})
 	if err != nil {

@@ -245,7 +245,7 @@ func TestRotateKeyAndPrune(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "pruned 0 segments") {
 		t.Fatalf("prune: %d %q", code, stdout)
 	}
-	if code, _, stderr := run("prune", dir, "--key-file", opts.KeyFile, "--retention", "720h"); code != 1 || !strings.Contains(stderr, "shorter than the minimum") {
+	if code, _, stderr := run("prune", dir, "--key-file", opts.KeyFile, "--retention", "720h"); code != 2 || !strings.Contains(stderr, "--retention 720h0m0s: want at least 4320h0m0s") {
 		t.Fatalf("prune with 30-day retention: %d %q", code, stderr)
 	}
 }

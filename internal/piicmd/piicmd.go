@@ -25,6 +25,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/goodbot/goodbot/internal/cliflag"
 	"github.com/goodbot/goodbot/internal/textdecode"
 	"golang.org/x/text/transform"
 
@@ -74,23 +75,6 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "goodbot pii: unknown command %q\n%s", args[0], usage)
 	return exitUsage
-}
-
-// parseInterspersed parses flags that may come before or after positional
-// arguments, and returns the positional ones.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
 
 func entities(s string) ([]pii.Entity, error) {
@@ -209,8 +193,8 @@ func scan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print one JSON object per file")
 	cs := fs.String("charset", "", "the files' encoding (default: byte-order mark, <meta>, else sniffed)")
 	ents := fs.String("entities", "", "comma-separated entities to look for (default all)")
-	minScore := fs.Float64("min-score", 0, "policy threshold (default 0.5)")
-	files, err := parseInterspersed(fs, args)
+	minScore := fs.Float64("min-score", pii.DefaultMinScore, "policy threshold: findings scoring below it are not reported (0 < F <= 1)")
+	files, err := cliflag.Parse(fs, args)
 	if err != nil {
 		return exitUsage
 	}
@@ -221,6 +205,9 @@ func scan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	es, err := entities(*ents)
 	if err == nil && *cs != "" {
 		err = textdecode.Check(*cs)
+	}
+	if err == nil && !(*minScore > 0 && *minScore <= 1) {
+		err = fmt.Errorf("--min-score %v: want a score 0 < F <= 1", *minScore)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "goodbot pii scan: %v\n", err)
@@ -355,7 +342,7 @@ func redact(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	ents := fs.String("entities", "", "comma-separated entities to redact (default all)")
 	keep := fs.Bool("keep-sensitive", false, "redact sensitive-category content span by span instead of dropping it")
 	cs := fs.String("charset", "", "the file's encoding (default: byte-order mark, <meta>, else sniffed); the output is UTF-8")
-	files, err := parseInterspersed(fs, args)
+	files, err := cliflag.Parse(fs, args)
 	if err != nil {
 		return exitUsage
 	}
