@@ -576,8 +576,10 @@ func (cr *Crawler) work(ctx context.Context, l frontier.Lease) error {
 	r.mu.Unlock()
 
 	if ctx.Err() != nil && !sent {
-		// Interrupted before anything was sent: leave the item for a later run.
-		cr.complete(ctx, l, false)
+		// Interrupted before anything was sent: put the item back, as it
+		// was, for a later run (a durable or shared frontier keeps it).
+		l.Item.Attempt--
+		cr.retry(ctx, l, time.Time{})
 		return nil
 	}
 	if o.class == "audit" {

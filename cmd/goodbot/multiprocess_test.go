@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -253,5 +255,59 @@ func TestWorkersStopWithoutRedis(t *testing.T) {
 	}
 	if during != 0 {
 		t.Errorf("%d requests were sent while Redis was down", during)
+	}
+}
+
+// Redis restarted empty during a job: the worker stops with a message
+// naming the lost job state, exits non-zero, and sends nothing more (a
+// grant made before the restart may still be used).
+func TestWorkerStopsWhenRedisLosesTheJob(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a goodbot process for seconds")
+	}
+	srv := redistest.Start(t) // no persistence: a restart empties it
+	s := manyPages(t, 500)
+	ws := startWorkers(t, 1, "--redis", "redis://"+srv.Addr, "--job", "lost",
+		"--traffic", s.hostport()+"=8640000", s.srv.URL+"/")
+	w := ws[0]
+	exited := make(chan error, 1)
+	go func() { exited <- w.cmd.Wait() }()
+	for i := 0; i < 400 && len(s.hits()) < 6; i++ {
+		time.Sleep(25 * time.Millisecond)
+	}
+	if len(s.hits()) < 6 {
+		t.Fatalf("the crawl did not start: %d requests\n%s", len(s.hits()), w.stderr.String())
+	}
+	srv.Kill()
+	down := time.Now()
+	srv.Restart()
+	var err error
+	select {
+	case err = <-exited:
+	case <-time.After(60 * time.Second):
+		w.cmd.Process.Kill()
+		t.Fatalf("the worker did not stop within 60 s of losing the job\n%s", w.stderr.String())
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() == 0 {
+		t.Errorf("worker exit: %v, want a non-zero exit code", err)
+	}
+	if !strings.Contains(w.stderr.String(), "job's state in Redis is gone") {
+		t.Errorf("stderr does not name the lost job state:\n%s", w.stderr.String())
+	}
+	if strings.Contains(w.stdout.String(), "done after") {
+		t.Errorf("the worker reported the crawl done:\n%s", w.stdout.String())
+	}
+	late := 0
+	for _, h := range s.hits() {
+		// --parallel 2: each slot may hold a grant made before the
+		// restart, up to two intervals (20 ms) ahead.
+		if h.at.After(down.Add(500 * time.Millisecond)) {
+			late++
+			t.Logf("after the restart: %s at +%s", h.uri, h.at.Sub(down).Round(time.Millisecond))
+		}
+	}
+	if late != 0 {
+		t.Errorf("%d requests were sent after Redis lost the job", late)
 	}
 }

@@ -126,6 +126,9 @@ func (m *Memory) Seen(ctx context.Context, url string) (bool, error) {
 // Next implements Frontier.
 func (m *Memory) Next(ctx context.Context) (Lease, error) {
 	for {
+		if err := ctx.Err(); err != nil {
+			return Lease{}, err
+		}
 		m.mu.Lock()
 		now := m.opts.Now()
 		// Move due deferred items to their site queues.

@@ -64,6 +64,11 @@ type Frontier struct {
 	memReady    int
 	memDeferred []frontier.Item
 	memLeases   map[string]bool
+	// dirty are the sites whose records the next commit writes.
+	dirty map[string]*dsite
+	// seen indexes the seen set on disk, so that asking it reads no disk:
+	// about 16 bytes of memory per URL seen.
+	seen map[uint64]struct{}
 	// nextDue is the earliest not-before of a deferred item, or zero when
 	// none is deferred.
 	nextDue time.Time
@@ -153,6 +158,18 @@ func (f *Frontier) load() (Recovered, error) {
 	if err != nil {
 		return Recovered{}, err
 	}
+	f.seen = make(map[uint64]struct{}, f.m.Seen)
+	err = f.scan([]byte{pSeen}, func(k, v []byte) error {
+		if len(k) != 17 {
+			return fmt.Errorf("state: seen-set key %x is damaged", k)
+		}
+		f.seen[seenHash(k)] = struct{}{}
+		return nil
+	})
+	if err != nil {
+		return Recovered{}, err
+	}
+	f.m.Seen = len(f.seen)
 	var orphans []frontier.Item
 	var orphanKeys [][]byte
 	err = f.scan([]byte{pLease}, func(k, v []byte) error {
@@ -252,6 +269,11 @@ func seenKey(url string) []byte {
 	return append([]byte{pSeen}, h[:16]...)
 }
 
+// seenHash is the in-memory index's key for a seen key: its first 8 bytes
+// of hash. Two URLs share one with a chance of about n²/2⁶⁵ among n URLs
+// (3·10⁻⁸ at a million), and the second would be taken as seen.
+func seenHash(k []byte) uint64 { return binary.BigEndian.Uint64(k[1:9]) }
+
 func queuePrefix(site string) []byte {
 	k := append([]byte{pQueue}, site...)
 	return append(k, 0)
@@ -267,10 +289,12 @@ func leaseKey(seq uint64) []byte { return be64([]byte{pLease}, seq) }
 
 func siteKey(site string) []byte { return append([]byte{pSite}, site...) }
 
-// putSite writes site's record into b.
+// putSite marks site's record to be written into b when it is committed.
 func (f *Frontier) putSite(b *pebble.Batch, site string, ds *dsite) {
-	v, _ := json.Marshal(ds.siteRecord)
-	b.Set(siteKey(site), v, nil)
+	if f.dirty == nil {
+		f.dirty = map[string]*dsite{}
+	}
+	f.dirty[site] = ds
 }
 
 // enqueue writes it into b as ready or deferred and counts it; an item
@@ -310,8 +334,14 @@ func (f *Frontier) enqueue(b *pebble.Batch, it frontier.Item) {
 	f.putSite(b, it.Site, ds)
 }
 
-// commit writes the counters into b and commits it.
+// commit writes the counters and the changed site records into b and
+// commits it.
 func (f *Frontier) commit(b *pebble.Batch, o *pebble.WriteOptions) error {
+	for site, ds := range f.dirty {
+		v, _ := json.Marshal(ds.siteRecord)
+		b.Set(siteKey(site), v, nil)
+	}
+	clear(f.dirty)
 	v, _ := json.Marshal(f.m)
 	b.Set(metaKey(metaFron), v, nil)
 	if err := b.Commit(o); err != nil {
@@ -341,23 +371,18 @@ func (f *Frontier) AddAll(ctx context.Context, items []frontier.Item) ([]bool, e
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	ok := make([]bool, len(items))
-	b := f.s.db.NewIndexedBatch()
+	b := f.s.db.NewBatch()
 	saved := f.m
 	added := 0
+	var fresh []uint64 // added to the seen index by this call
 	for i, it := range items {
 		if ds := f.sites[it.Site]; ds != nil && ds.Dropped {
 			continue
 		}
 		k := seenKey(it.URL)
-		_, c, err := b.Get(k)
-		if err == nil {
-			c.Close()
+		h := seenHash(k)
+		if _, seen := f.seen[h]; seen {
 			continue
-		}
-		if !errors.Is(err, pebble.ErrNotFound) {
-			b.Close()
-			f.m = saved
-			return nil, fmt.Errorf("%w: state: %w", frontier.ErrUnavailable, err)
 		}
 		if f.opts.MaxQueued > 0 && f.queued() >= f.opts.MaxQueued {
 			if added == 0 {
@@ -367,6 +392,8 @@ func (f *Frontier) AddAll(ctx context.Context, items []frontier.Item) ([]bool, e
 			break
 		}
 		b.Set(k, []byte{seenQueued}, nil)
+		f.seen[h] = struct{}{}
+		fresh = append(fresh, h)
 		f.m.Seen++
 		f.enqueue(b, it)
 		ok[i] = true
@@ -378,6 +405,9 @@ func (f *Frontier) AddAll(ctx context.Context, items []frontier.Item) ([]bool, e
 	}
 	if err := f.commit(b, pebble.NoSync); err != nil {
 		f.m = saved
+		for _, h := range fresh {
+			delete(f.seen, h)
+		}
 		f.reloadSites()
 		return nil, err
 	}
@@ -400,11 +430,8 @@ func (f *Frontier) Seen(ctx context.Context, url string) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	k := seenKey(url)
-	_, ok, err := f.s.get(k)
-	if err != nil {
-		return false, fmt.Errorf("%w: %w", frontier.ErrUnavailable, err)
-	}
-	if ok {
+	h := seenHash(k)
+	if _, ok := f.seen[h]; ok {
 		return true, nil
 	}
 	b := f.s.db.NewBatch()
@@ -414,12 +441,16 @@ func (f *Frontier) Seen(ctx context.Context, url string) (bool, error) {
 		f.m.Seen--
 		return false, err
 	}
+	f.seen[h] = struct{}{}
 	return false, nil
 }
 
 // Next implements frontier.Frontier.
 func (f *Frontier) Next(ctx context.Context) (frontier.Lease, error) {
 	for {
+		if err := ctx.Err(); err != nil {
+			return frontier.Lease{}, err
+		}
 		f.mu.Lock()
 		now := f.opts.Now()
 		if err := f.promoteDue(now); err != nil {

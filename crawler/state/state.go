@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 
 	"github.com/goodbot/goodbot/internal/lockfile"
 	"github.com/goodbot/goodbot/limiter"
@@ -139,11 +140,17 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	cache := pebble.NewCache(opts.CacheSize)
 	defer cache.Unref()
-	db, err := pebble.Open(dbDir, &pebble.Options{
+	popts := &pebble.Options{
 		Cache:        cache,
 		MemTableSize: 4 << 20,
 		Logger:       pebbleLogger{opts.Logger},
-	})
+	}
+	// Most seen-set lookups are for URLs never seen: a bloom filter per
+	// table answers them without reading the table's blocks.
+	for i := range popts.Levels {
+		popts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	db, err := pebble.Open(dbDir, popts)
 	if err != nil {
 		lock.Release()
 		return nil, fmt.Errorf("state %s: %w", dir, err)
