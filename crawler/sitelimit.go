@@ -137,6 +137,14 @@ func (cr *Crawler) checkSiteLimit(ctx context.Context, it frontier.Item) bool {
 // countSitemaps counts the pages listed in the sitemaps of s, fetched
 // through the gate, and sets the site's share limit from it.
 func (cr *Crawler) countSitemaps(ctx context.Context, s string, sitemaps []string) {
+	if st := cr.cfg.State; st != nil {
+		// Counted by an earlier run on the same state: not fetched again.
+		if pages, when, ok, err := st.SitemapPages(s); err == nil && ok && pages > 0 {
+			lim := cr.limits.setLimit(s, pages)
+			cr.cfg.Logger.Info("site collection limit from its sitemaps, as counted earlier", "site", s, "sitemap_pages", pages, "counted", when, "limit", lim)
+			return
+		}
+	}
 	if len(sitemaps) == 0 {
 		cr.cfg.Logger.Warn("site has no sitemap: --max-site-share cannot be measured; only --max-pages-per-site applies", "site", s)
 		return
@@ -171,6 +179,11 @@ func (cr *Crawler) countSitemaps(ctx context.Context, s string, sitemaps []strin
 	// smaller, safer limit.
 	lim := cr.limits.setLimit(s, pages)
 	cr.cfg.Logger.Info("site collection limit from its sitemaps", "site", s, "sitemap_pages", pages, "files_read", fetched, "limit", lim)
+	if st := cr.cfg.State; st != nil {
+		if err := st.SetSitemapPages(s, pages); err != nil {
+			cr.cfg.Logger.Warn("sitemap count not kept in the state", "site", s, "err", err)
+		}
+	}
 }
 
 // fetchSitemap fetches one sitemap and counts its <url> entries, or returns

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/goodbot/goodbot/crawler/state"
 )
 
 func TestMaxPagesPerSite(t *testing.T) {
@@ -37,6 +39,65 @@ func TestMaxPagesPerSite(t *testing.T) {
 }
 
 func TestMaxSiteShareFromSitemaps(t *testing.T) {
+	ts := sitemapSite(t)
+	cfg := testConfig(t, &recorder{}, ts)
+	cfg.MaxSiteShare = 0.25 // 10 of the 40 pages listed
+	cfg.Parallel = 1
+	_, sum := crawl(t, cfg, ts.url("/index"))
+	pages := 0
+	for _, u := range ts.uris() {
+		if strings.HasPrefix(u, "/p") || u == "/index" {
+			pages++
+		}
+	}
+	// The limit applies once the sitemaps are counted; with one request in
+	// flight at a time that is after a page or two at most.
+	if pages < 10 || pages > 12 {
+		t.Fatalf("%d pages requested with --max-site-share 0.25 of 40 listed pages; requests %v", pages, ts.uris())
+	}
+	if ts.count("/s1.xml") != 1 || ts.count("/s2.xml") != 1 {
+		t.Fatalf("sitemaps not fetched once each: %v", ts.uris())
+	}
+	if !strings.Contains(sum.Stopped[ts.site()], "max-site-share") {
+		t.Fatalf("the site was not stopped with a reason: %v", sum.Stopped)
+	}
+}
+
+// On a durable state the share holds across runs, and the sitemaps an
+// earlier run counted are not fetched again.
+func TestMaxSiteShareAcrossRuns(t *testing.T) {
+	ts := sitemapSite(t)
+	dir := t.TempDir()
+	for run := range 3 {
+		st, err := state.Open(dir, state.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := testConfig(t, &recorder{}, ts)
+		cfg.MaxSiteShare = 0.25
+		cfg.Parallel = 1
+		cfg.State = st
+		cfg.MaxPages = 4 * (run + 1) // each run stops early, the last one at the share
+		crawl(t, cfg, ts.url("/index"))
+		st.Close()
+	}
+	pages := 0
+	for _, u := range ts.uris() {
+		if strings.HasPrefix(u, "/p") || u == "/index" {
+			pages++
+		}
+	}
+	if pages < 10 || pages > 12 {
+		t.Fatalf("%d pages requested in three runs with --max-site-share 0.25 of 40 listed pages; requests %v", pages, ts.uris())
+	}
+	if ts.count("/s1.xml") != 1 || ts.count("/s2.xml") != 1 || ts.count("/robots.txt") != 1 {
+		t.Fatalf("robots.txt and sitemaps not fetched once each in three runs: %v", ts.uris())
+	}
+}
+
+// sitemapSite is a site whose sitemaps list 40 pages, all linked from
+// /index.
+func sitemapSite(t *testing.T) *testSite {
 	ts := newTestSite(t)
 	ts.robots("User-agent: *\nAllow: /\nSitemap: " + ts.url("/sitemap-index.xml") + "\n")
 	ts.handle("/sitemap-index.xml", func(w http.ResponseWriter, r *http.Request) {
@@ -61,27 +122,7 @@ func TestMaxSiteShareFromSitemaps(t *testing.T) {
 		links = append(links, "/p"+strconv.Itoa(i))
 	}
 	ts.links("/index", links...)
-	cfg := testConfig(t, &recorder{}, ts)
-	cfg.MaxSiteShare = 0.25 // 10 of the 40 pages listed
-	cfg.Parallel = 1
-	_, sum := crawl(t, cfg, ts.url("/index"))
-	pages := 0
-	for _, u := range ts.uris() {
-		if strings.HasPrefix(u, "/p") || u == "/index" {
-			pages++
-		}
-	}
-	// The limit applies once the sitemaps are counted; with one request in
-	// flight at a time that is after a page or two at most.
-	if pages < 10 || pages > 12 {
-		t.Fatalf("%d pages requested with --max-site-share 0.25 of 40 listed pages; requests %v", pages, ts.uris())
-	}
-	if ts.count("/s1.xml") != 1 || ts.count("/s2.xml") != 1 {
-		t.Fatalf("sitemaps not fetched once each: %v", ts.uris())
-	}
-	if !strings.Contains(sum.Stopped[ts.site()], "max-site-share") {
-		t.Fatalf("the site was not stopped with a reason: %v", sum.Stopped)
-	}
+	return ts
 }
 
 func TestCountSitemap(t *testing.T) {

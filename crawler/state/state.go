@@ -90,6 +90,7 @@ const (
 	pLease   = 'l' // l + seq -> item
 	pSite    = 'c' // c + site -> siteRecord
 	pRobots  = 'r' // r + origin -> robots.Stored
+	pSitemap = 'x' // x + site -> sitemapRecord
 	pMeta    = 'm' // m + name -> value
 	metaInfo = "info"
 	metaFron = "frontier"
@@ -397,3 +398,25 @@ func (p pebbleLogger) Fatalf(format string, args ...any) {
 }
 
 var _ io.Closer = (*Store)(nil)
+
+// sitemapRecord is a site's sitemap count as the state keeps it.
+type sitemapRecord struct {
+	Pages   int       `json:"pages"`
+	Counted time.Time `json:"counted"`
+}
+
+func sitemapKey(site string) []byte { return append([]byte{pSitemap}, site...) }
+
+// SitemapPages returns how many pages site's sitemaps listed when an
+// earlier run counted them, and when that was, so that a restarted crawl
+// does not fetch (and charge to the site's budget) its sitemaps again.
+func (s *Store) SitemapPages(site string) (pages int, counted time.Time, ok bool, err error) {
+	var r sitemapRecord
+	ok, err = s.getJSON(sitemapKey(site), &r)
+	return r.Pages, r.Counted, ok, err
+}
+
+// SetSitemapPages keeps the number of pages site's sitemaps list.
+func (s *Store) SetSitemapPages(site string, pages int) error {
+	return s.setJSON(sitemapKey(site), sitemapRecord{Pages: pages, Counted: s.opts.Now().UTC()}, pebble.NoSync)
+}
