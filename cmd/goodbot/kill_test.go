@@ -150,3 +150,44 @@ func TestKillResumesExactlyOnce(t *testing.T) {
 		t.Fatalf("audit verify: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
+
+// A second goodbot crawl on the same --out is refused while the first
+// runs, naming it; --fresh starts over, and the log records what it threw
+// away.
+func TestStateLockAndFresh(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := goodbotBinary(t)
+	s := manyPages(t, 30)
+	out := t.TempDir()
+	key := filepath.Join(t.TempDir(), "key")
+	// One request a second: the first crawl runs for half a minute.
+	args := []string{"crawl", "--contact", "mailto:me@example.org", "--out", out, "--audit-key", key,
+		"--progress", "0", "--traffic", s.hostport() + "=864000", s.srv.URL + "/"}
+	cmd := exec.Command(bin, args...)
+	var stderr1 bytes.Buffer
+	cmd.Stderr = &stderr1
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	for i := 0; i < 400 && len(s.hits()) < 2; i++ {
+		time.Sleep(25 * time.Millisecond)
+	}
+	code, _, stderr := runCLI(t, args...)
+	if code == 0 || !strings.Contains(stderr, "is in use by pid "+fmt.Sprint(cmd.Process.Pid)) {
+		t.Fatalf("second crawl on the same --out: exit %d\n%s", code, stderr)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	cmd.Wait()
+
+	code, stdout, stderr := runCLI(t, append([]string{"crawl", "--fresh", "--max-pages", "1"}, args[1:]...)...)
+	if code != 0 || !strings.Contains(stderr, "--fresh: discarded the crawl state") {
+		t.Fatalf("crawl --fresh: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, _ = runCLI(t, "audit", "show", "--type", "state", filepath.Join(out, "audit"))
+	if code != 0 || !strings.Contains(stdout, "fresh") {
+		t.Fatalf("audit show --type state: exit %d\n%s", code, stdout)
+	}
+}

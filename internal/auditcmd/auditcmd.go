@@ -375,6 +375,14 @@ func describe(e *audit.Entry) string {
 	case ev.Run != nil:
 		r := ev.Run
 		fmt.Fprintf(&b, "  %s: %d pages, %d sent, %d refused", r.Reason, r.Pages, r.Sent, r.Refused)
+	case ev.State != nil:
+		st := ev.State
+		fmt.Fprintf(&b, "  %s %s: %d queued, %d seen, %d pages", st.Action, st.Dir, st.Queued, st.Seen, st.Pages)
+		if st.Reason != "" {
+			fmt.Fprintf(&b, ": %s", st.Reason)
+		}
+	case ev.Repair != nil:
+		fmt.Fprintf(&b, "  cut %d bytes (sha256 %s) from %s", ev.Repair.Bytes, ev.Repair.SHA256, ev.Repair.File)
 	case ev.Type == audit.TypeCheckpoint:
 		fmt.Fprintf(&b, "  size %s root %s", ev.Other["size"], ev.Other["root"])
 	case ev.Type == audit.TypeKey:
