@@ -27,10 +27,10 @@ import (
 
 	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/audit/witness"
+	"github.com/goodbot/goodbot/cmd/goodbot/internal/cliflag"
 	"github.com/goodbot/goodbot/crawler"
 	"github.com/goodbot/goodbot/crawler/frontier"
 	"github.com/goodbot/goodbot/crawler/state"
-	"github.com/goodbot/goodbot/internal/cliflag"
 	"github.com/goodbot/goodbot/internal/site"
 	"github.com/goodbot/goodbot/job"
 	"github.com/goodbot/goodbot/limiter"
