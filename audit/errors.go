@@ -21,6 +21,10 @@ var (
 	ErrDamageBelowCkp = errors.New("damage below the last checkpoint")
 )
 
+// ErrInUse is wrapped by the error Open returns when another writer, in
+// this process or another, holds the log directory.
+var ErrInUse = errors.New("log is in use by another writer")
+
 // An EntryError names the entry where a problem was found.
 type EntryError struct {
 	Seq     int64  // the entry's sequence number (its index in the log)

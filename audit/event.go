@@ -299,6 +299,8 @@ func (s SlogSink) Record(ctx context.Context, e Event) error {
 		attrs = append(attrs, slog.String("action", e.State.Action), slog.Int("queued", e.State.Queued), slog.Int("pages", e.State.Pages))
 	case e.Run != nil:
 		attrs = append(attrs, slog.String("reason", e.Run.Reason), slog.Int("pages", e.Run.Pages))
+	case e.Config != nil:
+		attrs = append(attrs, slog.String("user_agent", e.Config.UserAgent), slog.Any("settings", e.Config.Settings), slog.Any("relaxations", e.Config.Relaxations))
 	}
 	l.LogAttrs(ctx, level, "audit "+string(e.Type), attrs...)
 	return nil

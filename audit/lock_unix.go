@@ -17,7 +17,7 @@ func lockDir(path string) (*os.File, error) {
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("audit: log is in use by another writer (%s): %w", path, err)
+		return nil, fmt.Errorf("audit: %w (%s): %w", ErrInUse, path, err)
 	}
 	return f, nil
 }

@@ -158,7 +158,7 @@ func TestRecordRefusesLogTypes(t *testing.T) {
 func TestSecondWriterRefused(t *testing.T) {
 	l, dir := testLog(t, Options{})
 	defer l.Close()
-	if _, err := Open(dir, l.opts); err == nil || !strings.Contains(err.Error(), "in use") {
+	if _, err := Open(dir, l.opts); !errors.Is(err, ErrInUse) {
 		t.Fatalf("second Open: %v", err)
 	}
 }

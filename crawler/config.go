@@ -111,8 +111,26 @@ type Config struct {
 	// Default: an empty in-memory list.
 	StopList StopList
 	// Sink receives every decision and request as an audit event. Default:
-	// SlogSink with Logger.
+	// the Crawler's own operation log in AuditDir, signed with
+	// AuditKeyFile, which Run closes when it ends. Crawlers that run at
+	// the same time share one log: open it with OpenLog, pass it to each
+	// as Sink, and close it after the last Run.
 	Sink audit.Sink
+	// AuditDir is where the Crawler's own operation log lives when Sink is
+	// nil. Default DefaultAuditDir(OutDir): OutDir/audit, or goodbot/audit
+	// in the user's data directory when OutDir is empty.
+	AuditDir string
+	// AuditKeyFile is the private key that signs the Crawler's own
+	// operation log, outside AuditDir; it is created when neither it nor
+	// the log exists. Default DefaultKeyFile().
+	AuditKeyFile string
+	// NoAuditLog, if not empty, says why the crawl keeps no operation log,
+	// e.g. "unit test" or "records kept by the caller's system X". Events
+	// then go to Logger only (audit.SlogSink), and nothing a third party
+	// can verify is kept. The reason is logged as a warning by New,
+	// recorded in the config event and reported in Summary.NoAuditLog. It
+	// cannot be combined with Sink, AuditDir or AuditKeyFile.
+	NoAuditLog string
 	// Logger receives operational logs. Default slog.Default().
 	Logger *slog.Logger
 	// OutDir, if not empty, is where pages are stored (see package
@@ -241,9 +259,6 @@ func (c *Config) setDefaults() {
 	}
 	if c.Store == "" {
 		c.Store = StoreClean
-	}
-	if c.Sink == nil {
-		c.Sink = audit.SlogSink{Logger: c.Logger}
 	}
 	if c.StopList == nil {
 		c.StopList = NewMemoryStopList()

@@ -67,10 +67,15 @@ type Crawler struct {
 	runMu   sync.Mutex
 	running bool
 	bg      *sync.WaitGroup // background work of Run (sitemap counts)
+
+	log    *audit.Log // the operation log New opened, closed by Run; nil for a Config.Sink
+	logDir string     // the operation log's directory, when known
 }
 
 // New returns a Crawler for cfg. It fails when cfg is not valid, e.g. when
-// Contact is missing.
+// Contact is missing, or when it cannot open the operation log. Without a
+// Config.Sink it opens its own log (see Config.AuditDir), which Run, or
+// Close, closes.
 func New(cfg Config) (*Crawler, error) {
 	cfg.AllowedHosts = append([]string(nil), cfg.AllowedHosts...)
 	cfg.Relaxations = append([]Relaxation(nil), cfg.Relaxations...)
@@ -78,6 +83,23 @@ func New(cfg Config) (*Crawler, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	own, dir, err := cfg.openLog()
+	if err != nil {
+		return nil, err
+	}
+	cr, err := newCrawler(cfg)
+	if err != nil {
+		if own != nil {
+			own.Close()
+		}
+		return nil, err
+	}
+	cr.log, cr.logDir = own, dir
+	return cr, nil
+}
+
+// newCrawler builds a Crawler for a valid cfg with its Sink set.
+func newCrawler(cfg Config) (*Crawler, error) {
 	ua, from, _ := ParseContact(cfg.Contact)
 	if cfg.Filter == nil {
 		f, err := pii.New(pii.Config{})
@@ -554,6 +576,7 @@ func (cr *Crawler) Run(ctx context.Context) (Summary, error) {
 	cr.gate.record(context.WithoutCancel(ctx), "", audit.Event{Type: audit.TypeRun, Run: &audit.Run{
 		Reason: sum.Reason, Pages: sum.Pages, Sent: sum.Sent, Refused: sum.Refused,
 	}})
+	errs = append(errs, cr.Close())
 	return sum, errors.Join(errs...)
 }
 
@@ -834,6 +857,7 @@ func (cr *Crawler) recordConfig(ctx context.Context) {
 		"allowed_hosts": strings.Join(cr.cfg.AllowedHosts, ","),
 		"pii_filter":    fmt.Sprint(cr.cfg.Filter != nil),
 		"store":         string(cr.cfg.Store),
+		"operation_log": cr.logSetting(),
 	}
 	var relax []string
 	for _, r := range cr.cfg.Relaxations {
@@ -864,6 +888,11 @@ type Summary struct {
 	Dropped, Unreadable int
 	Stopped             map[string]string // sites stopped by their refusals, with the reason
 	Elapsed             time.Duration
+	// AuditLog is the operation log's directory, when the Crawler opened
+	// the log or Config.Sink is an *audit.Log.
+	AuditLog string
+	// NoAuditLog is Config.NoAuditLog: why the crawl kept no operation log.
+	NoAuditLog string
 }
 
 // Summary reports what the crawl has done so far.
@@ -881,6 +910,7 @@ func (cr *Crawler) Summary() Summary {
 		Holds: int(s.holds.Load()), Errors: int(s.errors.Load()), Challenges: int(s.challenges.Load()),
 		Logins: int(s.logins.Load()), Stopped: stopped,
 		Dropped: int(s.dropped.Load()), Unreadable: int(s.unreadable.Load()),
+		AuditLog: cr.logDir, NoAuditLog: cr.cfg.NoAuditLog,
 	}
 }
 

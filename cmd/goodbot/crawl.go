@@ -27,10 +27,10 @@ import (
 
 	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/audit/witness"
+	"github.com/goodbot/goodbot/cmd/goodbot/internal/cliflag"
 	"github.com/goodbot/goodbot/crawler"
 	"github.com/goodbot/goodbot/crawler/frontier"
 	"github.com/goodbot/goodbot/crawler/state"
-	"github.com/goodbot/goodbot/internal/cliflag"
 	"github.com/goodbot/goodbot/internal/site"
 	"github.com/goodbot/goodbot/job"
 	"github.com/goodbot/goodbot/limiter"
@@ -374,16 +374,10 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 		// worker's log is witnessed by the others.
 		aopts.Anchor = witness.Redis{Client: rc, Prefix: witness.JobPrefix(o.job)}
 	}
-	alog, err := audit.Open(o.auditDir, aopts)
+	// OpenLog also prunes segments past the retention period.
+	alog, err := crawler.OpenLog(ctx, o.auditDir, aopts)
 	if err != nil {
-		return fmt.Errorf("operation log: %w", err)
-	}
-	// Segments past the retention period (at least 180 days) go; their leaf
-	// hashes and checkpoints stay, so old proofs still verify.
-	if n, err := alog.Prune(ctx); err != nil {
-		logger.Warn("operation log: pruning failed", "err", err)
-	} else if n > 0 {
-		logger.Info("operation log: pruned segments past retention", "segments", n)
+		return err
 	}
 	var sink audit.Sink = alog
 	if o.verbose {
@@ -674,17 +668,7 @@ func workerID(out string) (string, error) {
 // logOrigin names the operation log in its signed checkpoints: the machine
 // and the worker.
 func logOrigin(worker string) string {
-	h, err := os.Hostname()
-	if err != nil || h == "" {
-		h = "localhost"
-	}
-	o := "goodbot/" + h + "/" + worker
-	return strings.Map(func(r rune) rune {
-		if r <= ' ' || r == '+' {
-			return '_'
-		}
-		return r
-	}, o)
+	return crawler.DefaultOrigin() + "/" + worker
 }
 
 // warnPersistence warns when the job's state would not survive a restart
@@ -765,11 +749,11 @@ func resume(ctx context.Context, l *limiter.Local, sink audit.Sink, earlier map[
 // defaultKeyFile is where the operation log's signing key lives unless
 // --audit-key says otherwise: outside any log directory.
 func defaultKeyFile() (string, error) {
-	dir, err := os.UserConfigDir()
+	f, err := crawler.DefaultKeyFile()
 	if err != nil {
-		return "", fmt.Errorf("no place for the operation log's signing key (%v); pass --audit-key FILE", err)
+		return "", fmt.Errorf("%w; pass --audit-key FILE", err)
 	}
-	return filepath.Join(dir, "goodbot", "audit-signing.key"), nil
+	return f, nil
 }
 
 // teeSink records to a durable sink and then to a second one.

@@ -27,7 +27,7 @@ import (
 	"golang.org/x/text/encoding/traditionalchinese"
 	"golang.org/x/text/unicode/norm"
 
-	"github.com/goodbot/goodbot/internal/leakcorpus"
+	"github.com/goodbot/goodbot/cmd/goodbot/internal/leakcorpus"
 )
 
 var (

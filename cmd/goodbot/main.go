@@ -16,9 +16,9 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/goodbot/goodbot/cmd/goodbot/internal/auditcmd"
+	"github.com/goodbot/goodbot/cmd/goodbot/internal/piicmd"
 	"github.com/goodbot/goodbot/crawler"
-	"github.com/goodbot/goodbot/internal/auditcmd"
-	"github.com/goodbot/goodbot/internal/piicmd"
 )
 
 func main() {

@@ -4,6 +4,9 @@
 //
 //	go run ./examples/basic
 //	go run ./examples/basic -contact mailto:you@example.org https://example.org/
+//
+// Either way it keeps a signed operation log, by default in goodbot/audit
+// under the user's data directory (-audit DIR to put it elsewhere).
 package main
 
 import (
@@ -27,17 +30,19 @@ import (
 
 func main() {
 	contact := flag.String("contact", "mailto:demo@example.org", "where site operators reach you")
+	auditDir := flag.String("audit", "", "operation log directory (default: goodbot/audit in the user's data directory)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *contact, flag.Arg(0), os.Stdout); err != nil {
+	if err := run(ctx, *contact, *auditDir, flag.Arg(0), os.Stdout); err != nil {
 		log.Fatal(err)
 	}
 }
 
-// run crawls from seed (the demo site when seed is empty) and prints each
-// page's title, and why any page was not fetched.
-func run(ctx context.Context, contact, seed string, w io.Writer) error {
+// run crawls from seed (the demo site when seed is empty), keeping the
+// operation log in auditDir (the default when empty), and prints each
+// page's title, why any page was not fetched, and where the log is.
+func run(ctx context.Context, contact, auditDir, seed string, w io.Writer) error {
 	var est []limiter.Estimate
 	if seed == "" {
 		site, err := demosite.Start()
@@ -63,11 +68,16 @@ func run(ctx context.Context, contact, seed string, w io.Writer) error {
 		return err
 	}
 
+	// With no Sink, the crawler keeps its own signed operation log of
+	// every decision and request: in goodbot/audit under the user's data
+	// directory (OutDir/audit when OutDir is set), signed with the key in
+	// the user's configuration directory. Run closes it.
 	c, err := crawler.New(crawler.Config{
 		Contact:  contact, // required: goodbot/<version> (+contact) is the User-Agent
 		MaxPages: 50,
 		Limiter:  lim,
 		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		AuditDir: auditDir, // "" for the default
 	})
 	if err != nil {
 		return err
@@ -98,5 +108,6 @@ func run(ctx context.Context, contact, seed string, w io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(w, "%s: %d requests sent, %d refused by the rules, %d answered 401/403\n", sum.Reason, sum.Sent, sum.Refused, sum.RefusedBy)
+	fmt.Fprintf(w, "operation log in %s; check it with: go run ./cmd/goodbot audit verify %s\n", sum.AuditLog, sum.AuditLog)
 	return nil
 }

@@ -25,7 +25,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/goodbot/goodbot/internal/cliflag"
+	"github.com/goodbot/goodbot/cmd/goodbot/internal/cliflag"
 	"github.com/goodbot/goodbot/internal/textdecode"
 	"golang.org/x/text/transform"
 

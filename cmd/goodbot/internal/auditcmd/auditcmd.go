@@ -20,7 +20,7 @@ import (
 	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/audit/evidence"
 	"github.com/goodbot/goodbot/audit/witness"
-	"github.com/goodbot/goodbot/internal/cliflag"
+	"github.com/goodbot/goodbot/cmd/goodbot/internal/cliflag"
 	"github.com/goodbot/goodbot/internal/site"
 )
 
