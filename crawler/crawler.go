@@ -87,7 +87,7 @@ func New(cfg Config) (*Crawler, error) {
 	if err != nil {
 		return nil, err
 	}
-	cr, err := newCrawler(cfg)
+	cr, err := newCrawler(cfg, dir)
 	if err != nil {
 		if own != nil {
 			own.Close()
@@ -98,8 +98,9 @@ func New(cfg Config) (*Crawler, error) {
 	return cr, nil
 }
 
-// newCrawler builds a Crawler for a valid cfg with its Sink set.
-func newCrawler(cfg Config) (*Crawler, error) {
+// newCrawler builds a Crawler for a valid cfg with its Sink set; logDir is
+// the directory of the operation log it records to, if known.
+func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 	ua, from, _ := ParseContact(cfg.Contact)
 	if cfg.Filter == nil {
 		f, err := pii.New(pii.Config{})
@@ -131,7 +132,21 @@ func newCrawler(cfg Config) (*Crawler, error) {
 	switch {
 	case cfg.Frontier != nil:
 	case cfg.State != nil:
-		f, _, err := cfg.State.Frontier(state.FrontierOptions{Options: fopts, Clean: CleanURL(cfg.Filter)})
+		fo := state.FrontierOptions{Options: fopts, Clean: CleanURL(cfg.Filter)}
+		if since := ReplaySince(cfg.State); !since.IsZero() && logDir != "" {
+			// The state's last process crashed: the log says what it sent.
+			earlier, err := FromLog(context.Background(), logDir, time.Now().Add(-ResumeWindow), since)
+			if err != nil {
+				return nil, fmt.Errorf("crawler: operation log %s: %w", logDir, err)
+			}
+			fo.Sent = SentBefore(earlier)
+			if l, ok := cfg.Limiter.(*limiter.Local); ok {
+				for s, er := range earlier {
+					l.Resume(s, er.Sent, er.HoldUntil)
+				}
+			}
+		}
+		f, _, err := cfg.State.Frontier(fo)
 		if err != nil {
 			return nil, fmt.Errorf("crawler: %w", err)
 		}

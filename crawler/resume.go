@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/goodbot/goodbot/audit"
+	"github.com/goodbot/goodbot/crawler/frontier"
+	"github.com/goodbot/goodbot/crawler/state"
 )
 
 // Earlier is what earlier runs did to one site, as their operation log says.
@@ -69,4 +71,34 @@ func FromLog(ctx context.Context, dir string, since, pagesSince time.Time) (map[
 		return nil, fmt.Errorf("reading what earlier runs did: %w", err)
 	}
 	return out, nil
+}
+
+// ResumeWindow is how far back a resumed crawl reads what earlier runs
+// sent: the day's count needs today, the pacing the last request before
+// now.
+const ResumeWindow = 48 * time.Hour
+
+// ReplaySince is when the operation log's page requests matter to st: a
+// little before the state's last sync when its last process did not close
+// it, else never (the zero time).
+func ReplaySince(st *state.Store) time.Time {
+	if !st.Crashed() {
+		return time.Time{}
+	}
+	t := st.Mark()
+	if t.IsZero() {
+		t = st.Created()
+	}
+	return t.Add(-time.Minute)
+}
+
+// SentBefore tells, for an item a crashed run may have sent, whether the
+// operation log says it did (see state.FrontierOptions.Sent). The log holds
+// URLs as the filter left them, with placeholders keyed per run: a URL with
+// personal data in it does not match, and is sent again.
+func SentBefore(earlier map[string]*Earlier) func(frontier.Item) bool {
+	return func(it frontier.Item) bool {
+		er := earlier[it.Site]
+		return er != nil && er.Pages[it.URL]
+	}
 }

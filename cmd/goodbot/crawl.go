@@ -356,15 +356,8 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 	// requested again.
 	var earlier map[string]*crawler.Earlier
 	if rc == nil {
-		var pagesSince time.Time
-		if st.Crashed() {
-			pagesSince = st.Mark()
-			if pagesSince.IsZero() {
-				pagesSince = st.Created()
-			}
-			pagesSince = pagesSince.Add(-time.Minute)
-		}
-		if earlier, err = crawler.FromLog(ctx, o.auditDir, time.Now().Add(-resumeWindow), pagesSince); err != nil {
+		pagesSince := crawler.ReplaySince(st)
+		if earlier, err = crawler.FromLog(ctx, o.auditDir, time.Now().Add(-crawler.ResumeWindow), pagesSince); err != nil {
 			return fmt.Errorf("operation log %s: %w", o.auditDir, err)
 		}
 	}
@@ -456,7 +449,7 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 		cfg.State = st
 		front, rec, err := st.Frontier(state.FrontierOptions{
 			Options: frontier.Options{PerSite: o.parallel, MaxPages: o.maxPages},
-			Sent:    sentBefore(earlier),
+			Sent:    crawler.SentBefore(earlier),
 			Clean:   crawler.CleanURL(cfg.Filter),
 		})
 		if err != nil {
@@ -690,17 +683,6 @@ func warnPersistence(ctx context.Context, rc *redis.Client, logger *slog.Logger)
 	}
 }
 
-// sentBefore tells, for an item a crashed run may have sent, whether the
-// operation log says it did. The log holds URLs as the filter left them,
-// with placeholders keyed per run: a URL with personal data in it does not
-// match, and is sent again.
-func sentBefore(earlier map[string]*crawler.Earlier) func(frontier.Item) bool {
-	return func(it frontier.Item) bool {
-		er := earlier[it.Site]
-		return er != nil && er.Pages[it.URL]
-	}
-}
-
 // recordState records in the operation log, and says on stderr, how this
 // run took up the crawl state.
 func recordState(ctx context.Context, sink audit.Sink, st *state.Store, rec state.Recovered, o *crawlOptions, stderr io.Writer) {
@@ -721,10 +703,6 @@ func recordState(ctx context.Context, sink audit.Sink, st *state.Store, rec stat
 	sink.Record(ctx, audit.Event{Type: audit.TypeState, Time: time.Now().UTC(), State: e})
 }
 
-// resumeWindow is how far back a crawl reads what earlier runs sent: the
-// day's count needs today, the pacing the last request before now.
-const resumeWindow = 48 * time.Hour
-
 // resume charges the limiter with what earlier runs sent and the holds
 // sites asked for, and records it.
 func resume(ctx context.Context, l *limiter.Local, sink audit.Sink, earlier map[string]*crawler.Earlier, logger *slog.Logger) {
@@ -736,7 +714,7 @@ func resume(ctx context.Context, l *limiter.Local, sink audit.Sink, earlier map[
 		reason := ""
 		if n := len(er.Sent); n > 0 {
 			last := slices.MaxFunc(er.Sent, time.Time.Compare)
-			reason = fmt.Sprintf("%d requests sent by earlier runs in the last %v, the last at %s, are charged to this run's budget", n, resumeWindow, last.UTC().Format(time.RFC3339))
+			reason = fmt.Sprintf("%d requests sent by earlier runs in the last %v, the last at %s, are charged to this run's budget", n, crawler.ResumeWindow, last.UTC().Format(time.RFC3339))
 		}
 		if !er.HoldUntil.IsZero() {
 			reason = strings.TrimPrefix(reason+"; the site's hold until "+er.HoldUntil.UTC().Format(time.RFC3339)+" still holds", "; ")
