@@ -38,7 +38,7 @@ type Memory struct {
 	opts Options
 
 	mu       sync.Mutex
-	changed  chan struct{} // closed and replaced whenever work may have become available
+	changed  chan struct{}   // closed and replaced whenever work may have become available
 	seen     map[string]bool // URL -> queued or leased now
 	sites    map[string]*siteQueue
 	ring     []string // sites in round-robin order
