@@ -77,7 +77,7 @@ func TestFrontierOutagePausesAndLosesNothing(t *testing.T) {
 		})
 		e.Request.Visit(e.Attr("href"))
 	})
-	cr.Visit(ts.url("/index"))
+	cr.Seed(ts.url("/index"))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	sum, err := cr.Run(ctx)
