@@ -60,6 +60,7 @@ type Crawler struct {
 
 	mu      sync.RWMutex
 	seeds   map[string]bool // sites of the seeds
+	seeded  map[string]bool // with AllowURLRevisit: seeds queued for the next crawl
 	allowed map[string]bool // Config.AllowedHosts
 	notes   map[string]bool // sites whose estimate was announced
 
@@ -170,6 +171,7 @@ func New(cfg Config) (*Crawler, error) {
 		cfg:     cfg,
 		front:   cfg.Frontier,
 		seeds:   map[string]bool{},
+		seeded:  map[string]bool{},
 		allowed: map[string]bool{},
 		notes:   map[string]bool{},
 	}
@@ -464,7 +466,15 @@ func (cr *Crawler) addSeed(ctx context.Context, rawURL string) (string, error) {
 	cr.mu.Unlock()
 	it := frontier.Item{URL: u.String(), Site: s, Seed: true}
 	if rv, ok := cr.front.(frontier.Revisitor); ok && cr.cfg.AllowURLRevisit {
-		// Asked for explicitly: fetched again even if fetched before.
+		// Asked for explicitly: fetched again even if fetched before;
+		// within the crawl that fetches it, once.
+		if k := cr.current(); k != nil {
+			k.firstInCrawl(it.URL)
+		} else {
+			cr.mu.Lock()
+			cr.seeded[it.URL] = true
+			cr.mu.Unlock()
+		}
 		_, err = rv.Revisit(ctx, it)
 	} else {
 		_, err = cr.front.Add(ctx, it)
@@ -514,7 +524,11 @@ func (cr *Crawler) claim() (*runState, bool) {
 	if cr.cur != nil {
 		return nil, false
 	}
-	cr.cur = &runState{done: make(chan struct{}), ctx: context.Background(), seen: map[string]bool{}, why: map[string]string{}}
+	cr.mu.Lock()
+	seen := cr.seeded
+	cr.seeded = map[string]bool{}
+	cr.mu.Unlock()
+	cr.cur = &runState{done: make(chan struct{}), ctx: context.Background(), seen: seen, why: map[string]string{}}
 	return cr.cur, true
 }
 
