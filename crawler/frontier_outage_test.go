@@ -44,6 +44,13 @@ func (f *flakyFrontier) Next(ctx context.Context) (frontier.Lease, error) {
 	return f.Memory.Next(ctx)
 }
 
+func (f *flakyFrontier) NextWithin(ctx context.Context, horizon time.Duration) (frontier.Lease, error) {
+	if err := f.fail(); err != nil {
+		return frontier.Lease{}, err
+	}
+	return f.Memory.NextWithin(ctx, horizon)
+}
+
 func (f *flakyFrontier) Complete(ctx context.Context, l frontier.Lease, counted bool) error {
 	if err := f.fail(); err != nil {
 		return err
