@@ -1,7 +1,10 @@
 // Package crawler is goodbot's crawler: colly with the rules built in.
 //
 // A Crawler wraps a colly.Collector. Register the usual colly callbacks on it
-// (OnHTML, OnResponse, ...), give it seeds with Visit, and Run it. Every
+// (OnHTML, OnResponse, ...), then either Visit a URL, as with colly's
+// synchronous collector, or give it seeds with Seed and Run it with a
+// context. A crawl stops waiting, and reports what it left, when all its
+// work is deferred beyond Config.Horizon. Every
 // request it sends, whoever starts it (a page, a redirect hop, robots.txt, a
 // retry), passes one gate that checks, in order, the stop list, the scope,
 // the refusals the site has shown (challenge pages, login walls), robots.txt
