@@ -788,10 +788,10 @@ func carriesRedaction(u *url.URL) bool {
 // onResponse runs first for every response. The gate filtered the body
 // before colly read it (see gate.filterResponse); the URL is filtered here.
 func (cr *Crawler) onResponse(resp *colly.Response) {
-	if _, ok := cr.gate.reqs.Load(resp.Request.Headers.Get(hdrItem)); !ok {
+	v, ok := cr.gate.reqs.Load(resp.Request.Headers.Get(hdrItem))
+	if !ok {
 		return
 	}
-	v, _ := cr.gate.reqs.Load(resp.Request.Headers.Get(hdrItem))
 	cr.redactRequestURL(resp.Request)
 	// The worker reads the body after all callbacks ran: what the user's
 	// callbacks leave in resp.Body is what is stored, once it has passed
