@@ -207,7 +207,7 @@ func TestCrawlersShareOneLog(t *testing.T) {
 			t.Fatal(err)
 		}
 		cr.OnHTML("a[href]", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("href")) })
-		if err := cr.Visit(ts.url("/index")); err != nil {
+		if err := cr.Seed(ts.url("/index")); err != nil {
 			t.Fatal(err)
 		}
 		wg.Add(1)

@@ -110,7 +110,7 @@ func BenchmarkCrawl5000(b *testing.B) {
 					b.Fatal(err)
 				}
 				cr.OnHTML("a[href]", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("href")) })
-				cr.Visit(srv.URL + "/p/0")
+				cr.Seed(srv.URL + "/p/0")
 				sum, err := cr.Run(context.Background())
 				if err != nil {
 					b.Fatal(err)

@@ -268,7 +268,7 @@ func TestCallbacksSeeOnlyFilteredData(t *testing.T) {
 	})
 	// A seed the user typed with someone's address in it.
 	for _, seed := range []string{ts.url("/index"), ts.url("/seed?owner=" + url.QueryEscape(p("seed query")))} {
-		if err := cr.Visit(seed); err != nil {
+		if err := cr.Seed(seed); err != nil {
 			t.Fatal(err)
 		}
 	}

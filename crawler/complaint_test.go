@@ -65,8 +65,8 @@ func TestApplyComplaintStopsAndDeletes(t *testing.T) {
 			})
 		}
 	})
-	cr.Visit(ts.url("/index"))
-	cr.Visit(other.url("/index"))
+	cr.Seed(ts.url("/index"))
+	cr.Seed(other.url("/index"))
 	if _, err := cr.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/mail"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -16,6 +17,9 @@ import (
 	"github.com/goodbot/goodbot/internal/site"
 	"github.com/goodbot/goodbot/limiter"
 )
+
+// DefaultHorizon is Config.Horizon's default.
+const DefaultHorizon = time.Minute
 
 // Version is goodbot's version, sent in the User-Agent.
 const Version = "0.1.0"
@@ -42,8 +46,21 @@ type Config struct {
 	// AllowedHosts lists site keys (host or host:port) that links may lead
 	// to in addition to the seeds' sites.
 	AllowedHosts []string
-	// MaxDepth is how many links away from a seed the crawl may go. 0 means
-	// no limit.
+	// DisallowedDomains lists hosts (a host name, or a site key
+	// host:port) that are never crawled, as colly's DisallowedDomains: a
+	// seed on one is refused with an error, a link to one is refused and
+	// recorded, and so is a redirect to one.
+	DisallowedDomains []string
+	// URLFilters, if not empty, admits only URLs that match one of them,
+	// as colly's URLFilters; DisallowedURLFilters refuses URLs that match
+	// any of them. They apply, as the refused or recorded decisions say,
+	// to seeds, links and redirect targets, matched against the URL in
+	// the form NormalizeURL gives it.
+	URLFilters, DisallowedURLFilters []*regexp.Regexp
+	// MaxDepth limits how deep links are followed, counting as colly
+	// does: a seed is at depth 1, a link on it at depth 2, and MaxDepth 1
+	// crawls the seeds only. 0 means no limit. (A Visit called while a
+	// crawl runs adds a link at depth 1, as colly's Collector.Visit does.)
 	MaxDepth int
 	// MaxPages stops the crawl after this many pages were fetched. 0 means
 	// no limit.
@@ -69,7 +86,10 @@ type Config struct {
 	// Default 30 s.
 	Timeout time.Duration
 	// MaxRetries bounds how often a request that failed with a 5xx, 429 or
-	// a network error is tried again. Default 3.
+	// a network error is tried again. 0 means the default, 3, so that the
+	// zero Config retries; -1 (any negative value) turns retries off, as
+	// in go-redis. Waiting for a site's budget is not a retry: a request
+	// the limiter defers is always tried again when its slot comes.
 	MaxRetries int
 	// RetryBase is the first backoff after an error without Retry-After;
 	// it doubles with each attempt. Default 30 s.
@@ -79,6 +99,24 @@ type Config struct {
 	// budget), the URL is put back in the frontier until then and the
 	// worker moves on. Default 1 min.
 	MaxWait time.Duration
+	// Horizon bounds how long a crawl waits for deferred work. When all
+	// that is left is deferred further than Horizon from now (a site's
+	// next slot under its budget, a hold, a Retry-After, a retry's
+	// backoff), Run and Visit return instead of waiting: the Summary's
+	// Deferred field lists, per site, what is waiting and until when, the
+	// Logger gets a warning for each such site, and Visit returns a
+	// *DeferredError. The work stays in the frontier (with State, on disk
+	// for the next process). Default 1 min: the time MaxWait lets a worker
+	// wait for one slot, and about what a person running a program expects
+	// to wait without being told why; a site paced slower than that
+	// (under the default estimate an unknown site gets 2 requests a day)
+	// gets what its budget allows now, and the rest is reported. Set a
+	// longer Horizon for long crawls of slowly paced sites; -1 (any
+	// negative value) waits as long as the work needs. It applies with
+	// goodbot's own frontiers (those that are a frontier.Deferrer: the
+	// in-memory one and State's); the workers of a distributed job wait
+	// for the job's work as before.
+	Horizon time.Duration
 	// RobotsTTL is how long a robots.txt is cached, at most 24 h (RFC
 	// 9309). Default 24 h.
 	RobotsTTL time.Duration
@@ -145,6 +183,25 @@ type Config struct {
 	// PIPL Art. 28 sensitive category dropped) and a random HMAC key. There
 	// is no way to turn it off.
 	Filter PageFilter
+
+	// AllowURLRevisit lets a URL seen before be fetched again, as colly's
+	// AllowURLRevisit: a Visit of a URL fetched by an earlier Visit or Run
+	// (or, with State, by an earlier process) fetches it again, and links
+	// to such URLs are followed again. Within one crawl (one Run, or one
+	// Visit and the links it follows) a URL is still fetched at most once,
+	// so that pages linking to each other do not loop. Every revisit is a
+	// request like any other: it passes the gate and is charged to the
+	// site's budget. It needs a frontier that is a frontier.Revisitor
+	// (goodbot's in-memory one and State's are; a job's is not): New
+	// refuses it otherwise.
+	AllowURLRevisit bool
+	// DetectCharset is accepted so that a colly configuration carries
+	// over, and changes nothing: goodbot always decodes a text body to
+	// UTF-8 before any callback sees it (byte-order mark, the
+	// Content-Type charset, <meta charset> or http-equiv, then sniffing;
+	// see internal/textdecode), because the personal-data filter must
+	// read what it scans in one encoding.
+	DetectCharset bool
 
 	// Relaxations lists the rules the operator relaxed on purpose. Each is
 	// recorded in the operation log with its justification.
@@ -239,8 +296,17 @@ func (c *Config) setDefaults() {
 	if c.Timeout <= 0 {
 		c.Timeout = 30 * time.Second
 	}
-	if c.MaxRetries <= 0 {
+	if c.MaxRetries == 0 {
 		c.MaxRetries = 3
+	}
+	if c.MaxRetries < 0 {
+		c.MaxRetries = -1
+	}
+	if c.Horizon == 0 {
+		c.Horizon = DefaultHorizon
+	}
+	if c.Horizon < 0 {
+		c.Horizon = -1
 	}
 	if c.RetryBase <= 0 {
 		c.RetryBase = 30 * time.Second
@@ -277,6 +343,23 @@ func (c *Config) validate() error {
 	}
 	if !(c.MaxSiteShare >= 0 && c.MaxSiteShare <= 1) { // NaN included
 		return fmt.Errorf("crawler: MaxSiteShare %v: want a share of the site's pages, 0 < F <= 1 (0 for no limit)", c.MaxSiteShare)
+	}
+	for i, h := range c.DisallowedDomains {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h == "" {
+			return fmt.Errorf("crawler: DisallowedDomains[%d] is empty", i)
+		}
+		c.DisallowedDomains[i] = h
+	}
+	for i, re := range c.URLFilters {
+		if re == nil {
+			return fmt.Errorf("crawler: URLFilters[%d] is nil", i)
+		}
+	}
+	for i, re := range c.DisallowedURLFilters {
+		if re == nil {
+			return fmt.Errorf("crawler: DisallowedURLFilters[%d] is nil", i)
+		}
 	}
 	for i, h := range c.AllowedHosts {
 		k, err := site.Parse(h)

@@ -70,7 +70,7 @@ func newStateCrawler(dir, seed string) (*Crawler, error) {
 		return nil, err
 	}
 	cr.OnHTML("a[href]", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("href")) })
-	if err := cr.Visit(seed); err != nil {
+	if err := cr.Seed(seed); err != nil {
 		return nil, err
 	}
 	return cr, nil

@@ -1,7 +1,10 @@
 // Package crawler is goodbot's crawler: colly with the rules built in.
 //
 // A Crawler wraps a colly.Collector. Register the usual colly callbacks on it
-// (OnHTML, OnResponse, ...), give it seeds with Visit, and Run it. Every
+// (OnHTML, OnResponse, ...), then either Visit a URL, as with colly's
+// synchronous collector, or give it seeds with Seed and Run it with a
+// context. A crawl stops waiting, and reports what it left, when all its
+// work is deferred beyond Config.Horizon. Every
 // request it sends, whoever starts it (a page, a redirect hop, robots.txt, a
 // retry), passes one gate that checks, in order, the stop list, the scope,
 // the refusals the site has shown (challenge pages, login walls), robots.txt
@@ -23,6 +26,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -56,20 +60,62 @@ type Crawler struct {
 	front  frontier.Frontier
 	store  *output.Store
 	limits *siteLimits // nil without per-site limits
-	runCtx context.Context
 
 	mu      sync.RWMutex
 	seeds   map[string]bool // sites of the seeds
+	seeded  map[string]bool // with AllowURLRevisit: seeds queued for the next crawl
 	allowed map[string]bool // Config.AllowedHosts
 	notes   map[string]bool // sites whose estimate was announced
 
-	outage  atomic.Bool // the frontier is failing to answer
-	runMu   sync.Mutex
-	running bool
-	bg      *sync.WaitGroup // background work of Run (sitemap counts)
+	outage atomic.Bool // the frontier is failing to answer
+
+	runMu    sync.Mutex
+	cur      *runState // the crawl running now; nil when none is
+	repaired bool      // the output's repairs were recorded
+
+	// ctxs maps the URL of a queued link to a copy of the colly.Context
+	// of the page that followed it (e.Request.Visit), which the link's
+	// request gets, as in colly. It lives in this process only: a
+	// colly.Context holds any value, and cannot be persisted.
+	ctxs sync.Map
+
+	errMu  sync.RWMutex
+	onErrs []colly.ErrorCallback // the user's OnError callbacks
 
 	log    *audit.Log // the operation log New opened, closed by Run; nil for a Config.Sink
 	logDir string     // the operation log's directory, when known
+}
+
+// runState is one run of the workers: a Run, or a Visit made while no crawl
+// was running.
+type runState struct {
+	done chan struct{}  // closed when the crawl has ended
+	bg   sync.WaitGroup // background work (sitemap counts)
+
+	mu       sync.Mutex
+	ctx      context.Context
+	seen     map[string]bool   // with AllowURLRevisit: URLs queued during this crawl
+	why      map[string]string // site -> why its work was last deferred beyond the horizon
+	watch    string            // the URL a Visit fetches
+	watchErr error             // the error the callbacks were given for it, if it failed
+}
+
+func (k *runState) context() context.Context {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.ctx
+}
+
+// firstInCrawl reports whether u was not yet queued during this crawl, and
+// marks it.
+func (k *runState) firstInCrawl(u string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.seen[u] {
+		return false
+	}
+	k.seen[u] = true
+	return true
 }
 
 // New returns a Crawler for cfg. It fails when cfg is not valid, e.g. when
@@ -78,6 +124,7 @@ type Crawler struct {
 // Close, closes.
 func New(cfg Config) (*Crawler, error) {
 	cfg.AllowedHosts = append([]string(nil), cfg.AllowedHosts...)
+	cfg.DisallowedDomains = append([]string(nil), cfg.DisallowedDomains...)
 	cfg.Relaxations = append([]Relaxation(nil), cfg.Relaxations...)
 	cfg.setDefaults()
 	if err := cfg.validate(); err != nil {
@@ -154,6 +201,9 @@ func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 	default:
 		cfg.Frontier = frontier.NewMemory(fopts)
 	}
+	if _, ok := cfg.Frontier.(frontier.Revisitor); cfg.AllowURLRevisit && !ok {
+		return nil, fmt.Errorf("crawler: AllowURLRevisit needs a frontier that can queue a URL again (a frontier.Revisitor: the in-memory one or State's); %T is not", cfg.Frontier)
+	}
 	if cfg.RobotsShared == nil && cfg.State != nil {
 		cfg.RobotsShared = cfg.State.Robots(func(s string) bool { return cfg.Filter.FilterText(s) == s })
 	}
@@ -161,6 +211,7 @@ func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 		cfg:     cfg,
 		front:   cfg.Frontier,
 		seeds:   map[string]bool{},
+		seeded:  map[string]bool{},
 		allowed: map[string]bool{},
 		notes:   map[string]bool{},
 	}
@@ -186,6 +237,7 @@ func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 		addrs:      newAddrChecker(),
 		blocks:     newBlocks(),
 		inScope:    cr.inScope,
+		urlRule:    cr.urlRule,
 		redactURL:  redact,
 		redactText: cfg.Filter.FilterText,
 		ignore:     map[string]string{},
@@ -241,6 +293,7 @@ func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 	c.OnResponseHeaders(cr.onResponseHeaders)
 	c.OnResponse(cr.onResponse)
 	c.OnError(cr.onError)
+	c.OnError(cr.dispatchError)
 	cr.c = c
 	return cr, nil
 }
@@ -254,8 +307,16 @@ func CleanURL(f PageFilter) func(string) bool {
 
 // OnRequest registers a function called before each request is sent (after
 // goodbot's own checks of the URL's scope; the gate's checks run when the
-// request is sent).
-func (cr *Crawler) OnRequest(f colly.RequestCallback) { cr.c.OnRequest(f) }
+// request is sent): once per attempt of a URL the crawler fetches. It is
+// not called for the hand-off of a link a callback follows with
+// e.Request.Visit, which only queues the link.
+func (cr *Crawler) OnRequest(f colly.RequestCallback) {
+	cr.c.OnRequest(func(r *colly.Request) {
+		if r.Headers.Get(hdrItem) != "" {
+			f(r)
+		}
+	})
+}
 
 // OnResponseHeaders registers a function called when response headers
 // arrive. Their values have passed the personal-data filter.
@@ -281,8 +342,80 @@ func (cr *Crawler) OnXML(query string, f colly.XMLCallback) { cr.c.OnXML(query, 
 // over the size limit, one the personal-data filter dropped, such as an
 // image or a PDF) is a *StoppedError too. The error page's body, the
 // request URL and the error's text have passed the personal-data filter.
+//
+// It is called once per URL and crawl, when the crawler stops trying the
+// URL: with the last attempt's error when it gives up (the error is final,
+// or MaxRetries is used up), or when it defers the URL beyond the Horizon
+// (the error of a refusal then carries RetryAt). Attempts that are tried
+// again within the crawl do not call it; the operation log records each.
+// An HTML parse error of a page that was handed on is reported at once, as
+// in colly.
 func (cr *Crawler) OnError(f colly.ErrorCallback) {
-	cr.c.OnError(func(resp *colly.Response, err error) { f(resp, cr.callbackError(err)) })
+	cr.errMu.Lock()
+	defer cr.errMu.Unlock()
+	cr.onErrs = append(cr.onErrs, f)
+}
+
+// dispatchError runs after onError for every failed colly request. The
+// failure of a request a worker made is kept for the worker, which hands
+// it to the user's callbacks once it knows the URL is not tried again in
+// this crawl (see flushError); any other goes to them at once.
+func (cr *Crawler) dispatchError(resp *colly.Response, err error) {
+	if resp != nil && resp.Request != nil {
+		if v, ok := cr.gate.reqs.Load(resp.Request.Headers.Get(hdrItem)); ok {
+			r := v.(*request)
+			r.mu.Lock()
+			keep := r.kind == "" && !r.responded
+			if keep {
+				r.errResp, r.err = resp, err
+			}
+			r.mu.Unlock()
+			if keep {
+				return
+			}
+		}
+	}
+	cr.callOnError(resp, err)
+}
+
+func (cr *Crawler) callOnError(resp *colly.Response, err error) {
+	cr.errMu.RLock()
+	fs := slices.Clone(cr.onErrs)
+	cr.errMu.RUnlock()
+	if len(fs) == 0 {
+		return
+	}
+	err = cr.callbackError(err)
+	for _, f := range fs {
+		f(resp, err)
+	}
+}
+
+// flushError hands the failure kept for r to the user's OnError callbacks,
+// and reports it to a Visit waiting for that URL.
+func (cr *Crawler) flushError(k *runState, r *request) {
+	r.mu.Lock()
+	resp, err := r.errResp, r.err
+	r.errResp, r.err = nil, nil
+	r.mu.Unlock()
+	if err == nil {
+		return
+	}
+	if k != nil {
+		k.mu.Lock()
+		if k.watch == r.item.URL {
+			k.watchErr = cr.callbackError(err)
+		}
+		k.mu.Unlock()
+	}
+	cr.callOnError(resp, err)
+}
+
+// dropError forgets the failure kept for r: the URL is tried again.
+func (cr *Crawler) dropError(r *request) {
+	r.mu.Lock()
+	r.errResp, r.err = nil, nil
+	r.mu.Unlock()
 }
 
 // OnScraped registers a function called after the OnHTML and OnXML callbacks.
@@ -291,20 +424,195 @@ func (cr *Crawler) OnScraped(f colly.ScrapedCallback) { cr.c.OnScraped(f) }
 // UserAgent returns the User-Agent goodbot sends.
 func (cr *Crawler) UserAgent() string { return cr.gate.ua }
 
-// Visit adds a seed: a URL the user gives explicitly. Its site joins the
-// crawl's scope. Seeds may be on any address, loopback and private ones
-// included.
+// Visit fetches rawURL. When no crawl is running it behaves as colly's
+// synchronous Collector.Visit: rawURL becomes a seed (its site joins the
+// crawl's scope; seeds may be on any address, loopback and private ones
+// included), and Visit crawls it, and the links the callbacks follow,
+// until the frontier has no more work, the page limit is reached, or only
+// work deferred beyond Config.Horizon is left; then it returns. It
+// returns the seed's own failure as its callbacks got it (a refusal that
+// names its rule, an error status, a network error), a *DeferredError
+// when work was left deferred, or an error that stopped the crawl. A URL
+// the frontier has seen before is not fetched again, unless
+// Config.AllowURLRevisit is set; work the frontier still holds (e.g. from
+// a crawl State resumed) is crawled either way.
+//
+// Called while a crawl runs (from a callback, or from another goroutine
+// during Run or another Visit), Visit does not add a seed: rawURL is
+// handled as a link found during the crawl, at depth 1 as colly's
+// Collector.Visit gives it. It is queued for the running crawl if the
+// scope and the URL rules admit it, and Visit returns a *RefusedError
+// naming the rule otherwise. Seeds are only what is given before or
+// outside a crawl, so that a callback cannot widen the scope.
+//
+// Visit takes no context; Seed and Run are the context-aware form.
 func (cr *Crawler) Visit(rawURL string) error {
+	k, ok := cr.claim()
+	if !ok {
+		return cr.visitLink(rawURL)
+	}
+	u, err := cr.addSeed(context.Background(), rawURL)
+	if err != nil {
+		cr.release(k)
+		return err
+	}
+	k.mu.Lock()
+	k.watch = u
+	k.mu.Unlock()
+	sum, err := cr.runCrawl(context.Background(), k)
+	if err != nil {
+		return err
+	}
+	if len(sum.Deferred) > 0 {
+		return &DeferredError{Sites: sum.Deferred, Horizon: cr.cfg.Horizon}
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.watchErr
+}
+
+// Seed adds a seed for Run without fetching it: a URL the user gives
+// explicitly, whose site joins the crawl's scope. Seeds may be on any
+// address, loopback and private ones included. Seed refuses, with an
+// error naming the rule, a URL that DisallowedDomains or the URL filters
+// exclude, and any URL while a crawl is running (use Visit, which queues
+// it as a link).
+func (cr *Crawler) Seed(rawURL string) error {
+	if cr.current() != nil {
+		return errors.New("crawler: Seed while a crawl is running: seeds are given before Run; a URL given during the crawl is a link (use Visit or e.Request.Visit)")
+	}
+	_, err := cr.addSeed(context.Background(), rawURL)
+	return err
+}
+
+// addSeed queues rawURL as a seed and returns its normalised form.
+func (cr *Crawler) addSeed(ctx context.Context, rawURL string) (string, error) {
+	u, err := NormalizeURL(rawURL)
+	if err != nil {
+		return "", err
+	}
+	s := site.Key(u)
+	if why := cr.urlRule(u); why != "" {
+		red := cr.gate.redactURL(u.String())
+		cr.gate.record(ctx, s, audit.Event{Type: audit.TypeDecision, Decision: &audit.Decision{
+			URL: red, Method: http.MethodGet, Kind: "seed",
+			Verdict: audit.Refuse, Reason: "scope: " + why,
+			Checks: []audit.Check{{Gate: "scope", Verdict: audit.Refuse, Reason: why}},
+		}})
+		return "", &RefusedError{Gate: "scope", Reason: why, URL: red}
+	}
+	cr.mu.Lock()
+	cr.seeds[s] = true
+	cr.mu.Unlock()
+	it := frontier.Item{URL: u.String(), Site: s, Seed: true}
+	if rv, ok := cr.front.(frontier.Revisitor); ok && cr.cfg.AllowURLRevisit {
+		// Asked for explicitly: fetched again even if fetched before;
+		// within the crawl that fetches it, once.
+		if k := cr.current(); k != nil {
+			k.firstInCrawl(it.URL)
+		} else {
+			cr.mu.Lock()
+			cr.seeded[it.URL] = true
+			cr.mu.Unlock()
+		}
+		_, err = rv.Revisit(ctx, it)
+	} else {
+		_, err = cr.front.Add(ctx, it)
+	}
+	if err != nil {
+		return "", fmt.Errorf("crawler: queueing seed %s: %w", cr.gate.redactURL(u.String()), err)
+	}
+	return u.String(), nil
+}
+
+// visitLink handles a Visit made while a crawl runs: rawURL is a link at
+// depth 1 (frontier depth 0). Its From is its own site: the link is in
+// the scope the user set (a seed's site or an allowed host), and no page
+// is known to have led to it.
+func (cr *Crawler) visitLink(rawURL string) error {
 	u, err := NormalizeURL(rawURL)
 	if err != nil {
 		return err
 	}
-	s := site.Key(u)
+	return cr.enqueue(context.Background(), u.String(), site.Key(u), 0, nil)
+}
+
+// Wait blocks until the crawl running now (a Run, or a Visit, in another
+// goroutine) has ended, as colly's Collector.Wait does; it returns at once
+// when none is running. It is WaitContext without a deadline.
+func (cr *Crawler) Wait() { cr.WaitContext(context.Background()) }
+
+// WaitContext is Wait, giving up when ctx ends; it returns ctx's error
+// then.
+func (cr *Crawler) WaitContext(ctx context.Context) error {
+	k := cr.current()
+	if k == nil {
+		return nil
+	}
+	select {
+	case <-k.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// claim starts a crawl unless one is running.
+func (cr *Crawler) claim() (*runState, bool) {
+	cr.runMu.Lock()
+	defer cr.runMu.Unlock()
+	if cr.cur != nil {
+		return nil, false
+	}
 	cr.mu.Lock()
-	cr.seeds[s] = true
+	seen := cr.seeded
+	cr.seeded = map[string]bool{}
 	cr.mu.Unlock()
-	_, err = cr.front.Add(context.Background(), frontier.Item{URL: u.String(), Site: s, Seed: true})
-	return err
+	cr.cur = &runState{done: make(chan struct{}), ctx: context.Background(), seen: seen, why: map[string]string{}}
+	return cr.cur, true
+}
+
+// release ends the crawl k.
+func (cr *Crawler) release(k *runState) {
+	cr.runMu.Lock()
+	defer cr.runMu.Unlock()
+	if cr.cur == k {
+		cr.cur = nil
+	}
+	close(k.done)
+}
+
+// current returns the crawl running now, or nil.
+func (cr *Crawler) current() *runState {
+	cr.runMu.Lock()
+	defer cr.runMu.Unlock()
+	return cr.cur
+}
+
+// urlRule returns why u may not be crawled under DisallowedDomains,
+// DisallowedURLFilters and URLFilters, or "".
+func (cr *Crawler) urlRule(u *url.URL) string {
+	host, key := strings.ToLower(u.Hostname()), site.Key(u)
+	for _, d := range cr.cfg.DisallowedDomains {
+		if d == host || d == key {
+			return "host " + host + " is in DisallowedDomains"
+		}
+	}
+	raw := u.String()
+	for i, re := range cr.cfg.DisallowedURLFilters {
+		if re.MatchString(raw) {
+			return fmt.Sprintf("the URL matches DisallowedURLFilters[%d] (%s)", i, re)
+		}
+	}
+	if len(cr.cfg.URLFilters) == 0 {
+		return ""
+	}
+	for _, re := range cr.cfg.URLFilters {
+		if re.MatchString(raw) {
+			return ""
+		}
+	}
+	return fmt.Sprintf("the URL matches none of the %d URLFilters", len(cr.cfg.URLFilters))
 }
 
 func (cr *Crawler) inScope(s string) bool {
@@ -324,8 +632,9 @@ func (cr *Crawler) onRequest(r *colly.Request) {
 	if r.Headers.Get(hdrItem) == "" {
 		r.Abort()
 		from, _ := r.Ctx.GetAny(ctxFrom).(string)
-		// colly gives a link the depth of its page plus one, counting seeds as 1.
-		cr.enqueue(context.Background(), r.URL.String(), from, r.Depth-1)
+		// colly gives a link the depth of its page plus one, counting
+		// seeds as 1; r.Ctx is the page's.
+		cr.enqueue(context.Background(), r.URL.String(), from, r.Depth-1, r.Ctx)
 	}
 	cr.redactRequestURL(r)
 }
@@ -398,21 +707,25 @@ func (e *filteredError) Timeout() bool {
 	return errors.As(e.err, &t) && t.Timeout()
 }
 
-// enqueue applies the scope to a discovered link and queues it.
-func (cr *Crawler) enqueue(ctx context.Context, raw, from string, depth int) {
+// enqueue applies the scope and the URL rules to a discovered link, at
+// frontier depth depth, and queues it. parent, if not nil, is the Ctx of
+// the page that followed it: the link's request gets a copy. It returns a
+// *RefusedError naming the rule that refused the link.
+func (cr *Crawler) enqueue(ctx context.Context, raw, from string, depth int, parent *colly.Context) error {
 	u, err := NormalizeURL(raw)
 	if err != nil {
-		return // not a crawlable URL (mailto:, javascript:, malformed)
+		return err // not a crawlable URL (mailto:, javascript:, malformed)
 	}
 	s := site.Key(u)
-	reason := ""
+	reason := cr.urlRule(u)
 	switch {
 	case carriesRedaction(u):
 		reason = "the link carried personal data (the filter replaced it); goodbot does not target personal information"
+	case reason != "":
 	case !cr.inScope(s):
 		reason = "site " + s + " is not among the seeds' sites or the allowed hosts"
-	case cr.cfg.MaxDepth > 0 && depth > cr.cfg.MaxDepth:
-		reason = fmt.Sprintf("depth %d exceeds the limit %d", depth, cr.cfg.MaxDepth)
+	case cr.cfg.MaxDepth > 0 && depth+1 > cr.cfg.MaxDepth:
+		reason = depthReason(depth, cr.cfg.MaxDepth)
 	}
 	if reason != "" {
 		if seen, _ := cr.front.Seen(ctx, u.String()); !seen {
@@ -422,34 +735,71 @@ func (cr *Crawler) enqueue(ctx context.Context, raw, from string, depth int) {
 				Checks: []audit.Check{{Gate: "scope", Verdict: audit.Refuse, Reason: reason}},
 			}})
 		}
-		return
+		return &RefusedError{Gate: "scope", Reason: reason, URL: cr.gate.redactURL(u.String())}
 	}
 	it := frontier.Item{URL: u.String(), Site: s, Depth: depth, From: from}
-	cr.mu.RLock()
-	runCtx := cr.runCtx
-	cr.mu.RUnlock()
-	if runCtx == nil {
-		runCtx = ctx
+	runCtx := ctx
+	add := cr.front.Add
+	if k := cr.current(); k != nil {
+		runCtx = k.context()
+		if rv, ok := cr.front.(frontier.Revisitor); ok && cr.cfg.AllowURLRevisit {
+			// A URL fetched in an earlier crawl is fetched again; within
+			// this one, once.
+			if !k.firstInCrawl(it.URL) {
+				return nil
+			}
+			add = rv.Revisit
+		}
 	}
 	// While a shared frontier is unreachable, keep the link and try again:
 	// nothing is sent meanwhile anyway. Give up only when the run ends.
 	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
-		_, err := cr.front.Add(ctx, it)
+		added, err := add(ctx, it)
 		if err == nil {
-			return
+			if added {
+				cr.keepCtx(it.URL, parent)
+			}
+			return nil
 		}
 		if !errors.Is(err, frontier.ErrUnavailable) {
 			cr.cfg.Logger.Warn("frontier refused a link", "url", cr.gate.redactURL(u.String()), "err", err)
-			return
+			return fmt.Errorf("crawler: queueing %s: %w", cr.gate.redactURL(u.String()), err)
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-runCtx.Done():
 			t.Stop()
 			cr.cfg.Logger.Warn("link not queued: the frontier was unavailable until the run ended", "url", cr.gate.redactURL(u.String()))
-			return
+			return fmt.Errorf("crawler: queueing %s: %w", cr.gate.redactURL(u.String()), err)
 		case <-t.C:
 		}
+	}
+}
+
+// depthReason says why a link at frontier depth depth exceeds MaxDepth,
+// counting as colly does (a seed is at depth 1).
+func depthReason(depth, maxDepth int) string {
+	return fmt.Sprintf("depth %d exceeds MaxDepth %d (a seed is at depth 1)", depth+1, maxDepth)
+}
+
+// keepCtx keeps for the link u a copy of parent, the colly.Context of the
+// page that followed it, without goodbot's own keys. Nothing is kept for a
+// parent without keys of the user's.
+func (cr *Crawler) keepCtx(u string, parent *colly.Context) {
+	if parent == nil {
+		return
+	}
+	c := colly.NewContext()
+	n := 0
+	parent.ForEach(func(k string, v any) any {
+		if !strings.HasPrefix(k, "goodbot.") {
+			c.Put(k, v)
+			n++
+		}
+		return nil
+	})
+	if n > 0 {
+		cr.ctxs.Store(u, c)
 	}
 }
 
@@ -475,14 +825,18 @@ func carriesRedaction(u *url.URL) bool {
 // onResponse runs first for every response. The gate filtered the body
 // before colly read it (see gate.filterResponse); the URL is filtered here.
 func (cr *Crawler) onResponse(resp *colly.Response) {
-	if _, ok := cr.gate.reqs.Load(resp.Request.Headers.Get(hdrItem)); !ok {
+	v, ok := cr.gate.reqs.Load(resp.Request.Headers.Get(hdrItem))
+	if !ok {
 		return
 	}
 	cr.redactRequestURL(resp.Request)
 	// The worker reads the body after all callbacks ran: what the user's
 	// callbacks leave in resp.Body is what is stored, once it has passed
 	// the filter again if they changed it.
-	resp.Ctx.Put("goodbot.response", resp)
+	r := v.(*request)
+	r.mu.Lock()
+	r.resp, r.responded = resp, true
+	r.mu.Unlock()
 }
 
 // onError runs first for every failed response. colly parses HTML for the
@@ -507,21 +861,31 @@ func (cr *Crawler) onError(resp *colly.Response, err error) {
 	r.mu.Unlock()
 }
 
-// Run crawls until there is no more work, the page limit is reached, or ctx
+// Run crawls the seeds (see Seed) and whatever else the frontier holds
+// until there is no more work, the page limit is reached, only work
+// deferred beyond Config.Horizon is left (the Summary's Deferred field
+// then says what waits until when, and Reason is "deferred"), or ctx
 // ends. It then flushes the output and returns a summary; an interrupted
-// crawl returns its summary and a nil error. Run may be called once.
+// crawl returns its summary and a nil error. Run may be called again
+// after it returned, to continue with what the frontier holds; it fails
+// while another Run or a Visit is crawling. A Visit called during Run
+// queues a link for it (see Visit).
 func (cr *Crawler) Run(ctx context.Context) (Summary, error) {
-	cr.runMu.Lock()
-	if cr.running {
-		cr.runMu.Unlock()
-		return Summary{}, errors.New("crawler: Run called twice")
+	k, ok := cr.claim()
+	if !ok {
+		return Summary{}, errors.New("crawler: Run called while a crawl is running (another Run, or a Visit)")
 	}
-	cr.running = true
-	cr.runMu.Unlock()
+	return cr.runCrawl(ctx, k)
+}
 
+// runCrawl runs the workers for the claimed crawl k until it ends, and
+// releases it.
+func (cr *Crawler) runCrawl(ctx context.Context, k *runState) (Summary, error) {
+	defer cr.release(k)
 	start := time.Now()
 	cr.recordConfig(ctx)
-	if cr.store != nil {
+	if cr.store != nil && !cr.repaired {
+		cr.repaired = true
 		for _, r := range cr.store.Repairs() {
 			cr.cfg.Logger.Warn("cut a torn record a crash left in the output", "file", r.File, "bytes", r.Cut)
 			cr.gate.record(ctx, "", audit.Event{Type: audit.TypeRepair, Repair: &audit.Repair{File: r.File, Bytes: r.Cut, SHA256: r.SHA256}})
@@ -530,25 +894,29 @@ func (cr *Crawler) Run(ctx context.Context) (Summary, error) {
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	cr.c.Context = runCtx
-	var bg sync.WaitGroup
-	cr.mu.Lock()
-	cr.runCtx, cr.bg = runCtx, &bg
-	cr.mu.Unlock()
+	k.mu.Lock()
+	k.ctx = runCtx
+	k.mu.Unlock()
 
 	var wg sync.WaitGroup
 	var fatalOnce sync.Once
 	var fatal error
+	var deferred atomic.Bool
 	for range cr.cfg.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
-				l, err := cr.front.Next(runCtx)
+				l, err := cr.next(runCtx)
 				if errors.Is(err, frontier.ErrUnavailable) && runCtx.Err() == nil {
 					// Shared state is unreachable: nothing is leased, so
 					// nothing is sent. Wait and try again.
 					cr.pause(runCtx, err)
 					continue
+				}
+				if errors.Is(err, frontier.ErrDeferred) {
+					deferred.Store(true)
+					return
 				}
 				if err != nil {
 					if !errors.Is(err, frontier.ErrDone) && runCtx.Err() == nil {
@@ -558,7 +926,7 @@ func (cr *Crawler) Run(ctx context.Context) (Summary, error) {
 					return
 				}
 				cr.resumed()
-				if err := cr.work(runCtx, l); err != nil {
+				if err := cr.work(runCtx, k, l); err != nil {
 					fatalOnce.Do(func() { fatal = err })
 					cancel(err)
 					return
@@ -568,7 +936,7 @@ func (cr *Crawler) Run(ctx context.Context) (Summary, error) {
 	}
 	wg.Wait()
 	cancel(nil) // stops background work, e.g. a sitemap count still waiting for its slot
-	bg.Wait()
+	k.bg.Wait()
 
 	sum := cr.Summary()
 	sum.Elapsed = time.Since(start)
@@ -578,6 +946,9 @@ func (cr *Crawler) Run(ctx context.Context) (Summary, error) {
 		sum.Reason = "error: " + fatal.Error()
 	case ctx.Err() != nil:
 		sum.Reason = "interrupted"
+	case deferred.Load():
+		sum.Reason = "deferred"
+		sum.Deferred = cr.reportDeferred(ctx, k)
 	}
 	var errs []error
 	if fatal != nil {
@@ -595,14 +966,103 @@ func (cr *Crawler) Run(ctx context.Context) (Summary, error) {
 	return sum, errors.Join(errs...)
 }
 
-// work fetches one leased item and ends its lease. It returns an error only
-// for failures that must stop the crawl (the operation log or the output
-// failed).
-func (cr *Crawler) work(ctx context.Context, l frontier.Lease) error {
+// next leases the next item, stopping at the horizon when the frontier
+// can.
+func (cr *Crawler) next(ctx context.Context) (frontier.Lease, error) {
+	if d, ok := cr.front.(frontier.Deferrer); ok && cr.cfg.Horizon > 0 {
+		return d.NextWithin(ctx, cr.cfg.Horizon)
+	}
+	return cr.front.Next(ctx)
+}
+
+// beyondHorizon reports whether work deferred until at ends this crawl
+// before it is due.
+func (cr *Crawler) beyondHorizon(at time.Time) bool {
+	if _, ok := cr.front.(frontier.Deferrer); !ok || cr.cfg.Horizon <= 0 {
+		return false
+	}
+	return at.After(time.Now().Add(cr.cfg.Horizon))
+}
+
+// reportDeferred lists the work a crawl that stopped at the horizon left
+// deferred, and warns about each site: where the work waits, until when,
+// and what to change to get it sooner.
+func (cr *Crawler) reportDeferred(ctx context.Context, k *runState) map[string]DeferredSite {
+	d, ok := cr.front.(frontier.Deferrer)
+	if !ok {
+		return nil
+	}
+	m, err := d.Deferred(context.WithoutCancel(ctx))
+	if err != nil {
+		cr.cfg.Logger.Warn("the crawl stopped with work deferred beyond the horizon, which the frontier could not list", "horizon", cr.cfg.Horizon, "err", err)
+		return nil
+	}
+	out := make(map[string]DeferredSite, len(m))
+	k.mu.Lock()
+	for s, v := range m {
+		out[s] = DeferredSite{Count: v.Count, Until: v.Earliest, Reason: k.why[s]}
+	}
+	k.mu.Unlock()
+	sites := slices.Sorted(maps.Keys(out))
+	for _, s := range sites {
+		ds := out[s]
+		args := []any{"site", s, "urls", ds.Count, "until", ds.Until.UTC().Format(time.RFC3339), "horizon", cr.cfg.Horizon}
+		if ds.Reason != "" {
+			args = append(args, "reason", ds.Reason)
+		}
+		if st, err := cr.cfg.Limiter.Status(context.WithoutCancel(ctx), s); err == nil {
+			args = append(args, "budget_per_day", st.BudgetPerDay, "estimate_per_day", st.EstimatePerDay, "estimate_source", st.Source)
+		}
+		args = append(args, "what_to_do", deferredHint)
+		cr.cfg.Logger.Warn("crawl stopped: this site's work waits beyond the horizon", args...)
+	}
+	return out
+}
+
+// deferredHint says how to get deferred work sooner.
+const deferredHint = "raise the site's budget with an estimate that names its source (CLI: --traffic SITE=REQUESTS_PER_DAY; library: a limiter.Estimate{Site, PerDay, Source} in limiter.NewEstimates for Config.Limiter), or wait for it with a longer Config.Horizon (CLI: --horizon); with Config.State (CLI: --out) the next run resumes it"
+
+// DeferredSite is the work a crawl left deferred for one site.
+type DeferredSite struct {
+	Count int       // URLs waiting
+	Until time.Time // when the first of them is due
+	// Reason is why this crawl last deferred one of them (e.g. the
+	// limiter's next slot), when it did.
+	Reason string
+}
+
+// DeferredError is Visit's error when the crawl stopped with work deferred
+// beyond Config.Horizon. The work stays in the frontier.
+type DeferredError struct {
+	Sites   map[string]DeferredSite
+	Horizon time.Duration
+}
+
+func (e *DeferredError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "goodbot: the crawl stopped with work deferred beyond its horizon of %s:", e.Horizon)
+	for i, s := range slices.Sorted(maps.Keys(e.Sites)) {
+		if i > 0 {
+			b.WriteString(";")
+		}
+		d := e.Sites[s]
+		fmt.Fprintf(&b, " %s: %d URL(s) until %s", s, d.Count, d.Until.UTC().Format(time.RFC3339))
+		if d.Reason != "" {
+			fmt.Fprintf(&b, " (%s)", d.Reason)
+		}
+	}
+	b.WriteString("; to get it sooner, " + deferredHint)
+	return b.String()
+}
+
+// work fetches one leased item of crawl k and ends its lease. It returns
+// an error only for failures that must stop the crawl (the operation log
+// or the output failed).
+func (cr *Crawler) work(ctx context.Context, k *runState, l frontier.Lease) error {
 	it := l.Item
 	cr.announce(ctx, it.Site)
 	if !cr.checkSiteLimit(ctx, it) {
-		return cr.complete(ctx, l, false)
+		return cr.finish(ctx, l, false)
 	}
 	r := cr.gate.newRequest(it)
 	defer cr.gate.done(r)
@@ -616,11 +1076,13 @@ func (cr *Crawler) work(ctx context.Context, l frontier.Lease) error {
 	if ctx.Err() != nil && !sent {
 		// Interrupted before anything was sent: put the item back, as it
 		// was, for a later run (a durable or shared frontier keeps it).
+		cr.dropError(r)
 		l.Item.Attempt--
 		cr.retry(ctx, l, time.Time{})
 		return nil
 	}
 	if o.class == "audit" {
+		cr.dropError(r)
 		cr.complete(ctx, l, false)
 		return errors.New(o.reason)
 	}
@@ -634,7 +1096,10 @@ func (cr *Crawler) work(ctx context.Context, l frontier.Lease) error {
 	}
 	// Store what the filter and the user's callbacks let through.
 	if f != nil && o.class == "ok" && !dropped {
-		if resp, ok := r.ctx.GetAny("goodbot.response").(*colly.Response); ok && cr.store != nil {
+		r.mu.Lock()
+		resp := r.resp
+		r.mu.Unlock()
+		if resp != nil && cr.store != nil {
 			digest, err := cr.storePage(r, resp)
 			switch {
 			case errors.Is(err, errNotStored):
@@ -643,7 +1108,7 @@ func (cr *Crawler) work(ctx context.Context, l frontier.Lease) error {
 				// on its way: it is not stored.
 			case err != nil:
 				cr.gate.record(ctx, fsite, audit.Event{Type: audit.TypeFetch, Fetch: f})
-				cr.complete(ctx, l, true)
+				cr.finish(ctx, l, true)
 				return fmt.Errorf("crawler: storing %s: %w", f.URL, err)
 			default:
 				f.StoredSHA256 = digest
@@ -670,14 +1135,24 @@ func (cr *Crawler) work(ctx context.Context, l frontier.Lease) error {
 		cr.cfg.Logger.Warn("request not sent", "url", cr.gate.redactURL(it.URL), "err", doErr)
 	}
 	if !retryAt.IsZero() && ctx.Err() == nil {
-		if o.class == "refused-by-gate" && (o.gate == "limiter" || o.gate == "stoplist") {
-			// Waiting for the site's budget, or for shared state (Redis)
-			// to answer, is not a failed attempt: Retry counts one, so
-			// take it back.
-			l.Item.Attempt--
-			return cr.retry(ctx, l, retryAt)
-		}
-		if it.Attempt < cr.cfg.MaxRetries {
+		// Waiting for the site's budget, or for shared state (Redis) to
+		// answer, is not a failed attempt.
+		waiting := o.class == "refused-by-gate" && (o.gate == "limiter" || o.gate == "stoplist")
+		if waiting || it.Attempt < cr.cfg.MaxRetries {
+			if waiting {
+				// Retry counts an attempt: take it back.
+				l.Item.Attempt--
+			}
+			if cr.beyondHorizon(retryAt) {
+				// This crawl ends before the URL is due: the user hears
+				// of it now, once.
+				k.mu.Lock()
+				k.why[it.Site] = cr.gate.redactText(o.reason)
+				k.mu.Unlock()
+				cr.flushError(k, r)
+			} else {
+				cr.dropError(r)
+			}
 			return cr.retry(ctx, l, retryAt)
 		}
 		cr.gate.record(ctx, it.Site, audit.Event{Type: audit.TypeDecision, Decision: &audit.Decision{
@@ -686,7 +1161,14 @@ func (cr *Crawler) work(ctx context.Context, l frontier.Lease) error {
 			Checks: []audit.Check{{Gate: "retry", Verdict: audit.Refuse, Reason: "retry limit reached"}},
 		}})
 	}
-	return cr.complete(ctx, l, sent)
+	cr.flushError(k, r)
+	return cr.finish(ctx, l, sent)
+}
+
+// finish ends a lease for good: the item is not tried again.
+func (cr *Crawler) finish(ctx context.Context, l frontier.Lease, counted bool) error {
+	cr.ctxs.Delete(l.Item.URL)
+	return cr.complete(ctx, l, counted)
 }
 
 // complete ends a lease. See settle.
@@ -763,6 +1245,14 @@ func (cr *Crawler) do(r *request, it frontier.Item) error {
 	if err != nil {
 		return err
 	}
+	if v, ok := cr.ctxs.Load(it.URL); ok {
+		// The Ctx of the page that followed the link, as colly's
+		// e.Request.Visit shares it.
+		v.(*colly.Context).ForEach(func(k string, v any) any {
+			creq.Ctx.Put(k, v)
+			return nil
+		})
+	}
 	creq.Ctx.Put(ctxFrom, it.Site)
 	r.ctx = creq.Ctx
 	return creq.Do()
@@ -823,15 +1313,13 @@ func (cr *Crawler) onRobots(ctx context.Context, f robots.Fetched) {
 	}
 	cr.gate.record(ctx, f.Site, audit.Event{Type: audit.TypeRobots, Robots: e})
 	if cr.limits != nil && f.File != nil && cr.limits.startCount(f.Site) {
-		cr.mu.RLock()
-		runCtx, bg := cr.runCtx, cr.bg
-		cr.mu.RUnlock()
-		if runCtx != nil && bg != nil {
+		if k := cr.current(); k != nil {
+			runCtx := k.context()
 			// Not from here: this callback runs inside the robots.txt fetch,
 			// and the sitemap requests need that fetch's result.
-			bg.Add(1)
+			k.bg.Add(1)
 			go func() {
-				defer bg.Done()
+				defer k.bg.Done()
 				cr.countSitemaps(runCtx, f.Site, f.File.Sitemaps)
 			}()
 		}
@@ -902,7 +1390,11 @@ type Summary struct {
 	// stored because they could not be read (HTML the parser refuses).
 	Dropped, Unreadable int
 	Stopped             map[string]string // sites stopped by their refusals, with the reason
-	Elapsed             time.Duration
+	// Deferred lists, per site, the work left waiting beyond the Horizon
+	// when the crawl stopped there (Reason "deferred"). The frontier
+	// keeps it; with State, for the next process too.
+	Deferred map[string]DeferredSite
+	Elapsed  time.Duration
 	// AuditLog is the operation log's directory, when the Crawler opened
 	// the log or Config.Sink is an *audit.Log.
 	AuditLog string
@@ -910,7 +1402,8 @@ type Summary struct {
 	NoAuditLog string
 }
 
-// Summary reports what the crawl has done so far.
+// Summary reports what the crawler has done so far, over every Run and
+// Visit since New.
 func (cr *Crawler) Summary() Summary {
 	s := cr.gate.stats
 	stopped := cr.gate.blocks.blockedSites()

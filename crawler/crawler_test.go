@@ -52,7 +52,7 @@ func TestHonestIdentity(t *testing.T) {
 		r.Headers.Set("User-Agent", "Mozilla/5.0 (Windows NT 10.0)")
 		r.Headers.Set("X-Forwarded-For", "203.0.113.9")
 	})
-	cr.Visit(ts.url("/index"))
+	cr.Seed(ts.url("/index"))
 	if _, err := cr.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -280,13 +280,13 @@ func TestScopeAndLimits(t *testing.T) {
 	ts.links("/d2", "/d3")
 	rec := &recorder{}
 	cfg := testConfig(t, rec, ts, other)
-	cfg.MaxDepth = 2
+	cfg.MaxDepth = 3 // as colly counts: /index is 1, /d1 2, /d2 3
 	crawl(t, cfg, ts.url("/index"))
 	if len(other.uris()) != 0 {
 		t.Errorf("a link to another site was followed: %v", other.uris())
 	}
 	if ts.count("/d2") != 1 || ts.count("/d3") != 0 {
-		t.Errorf("depth limit 2: requests %v", ts.uris())
+		t.Errorf("MaxDepth 3: requests %v", ts.uris())
 	}
 	refusedLink := false
 	for _, e := range rec.all(audit.TypeDecision) {
@@ -341,8 +341,8 @@ func TestNoPublicToPrivateHops(t *testing.T) {
 	// In this test 127.0.0.2 stands for a public address.
 	cr.gate.addrs.public = func(a netip.Addr) bool { return a == netip.MustParseAddr("127.0.0.2") }
 	cr.OnHTML("a[href]", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("href")) })
-	cr.Visit(pubURL + "/index")
-	cr.Visit(pubURL + "/go")
+	cr.Seed(pubURL + "/index")
+	cr.Seed(pubURL + "/go")
 	if _, err := cr.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -390,7 +390,7 @@ func TestOutputAndBodyLimits(t *testing.T) {
 		defer mu.Unlock()
 		errs = append(errs, err)
 	})
-	cr.Visit(ts.url("/index"))
+	cr.Seed(ts.url("/index"))
 	sum, err := cr.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)

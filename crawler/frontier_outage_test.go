@@ -44,6 +44,13 @@ func (f *flakyFrontier) Next(ctx context.Context) (frontier.Lease, error) {
 	return f.Memory.Next(ctx)
 }
 
+func (f *flakyFrontier) NextWithin(ctx context.Context, horizon time.Duration) (frontier.Lease, error) {
+	if err := f.fail(); err != nil {
+		return frontier.Lease{}, err
+	}
+	return f.Memory.NextWithin(ctx, horizon)
+}
+
 func (f *flakyFrontier) Complete(ctx context.Context, l frontier.Lease, counted bool) error {
 	if err := f.fail(); err != nil {
 		return err
@@ -77,7 +84,7 @@ func TestFrontierOutagePausesAndLosesNothing(t *testing.T) {
 		})
 		e.Request.Visit(e.Attr("href"))
 	})
-	cr.Visit(ts.url("/index"))
+	cr.Seed(ts.url("/index"))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	sum, err := cr.Run(ctx)

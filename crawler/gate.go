@@ -91,6 +91,14 @@ type request struct {
 	filtered  []byte             // the body as the filter left it
 	// unreadable, if set, says why the page could not be read and is not stored.
 	unreadable string
+	// resp is the response colly handed the callbacks; responded is set
+	// once it did.
+	resp      *colly.Response
+	responded bool
+	// errResp and err are the failure colly reported for the request,
+	// kept until the worker knows whether the URL is tried again.
+	errResp *colly.Response
+	err     error
 }
 
 type outcome struct {
@@ -119,6 +127,7 @@ type gate struct {
 	addrs      *addrChecker
 	blocks     *blocks
 	inScope    func(site string) bool
+	urlRule    func(*url.URL) string // DisallowedDomains and the URL filters
 	redactURL  func(string) string
 	redactText func(string) string
 	ignore     map[string]string // site -> justification, for IgnoreRobots
@@ -232,8 +241,11 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 		if !g.inScope(s) {
 			return refuse("scope", audit.Refuse, "site "+s+" is not among the seeds' sites or the allowed hosts", time.Time{})
 		}
-		if g.cfg.MaxDepth > 0 && r.item.Depth > g.cfg.MaxDepth {
-			return refuse("scope", audit.Refuse, fmt.Sprintf("depth %d exceeds the limit %d", r.item.Depth, g.cfg.MaxDepth), time.Time{})
+		if g.cfg.MaxDepth > 0 && r.item.Depth+1 > g.cfg.MaxDepth {
+			return refuse("scope", audit.Refuse, depthReason(r.item.Depth, g.cfg.MaxDepth), time.Time{})
+		}
+		if why := g.urlRule(u); why != "" && kind != "sitemap" {
+			return refuse("scope", audit.Refuse, why, time.Time{})
 		}
 	}
 	if kind == "redirect" && g.redactURL(u.String()) != u.String() {

@@ -106,7 +106,7 @@ func TestStoredIsWhatWasChecked(t *testing.T) {
 		seen.WriteString(e.Text)
 		mu.Unlock()
 	})
-	if err := cr.Visit(ts.url("/index")); err != nil {
+	if err := cr.Seed(ts.url("/index")); err != nil {
 		t.Fatal(err)
 	}
 	sum, err := cr.Run(context.Background())
@@ -232,7 +232,7 @@ func TestChangedBodyIsFilteredAgain(t *testing.T) {
 	cr.OnResponse(func(r *colly.Response) {
 		r.Body = append(r.Body, []byte("<p>手机 13812345678</p>")...)
 	})
-	cr.Visit(ts.url("/index"))
+	cr.Seed(ts.url("/index"))
 	if _, err := cr.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -208,7 +208,7 @@ func crawl(t *testing.T, cfg Config, seeds ...string) (*Crawler, Summary) {
 	}
 	cr.OnHTML("a[href]", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("href")) })
 	for _, s := range seeds {
-		if err := cr.Visit(s); err != nil {
+		if err := cr.Seed(s); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -52,7 +52,7 @@ func TestStateBudgetHoldsAcrossRuns(t *testing.T) {
 		// Each run also has a seed of its own, ready at once: only the
 		// limiter's state holds it back.
 		for _, p := range []string{"/p0", fmt.Sprintf("/s%d", run)} {
-			if err := cr.Visit(ts.url(p)); err != nil {
+			if err := cr.Seed(ts.url(p)); err != nil {
 				t.Fatal(err)
 			}
 		}

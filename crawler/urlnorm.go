@@ -20,12 +20,12 @@ func NormalizeURL(raw string) (*url.URL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("crawler: URL %q: %w", raw, err)
 	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	if u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("crawler: URL %q: scheme %q is not crawled (want http or https)", raw, u.Scheme)
+	}
 	if u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("crawler: URL %q is not absolute (want http:// or https://)", raw)
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("crawler: URL %q: scheme %q is not crawled (want http or https)", raw, u.Scheme)
 	}
 	if u.User != nil {
 		return nil, fmt.Errorf("crawler: URL %q carries credentials; goodbot does not log in", raw)

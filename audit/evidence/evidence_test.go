@@ -75,7 +75,7 @@ func realCrawl(t *testing.T) (auditDir, out, key string) {
 		t.Fatal(err)
 	}
 	cr.OnHTML("a[href]", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("href")) })
-	if err := cr.Visit(srv.URL + "/"); err != nil {
+	if err := cr.Seed(srv.URL + "/"); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

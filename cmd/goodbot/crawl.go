@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"net"
 	"net/http"
@@ -76,6 +77,7 @@ type crawlOptions struct {
 	progress     time.Duration
 	metricsAddr  string
 	leaseTTL     time.Duration
+	horizon      time.Duration
 	verbose      bool
 	store        string
 	stateDir     string
@@ -92,7 +94,7 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	fs.StringVar(&o.auditDir, "audit", "", "operation log directory (default OUT/audit)")
 	fs.StringVar(&o.auditKey, "audit-key", "", "operation log signing key, kept outside the log (default in the user config directory)")
 	fs.IntVar(&o.maxPages, "max-pages", 0, "stop after this many pages (0: no limit)")
-	fs.IntVar(&o.maxDepth, "max-depth", 0, "follow links at most this deep from a seed (0: no limit)")
+	fs.IntVar(&o.maxDepth, "max-depth", 0, "follow links at most this deep, counting as colly's MaxDepth: a seed is at depth 1, so 1 crawls the seeds only (0: no limit)")
 	fs.IntVar(&o.maxPerSite, "max-pages-per-site", 0, "stop a site after this many pages (0: no limit)")
 	fs.Float64Var(&o.maxSiteShare, "max-site-share", 0, "stop a site after this share of the pages its sitemaps list (0 < F <= 1; 0: no limit)")
 	fs.IntVar(&o.parallel, "parallel", 2, "most requests in flight per host")
@@ -107,6 +109,7 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	fs.StringVar(&o.job, "job", "", "job name; workers with the same --redis and --job share one crawl")
 	fs.DurationVar(&o.leaseTTL, "lease-ttl", 30*time.Second, "distributed mode: how long a dead worker's URLs stay leased before others take them")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "per-request timeout")
+	fs.DurationVar(&o.horizon, "horizon", crawler.DefaultHorizon, "stop when all the work left is deferred further than this (a site's budget, a hold, a retry); the summary says what waits until when, and a rerun on the same --out resumes it (local mode only)")
 	fs.Int64Var(&o.maxBody, "max-body", 10<<20, "largest response body accepted, in bytes")
 	fs.DurationVar(&o.progress, "progress", 5*time.Second, "interval of the progress line on stderr (0: none)")
 	fs.StringVar(&o.metricsAddr, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9090)")
@@ -167,6 +170,9 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	}
 	if o.timeout <= 0 {
 		return nil, usagef("--timeout %v: want a duration above 0", o.timeout)
+	}
+	if o.horizon <= 0 {
+		return nil, usagef("--horizon %v: want a duration above 0 (a long one, e.g. 720h, to wait for slowly paced sites)", o.horizon)
 	}
 	if o.leaseTTL < time.Millisecond {
 		return nil, usagef("--lease-ttl %v: want a duration of at least 1ms", o.leaseTTL)
@@ -411,6 +417,7 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 		Parallel:        o.parallel,
 		MaxBodySize:     o.maxBody,
 		Timeout:         o.timeout,
+		Horizon:         o.horizon,
 		Limiter:         lim,
 		Sink:            sink,
 		Logger:          logger,
@@ -476,7 +483,7 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 
 	seedSites := map[string]bool{}
 	for _, s := range o.seeds {
-		if err := cr.Visit(s); err != nil {
+		if err := cr.Seed(s); err != nil {
 			alog.Close()
 			return usageError{err.Error()}
 		}
@@ -533,6 +540,15 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 		sum.Reason, sum.Elapsed.Round(time.Millisecond), sum.Pages, sum.Sent, sum.Refused, sum.RefusedBy, sum.Holds, sum.Errors)
 	for s, why := range sum.Stopped {
 		fmt.Fprintf(stdout, "goodbot: stopped %s: %s\n", s, why)
+	}
+	for _, s := range slices.Sorted(maps.Keys(sum.Deferred)) {
+		d := sum.Deferred[s]
+		why := ""
+		if d.Reason != "" {
+			why = " (" + d.Reason + ")"
+		}
+		fmt.Fprintf(stdout, "goodbot: deferred %s: %d URLs wait until %s%s, beyond --horizon %s; to get them sooner give the site's traffic (--traffic %s=REQUESTS_PER_DAY, with your estimate's source), or wait with a longer --horizon; a rerun on the same --out resumes them\n",
+			s, d.Count, d.Until.UTC().Format(time.RFC3339), why, o.horizon, s)
 	}
 	if sum.Dropped > 0 || sum.Unreadable > 0 {
 		fmt.Fprintf(stdout, "goodbot: not stored: %d pages dropped by the personal-data filter (sensitive categories, types that cannot be scanned), %d pages that could not be read; the operation log has each with its reason and digest\n",

@@ -10,6 +10,7 @@ package frontier
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -107,4 +108,44 @@ func Wait(ctx context.Context, changed <-chan struct{}, due, now time.Time) erro
 	case <-timer:
 	}
 	return ctx.Err()
+}
+
+// ErrDeferred is wrapped by the error of NextWithin when the only work left
+// is deferred beyond the horizon: nothing is ready, nothing is in flight,
+// and the earliest deferred item is due later than the horizon from now.
+var ErrDeferred = errors.New("frontier: only work deferred beyond the horizon is left")
+
+// DeferredSite is what a frontier holds deferred for one site.
+type DeferredSite struct {
+	Count    int       // items deferred
+	Earliest time.Time // when the first of them is due
+}
+
+// A Deferrer is a Frontier that can stop waiting for deferred work. Both
+// goodbot's in-process frontiers (Memory, and the durable one in
+// crawler/state) are Deferrers; a shared one, whose other workers may be
+// fetching, need not be.
+type Deferrer interface {
+	// NextWithin is Next, except that when nothing is ready or in flight
+	// and the earliest deferred item is due more than horizon from now,
+	// it returns at once an error wrapping ErrDeferred instead of waiting.
+	// The deferred items stay queued.
+	NextWithin(ctx context.Context, horizon time.Duration) (Lease, error)
+	// Deferred reports, per site key, the items deferred and when the
+	// earliest is due.
+	Deferred(ctx context.Context) (map[string]DeferredSite, error)
+}
+
+// A Revisitor is a Frontier that can queue a URL it has seen before again.
+type Revisitor interface {
+	// Revisit queues it even if its URL was seen before, unless the URL
+	// is queued or leased now (it reports false then). The URL is marked
+	// seen, as by Add.
+	Revisit(ctx context.Context, it Item) (bool, error)
+}
+
+// DeferredError returns the error a Deferrer's NextWithin returns when the
+// earliest deferred item is due at due. It wraps ErrDeferred.
+func DeferredError(due time.Time) error {
+	return fmt.Errorf("%w: the next item is due at %s", ErrDeferred, due.UTC().Format(time.RFC3339))
 }

@@ -26,13 +26,20 @@ type Options struct {
 // ErrFull is returned by Add when the frontier holds MaxQueued items.
 var ErrFull = fmt.Errorf("frontier: full")
 
+var (
+	_ Frontier    = (*Memory)(nil)
+	_ Deferrer    = (*Memory)(nil)
+	_ Revisitor   = (*Memory)(nil)
+	_ SiteCounter = (*Memory)(nil)
+)
+
 // Memory is an in-process Frontier.
 type Memory struct {
 	opts Options
 
 	mu       sync.Mutex
-	changed  chan struct{} // closed and replaced whenever work may have become available
-	seen     map[string]struct{}
+	changed  chan struct{}   // closed and replaced whenever work may have become available
+	seen     map[string]bool // URL -> queued or leased now
 	sites    map[string]*siteQueue
 	ring     []string // sites in round-robin order
 	next     int      // ring index to try first
@@ -65,7 +72,7 @@ func NewMemory(opts Options) *Memory {
 	return &Memory{
 		opts:    opts,
 		changed: make(chan struct{}),
-		seen:    make(map[string]struct{}),
+		seen:    make(map[string]bool),
 		sites:   make(map[string]*siteQueue),
 		dropped: make(map[string]bool),
 		leases:  make(map[string]Item),
@@ -93,7 +100,25 @@ func (m *Memory) Add(ctx context.Context, it Item) (bool, error) {
 	if m.queued >= m.opts.MaxQueued {
 		return false, ErrFull
 	}
-	m.seen[it.URL] = struct{}{}
+	m.seen[it.URL] = true
+	m.enqueueLocked(it)
+	return true, nil
+}
+
+// Revisit implements Revisitor.
+func (m *Memory) Revisit(ctx context.Context, it Item) (bool, error) {
+	if it.URL == "" || it.Site == "" {
+		return false, fmt.Errorf("frontier: item without URL or site: %+v", it)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.dropped[it.Site] || m.seen[it.URL] {
+		return false, nil
+	}
+	if m.queued >= m.opts.MaxQueued {
+		return false, ErrFull
+	}
+	m.seen[it.URL] = true
 	m.enqueueLocked(it)
 	return true, nil
 }
@@ -118,13 +143,16 @@ func (m *Memory) enqueueLocked(it Item) {
 func (m *Memory) Seen(ctx context.Context, url string) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	_, ok := m.seen[url]
-	m.seen[url] = struct{}{}
+	pending, ok := m.seen[url]
+	m.seen[url] = pending
 	return ok, nil
 }
 
 // Next implements Frontier.
-func (m *Memory) Next(ctx context.Context) (Lease, error) {
+func (m *Memory) Next(ctx context.Context) (Lease, error) { return m.NextWithin(ctx, 0) }
+
+// NextWithin implements Deferrer. A horizon of 0 or less waits as Next does.
+func (m *Memory) NextWithin(ctx context.Context, horizon time.Duration) (Lease, error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return Lease{}, err
@@ -155,6 +183,12 @@ func (m *Memory) Next(ctx context.Context) (Lease, error) {
 		var due time.Time
 		if m.deferred.Len() > 0 {
 			due = m.deferred[0].NotBefore
+		}
+		if horizon > 0 && m.inflight == 0 && !limitReached && !due.IsZero() && due.After(now.Add(horizon)) {
+			// Nothing is in flight, so every site has room: nothing
+			// queued was ready, and all of it waits beyond the horizon.
+			m.mu.Unlock()
+			return Lease{}, DeferredError(due)
 		}
 		m.mu.Unlock()
 		if err := Wait(ctx, wake, due, now); err != nil {
@@ -207,6 +241,9 @@ func (m *Memory) Complete(ctx context.Context, l Lease, counted bool) error {
 	if err := m.endLocked(l); err != nil {
 		return err
 	}
+	if _, ok := m.seen[l.Item.URL]; ok {
+		m.seen[l.Item.URL] = false
+	}
 	if counted {
 		m.pages++
 		if q := m.sites[l.Item.Site]; q != nil {
@@ -242,6 +279,9 @@ func (m *Memory) DropSite(ctx context.Context, site string) (int, error) {
 	m.dropped[site] = true
 	n := 0
 	if q := m.sites[site]; q != nil {
+		for _, it := range q.items {
+			m.seen[it.URL] = false
+		}
 		n += len(q.items)
 		q.items = nil
 	}
@@ -249,6 +289,7 @@ func (m *Memory) DropSite(ctx context.Context, site string) (int, error) {
 	for _, it := range m.deferred {
 		if it.Site == site {
 			n++
+			m.seen[it.URL] = false
 			continue
 		}
 		kept = append(kept, it)
@@ -258,6 +299,22 @@ func (m *Memory) DropSite(ctx context.Context, site string) (int, error) {
 	m.queued -= n
 	m.signalLocked()
 	return n, nil
+}
+
+// Deferred implements Deferrer.
+func (m *Memory) Deferred(ctx context.Context) (map[string]DeferredSite, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]DeferredSite{}
+	for _, it := range m.deferred {
+		d := out[it.Site]
+		d.Count++
+		if d.Earliest.IsZero() || it.NotBefore.Before(d.Earliest) {
+			d.Earliest = it.NotBefore
+		}
+		out[it.Site] = d
+	}
+	return out, nil
 }
 
 // SiteTaken implements SiteCounter.

@@ -104,8 +104,12 @@ const (
 	seenOnly   = 'x'
 )
 
-var _ frontier.Frontier = (*Frontier)(nil)
-var _ frontier.SiteCounter = (*Frontier)(nil)
+var (
+	_ frontier.Frontier    = (*Frontier)(nil)
+	_ frontier.SiteCounter = (*Frontier)(nil)
+	_ frontier.Deferrer    = (*Frontier)(nil)
+	_ frontier.Revisitor   = (*Frontier)(nil)
+)
 
 // Frontier returns the state's frontier, opening it on the first call;
 // later calls return the same one and ignore opts. Items that a crashed run
@@ -363,6 +367,22 @@ func (f *Frontier) Add(ctx context.Context, it frontier.Item) (bool, error) {
 // AddAll adds items in one write; ok[i] reports whether items[i] was
 // queued.
 func (f *Frontier) AddAll(ctx context.Context, items []frontier.Item) ([]bool, error) {
+	return f.addAll(items, false)
+}
+
+// Revisit implements frontier.Revisitor: a URL fetched before (in this
+// run or an earlier one) is queued again, one queued or leased now is not.
+func (f *Frontier) Revisit(ctx context.Context, it frontier.Item) (bool, error) {
+	ok, err := f.addAll([]frontier.Item{it}, true)
+	if err != nil {
+		return false, err
+	}
+	return ok[0], nil
+}
+
+// addAll adds items in one write. With revisit, a URL seen before is
+// queued again unless it is queued or leased now.
+func (f *Frontier) addAll(items []frontier.Item, revisit bool) ([]bool, error) {
 	for _, it := range items {
 		if it.URL == "" || it.Site == "" {
 			return nil, fmt.Errorf("frontier: item without URL or site: %+v", it)
@@ -374,15 +394,30 @@ func (f *Frontier) AddAll(ctx context.Context, items []frontier.Item) ([]bool, e
 	b := f.s.db.NewBatch()
 	saved := f.m
 	added := 0
-	var fresh []uint64 // added to the seen index by this call
+	var fresh []uint64             // added to the seen index by this call
+	revisited := map[uint64]bool{} // known URLs this call queues again
 	for i, it := range items {
 		if ds := f.sites[it.Site]; ds != nil && ds.Dropped {
 			continue
 		}
 		k := seenKey(it.URL)
 		h := seenHash(k)
-		if _, seen := f.seen[h]; seen {
-			continue
+		_, known := f.seen[h]
+		if known {
+			if !revisit || revisited[h] {
+				continue
+			}
+			// A revisit queues a URL fetched before, not one queued or
+			// leased now.
+			v, found, err := f.s.get(k)
+			if err != nil {
+				b.Close()
+				f.m = saved
+				return nil, fmt.Errorf("%w: %w", frontier.ErrUnavailable, err)
+			}
+			if found && len(v) > 0 && v[0] == seenQueued {
+				continue
+			}
 		}
 		if f.opts.MaxQueued > 0 && f.queued() >= f.opts.MaxQueued {
 			if added == 0 {
@@ -392,9 +427,13 @@ func (f *Frontier) AddAll(ctx context.Context, items []frontier.Item) ([]bool, e
 			break
 		}
 		b.Set(k, []byte{seenQueued}, nil)
-		f.seen[h] = struct{}{}
-		fresh = append(fresh, h)
-		f.m.Seen++
+		if known {
+			revisited[h] = true
+		} else {
+			f.seen[h] = struct{}{}
+			fresh = append(fresh, h)
+			f.m.Seen++
+		}
 		f.enqueue(b, it)
 		ok[i] = true
 		added++
@@ -447,6 +486,12 @@ func (f *Frontier) Seen(ctx context.Context, url string) (bool, error) {
 
 // Next implements frontier.Frontier.
 func (f *Frontier) Next(ctx context.Context) (frontier.Lease, error) {
+	return f.NextWithin(ctx, 0)
+}
+
+// NextWithin implements frontier.Deferrer. A horizon of 0 or less waits as
+// Next does.
+func (f *Frontier) NextWithin(ctx context.Context, horizon time.Duration) (frontier.Lease, error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return frontier.Lease{}, err
@@ -474,6 +519,12 @@ func (f *Frontier) Next(ctx context.Context) (frontier.Lease, error) {
 			return frontier.Lease{}, frontier.ErrDone
 		}
 		wake, due := f.changed, f.nextDue
+		if horizon > 0 && f.inflight == 0 && !limitReached && !due.IsZero() && due.After(now.Add(horizon)) {
+			// Nothing is in flight, so every site has room: nothing
+			// queued was ready, and all of it waits beyond the horizon.
+			f.mu.Unlock()
+			return frontier.Lease{}, frontier.DeferredError(due)
+		}
 		f.mu.Unlock()
 		if err := frontier.Wait(ctx, wake, due, now); err != nil {
 			return frontier.Lease{}, err
@@ -766,6 +817,41 @@ func (f *Frontier) DropSite(ctx context.Context, site string) (int, error) {
 	f.loadNextDue()
 	f.signalLocked()
 	return n, nil
+}
+
+// Deferred implements frontier.Deferrer. It reads every deferred item.
+func (f *Frontier) Deferred(ctx context.Context) (map[string]frontier.DeferredSite, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]frontier.DeferredSite{}
+	note := func(it frontier.Item) {
+		d := out[it.Site]
+		d.Count++
+		if d.Earliest.IsZero() || it.NotBefore.Before(d.Earliest) {
+			d.Earliest = it.NotBefore
+		}
+		out[it.Site] = d
+	}
+	for _, it := range f.memDeferred {
+		note(it)
+	}
+	err := f.scan([]byte{pDefer}, func(k, v []byte) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var it frontier.Item
+		if err := json.Unmarshal(v, &it); err != nil {
+			return fmt.Errorf("state: deferred item %x is damaged: %w", k[1:], err)
+		}
+		if ds := f.sites[it.Site]; ds == nil || !ds.Dropped {
+			note(it)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", frontier.ErrUnavailable, err)
+	}
+	return out, nil
 }
 
 // SiteTaken implements frontier.SiteCounter.

@@ -100,7 +100,7 @@ func run(ctx context.Context, contact, auditDir, seed string, w io.Writer) error
 		defer mu.Unlock()
 		fmt.Fprintf(w, "%-50s not fetched: %v\n", r.Request.URL, err)
 	})
-	if err := c.Visit(seed); err != nil {
+	if err := c.Seed(seed); err != nil {
 		return err
 	}
 	sum, err := c.Run(ctx)

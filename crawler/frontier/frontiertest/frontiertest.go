@@ -30,6 +30,8 @@ func Run(t *testing.T, newF New) {
 		{"RetryDefers", retryDefers},
 		{"DropSite", dropSite},
 		{"ConcurrentWorkers", concurrentWorkers},
+		{"Horizon", horizon},
+		{"Revisit", revisit},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.f(t, newF) })
 	}
@@ -239,5 +241,96 @@ func concurrentWorkers(t *testing.T, newF New) {
 	wg.Wait()
 	if len(got) != 200 {
 		t.Fatalf("visited %d, want 200", len(got))
+	}
+}
+
+// horizon checks a frontier.Deferrer: NextWithin stops waiting when the
+// only work left is deferred beyond the horizon, and not before.
+func horizon(t *testing.T, newF New) {
+	ctx := context.Background()
+	f := newF(t, frontier.Options{})
+	d, ok := f.(frontier.Deferrer)
+	if !ok {
+		t.Skip("not a frontier.Deferrer")
+	}
+	f.Add(ctx, item("a", 1))
+	f.Add(ctx, item("b", 1))
+	f.Add(ctx, item("b", 2))
+	l, err := d.NextWithin(ctx, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Hour)
+	// While another item is leased, its worker may still add work: wait.
+	l2, err := d.NextWithin(ctx, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Retry(ctx, l, later); err != nil {
+		t.Fatal(err)
+	}
+	l3, err := d.NextWithin(ctx, time.Minute)
+	if err != nil {
+		t.Fatalf("NextWithin with a ready item = %v", err)
+	}
+	f.Retry(ctx, l2, later.Add(time.Minute))
+	f.Retry(ctx, l3, later.Add(2*time.Minute))
+	if _, err := d.NextWithin(ctx, time.Minute); !errors.Is(err, frontier.ErrDeferred) {
+		t.Fatalf("NextWithin with only work an hour away = %v, want ErrDeferred", err)
+	}
+	// Within a longer horizon it waits instead.
+	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := d.NextWithin(cctx, 2*time.Hour); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("NextWithin with work inside the horizon = %v, want to wait until the deadline", err)
+	}
+	got, err := d.Deferred(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got["b"].Count != 2 || got["a"].Count != 1 || got["a"].Earliest.Sub(later).Abs() > time.Millisecond {
+		t.Fatalf("Deferred = %+v, want a: 1 at %s, b: 2", got, later)
+	}
+	if st, _ := f.Stats(ctx); st.Queued != 3 {
+		t.Fatalf("the deferred items are not kept: %+v", st)
+	}
+}
+
+// revisit checks a frontier.Revisitor: a URL fetched before is queued
+// again, one queued or leased now is not.
+func revisit(t *testing.T, newF New) {
+	ctx := context.Background()
+	f := newF(t, frontier.Options{})
+	r, ok := f.(frontier.Revisitor)
+	if !ok {
+		t.Skip("not a frontier.Revisitor")
+	}
+	f.Add(ctx, item("a", 1))
+	if ok, _ := r.Revisit(ctx, item("a", 1)); ok {
+		t.Fatal("Revisit queued a URL that is queued")
+	}
+	l, _ := f.Next(ctx)
+	if ok, _ := r.Revisit(ctx, item("a", 1)); ok {
+		t.Fatal("Revisit queued a URL that is leased")
+	}
+	f.Complete(ctx, l, true)
+	if ok, _ := f.Add(ctx, item("a", 1)); ok {
+		t.Fatal("Add queued a URL fetched before")
+	}
+	if ok, err := r.Revisit(ctx, item("a", 1)); !ok || err != nil {
+		t.Fatalf("Revisit of a URL fetched before = %v, %v; want it queued", ok, err)
+	}
+	if ok, _ := r.Revisit(ctx, item("a", 2)); !ok {
+		t.Fatal("Revisit refused a new URL")
+	}
+	for range 2 {
+		l, err := f.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Complete(ctx, l, true)
+	}
+	if _, err := f.Next(ctx); !errors.Is(err, frontier.ErrDone) {
+		t.Fatalf("want ErrDone, got %v", err)
 	}
 }
