@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/goodbot/goodbot/audit"
 )
@@ -54,6 +55,7 @@ func (s scrubSink) scrub(e audit.Event) audit.Event {
 	case e.Fetch != nil:
 		f := *e.Fetch
 		f.URL, f.Error = url(f.URL), text(f.Error)
+		f.RequestHeader, f.ResponseHeader = scrubHeader(f.RequestHeader, url, text), scrubHeader(f.ResponseHeader, url, text)
 		e.Fetch = &f
 	case e.Robots != nil:
 		r := *e.Robots
@@ -87,4 +89,42 @@ func (s scrubSink) scrub(e audit.Event) audit.Event {
 		e.Config = &c
 	}
 	return e
+}
+
+// withheldHeader lists the header fields whose values identify a session
+// or a person by design: the log keeps that they were there, not what
+// they held.
+var withheldHeader = map[string]bool{"Cookie": true, "Set-Cookie": true, "Authorization": true, "Proxy-Authorization": true}
+
+// Withheld replaces the value of a withheld header field in the log.
+const Withheld = "[withheld by goodbot]"
+
+// scrubHeader returns a filtered copy of h: URL-valued fields pass
+// FilterURL, the others FilterText, and a field whose name the filter
+// would change is left out.
+func scrubHeader(h map[string][]string, url, text func(string) string) map[string][]string {
+	if h == nil {
+		return nil
+	}
+	out := make(map[string][]string, len(h))
+	for k, vs := range h {
+		if text(k) != k {
+			continue
+		}
+		f := text
+		switch http.CanonicalHeaderKey(k) {
+		case "Location", "Content-Location", "Referer":
+			f = url
+		}
+		c := make([]string, len(vs))
+		for i, v := range vs {
+			if withheldHeader[http.CanonicalHeaderKey(k)] {
+				c[i] = Withheld
+			} else {
+				c[i] = f(v)
+			}
+		}
+		out[k] = c
+	}
+	return out
 }
