@@ -3,6 +3,7 @@ package crawler
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/goodbot/goodbot/audit"
 )
@@ -55,7 +56,16 @@ func (s scrubSink) scrub(e audit.Event) audit.Event {
 	case e.Fetch != nil:
 		f := *e.Fetch
 		f.URL, f.Error = url(f.URL), text(f.Error)
-		f.RequestHeader, f.ResponseHeader = scrubHeader(f.RequestHeader, url, text), scrubHeader(f.ResponseHeader, url, text)
+		// goodbot's own User-Agent and From, which name the operator's
+		// contact, are kept as sent: the entry records the User-Agent
+		// anyway, and the From address is in it.
+		own := func(v string) string {
+			if v != "" && f.UserAgent != "" && strings.Contains(f.UserAgent, v) {
+				return v
+			}
+			return text(v)
+		}
+		f.RequestHeader, f.ResponseHeader = scrubHeader(f.RequestHeader, url, text, own), scrubHeader(f.ResponseHeader, url, text, nil)
 		e.Fetch = &f
 	case e.Robots != nil:
 		r := *e.Robots
@@ -100,9 +110,9 @@ var withheldHeader = map[string]bool{"Cookie": true, "Set-Cookie": true, "Author
 const Withheld = "[withheld by goodbot]"
 
 // scrubHeader returns a filtered copy of h: URL-valued fields pass
-// FilterURL, the others FilterText, and a field whose name the filter
-// would change is left out.
-func scrubHeader(h map[string][]string, url, text func(string) string) map[string][]string {
+// FilterURL, User-Agent and From own (when not nil), the others
+// FilterText, and a field whose name the filter would change is left out.
+func scrubHeader(h map[string][]string, url, text, own func(string) string) map[string][]string {
 	if h == nil {
 		return nil
 	}
@@ -115,6 +125,10 @@ func scrubHeader(h map[string][]string, url, text func(string) string) map[strin
 		switch http.CanonicalHeaderKey(k) {
 		case "Location", "Content-Location", "Referer":
 			f = url
+		case "User-Agent", "From":
+			if own != nil {
+				f = own
+			}
 		}
 		c := make([]string, len(vs))
 		for i, v := range vs {

@@ -241,7 +241,7 @@ func TestCrawlExportWARC(t *testing.T) {
 			t.Errorf("no request record for %s", path)
 		}
 		for _, q := range byURL("request", path) {
-			if !bytes.Contains(q.block, []byte("User-Agent: goodbot/")) || !bytes.HasPrefix(q.block, []byte("GET "+path+" HTTP/1.1\r\n")) {
+			if !bytes.Contains(q.block, []byte("User-Agent: goodbot/0.1.0 (+mailto:ops@example.org)\r\n")) || !bytes.Contains(q.block, []byte("From: ops@example.org\r\n")) || !bytes.HasPrefix(q.block, []byte("GET "+path+" HTTP/1.1\r\n")) {
 				t.Errorf("request record for %s:\n%s", path, q.block)
 			}
 		}
