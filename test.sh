@@ -64,6 +64,20 @@ fi
 export GOODBOT_REDIS_ADDR="127.0.0.1:$port"
 log "redis-server $(redis-server --version | awk '{print $3}') on $GOODBOT_REDIS_ADDR"
 
+# warcio.js (webrecorder's WARC parser, from npm) checks the evidence
+# bundle's WARC in cmd/goodbot's tests; without npm or the registry those
+# tests check it with their own reader only.
+warcio_dir="${XDG_CACHE_HOME:-$HOME/.cache}/goodbot-test/warcio-2.4.11"
+if [ ! -d "$warcio_dir/node_modules/warcio" ] && command -v npm >/dev/null 2>&1; then
+	log "installing warcio.js into $warcio_dir"
+	mkdir -p "$warcio_dir"
+	timeout 300 npm install --prefix "$warcio_dir" --no-audit --no-fund --silent warcio@2.4.11 >/dev/null 2>&1 ||
+		log "could not install warcio.js; the WARC is checked by the tests' own reader only"
+fi
+if [ -d "$warcio_dir/node_modules/warcio" ] && command -v node >/dev/null 2>&1; then
+	export GOODBOT_WARCIO_DIR="$warcio_dir"
+fi
+
 log "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then

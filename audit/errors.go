@@ -19,6 +19,9 @@ var (
 	ErrInconsistent   = errors.New("inconsistent with checkpoint") // the tree does not match a signed root
 	ErrBadSignature   = errors.New("bad signature")                // a checkpoint or key rotation is not signed by a trusted key
 	ErrDamageBelowCkp = errors.New("damage below the last checkpoint")
+	ErrNotLog         = errors.New("not an operation log") // the directory holds no log files at all
+	ErrNoEntries      = errors.New("no entries")           // the log's segments hold no entry
+	ErrNoKey          = errors.New("no key")               // nothing says which key signs the log
 )
 
 // ErrInUse is wrapped by the error Open returns when another writer, in

@@ -114,6 +114,18 @@ type Fetch struct {
 	// to UTF-8, and how that was chosen, e.g. "gbk (meta)".
 	Charset  string        `json:"charset,omitempty"`
 	Duration time.Duration `json:"duration_ns"`
+	// Proto is the answer's protocol ("HTTP/1.1", "HTTP/2.0").
+	Proto string `json:"proto,omitempty"`
+	// RequestHeader holds the request's header fields as the HTTP client
+	// wrote them (Host included), and ResponseHeader the answer's as it
+	// read them, before the body was decoded; where the client or
+	// goodbot undid a Content-Encoding, that field is gone, so the
+	// fields describe the body BodySHA256 is of. Values have passed the
+	// personal-data filter; those of Cookie, Set-Cookie and
+	// Authorization fields are withheld. Entries written before these
+	// fields existed have neither.
+	RequestHeader  map[string][]string `json:"request_header,omitempty"`
+	ResponseHeader map[string][]string `json:"response_header,omitempty"`
 	// Class is how goodbot read the answer: "ok", "redirect", "refused"
 	// (401/403/407), "hold" (429/503), "error" (other 4xx/5xx), "login",
 	// "challenge", "too-large", "network".

@@ -1,8 +1,10 @@
 package audit
 
 import (
+	"bytes"
 	"encoding/binary"
 	"hash/crc32"
+	"unicode/utf8"
 )
 
 // Frames. Every record in a segment or in the checkpoints file is framed as
@@ -68,4 +70,32 @@ func validFrameAfter(b []byte, prefix []byte) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// crashTorn reports whether b, bytes that do not start with a valid frame
+// and are followed by none, can be what a crash leaves of a text record
+// being appended (a signed checkpoint): zeros, part of a frame header, or
+// a plausible header followed by fewer bytes than it announces (or by
+// bytes the file system had not written yet, read back as zeros) that are
+// text so far. Anything else, such as random bytes, is damage.
+func crashTorn(b []byte) bool {
+	rest := bytes.TrimRight(b, "\x00")
+	if len(rest) == 0 || len(b) < frameHeader {
+		return true
+	}
+	l := binary.LittleEndian.Uint32(b[0:4])
+	if l < minPayload || l > maxPayload {
+		return false
+	}
+	p := b[frameHeader:min(len(b), frameHeader+int(l))]
+	p = bytes.TrimRight(p, "\x00")
+	if !utf8.Valid(p) {
+		return false
+	}
+	for _, c := range p {
+		if c < ' ' && c != '\n' {
+			return false
+		}
+	}
+	return true
 }

@@ -149,3 +149,31 @@ func insideDir(path, dir string) (bool, error) {
 	}
 	return rel == "." || (rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))), nil
 }
+
+// LogOrigin returns the origin of the log in dir, as its latest checkpoint
+// or, before the first one, its first key names it; "" when dir holds no
+// log. It does not verify the log: it tells which name to open it with.
+func LogOrigin(dir string) (string, error) {
+	cps, _, err := readCheckpoints(dir)
+	if err != nil {
+		return "", err
+	}
+	if len(cps) > 0 {
+		return cps[len(cps)-1].Origin, nil
+	}
+	if ks := readKeysFile(dir); len(ks) > 0 {
+		return KeyName(ks[0]), nil
+	}
+	return "", nil
+}
+
+// KeyName returns the name of a note key, signer ("PRIVATE+KEY+name+...")
+// or verifier ("name+hash+key"): the log origin it was made for.
+func KeyName(key string) string {
+	key = strings.TrimSpace(key)
+	if rest, ok := strings.CutPrefix(key, "PRIVATE+KEY+"); ok {
+		key = rest
+	}
+	name, _, _ := strings.Cut(key, "+")
+	return name
+}

@@ -78,7 +78,10 @@ func writePayloads(t *testing.T, path string, ps [][]byte) {
 func rechain(t *testing.T, ps [][]byte, from int, edit func(*Event) bool) [][]byte {
 	t.Helper()
 	out := append([][]byte(nil), ps[:from]...)
-	prev := tlog.RecordHash(ps[from-1])
+	var prev tlog.Hash // entry 0's
+	if from > 0 {
+		prev = tlog.RecordHash(ps[from-1])
+	}
 	for _, p := range ps[from:] {
 		e, err := decodeEntry(p)
 		if err != nil {

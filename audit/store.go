@@ -394,9 +394,12 @@ func (c *chain) sequenceProblem(e *Entry, i int, seqAt map[int64]int) error {
 }
 
 // readCheckpoints reads the checkpoints file. A torn tail (a crash while a
-// checkpoint was written) is returned, not an error.
+// checkpoint was written) is returned, not an error; bytes a crash cannot
+// leave (random bytes, another file's content) are an error naming the
+// file.
 func readCheckpoints(dir string) ([]SignedCheckpoint, *torn, error) {
-	b, err := os.ReadFile(filepath.Join(dir, checkpointsFile))
+	name := filepath.Join(dir, checkpointsFile)
+	b, err := os.ReadFile(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil
 	}
@@ -409,13 +412,16 @@ func readCheckpoints(dir string) ([]SignedCheckpoint, *torn, error) {
 		p, n, problem := readFrame(b[off:])
 		if problem != "" {
 			if _, ok := validFrameAfter(b[off+1:], nil); ok {
-				return nil, nil, fmt.Errorf("audit: %s: checkpoint %d at offset %d: %s", checkpointsFile, len(out), off, problem)
+				return nil, nil, fmt.Errorf("audit: %s: checkpoint %d at offset %d: %w: %s", name, len(out), off, ErrBadFrame, problem)
+			}
+			if !crashTorn(b[off:]) {
+				return nil, nil, fmt.Errorf("audit: %s: checkpoint %d at offset %d: %w: %s, and the %d bytes from there are not what a crash leaves of a checkpoint being written: the file is damaged or is not a checkpoints file (the log's checkpoint entries hold the same checkpoints: move it aside to verify the log without it)", name, len(out), off, ErrBadFrame, problem, len(b)-off)
 			}
 			return out, &torn{Segment: checkpointsFile, Offset: int64(off), Bytes: int64(len(b) - off), Problem: problem}, nil
 		}
 		cp, err := parseUnverified(p)
 		if err != nil {
-			return nil, nil, fmt.Errorf("audit: %s: checkpoint %d: %w", checkpointsFile, len(out), err)
+			return nil, nil, fmt.Errorf("audit: %s: checkpoint %d: %w: %w", name, len(out), ErrBadEntry, err)
 		}
 		out = append(out, cp)
 		off += n

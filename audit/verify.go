@@ -115,6 +115,9 @@ func verifyChain(ctx context.Context, dir string, opts VerifyOptions) (Summary, 
 	if err != nil {
 		return sum, nil, err
 	}
+	if len(segs) == 0 {
+		return sum, nil, noSegments(dir)
+	}
 	cps, cpTorn, err := readCheckpoints(dir)
 	if err != nil {
 		return sum, nil, err
@@ -152,8 +155,18 @@ func verifyChain(ctx context.Context, dir string, opts VerifyOptions) (Summary, 
 		}
 		return ks
 	}
+	var firstType Type // of entry 0
+	noKey := func() error {
+		if first > 0 {
+			return fmt.Errorf("%w: entries 0-%d were pruned and %s lists no key; give the log's public key with --key", ErrNoKey, first-1, filepath.Join(dir, keysFile))
+		}
+		return &EntryError{Seq: 0, Segment: segs[0].name, Err: fmt.Errorf("%w: entry 0 is a %s entry, not the key entry a log starts with; give the log's public key with --key", ErrNoKey, firstType)}
+	}
 	var best SignedCheckpoint
 	checkCP := func(seq int64, msg []byte, want int64) (SignedCheckpoint, error) {
+		if tofu && len(trusted) == 0 {
+			return SignedCheckpoint{}, noKey()
+		}
 		cp, err := OpenCheckpoint(msg, keyList())
 		var unverified *note.UnverifiedNoteError
 		if err != nil && !tofu && errors.As(err, &unverified) {
@@ -197,6 +210,9 @@ func verifyChain(ctx context.Context, dir string, opts VerifyOptions) (Summary, 
 			return err
 		}
 		ev := &e.Event
+		if e.Seq == 0 {
+			firstType = ev.Type
+		}
 		if sum.First.IsZero() {
 			sum.First = ev.Time
 		}
@@ -273,6 +289,18 @@ func verifyChain(ctx context.Context, dir string, opts VerifyOptions) (Summary, 
 		}
 	}
 	_ = cpTorn // a torn checkpoint write is a crash artefact; Open truncates it
+	if c.next == first {
+		return sum, c, fmt.Errorf("%w: the segment files %s..%s hold no entry", ErrNoEntries, segs[0].name, segs[len(segs)-1].name)
+	}
+	if len(trusted) == 0 {
+		// Trust on first use, and nothing to trust: no checkpoint can
+		// be checked, and an unsigned chain proves nothing about who
+		// wrote it.
+		return sum, c, noKey()
+	}
+	if !tofu && sum.Checkpoints == 0 && sum.Untrusted > 0 {
+		return sum, c, fmt.Errorf("%w: none of the %d signed checkpoints is signed by a key given (--key %s)", ErrBadSignature, sum.Untrusted, strings.Join(opts.Keys, ", --key "))
+	}
 	sum.Entries = c.next
 	sum.Root, err = c.treeHash(c.next)
 	if err != nil {
@@ -303,4 +331,19 @@ func verifyChain(ctx context.Context, dir string, opts VerifyOptions) (Summary, 
 		sum.External = &ext
 	}
 	return sum, c, nil
+}
+
+// noSegments explains why dir, which holds no segment file, is not a log
+// that can be verified: it is not a log at all, or its entries are gone.
+func noSegments(dir string) error {
+	var present []string
+	for _, n := range []string{checkpointsFile, hashesFile, keysFile} {
+		if fi, err := os.Stat(filepath.Join(dir, n)); err == nil && fi.Size() > 0 {
+			present = append(present, n)
+		}
+	}
+	if len(present) == 0 {
+		return fmt.Errorf("%w: no segment files (%s*%s) and no checkpoints in it; a crawl writes its log in OUT/audit", ErrNotLog, segPrefix, segSuffix)
+	}
+	return fmt.Errorf("%w: %s but no segment files (%s*%s): the log's entries are gone", ErrMissing, strings.Join(present, ", "), segPrefix, segSuffix)
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/mail"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -48,39 +50,65 @@ func userDataDir() (string, error) {
 	return filepath.Join(home, ".local", "share"), nil
 }
 
-// DefaultKeyFile returns where the operation log's signing key lives when
-// nothing else says: goodbot/audit-signing.key in the user's configuration
-// directory (os.UserConfigDir), the key goodbot crawl uses too. It is
+// KeyFileFor returns where the signing key of the log named origin lives
+// when nothing else says: one file per origin under goodbot/keys in the
+// user's configuration directory (os.UserConfigDir), so that a key's name
+// is its log's. The single key file of earlier versions
+// (goodbot/audit-signing.key) is still used when it is named origin, or
+// for a log that exists already (logExists), which it signed. Either is
 // outside every log directory, so that whoever is handed a log does not get
 // the key that signs it.
-func DefaultKeyFile() (string, error) {
+func KeyFileFor(origin string, logExists bool) (string, error) {
 	dir, err := os.UserConfigDir()
 	if err != nil {
 		return "", fmt.Errorf("crawler: no place for the operation log's signing key: %w", err)
 	}
-	return filepath.Join(dir, "goodbot", "audit-signing.key"), nil
+	perOrigin := filepath.Join(dir, "goodbot", "keys", strings.ReplaceAll(origin, "/", "_")+".key")
+	legacy := filepath.Join(dir, "goodbot", "audit-signing.key")
+	if _, err := os.Stat(perOrigin); err == nil {
+		return perOrigin, nil
+	}
+	if b, err := os.ReadFile(legacy); err == nil && (logExists || audit.KeyName(string(b)) == origin) {
+		return legacy, nil
+	}
+	return perOrigin, nil
 }
 
-// DefaultOrigin is the name OpenLog gives a new log in its signed
-// checkpoints: "goodbot/" and the host name.
-func DefaultOrigin() string {
-	h, err := os.Hostname()
-	if err != nil || h == "" {
-		h = "localhost"
+// DefaultOrigin names a new operation log after its operator: the domain
+// of the contact (mailto:ops@example.org and https://example.org/bot both
+// give "example.org/goodbot"). The machine's name is never in it.
+func DefaultOrigin(contact string) string {
+	domain := "localhost"
+	if u, err := url.Parse(contact); err == nil {
+		if u.Scheme == "mailto" {
+			if addr, err := mail.ParseAddress(u.Opaque); err == nil {
+				if _, d, ok := strings.Cut(addr.Address, "@"); ok {
+					domain = d
+				}
+			}
+		} else if u.Hostname() != "" {
+			domain = u.Hostname()
+		}
 	}
+	return CleanOrigin(strings.ToLower(domain) + "/goodbot")
+}
+
+// CleanOrigin replaces what a log's origin may not hold (spaces, control
+// characters, '+') with '_'.
+func CleanOrigin(o string) string {
 	return strings.Map(func(r rune) rune {
 		if r <= ' ' || r == '+' {
 			return '_'
 		}
 		return r
-	}, "goodbot/"+h)
+	}, o)
 }
 
 // OpenLog opens the operation log in dir (DefaultAuditDir("") when dir is
-// empty) as New opens a Crawler's own: opts.KeyFile defaults to
-// DefaultKeyFile(), opts.Origin to DefaultOrigin() (a log keeps the origin
-// it was created with: pass that one to open a log created under another),
-// and segments past the retention period are pruned.
+// empty) as New opens a Crawler's own: opts.Origin defaults to the name of
+// the log in dir, if there is one, else to "localhost/goodbot" (pass
+// DefaultOrigin(contact)); opts.KeyFile to KeyFileFor(origin); and segments
+// past the retention period are pruned.
 //
 // The log locks its directory, so only one writer, in this process or
 // another, has it open; a second one gets an error wrapping
@@ -95,13 +123,20 @@ func OpenLog(ctx context.Context, dir string, opts audit.Options) (*audit.Log, e
 			return nil, err
 		}
 	}
-	if opts.KeyFile == "" {
-		if opts.KeyFile, err = DefaultKeyFile(); err != nil {
-			return nil, err
-		}
+	existing, err := audit.LogOrigin(dir)
+	if err != nil {
+		return nil, fmt.Errorf("crawler: operation log %s: %w", dir, err)
 	}
 	if opts.Origin == "" {
-		opts.Origin = DefaultOrigin()
+		opts.Origin = existing
+		if opts.Origin == "" {
+			opts.Origin = DefaultOrigin("")
+		}
+	}
+	if opts.KeyFile == "" {
+		if opts.KeyFile, err = KeyFileFor(opts.Origin, existing != ""); err != nil {
+			return nil, err
+		}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -154,7 +189,14 @@ func (c *Config) openLog() (own *audit.Log, dir string, err error) {
 			return nil, "", err
 		}
 	}
-	own, err = OpenLog(context.Background(), dir, audit.Options{KeyFile: c.AuditKeyFile, Logger: c.Logger})
+	origin, err := audit.LogOrigin(dir)
+	if err != nil {
+		return nil, "", fmt.Errorf("crawler: operation log %s: %w", dir, err)
+	}
+	if origin == "" {
+		origin = DefaultOrigin(c.Contact)
+	}
+	own, err = OpenLog(context.Background(), dir, audit.Options{KeyFile: c.AuditKeyFile, Origin: origin, Logger: c.Logger})
 	if err != nil {
 		return nil, "", err
 	}

@@ -118,7 +118,7 @@ func TestDefaultOperationLog(t *testing.T) {
 		}
 		wantLogged(t, byURL, ts, run)
 	}
-	key, err := DefaultKeyFile()
+	key, err := KeyFileFor(DefaultOrigin("mailto:me@example.org"), true)
 	if err != nil {
 		t.Fatal(err)
 	}

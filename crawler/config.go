@@ -160,7 +160,7 @@ type Config struct {
 	AuditDir string
 	// AuditKeyFile is the private key that signs the Crawler's own
 	// operation log, outside AuditDir; it is created when neither it nor
-	// the log exists. Default DefaultKeyFile().
+	// the log exists. Default KeyFileFor(origin).
 	AuditKeyFile string
 	// NoAuditLog, if not empty, says why the crawl keeps no operation log,
 	// e.g. "unit test" or "records kept by the caller's system X". Events

@@ -11,6 +11,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
@@ -508,6 +509,8 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 	}
 
 	f := &audit.Fetch{RequestID: req.Header.Get(hdrItem), URL: g.redactURL(req.URL.String()), Method: req.Method, UserAgent: g.ua}
+	wrote := &wroteHeader{h: http.Header{}}
+	out = out.WithContext(httptrace.WithClientTrace(out.Context(), &httptrace.ClientTrace{WroteHeaderField: wrote.add}))
 	start := time.Now()
 	g.stats.sent.Add(1)
 	if r != nil {
@@ -527,6 +530,7 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 	f.Duration = time.Since(start)
 	f.Status = resp.StatusCode
 	f.ContentType = resp.Header.Get("Content-Type")
+	f.Proto, f.RequestHeader, f.ResponseHeader = resp.Proto, wrote.get(), resp.Header.Clone() // the scrub sink filters them
 	f.Bytes = int64(len(body))
 	sum := sha256.Sum256(body)
 	f.BodySHA256 = hex.EncodeToString(sum[:])
@@ -628,6 +632,25 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 	resp.Header.Del("Content-Length")
 	resp.Uncompressed = true // the gate decompressed, within the size limit
 	return resp, body, nil
+}
+
+// wroteHeader collects the request's header fields as the HTTP client
+// writes them.
+type wroteHeader struct {
+	mu sync.Mutex
+	h  http.Header
+}
+
+func (w *wroteHeader) add(k string, v []string) {
+	w.mu.Lock()
+	w.h[k] = append(w.h[k], v...)
+	w.mu.Unlock()
+}
+
+func (w *wroteHeader) get() http.Header {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.h.Clone()
 }
 
 // finish records a fetch. The final hop of a page request is kept for the

@@ -67,6 +67,9 @@ func FromLog(ctx context.Context, dir string, since, pagesSince time.Time) (map[
 		}
 		return nil
 	}})
+	if errors.Is(err, audit.ErrNotLog) {
+		return nil, nil // a directory with no log in it yet
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading what earlier runs did: %w", err)
 	}

@@ -2,6 +2,8 @@ package crawler
 
 import (
 	"context"
+	"net/http"
+	"strings"
 
 	"github.com/goodbot/goodbot/audit"
 )
@@ -54,6 +56,16 @@ func (s scrubSink) scrub(e audit.Event) audit.Event {
 	case e.Fetch != nil:
 		f := *e.Fetch
 		f.URL, f.Error = url(f.URL), text(f.Error)
+		// goodbot's own User-Agent and From, which name the operator's
+		// contact, are kept as sent: the entry records the User-Agent
+		// anyway, and the From address is in it.
+		own := func(v string) string {
+			if v != "" && f.UserAgent != "" && strings.Contains(f.UserAgent, v) {
+				return v
+			}
+			return text(v)
+		}
+		f.RequestHeader, f.ResponseHeader = scrubHeader(f.RequestHeader, url, text, own), scrubHeader(f.ResponseHeader, url, text, nil)
 		e.Fetch = &f
 	case e.Robots != nil:
 		r := *e.Robots
@@ -87,4 +99,46 @@ func (s scrubSink) scrub(e audit.Event) audit.Event {
 		e.Config = &c
 	}
 	return e
+}
+
+// withheldHeader lists the header fields whose values identify a session
+// or a person by design: the log keeps that they were there, not what
+// they held.
+var withheldHeader = map[string]bool{"Cookie": true, "Set-Cookie": true, "Authorization": true, "Proxy-Authorization": true}
+
+// Withheld replaces the value of a withheld header field in the log.
+const Withheld = "[withheld by goodbot]"
+
+// scrubHeader returns a filtered copy of h: URL-valued fields pass
+// FilterURL, User-Agent and From own (when not nil), the others
+// FilterText, and a field whose name the filter would change is left out.
+func scrubHeader(h map[string][]string, url, text, own func(string) string) map[string][]string {
+	if h == nil {
+		return nil
+	}
+	out := make(map[string][]string, len(h))
+	for k, vs := range h {
+		if text(k) != k {
+			continue
+		}
+		f := text
+		switch http.CanonicalHeaderKey(k) {
+		case "Location", "Content-Location", "Referer":
+			f = url
+		case "User-Agent", "From":
+			if own != nil {
+				f = own
+			}
+		}
+		c := make([]string, len(vs))
+		for i, v := range vs {
+			if withheldHeader[http.CanonicalHeaderKey(k)] {
+				c[i] = Withheld
+			} else {
+				c[i] = f(v)
+			}
+		}
+		out[k] = c
+	}
+	return out
 }

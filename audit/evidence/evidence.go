@@ -12,13 +12,13 @@
 //	checkpoint.txt    the signed checkpoint the proofs lead to
 //	keys.txt          the log's public keys (compare them with the published ones)
 //	robots/<sha256>.txt  each robots.txt as fetched
-//	pages.warc.gz     the stored (redacted) pages as WARC 1.1 resource records
+//	pages.warc.gz     WARC 1.1: each request and answer (headers), the stored
+//	                  (redacted, UTF-8) pages, robots.txt, refusals
 //	report.html       a readable report, no server or network needed
 //	MANIFEST.sha256   SHA-256 of every other file (sha256sum -c format)
 package evidence
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -36,8 +36,6 @@ import (
 	"time"
 
 	"github.com/goodbot/goodbot/audit"
-	"github.com/goodbot/goodbot/audit/warc"
-	"github.com/goodbot/goodbot/crawler/output"
 	"github.com/goodbot/goodbot/internal/site"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -219,99 +217,6 @@ func Export(ctx context.Context, auditDir, bundleDir string, opts ExportOptions)
 func digest(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
-}
-
-// page is what the report needs to know about a stored page.
-type page struct {
-	URL    string
-	Time   time.Time
-	Status int
-	SHA256 string
-	Bytes  int
-}
-
-// writeWARC writes the site's stored pages as WARC resource records, each
-// with a metadata record saying what was done to it.
-func writeWARC(ctx context.Context, path, key, out string, entries []audit.Entry, created time.Time) ([]page, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("evidence: %w", err)
-	}
-	defer f.Close()
-	bw := bufio.NewWriter(f)
-	w := warc.NewWriter(bw)
-
-	var fields strings.Builder
-	fields.WriteString("software: goodbot audit export\r\n")
-	fmt.Fprintf(&fields, "format: WARC File Format 1.1\r\n")
-	fmt.Fprintf(&fields, "description: pages stored by goodbot for %s, after personal-data redaction; not the responses as received (their digests are in the operation log)\r\n", key)
-	fmt.Fprintf(&fields, "robots: obey (RFC 9309); the robots.txt copies and the rule applied to each request are in the operation log\r\n")
-	seen := map[string]bool{}
-	for _, e := range entries {
-		c := e.Event.Config
-		if c == nil {
-			continue
-		}
-		for _, ln := range []string{"software: goodbot " + c.Version, "http-header-user-agent: " + c.UserAgent, "operator: " + operatorOf(c)} {
-			if !seen[ln] && !strings.ContainsAny(ln, "\r\n") {
-				seen[ln] = true
-				fields.WriteString(ln + "\r\n")
-			}
-		}
-	}
-	infoID, err := w.Write(warc.TypeWarcinfo, created, []warc.Header{
-		{Name: "WARC-Filename", Value: FileWARC},
-		{Name: "Content-Type", Value: "application/warc-fields"},
-	}, []byte(fields.String()))
-	if err != nil {
-		return nil, err
-	}
-	var pages []page
-	if out != "" {
-		err = output.ReadSite(ctx, out, key, func(r output.Record) error {
-			html := []byte(r.HTML)
-			ct := r.ContentType
-			if ct == "" {
-				ct = "text/html"
-			}
-			if strings.ContainsAny(r.URL, " \r\n") || strings.ContainsAny(ct, "\r\n") {
-				return fmt.Errorf("evidence: stored page with unusable URL or content type: %q", r.URL)
-			}
-			id, err := w.Write(warc.TypeResource, r.Time, []warc.Header{
-				{Name: "WARC-Target-URI", Value: r.URL},
-				{Name: "WARC-Warcinfo-ID", Value: infoID},
-				{Name: "WARC-Payload-Digest", Value: warc.Digest(html)},
-				{Name: "Content-Type", Value: ct},
-			}, html)
-			if err != nil {
-				return err
-			}
-			meta := fmt.Sprintf("http-status: %d\r\nstored-sha256: %s\r\nredacted: personal data removed by goodbot's filter before storage\r\n", r.Status, digest(html))
-			if r.SHA256 != "" && r.SHA256 != digest(html) {
-				return fmt.Errorf("evidence: stored page %s: its sha256 %s does not match its content", r.URL, r.SHA256)
-			}
-			if _, err := w.Write(warc.TypeMetadata, r.Time, []warc.Header{
-				{Name: "WARC-Target-URI", Value: r.URL},
-				{Name: "WARC-Concurrent-To", Value: id},
-				{Name: "WARC-Warcinfo-ID", Value: infoID},
-				{Name: "Content-Type", Value: "application/warc-fields"},
-			}, []byte(meta)); err != nil {
-				return err
-			}
-			pages = append(pages, page{URL: r.URL, Time: r.Time, Status: r.Status, SHA256: digest(html), Bytes: len(html)})
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("evidence: stored pages: %w", err)
-		}
-	}
-	if err := bw.Flush(); err != nil {
-		return nil, fmt.Errorf("evidence: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("evidence: %w", err)
-	}
-	return pages, nil
 }
 
 func operatorOf(c *audit.Config) string {

@@ -273,7 +273,7 @@ Every entry is proved to be part of the log signed at size {{.Info.CheckpointSiz
 <h2>6. How to verify this bundle</h2>
 <ol>
 <li>Check the files: <code>sha256sum -c MANIFEST.sha256</code> (every file is listed with its SHA-256).</li>
-<li>Compare the public key below with the one the operator published or handed over earlier. The signatures only prove authorship if the key is the operator's.</li>
+<li>Compare the public key below with the one the operator published or handed over earlier. The signatures only prove authorship if the key is the operator's. On the full log, pin it: <code>goodbot audit verify --key {{range $i, $k := .Keys}}{{if eq $i 0}}{{$k}}{{end}}{{end}} DIR</code> fails unless that key signed the log.</li>
 <li>Run <code>goodbot audit verify-bundle DIR</code>: it checks the manifest, the checkpoint signature, the canonical form of every entry in <code>entries.jsonl</code>, each inclusion proof in <code>proofs.jsonl</code>, the robots.txt copies and every WARC record's digests.</li>
 <li>Without goodbot: each entry's leaf hash is SHA-256 of the byte 0x00 followed by the entry's line (without the newline); combining it with the hashes of its proof (RFC 6962 / RFC 9162, node = SHA-256(0x01 ‖ left ‖ right)) must give the root in <code>checkpoint.txt</code>, a C2SP signed note verifiable with any Ed25519 implementation.</li>
 <li>If anyone holds an earlier checkpoint of this log (a counterparty, a witness, a time-stamping authority), <code>goodbot audit verify --checkpoint FILE</code> on the full log proves that the log extends it.</li>

@@ -27,7 +27,7 @@ type BundleSummary struct {
 	Files      int // files listed in the manifest
 	Proven     int // entries with a valid inclusion proof
 	Records    int // WARC records
-	Pages      int // WARC resource records (stored pages)
+	Pages      int // stored pages in WARC records (conversion, or response with the body as stored)
 	Linked     int // pages whose digest a fetch entry records as stored
 	Robots     int // robots.txt copies matched to their entries
 }
@@ -187,9 +187,18 @@ func VerifyBundle(ctx context.Context, dir string) (BundleSummary, error) {
 			return s, fmt.Errorf("evidence: %s: %w", FileWARC, err)
 		}
 		s.Records++
-		if rec.Type() == warc.TypeResource {
-			s.Pages++
-			if stored[digest(rec.Block)] {
+		// A stored page is a conversion record, or a response record
+		// holding a body that is what was stored (resource records in
+		// bundles of earlier versions).
+		if p, ok := rec.Payload(); ok {
+			switch t := rec.Type(); {
+			case t == warc.TypeConversion || t == warc.TypeResource:
+				s.Pages++
+				if stored[digest(p)] {
+					s.Linked++
+				}
+			case t == warc.TypeResponse && stored[digest(p)]:
+				s.Pages++
 				s.Linked++
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -23,11 +24,24 @@ import (
 
 // Record types used by goodbot (WARC 1.1 section 6).
 const (
-	TypeWarcinfo = "warcinfo"
-	TypeResponse = "response"
-	TypeResource = "resource"
-	TypeMetadata = "metadata"
-	TypeRequest  = "request"
+	TypeWarcinfo   = "warcinfo"
+	TypeResponse   = "response"
+	TypeResource   = "resource"
+	TypeMetadata   = "metadata"
+	TypeRequest    = "request"
+	TypeRevisit    = "revisit"
+	TypeConversion = "conversion"
+)
+
+// ProfileNotModified is the WARC-Profile of a revisit record for an HTTP
+// 304 answer (WARC 1.1 section 6.7.3).
+const ProfileNotModified = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
+// ContentTypeHTTPResponse and ContentTypeHTTPRequest are the Content-Type
+// of response and request records whose block is an HTTP message.
+const (
+	ContentTypeHTTPResponse = "application/http; msgtype=response"
+	ContentTypeHTTPRequest  = "application/http; msgtype=request"
 )
 
 // A Header is one named WARC header field. Record headers keep their order.
@@ -59,6 +73,16 @@ func (r *Record) Type() string { return r.Get("WARC-Type") }
 func Digest(b []byte) string {
 	sum := sha256.Sum256(b)
 	return "sha256:" + base32.StdEncoding.EncodeToString(sum[:])
+}
+
+// DigestHex returns the WARC digest string of a hex SHA-256, as the
+// operation log records digests.
+func DigestHex(h string) (string, error) {
+	b, err := hex.DecodeString(h)
+	if err != nil || len(b) != sha256.Size {
+		return "", fmt.Errorf("warc: %q is not a hex SHA-256", h)
+	}
+	return "sha256:" + base32.StdEncoding.EncodeToString(b), nil
 }
 
 // NewRecordID returns a fresh "<urn:uuid:...>" record id (random, version 4).
@@ -209,7 +233,7 @@ func parseRecord(b []byte) (*Record, error) {
 	if _, err := time.Parse(time.RFC3339Nano, rec.Get("WARC-Date")); err != nil {
 		return nil, fmt.Errorf("bad WARC-Date: %w", err)
 	}
-	if t := rec.Type(); t == TypeResponse || t == TypeResource || t == TypeRequest {
+	if t := rec.Type(); t == TypeResponse || t == TypeResource || t == TypeRequest || t == TypeRevisit || t == TypeConversion {
 		if rec.Get("WARC-Target-URI") == "" {
 			return nil, fmt.Errorf("%s record without WARC-Target-URI", t)
 		}
@@ -218,9 +242,28 @@ func parseRecord(b []byte) (*Record, error) {
 	return rec, nil
 }
 
-// CheckDigests checks WARC-Block-Digest and, for resource records (whose
-// payload is the block), WARC-Payload-Digest. sha256 and sha1 digests are
-// understood; a record with no digest fails.
+// Payload returns the record's payload, and whether it has a well-defined
+// one the record contains: the block of a resource or conversion record;
+// the body of a response or request record holding an HTTP message that is
+// not truncated. A revisit or truncated record's WARC-Payload-Digest is
+// that of a payload it does not contain.
+func (r *Record) Payload() ([]byte, bool) {
+	switch r.Type() {
+	case TypeResource, TypeConversion:
+		return r.Block, true
+	case TypeResponse, TypeRequest:
+		if r.Get("WARC-Truncated") != "" || !strings.HasPrefix(strings.ToLower(r.Get("Content-Type")), "application/http") {
+			return nil, false
+		}
+		_, body, ok := bytes.Cut(r.Block, []byte("\r\n\r\n"))
+		return body, ok
+	}
+	return nil, false
+}
+
+// CheckDigests checks WARC-Block-Digest and, for records that contain
+// their payload (see Payload), WARC-Payload-Digest. sha256 digests are
+// understood; a record with no block digest fails.
 func (r *Record) CheckDigests() error {
 	bd := r.Get("WARC-Block-Digest")
 	if bd == "" {
@@ -229,8 +272,10 @@ func (r *Record) CheckDigests() error {
 	if bd != Digest(r.Block) {
 		return fmt.Errorf("warc: record %s: block digest %s does not match its block", r.Get("WARC-Record-ID"), bd)
 	}
-	if pd := r.Get("WARC-Payload-Digest"); pd != "" && r.Type() == TypeResource && pd != Digest(r.Block) {
-		return fmt.Errorf("warc: record %s: payload digest %s does not match its payload", r.Get("WARC-Record-ID"), pd)
+	if pd := r.Get("WARC-Payload-Digest"); pd != "" {
+		if p, ok := r.Payload(); ok && pd != Digest(p) {
+			return fmt.Errorf("warc: record %s: payload digest %s does not match its payload", r.Get("WARC-Record-ID"), pd)
+		}
 	}
 	return nil
 }

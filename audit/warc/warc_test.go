@@ -143,3 +143,34 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// A response record's payload digest is checked when it holds its body,
+// and not when the body was left out (WARC-Truncated).
+func TestResponsePayloadDigest(t *testing.T) {
+	body := []byte("<p>hi</p>")
+	head := "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n"
+	for _, tc := range []struct {
+		name   string
+		block  string
+		extra  []Header
+		digest string
+		ok     bool
+	}{
+		{"full body", head + string(body), nil, Digest(body), true},
+		{"wrong digest", head + string(body), nil, Digest([]byte("other")), false},
+		{"truncated", head, []Header{{"WARC-Truncated", "unspecified"}}, Digest(body), true},
+	} {
+		var buf bytes.Buffer
+		h := append([]Header{{"WARC-Target-URI", "http://127.0.0.1/"}, {"Content-Type", ContentTypeHTTPResponse}, {"WARC-Payload-Digest", tc.digest}}, tc.extra...)
+		if _, err := NewWriter(&buf).Write(TypeResponse, time.Now(), h, []byte(tc.block)); err != nil {
+			t.Fatal(err)
+		}
+		rec, err := NewReader(&buf).Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rec.CheckDigests(); (err == nil) != tc.ok {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+}

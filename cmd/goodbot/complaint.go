@@ -203,13 +203,13 @@ func applyOffline(ctx context.Context, bf boardFlags, c job.Complaint, board job
 	if err != nil {
 		return err
 	}
-	keyFile := bf.auditKey
-	if keyFile == "" {
-		if keyFile, err = defaultKeyFile(); err != nil {
-			return err
-		}
+	// The log keeps its name; one that does not exist yet gets the
+	// default name a crawl with no contact would give it.
+	origin, keyFile, _, err := logIdentity(filepath.Join(bf.out, "audit"), "", bf.auditKey, "", "", worker)
+	if err != nil {
+		return err
 	}
-	alog, err := audit.Open(filepath.Join(bf.out, "audit"), audit.Options{KeyFile: keyFile, Origin: logOrigin(worker),
+	alog, err := audit.Open(filepath.Join(bf.out, "audit"), audit.Options{KeyFile: keyFile, Origin: origin,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		// Most likely a running crawl holds the log: it applies the

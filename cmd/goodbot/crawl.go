@@ -58,6 +58,7 @@ type crawlOptions struct {
 	out          string
 	auditDir     string
 	auditKey     string
+	origin       string
 	maxPages     int
 	maxDepth     int
 	maxPerSite   int
@@ -92,7 +93,8 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	fs.StringVar(&o.contact, "contact", "", "required: URL or mailto: address where site operators reach you; sent in the User-Agent (and From)")
 	fs.StringVar(&o.out, "out", "./goodbot-out", "output directory: pages under OUT/sites/<site>/")
 	fs.StringVar(&o.auditDir, "audit", "", "operation log directory (default OUT/audit)")
-	fs.StringVar(&o.auditKey, "audit-key", "", "operation log signing key, kept outside the log (default in the user config directory)")
+	fs.StringVar(&o.auditKey, "audit-key", "", "operation log signing key, kept outside the log (default: one per --origin in the user config directory)")
+	fs.StringVar(&o.origin, "origin", "", "name of a new operation log, in its checkpoints and its key (default: the contact's domain + /goodbot, e.g. example.org/goodbot; + /JOB/WORKER in a job); an existing log keeps its name")
 	fs.IntVar(&o.maxPages, "max-pages", 0, "stop after this many pages (0: no limit)")
 	fs.IntVar(&o.maxDepth, "max-depth", 0, "follow links at most this deep, counting as colly's MaxDepth: a seed is at depth 1, so 1 crawls the seeds only (0: no limit)")
 	fs.IntVar(&o.maxPerSite, "max-pages-per-site", 0, "stop a site after this many pages (0: no limit)")
@@ -334,14 +336,11 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
 	}
-	keyFile := o.auditKey
-	if keyFile == "" {
-		keyFile, err = defaultKeyFile()
-		if err != nil {
-			return err
-		}
-	}
 	workerID, err := workerID(o.out)
+	if err != nil {
+		return err
+	}
+	origin, keyFile, newLog, err := logIdentity(o.auditDir, o.origin, o.auditKey, o.contact, o.job, workerID)
 	if err != nil {
 		return err
 	}
@@ -367,7 +366,7 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 			return fmt.Errorf("operation log %s: %w", o.auditDir, err)
 		}
 	}
-	aopts := audit.Options{KeyFile: keyFile, Origin: logOrigin(workerID), Logger: logger}
+	aopts := audit.Options{KeyFile: keyFile, Origin: origin, Logger: logger}
 	if rc != nil {
 		// Each checkpoint is published to the job's Redis, so that every
 		// worker's log is witnessed by the others.
@@ -377,6 +376,10 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 	alog, err := crawler.OpenLog(ctx, o.auditDir, aopts)
 	if err != nil {
 		return err
+	}
+	if newLog {
+		fmt.Fprintf(stderr, "goodbot: new operation log %s, named %s, signed with %s\n  its public key: %s\n  publish it; a verifier pins it with: goodbot audit verify --key %s %s\n",
+			o.auditDir, origin, keyFile, alog.PublicKey(), alog.PublicKey(), o.auditDir)
 	}
 	var sink audit.Sink = alog
 	if o.verbose {
@@ -674,10 +677,55 @@ func workerID(out string) (string, error) {
 	return id, nil
 }
 
-// logOrigin names the operation log in its signed checkpoints: the machine
-// and the worker.
-func logOrigin(worker string) string {
-	return crawler.DefaultOrigin() + "/" + worker
+// defaultOrigin names a new operation log after the operator (see
+// crawler.DefaultOrigin), and, in a distributed job, where each worker
+// keeps its own log, the job and the worker id.
+func defaultOrigin(contact, job, worker string) string {
+	o := crawler.DefaultOrigin(contact)
+	if job != "" {
+		o = crawler.CleanOrigin(o + "/" + job + "/" + worker)
+	}
+	return o
+}
+
+// logIdentity chooses the operation log's origin and signing key file. An
+// existing log keeps its origin (logs of earlier versions too, whatever
+// they are named); a new one takes --origin, or defaultOrigin. The key file
+// is --audit-key or, by default, one per origin in the user config
+// directory, so that a default key's name is its log's origin. A key whose
+// name is not the origin of a new log is refused.
+func logIdentity(auditDir, flagOrigin, keyFlag, contact, job, worker string) (origin, keyFile string, isNew bool, err error) {
+	existing, err := audit.LogOrigin(auditDir)
+	if err != nil {
+		return "", "", false, fmt.Errorf("operation log %s: %w", auditDir, err)
+	}
+	switch {
+	case existing != "" && flagOrigin != "" && flagOrigin != existing:
+		return "", "", false, usageError{fmt.Sprintf("--origin %s: the operation log in %s is named %s; a log keeps its name (use another --out for a new log)", flagOrigin, auditDir, existing)}
+	case existing != "":
+		origin = existing
+	case flagOrigin != "":
+		origin = flagOrigin
+	default:
+		origin = defaultOrigin(contact, job, worker)
+	}
+	if strings.ContainsAny(origin, "+ \t\r\n") || origin == "" {
+		return "", "", false, usageError{fmt.Sprintf("--origin %q: want a name without spaces or '+', e.g. example.org/goodbot", origin)}
+	}
+	keyFile = keyFlag
+	if keyFile == "" {
+		if keyFile, err = crawler.KeyFileFor(origin, existing != ""); err != nil {
+			return "", "", false, err
+		}
+	}
+	if existing == "" {
+		if b, err := os.ReadFile(keyFile); err == nil {
+			if name := audit.KeyName(string(b)); name != origin {
+				return "", "", false, usageError{fmt.Sprintf("the signing key %s is named %s, but the new log's origin is %s: they must be the same name; pass --origin %s, or another --audit-key (a new file is generated with the right name)", keyFile, name, origin, name)}
+			}
+		}
+	}
+	return origin, keyFile, existing == "", nil
 }
 
 // warnPersistence warns when the job's state would not survive a restart
@@ -738,16 +786,6 @@ func resume(ctx context.Context, l *limiter.Local, sink audit.Sink, earlier map[
 		logger.Info("budget resumed from the operation log", "site", s, "requests", len(er.Sent), "hold_until", er.HoldUntil)
 		sink.Record(ctx, audit.Event{Type: audit.TypeBudget, Time: time.Now().UTC(), Site: s, Budget: &audit.Budget{Change: "resume", Reason: reason, HoldUntil: er.HoldUntil}})
 	}
-}
-
-// defaultKeyFile is where the operation log's signing key lives unless
-// --audit-key says otherwise: outside any log directory.
-func defaultKeyFile() (string, error) {
-	f, err := crawler.DefaultKeyFile()
-	if err != nil {
-		return "", fmt.Errorf("%w; pass --audit-key FILE", err)
-	}
-	return f, nil
 }
 
 // teeSink records to a durable sink and then to a second one.

@@ -48,7 +48,9 @@ type Options struct {
 	// SyncEvery is how often writes are forced to stable storage. Default
 	// 1 s.
 	SyncEvery time.Duration
-	// CacheSize is the database's block cache in bytes. Default 8 MiB.
+	// CacheSize is the database's block cache in bytes. Default 16 MiB
+	// (Pebble takes its memtables out of it: with 8 MiB, the 1M-URL
+	// benchmark found the block cache empty and enqueues 5× slower).
 	CacheSize int64
 	// Logger receives the database's own errors. Default slog.Default().
 	Logger *slog.Logger
@@ -111,7 +113,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		opts.SyncEvery = time.Second
 	}
 	if opts.CacheSize <= 0 {
-		opts.CacheSize = 8 << 20
+		opts.CacheSize = 16 << 20
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()

@@ -295,3 +295,59 @@ func TestCheckpointAfterEarlyCrash(t *testing.T) {
 		t.Fatalf("verify after signing: %d %q %q", code, stdout, stderr)
 	}
 }
+
+// goodbot audit verify never says "ok" to nothing: each case exits 1 and
+// names the problem and the file.
+func TestVerifyFailsClosed(t *testing.T) {
+	empty := t.TempDir()
+	foreign := t.TempDir()
+	os.WriteFile(filepath.Join(foreign, "hosts"), []byte("127.0.0.1 localhost\n"), 0o644)
+	os.WriteFile(filepath.Join(foreign, "seg-notes.txt"), []byte("minutes of the meeting\n"), 0o644)
+	cases := []struct{ name, dir, want string }{
+		{"empty directory", empty, "not an operation log"},
+		{"foreign directory", foreign, "not an operation log"},
+	}
+	if fi, err := os.Stat("/etc"); err == nil && fi.IsDir() {
+		cases = append(cases, struct{ name, dir, want string }{"/etc", "/etc", "not an operation log"})
+	}
+
+	// Random bytes over the checkpoints file.
+	out, _ := fixture(t)
+	garbage := filepath.Join(out, "audit")
+	junk := make([]byte, 2048)
+	for i := range junk {
+		junk[i] = byte(i*131 + i*i*7 + 0x5b) // not a frame: the first length is impossible
+	}
+	os.WriteFile(filepath.Join(garbage, "checkpoints"), junk, 0o640)
+	cases = append(cases, struct{ name, dir, want string }{"random checkpoints", garbage, filepath.Join(garbage, "checkpoints")})
+
+	// A log whose early segments were pruned and whose keys file is lost:
+	// nothing says which key signs it.
+	root := t.TempDir()
+	noKey := filepath.Join(root, "audit")
+	l, err := audit.Open(noKey, audit.Options{KeyFile: filepath.Join(root, "k"), Origin: "goodbot.test/cli", SegmentBytes: 1,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		l.Record(context.Background(), audit.Event{Type: audit.TypeRun, Time: time.Now().UTC(), Run: &audit.Run{Reason: "done", Pages: i}})
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	segs, _ := filepath.Glob(filepath.Join(noKey, "seg-*.wal"))
+	if len(segs) < 2 {
+		t.Fatalf("want several segments, got %v", segs)
+	}
+	os.Remove(segs[0])
+	os.Remove(filepath.Join(noKey, "keys"))
+	cases = append(cases, struct{ name, dir, want string }{"no key", noKey, "no key: entries 0-"})
+
+	for _, tc := range cases {
+		code, stdout, stderr := run("verify", tc.dir)
+		if code != 1 || stdout != "" || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, tc.dir) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 1 naming %q and %s", tc.name, code, stdout, stderr, tc.want, tc.dir)
+		}
+	}
+}
