@@ -37,7 +37,9 @@ func TestScriptMatchesModel(t *testing.T) {
 		mkEst := func() estimateArgs {
 			est := []float64{20, 1000, 86400, 1728000, 12345.678}[rng.IntN(5)] * (0.5 + rng.Float64())
 			b := Budget(est, 0.1)
-			return estimateArgs{Est: est, Source: []string{"--traffic", "f.csv:2 (logs)", "default"}[rng.IntN(3)], Kind: int64(rng.IntN(4)), Budget: b, BudgetT: budgetIntervalMicros(b, p.DayLen)}
+			low, high := est*(0.01+rng.Float64()), est*(1+rng.Float64()*100)
+			b = Budget(low, 0.1)
+			return estimateArgs{Est: est, Low: low, High: high, Source: []string{"--traffic", "f.csv:2 (logs)", "default"}[rng.IntN(3)], Kind: int64(rng.IntN(4)), Budget: b, BudgetT: budgetIntervalMicros(b, p.DayLen)}
 		}
 		lookup := mkEst()
 		var m state
@@ -143,7 +145,7 @@ func TestScriptMatchesModel(t *testing.T) {
 			case k < 9:
 				op = "estimate"
 				e := mkEst()
-				run(updateScript, 2, lookup, "estimate", fmtNum(e.Est), e.Source, fmtInt(e.Kind), fmtNum(e.Budget), fmtInt(e.BudgetT))
+				run(updateScript, 2, lookup, "estimate", fmtNum(e.Est), e.Source, fmtInt(e.Kind), fmtNum(e.Budget), fmtInt(e.BudgetT), fmtNum(e.Low), fmtNum(e.High))
 				m.ensure(now, lookup, p)
 				ch := m.reestimate(now, e, p)
 				seen[ch.Reason]++
@@ -186,7 +188,7 @@ func TestReserveAfterDeadlineChangesNothing(t *testing.T) {
 	ctx := context.Background()
 	key := "goodbot:{" + redistest.Namespace(t) + ":late.example}"
 	p := params{DayLen: 86400e6, Burst: 1, MaxHold: 1e6, BaseBackoff: 1e6, MaxBackoff: 1e6, Forgive: 1e6, AdaptEvery: 1e6, MaxFactor: 2}
-	in := estimateArgs{Est: 1000, Source: "t", Kind: 2, Budget: 100, BudgetT: 864e6}
+	in := estimateArgs{Est: 1000, Low: 1000, High: 1000, Source: "t", Kind: 2, Budget: 100, BudgetT: 864e6}
 	const now = 1_763_900_000_000_000
 	for _, tc := range []struct {
 		deadline int64

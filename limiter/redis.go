@@ -397,7 +397,7 @@ func (r *Redis) SetEstimate(ctx context.Context, e Estimate) error {
 	}
 	a := r.s.estimateFor(e)
 	rep, err := r.run(ctx, r.update, e.Site, "estimate", 2, r.args(e.Site, "estimate",
-		fmtNum(a.Est), a.Source, fmtInt(a.Kind), fmtNum(a.Budget), fmtInt(a.BudgetT)))
+		fmtNum(a.Est), a.Source, fmtInt(a.Kind), fmtNum(a.Budget), fmtInt(a.BudgetT), fmtNum(a.Low), fmtNum(a.High)))
 	if err != nil {
 		return err
 	}

@@ -15,8 +15,8 @@ import (
 // stateFields are the hash fields, in the order the scripts return them.
 var stateFields = []string{
 	"tat", "day", "cnt", "gr",
-	"est", "src", "kind", "bud", "bT",
-	"pest", "psrc", "pkind", "pbud", "pbT", "pday",
+	"est", "lo", "hi", "src", "kind", "bud", "bT",
+	"pest", "plo", "phi", "psrc", "pkind", "pbud", "pbT", "pday",
 	"rob", "fac", "hold", "k", "ewma", "base", "err", "nobs", "adapt",
 }
 
@@ -24,22 +24,23 @@ var stateFields = []string{
 //
 //	ARGV[1]  now override in µs (tests only; 0 means Redis TIME)
 //	ARGV[2..10] params: dayLen burst maxHold baseBackoff maxBackoff forgive adaptEvery maxFactor ttl(ms)
-//	ARGV[11..15] the caller's estimate: est src kind budget budgetT
-//	ARGV[16...] operation-specific
+//	ARGV[11..17] the caller's estimate: est src kind budget budgetT low high
+//	ARGV[18...] operation-specific
 const scriptPrelude = `
 local key = KEYS[1]
 local A = ARGV
 local P = {dayLen = tonumber(A[2]), burst = tonumber(A[3]), maxHold = tonumber(A[4]),
   base = tonumber(A[5]), maxBack = tonumber(A[6]), forgive = tonumber(A[7]),
   adaptEvery = tonumber(A[8]), maxFac = tonumber(A[9]), ttl = tonumber(A[10])}
-local IN = {est = tonumber(A[11]), src = A[12], kind = tonumber(A[13]), bud = tonumber(A[14]), bT = tonumber(A[15])}
+local IN = {est = tonumber(A[11]), src = A[12], kind = tonumber(A[13]), bud = tonumber(A[14]), bT = tonumber(A[15]),
+  lo = tonumber(A[16]), hi = tonumber(A[17])}
 local now = tonumber(A[1])
 if now <= 0 then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
-local F = {'tat', 'day', 'cnt', 'gr', 'est', 'src', 'kind', 'bud', 'bT',
-  'pest', 'psrc', 'pkind', 'pbud', 'pbT', 'pday',
+local F = {'tat', 'day', 'cnt', 'gr', 'est', 'lo', 'hi', 'src', 'kind', 'bud', 'bT',
+  'pest', 'plo', 'phi', 'psrc', 'pkind', 'pbud', 'pbT', 'pday',
   'rob', 'fac', 'hold', 'k', 'ewma', 'base', 'err', 'nobs', 'adapt'}
 local STR = {src = true, psrc = true}
 local S = {}
@@ -59,8 +60,8 @@ local function dayOf(t)
   return d
 end
 local function setEst(e)
-  S.est = e.est; S.src = e.src; S.kind = e.kind; S.bud = e.bud; S.bT = e.bT
-  S.pest = 0; S.psrc = ''; S.pkind = 0; S.pbud = 0; S.pbT = 0; S.pday = 0
+  S.est = e.est; S.lo = e.lo; S.hi = e.hi; S.src = e.src; S.kind = e.kind; S.bud = e.bud; S.bT = e.bT
+  S.pest = 0; S.plo = 0; S.phi = 0; S.psrc = ''; S.pkind = 0; S.pbud = 0; S.pbT = 0; S.pday = 0
 end
 local function ensure()
   if exists then return false end
@@ -95,20 +96,19 @@ end
 // it to its day, and returns how long to wait. Reply head: ok flags slot t
 // until count limit.
 //
-// ARGV[16] is a deadline in Redis time (0: none): a call that reaches the
+// ARGV[18] is a deadline in Redis time (0: none): a call that reaches the
 // server after it, because the server was paused or slow, changes nothing
 // and replies ok = 2, so that a reservation nobody waits for any more does
 // not use up a slot.
 const reserveScript = scriptPrelude + `
-local deadline = tonumber(A[16] or '0')
+local deadline = tonumber(A[18] or '0')
 if deadline > 0 and now > deadline then return reply({2, 0, 0, 0, 0, 0, 0}) end
 local init = ensure()
 local t = interval()
 local slot = math.max(now, S.hold, S.tat - (P.burst - 1) * t)
 local promoted = false
 if S.pest > 0 and dayOf(slot) >= S.pday then
-  S.est = S.pest; S.src = S.psrc; S.kind = S.pkind; S.bud = S.pbud; S.bT = S.pbT
-  S.pest = 0; S.psrc = ''; S.pkind = 0; S.pbud = 0; S.pbT = 0; S.pday = 0
+  setEst({est = S.pest, lo = S.plo, hi = S.phi, src = S.psrc, kind = S.pkind, bud = S.pbud, bT = S.pbT})
   promoted = true
 end
 t = interval()
@@ -127,22 +127,22 @@ save()
 return reply({1, flags, slot, t, 0, S.cnt, limit})
 `
 
-// updateScript applies feedback and settings. ARGV[16] is the operation:
+// updateScript applies feedback and settings. ARGV[18] is the operation:
 //
 //	status                        read only
 //	cancel   slot t               give back an unused reservation
 //	obs      status latency retryAfter err(0/1) jitter [channel site]
 //	         (a new hold is published on channel as "SITE HOLD_UNTIL_µs")
 //	robots   delay
-//	estimate est src kind budget budgetT
+//	estimate est src kind budget budgetT low high
 //
 // Reply head: change initflag.
 const updateScript = scriptPrelude + `
-local op = A[16]
+local op = A[18]
 if op == 'status' then return reply({''}) end
 if op == 'cancel' then
   if not exists then return reply({''}) end
-  local slot, t = tonumber(A[17]), tonumber(A[18])
+  local slot, t = tonumber(A[19]), tonumber(A[20])
   if dayOf(slot) == S.day and S.cnt > 0 then S.cnt = S.cnt - 1 end
   if S.gr > 0 then S.gr = S.gr - 1 end
   if S.tat == slot + t then S.tat = slot end
@@ -152,7 +152,7 @@ end
 local init = ensure()
 local c = ''
 if op == 'obs' then
-  local status, lat, ra, isErr, jit = tonumber(A[17]), tonumber(A[18]), tonumber(A[19]), A[20] == '1', tonumber(A[21])
+  local status, lat, ra, isErr, jit = tonumber(A[19]), tonumber(A[20]), tonumber(A[21]), A[22] == '1', tonumber(A[23])
   local x = 0
   if isErr then x = 1 end
   S.nobs = S.nobs + 1
@@ -177,7 +177,7 @@ if op == 'obs' then
     end
     if now + d > S.hold then
       S.hold = now + d; c = 'hold'
-      if A[22] and A[22] ~= '' then redis.call('PUBLISH', A[22], A[23] .. ' ' .. fmt(S.hold)) end
+      if A[24] and A[24] ~= '' then redis.call('PUBLISH', A[24], A[25] .. ' ' .. fmt(S.hold)) end
     end
   else
     local slowLat = S.ewma > 2 * S.base
@@ -191,14 +191,15 @@ if op == 'obs' then
     end
   end
 elseif op == 'robots' then
-  local d = tonumber(A[17])
+  local d = tonumber(A[19])
   if S.rob ~= d then S.rob = d; c = 'robots' end
 elseif op == 'estimate' then
-  local e = {est = tonumber(A[17]), src = A[18], kind = tonumber(A[19]), bud = tonumber(A[20]), bT = tonumber(A[21])}
+  local e = {est = tonumber(A[19]), src = A[20], kind = tonumber(A[21]), bud = tonumber(A[22]), bT = tonumber(A[23]),
+    lo = tonumber(A[24]), hi = tonumber(A[25])}
   if e.bud < S.bud then
     setEst(e); c = 'estimate:lower'
   elseif e.bud > S.bud then
-    S.pest = e.est; S.psrc = e.src; S.pkind = e.kind; S.pbud = e.bud; S.pbT = e.bT
+    S.pest = e.est; S.plo = e.lo; S.phi = e.hi; S.psrc = e.src; S.pkind = e.kind; S.pbud = e.bud; S.pbT = e.bT
     S.pday = dayOf(now) + 1
     c = 'estimate:raise'
   end
@@ -220,7 +221,7 @@ func scriptArgs(nowOverride int64, p params, ttlMillis int64, in estimateArgs) [
 		fmtInt(nowOverride),
 		fmtInt(p.DayLen), fmtInt(p.Burst), fmtInt(p.MaxHold), fmtInt(p.BaseBackoff), fmtInt(p.MaxBackoff),
 		fmtInt(p.Forgive), fmtInt(p.AdaptEvery), fmtNum(p.MaxFactor), fmtInt(ttlMillis),
-		fmtNum(in.Est), in.Source, fmtInt(in.Kind), fmtNum(in.Budget), fmtInt(in.BudgetT),
+		fmtNum(in.Est), in.Source, fmtInt(in.Kind), fmtNum(in.Budget), fmtInt(in.BudgetT), fmtNum(in.Low), fmtNum(in.High),
 	}
 }
 
@@ -259,10 +260,10 @@ func parseReply(v []string, n int) (scriptReply, error) {
 	in := func(i int) int64 { return int64(num(i)) }
 	s := &r.st
 	s.TAT, s.Day, s.Count, s.Granted = in(0), in(1), in(2), in(3)
-	s.Est, s.Source, s.Kind, s.Budget, s.BudgetT = num(4), f[5], in(6), num(7), in(8)
-	s.PendEst, s.PendSource, s.PendKind, s.PendBudget, s.PendBudgetT, s.PendDay = num(9), f[10], in(11), num(12), in(13), in(14)
-	s.Robots, s.Factor, s.Hold, s.K = in(15), num(16), in(17), in(18)
-	s.EWMA, s.Base, s.ErrRate, s.NObs, s.Adapt = num(19), num(20), num(21), in(22), in(23)
+	s.Est, s.Low, s.High, s.Source, s.Kind, s.Budget, s.BudgetT = num(4), num(5), num(6), f[7], in(8), num(9), in(10)
+	s.PendEst, s.PendLow, s.PendHigh, s.PendSource, s.PendKind, s.PendBudget, s.PendBudgetT, s.PendDay = num(11), num(12), num(13), f[14], in(15), num(16), in(17), in(18)
+	s.Robots, s.Factor, s.Hold, s.K = in(19), num(20), in(21), in(22)
+	s.EWMA, s.Base, s.ErrRate, s.NObs, s.Adapt = num(23), num(24), num(25), in(26), in(27)
 	return r, err
 }
 
