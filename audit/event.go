@@ -146,21 +146,31 @@ type Robots struct {
 	Policy   string    `json:"policy"` // "parsed", "allow-all", "disallow-all"
 	Expires  time.Time `json:"expires"`
 	Error    string    `json:"error,omitempty"`
-	// CrawlDelay is the Crawl-delay (or Request-rate interval) that applies to goodbot.
+	// CrawlDelay is the least interval between requests that applies to
+	// goodbot: the largest of Crawl-delay and the Request-rate and
+	// Max-Crawl-Rate intervals.
 	CrawlDelay time.Duration `json:"crawl_delay_ns,omitempty"`
 }
 
 // Budget records a site's traffic estimate and the pacing derived from it,
 // or a change to either (a hold, a slow-down, a re-estimate).
 type Budget struct {
-	EstimatePerDay float64       `json:"estimate_per_day"`
-	Source         string        `json:"source"` // where the estimate came from
-	Share          float64       `json:"share"`
-	BudgetPerDay   float64       `json:"budget_per_day"`
-	Interval       time.Duration `json:"interval_ns"`
-	HoldUntil      time.Time     `json:"hold_until,omitzero"`
-	Change         string        `json:"change"` // "initial", "hold", "slower", "faster", "estimate", "robots"
-	Reason         string        `json:"reason"`
+	// EstimatePerDay is the central figure of the site's estimated traffic.
+	EstimatePerDay float64 `json:"estimate_per_day"`
+	// EstimateLow and EstimateHigh bound the estimate: the site's traffic is
+	// somewhere between them. The budget is Share × EstimateLow. For a
+	// figure given as a point (the user's --traffic, an agreement, the
+	// default) both equal EstimatePerDay. Zero in entries written before
+	// goodbot recorded ranges.
+	EstimateLow  float64       `json:"estimate_low_per_day,omitempty"`
+	EstimateHigh float64       `json:"estimate_high_per_day,omitempty"`
+	Source       string        `json:"source"` // where the estimate came from
+	Share        float64       `json:"share"`
+	BudgetPerDay float64       `json:"budget_per_day"`
+	Interval     time.Duration `json:"interval_ns"`
+	HoldUntil    time.Time     `json:"hold_until,omitzero"`
+	Change       string        `json:"change"` // "initial", "hold", "slower", "faster", "estimate", "robots"
+	Reason       string        `json:"reason"`
 }
 
 // PII records what the personal-data filter found on one page: counts by

@@ -143,13 +143,15 @@ func (c Config) settings() (*settings, error) {
 }
 
 // estimateFor returns the estimate arguments for e under these settings.
+// The budget comes from the low end of the estimate's range.
 func (s *settings) estimateFor(e Estimate) estimateArgs {
-	b := Budget(e.PerDay, s.Share)
+	low, high := e.Range()
+	b := Budget(low, s.Share)
 	src := e.Source
 	if src == "" {
 		src = e.Kind.String()
 	}
-	return estimateArgs{Est: e.PerDay, Source: src, Kind: int64(e.Kind), Budget: b, BudgetT: budgetIntervalMicros(b, s.p.DayLen)}
+	return estimateArgs{Est: e.PerDay, Low: low, High: high, Source: src, Kind: int64(e.Kind), Budget: b, BudgetT: budgetIntervalMicros(b, s.p.DayLen)}
 }
 
 // jitter returns a jitter draw clamped to [0, 1).
@@ -194,6 +196,8 @@ func (s *settings) record(ctx context.Context, site string, now int64, st *state
 	}
 	b := &audit.Budget{
 		EstimatePerDay: st.Est,
+		EstimateLow:    st.Low,
+		EstimateHigh:   st.High,
 		Source:         kindSource(st.Kind, st.Source),
 		Share:          s.Share,
 		BudgetPerDay:   st.Budget,
@@ -209,7 +213,7 @@ func (s *settings) record(ctx context.Context, site string, now int64, st *state
 		}
 	}
 	if c.Kind == "initial" && b.Reason == "" {
-		b.Reason = Estimate{Site: site, PerDay: st.Est, Kind: Kind(st.Kind), Source: st.Source}.Line(s.Share)
+		b.Reason = Estimate{Site: site, PerDay: st.Est, Low: st.Low, High: st.High, Kind: Kind(st.Kind), Source: st.Source}.Line(s.Share)
 	}
 	ev := audit.Event{Type: audit.TypeBudget, Time: time.UnixMicro(now).UTC(), Site: site, Budget: b}
 	if err := s.Sink.Record(ctx, ev); err != nil {
@@ -230,11 +234,13 @@ func (s *settings) status(site string, now int64, st *state) Status {
 	if !st.Exists {
 		e := s.Estimates.Lookup(site)
 		a := s.estimateFor(e)
-		return Status{Site: site, EstimatePerDay: e.PerDay, Source: kindSource(a.Kind, a.Source), BudgetPerDay: a.Budget, Interval: durationMicros(a.BudgetT)}
+		return Status{Site: site, EstimatePerDay: e.PerDay, EstimateLow: a.Low, EstimateHigh: a.High, Source: kindSource(a.Kind, a.Source), BudgetPerDay: a.Budget, Interval: durationMicros(a.BudgetT)}
 	}
 	out := Status{
 		Site:           site,
 		EstimatePerDay: st.Est,
+		EstimateLow:    st.Low,
+		EstimateHigh:   st.High,
 		Source:         kindSource(st.Kind, st.Source),
 		BudgetPerDay:   st.Budget,
 		Interval:       durationMicros(st.interval()),

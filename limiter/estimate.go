@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -24,7 +23,7 @@ type Kind int
 // The kinds of estimate, lowest precedence first.
 const (
 	KindDefault   Kind = iota // no information: DefaultPerDay
-	KindRank                  // derived from a popularity rank list (see RankPerDay)
+	KindRank                  // derived from a popularity rank list (see RankEstimate)
 	KindUser                  // given by the user: --traffic or --traffic-file
 	KindAgreement             // an operator's agreement, e.g. a written permission
 )
@@ -44,27 +43,49 @@ func (k Kind) String() string {
 }
 
 // DefaultPerDay is the traffic assumed for a site nobody gave an estimate
-// for: 20 requests per day.
+// for: 20 requests per day, which with the default share of 0.1 lets
+// goodbot send 2 requests a day (one of them usually robots.txt) until the
+// user passes --traffic.
 //
-// It is the rank model (see RankPerDay) evaluated past the end of the
-// published rank lists: the CrUX buckets end at 10M ("rest"), and at rank
-// 5e7 the lower fit gives 1e9/5e7 = 20 page views per day. A site that
-// appears in no rank list is at least that obscure as far as goodbot can
-// tell, so with the default share of 0.1 it gets 2 requests a day (one of
-// them usually robots.txt) until the user passes --traffic.
+// It is a policy, not a measurement: goodbot knows nothing about such a
+// site. It was the old rank fit (1e9/R) past the end of the CrUX buckets,
+// at R = 5e7. The published page-view data (see RankTable) show sites
+// ranked in the top million with fewer than 20 page views a day, so for
+// the quietest sites even this default can exceed the one-third line; only
+// the site's own figure (--traffic, --agreement) is safe for those.
 const DefaultPerDay = 20
 
 // Estimate is an estimate of a site's traffic, with its provenance.
+//
+// An estimate is a range: the site's traffic is somewhere between Low and
+// High, most likely near PerDay. The budget is computed from Low, so that
+// it is safe for the quietest site the estimate could be. A figure the user
+// or an operator gives is a point: Low and High are zero, which means
+// PerDay.
 type Estimate struct {
 	Site   string    // site key, see internal/site
-	PerDay float64   // requests (page views) per day
+	PerDay float64   // requests (page views) per day: the central figure
+	Low    float64   // low end of the range; zero means PerDay
+	High   float64   // high end of the range; zero means PerDay
 	Source string    // human-readable origin, e.g. "--traffic", "traffic.csv:3 (server logs 2026-10)"
 	At     time.Time // when the estimate was made or loaded
 	Kind   Kind
 }
 
-// Validate reports whether e is usable: a canonical site key and a finite,
-// positive traffic figure.
+// Range returns the low and high ends of e, with zeros read as PerDay.
+func (e Estimate) Range() (low, high float64) {
+	low, high = e.Low, e.High
+	if low == 0 {
+		low = e.PerDay
+	}
+	if high == 0 {
+		high = e.PerDay
+	}
+	return low, high
+}
+
+// Validate reports whether e is usable: a canonical site key and finite,
+// positive traffic figures with Low <= PerDay <= High.
 func (e Estimate) Validate() error {
 	s, err := site.Parse(e.Site)
 	if err != nil {
@@ -73,8 +94,12 @@ func (e Estimate) Validate() error {
 	if s != e.Site {
 		return fmt.Errorf("limiter: estimate: site %q is not in canonical form (want %q)", e.Site, s)
 	}
-	if math.IsNaN(e.PerDay) || math.IsInf(e.PerDay, 0) || e.PerDay <= 0 {
+	if !positive(e.PerDay) {
 		return fmt.Errorf("limiter: estimate for %s: requests per day %v must be a positive number", e.Site, e.PerDay)
+	}
+	low, high := e.Range()
+	if !positive(low) || !positive(high) || low > e.PerDay || high < e.PerDay {
+		return fmt.Errorf("limiter: estimate for %s: range %v to %v must be positive numbers around %v", e.Site, low, high, e.PerDay)
 	}
 	if e.Kind < KindDefault || e.Kind > KindAgreement {
 		return fmt.Errorf("limiter: estimate for %s: unknown kind %d", e.Site, int(e.Kind))
@@ -85,25 +110,40 @@ func (e Estimate) Validate() error {
 	return nil
 }
 
+func positive(v float64) bool { return v > 0 && !math.IsInf(v, 0) }
+
 // Line returns a one-line summary of e and the budget it gives at share,
 // for progress output, e.g.
 //
 //	example.com: traffic unknown, assuming 20/day, cap 2/day; pass --traffic to set an estimate
+//	example.com: traffic 1728000/day (user: --traffic), cap 172800/day, one request every 500ms
+//	example.com: traffic 3.8 to 215175/day, central 6924 (rank: ranks.csv:2 (...)), cap 0/day from the low end: nothing is sent; ...
 func (e Estimate) Line(share float64) string {
-	b := Budget(e.PerDay, share)
+	low, high := e.Range()
+	b := Budget(low, share)
 	if e.Kind == KindDefault {
 		return fmt.Sprintf("%s: traffic unknown, assuming %s/day, cap %s/day; pass --traffic to set an estimate",
 			e.Site, formatCount(e.PerDay), formatCount(b))
 	}
-	return fmt.Sprintf("%s: traffic %s/day (%s: %s), cap %s/day, one request every %s",
-		e.Site, formatCount(e.PerDay), e.Kind, e.Source, formatCount(b), budgetInterval(b, 24*time.Hour))
+	pace := ", one request every " + budgetInterval(b, 24*time.Hour).String()
+	if dailyLimit(b) < 1 {
+		pace = ": nothing is sent; pass --traffic with the site's own figure, or --agreement with its operator's"
+	}
+	if low == high {
+		return fmt.Sprintf("%s: traffic %s/day (%s: %s), cap %s/day%s",
+			e.Site, formatCount(e.PerDay), e.Kind, e.Source, formatCount(b), pace)
+	}
+	return fmt.Sprintf("%s: traffic %s to %s/day, central %s (%s: %s), cap %s/day from the low end%s",
+		e.Site, formatCount(low), formatCount(high), formatCount(e.PerDay), e.Kind, e.Source, formatCount(b), pace)
 }
 
+// formatCount formats a count of requests or page views: whole numbers
+// from 100 up, three significant digits below.
 func formatCount(v float64) string {
-	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
-		return strconv.FormatFloat(v, 'f', 0, 64)
+	if math.Abs(v) >= 100 && math.Abs(v) < 1e15 || v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
 	}
-	return strconv.FormatFloat(v, 'g', 4, 64)
+	return strconv.FormatFloat(v, 'g', 3, 64)
 }
 
 // ParseTraffic parses the value of one --traffic flag, "HOST=N", where HOST
@@ -150,7 +190,7 @@ func parsePerDay(s string) (float64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("requests per day %q is not a number", s)
 	}
-	if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
+	if !positive(v) {
 		return 0, fmt.Errorf("requests per day %q must be a positive number", s)
 	}
 	return v, nil
@@ -217,121 +257,6 @@ func newCSV(r io.Reader) *csv.Reader {
 	cr.TrimLeadingSpace = true
 	cr.ReuseRecord = false
 	return cr
-}
-
-// RankPerDay is the conservative rank→traffic model: the daily page views
-// of a site at popularity rank r (1 is the most popular), taken as the lower
-// of two published fits:
-//
-//   - 3.33e7 · r^−0.746, fitted by Vincent Granville (2015) to Alexa ranks
-//     and traffic ("Estimating website traffic from Alexa rank",
-//     Data Science Central);
-//   - 1e9 / r, the common "visitors ≈ 1e9 / rank" rule of thumb.
-//
-// At r = 1e6 the two give about 1,100 and 1,000 per day. Rank lists give
-// buckets or noisy positions, so callers pass the least popular rank the
-// site could have (see LoadRankFile). RankPerDay returns 0 for r < 1.
-func RankPerDay(r float64) float64 {
-	if !(r >= 1) || math.IsInf(r, 0) {
-		return 0
-	}
-	return math.Min(3.33e7*math.Pow(r, -0.746), 1e9/r)
-}
-
-// LoadRankFile reads a rank list the user supplies and turns each entry
-// into a KindRank estimate with RankPerDay. Two formats are recognised,
-// by which column holds the number:
-//
-//   - CrUX-style "origin,rank", where origin is a URL such as
-//     https://www.example.com and rank the bucket bound (1000, 5000, 10000,
-//     50000, ...; see the Chrome UX Report's "rank" dimension). The bound is
-//     the least popular end of the bucket, which is the rank used.
-//   - Tranco-style "rank,domain" (https://tranco-list.eu), where rank is a
-//     position.
-//
-// A header line and '#' comments are skipped. When a site appears more
-// than once (e.g. an http and an https origin with different buckets), the
-// lower estimate is kept.
-func LoadRankFile(path string) ([]Estimate, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("limiter: rank file: %w", err)
-	}
-	defer f.Close()
-	return ReadRanks(f, path)
-}
-
-// ReadRanks reads a rank list in one of the formats of LoadRankFile from r;
-// name is used in sources and errors.
-func ReadRanks(r io.Reader, name string) ([]Estimate, error) {
-	cr := newCSV(r)
-	now := time.Now().UTC()
-	var out []Estimate
-	index := map[string]int{}
-	first := true
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("limiter: %s: %w", name, err)
-		}
-		line, _ := cr.FieldPos(0)
-		if len(rec) != 2 {
-			return nil, fmt.Errorf("limiter: %s:%d: want 2 fields (origin,rank or rank,domain), got %d", name, line, len(rec))
-		}
-		a, b := strings.TrimSpace(rec[0]), strings.TrimSpace(rec[1])
-		ra, errA := strconv.ParseUint(a, 10, 64)
-		rb, errB := strconv.ParseUint(b, 10, 64)
-		wasFirst := first
-		first = false
-		var host string
-		var rank uint64
-		switch {
-		case errA == nil && errB != nil: // Tranco: rank,domain
-			rank = ra
-			host, err = site.Parse(b)
-		case errA != nil && errB == nil: // CrUX: origin,rank
-			rank = rb
-			host, err = originSite(a)
-		default:
-			if wasFirst && errA != nil && errB != nil {
-				continue // header
-			}
-			return nil, fmt.Errorf("limiter: %s:%d: want origin,rank or rank,domain with one integer rank, got %q,%q", name, line, a, b)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("limiter: %s:%d: %w", name, line, err)
-		}
-		if rank < 1 {
-			return nil, fmt.Errorf("limiter: %s:%d: rank %d must be at least 1", name, line, rank)
-		}
-		e := Estimate{Site: host, PerDay: RankPerDay(float64(rank)), Source: fmt.Sprintf("%s:%d (rank %d)", name, line, rank), At: now, Kind: KindRank}
-		if i, ok := index[host]; ok {
-			if e.PerDay < out[i].PerDay {
-				out[i] = e
-			}
-			continue
-		}
-		index[host] = len(out)
-		out = append(out, e)
-	}
-}
-
-func originSite(origin string) (string, error) {
-	u, err := url.Parse(origin)
-	if err != nil {
-		return "", fmt.Errorf("origin %q: %w", origin, err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("origin %q: want http(s)://host", origin)
-	}
-	if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.User != nil {
-		return "", fmt.Errorf("origin %q: want an origin, not a URL with a path", origin)
-	}
-	// Round-trip through site.Parse to reject malformed hosts and ports.
-	return site.Parse(site.Key(u))
 }
 
 // Estimates holds the best known estimate for each site. The zero value is

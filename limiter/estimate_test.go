@@ -73,35 +73,6 @@ func TestReadTraffic(t *testing.T) {
 	}
 }
 
-func TestRankPerDay(t *testing.T) {
-	// At the 1M bucket the 1e9/R fit is the lower one: 1000/day.
-	if got := RankPerDay(1e6); got != 1000 {
-		t.Errorf("RankPerDay(1e6) = %v, want 1000", got)
-	}
-	// At rank 1000 Granville's fit (3.33e7·1000^−0.746 ≈ 191,000) is lower
-	// than 1e9/1000 = 1e6.
-	if got, want := RankPerDay(1000), 3.33e7*math.Pow(1000, -0.746); got != want || got > 200000 || got < 180000 {
-		t.Errorf("RankPerDay(1000) = %v, want %v", got, want)
-	}
-	// Past the lists, the default.
-	if got := RankPerDay(5e7); got != DefaultPerDay {
-		t.Errorf("RankPerDay(5e7) = %v, want DefaultPerDay %v", got, DefaultPerDay)
-	}
-	prev := math.Inf(1)
-	for r := 1.0; r < 1e9; r *= 3 {
-		v := RankPerDay(r)
-		if !(v < prev) || v <= 0 {
-			t.Fatalf("RankPerDay not strictly decreasing and positive at %v: %v after %v", r, v, prev)
-		}
-		prev = v
-	}
-	for _, r := range []float64{0, -1, math.NaN(), math.Inf(1)} {
-		if got := RankPerDay(r); got != 0 {
-			t.Errorf("RankPerDay(%v) = %v, want 0", r, got)
-		}
-	}
-}
-
 func TestReadRanks(t *testing.T) {
 	crux := "origin,rank\nhttps://www.example.com,1000\nhttp://www.example.com,5000\nhttps://b.example:8443,10000000\n"
 	es, err := ReadRanks(strings.NewReader(crux), "crux.csv")
@@ -111,19 +82,28 @@ func TestReadRanks(t *testing.T) {
 	if len(es) != 2 {
 		t.Fatalf("got %+v, want 2 sites", es)
 	}
-	// The same site in two buckets keeps the less popular (lower) estimate.
-	if es[0].Site != "www.example.com" || es[0].PerDay != RankPerDay(5000) || es[0].Kind != KindRank || es[0].Source != "crux.csv:3 (rank 5000)" {
-		t.Errorf("first = %+v", es[0])
+	// The same site in two buckets keeps the estimate with the lower low end.
+	b5k, _ := RankEstimate(5000)
+	want := "crux.csv:3 (rank 5000, bucket 5000 of ranking-to-pageviews 2024+2025, 28 sites)"
+	if e := es[0]; e.Site != "www.example.com" || e.Low != b5k.Low || e.PerDay != b5k.Central || e.High != b5k.High || e.Kind != KindRank || e.Source != want {
+		t.Errorf("first = %+v, want bucket %+v from %q", e, b5k, want)
 	}
-	if es[1].Site != "b.example:8443" || es[1].PerDay != 100 {
-		t.Errorf("second = %+v, want 100/day at rank 1e7", es[1])
+	if e := es[1]; e.Site != "b.example:8443" || e.Low != 3.8 || e.PerDay != 3.8 || e.High != 3.8 ||
+		e.Source != "crux.csv:4 (rank 10000000, past the last bucket of ranking-to-pageviews 2024+2025: its low end)" {
+		t.Errorf("second = %+v, want the last bucket's low end, 3.8/day, as the whole range", e)
 	}
 	tranco, err := ReadRanks(strings.NewReader("1,google.com\n2,Example.ORG\n"), "tranco.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tranco) != 2 || tranco[1].Site != "example.org" || tranco[1].PerDay != RankPerDay(2) {
+	b1k, _ := RankEstimate(1)
+	if len(tranco) != 2 || tranco[1].Site != "example.org" || tranco[1].Low != b1k.Low {
 		t.Errorf("tranco = %+v", tranco)
+	}
+	for _, e := range append(es, tranco...) {
+		if err := e.Validate(); err != nil {
+			t.Error(err)
+		}
 	}
 	for _, tc := range []struct{ in, want string }{
 		{"1,2\n", "one integer rank"},

@@ -18,12 +18,14 @@
 //
 // # Estimates
 //
-// Every estimate carries its source and time (Estimate). In order of
+// Every estimate carries its source and time, and a range: low, central and
+// high (Estimate). The budget is computed from the low end. In order of
 // precedence: an operator's agreement (Agreement), the user's estimate
 // (ParseTraffic, LoadTrafficFile), a rank-based estimate (LoadRankFile,
-// RankPerDay), and for unknown sites DefaultPerDay, 20 requests a day,
-// which gives 2 requests a day at the default share. Estimate.Line is the
-// progress line that says so.
+// RankEstimate: a table of the page views measured in each CrUX rank
+// bucket, whose low end is the quietest site the bucket held), and for
+// unknown sites DefaultPerDay, 20 requests a day, which gives 2 requests a
+// day at the default share. Estimate.Line is the progress line that says so.
 //
 // # Adaptive politeness
 //
@@ -96,8 +98,10 @@ type Observation struct {
 // Status is a site's pacing at one moment.
 type Status struct {
 	Site           string
-	EstimatePerDay float64
-	Source         string // where the estimate came from
+	EstimatePerDay float64 // central figure of the estimate
+	EstimateLow    float64 // low end of the estimate, which the budget comes from
+	EstimateHigh   float64 // high end of the estimate
+	Source         string  // where the estimate came from
 	BudgetPerDay   float64
 	Interval       time.Duration // current interval, including robots and adaptive slow-down
 	HoldUntil      time.Time     // zero when the site is not held

@@ -26,7 +26,9 @@ type params struct {
 
 // estimateArgs carry an estimate and the budget derived from it.
 type estimateArgs struct {
-	Est     float64
+	Est     float64 // central figure
+	Low     float64 // low end: the budget's basis
+	High    float64
 	Source  string
 	Kind    int64
 	Budget  float64 // requests per day
@@ -42,12 +44,16 @@ type state struct {
 	Granted int64 // grants since the state was created
 
 	Est     float64
+	Low     float64
+	High    float64
 	Source  string
 	Kind    int64
 	Budget  float64
 	BudgetT int64
 
 	PendEst     float64 // a raised estimate waiting for PendDay; 0 when none
+	PendLow     float64
+	PendHigh    float64
 	PendSource  string
 	PendKind    int64
 	PendBudget  float64
@@ -83,8 +89,12 @@ func (s *state) ensure(now int64, in estimateArgs, p params) bool {
 }
 
 func (s *state) setEstimate(in estimateArgs) {
-	s.Est, s.Source, s.Kind, s.Budget, s.BudgetT = in.Est, in.Source, in.Kind, in.Budget, in.BudgetT
-	s.PendEst, s.PendSource, s.PendKind, s.PendBudget, s.PendBudgetT, s.PendDay = 0, "", 0, 0, 0, 0
+	s.Est, s.Low, s.High, s.Source, s.Kind, s.Budget, s.BudgetT = in.Est, in.Low, in.High, in.Source, in.Kind, in.Budget, in.BudgetT
+	s.clearPending()
+}
+
+func (s *state) clearPending() {
+	s.PendEst, s.PendLow, s.PendHigh, s.PendSource, s.PendKind, s.PendBudget, s.PendBudgetT, s.PendDay = 0, 0, 0, "", 0, 0, 0, 0
 }
 
 // interval is the pacing interval in force: the budget's, raised by
@@ -125,8 +135,7 @@ func (s *state) reserve(now int64, in estimateArgs, p params) reserveResult {
 // the day it waits for.
 func (s *state) promote(slot int64, p params) bool {
 	if s.PendEst > 0 && dayIndex(slot, p.DayLen) >= s.PendDay {
-		s.Est, s.Source, s.Kind, s.Budget, s.BudgetT = s.PendEst, s.PendSource, s.PendKind, s.PendBudget, s.PendBudgetT
-		s.PendEst, s.PendSource, s.PendKind, s.PendBudget, s.PendBudgetT, s.PendDay = 0, "", 0, 0, 0, 0
+		s.setEstimate(estimateArgs{Est: s.PendEst, Low: s.PendLow, High: s.PendHigh, Source: s.PendSource, Kind: s.PendKind, Budget: s.PendBudget, BudgetT: s.PendBudgetT})
 		return true
 	}
 	return false
@@ -258,7 +267,7 @@ func (s *state) reestimate(now int64, in estimateArgs, p params) change {
 		s.setEstimate(in)
 		return change{Kind: "estimate", Reason: reasonLower}
 	case in.Budget > s.Budget:
-		s.PendEst, s.PendSource, s.PendKind, s.PendBudget, s.PendBudgetT = in.Est, in.Source, in.Kind, in.Budget, in.BudgetT
+		s.PendEst, s.PendLow, s.PendHigh, s.PendSource, s.PendKind, s.PendBudget, s.PendBudgetT = in.Est, in.Low, in.High, in.Source, in.Kind, in.Budget, in.BudgetT
 		s.PendDay = dayIndex(now, p.DayLen) + 1
 		return change{Kind: "estimate", Reason: reasonRaise}
 	}

@@ -37,7 +37,9 @@ func TestScriptMatchesModel(t *testing.T) {
 		mkEst := func() estimateArgs {
 			est := []float64{20, 1000, 86400, 1728000, 12345.678}[rng.IntN(5)] * (0.5 + rng.Float64())
 			b := Budget(est, 0.1)
-			return estimateArgs{Est: est, Source: []string{"--traffic", "f.csv:2 (logs)", "default"}[rng.IntN(3)], Kind: int64(rng.IntN(4)), Budget: b, BudgetT: budgetIntervalMicros(b, p.DayLen)}
+			low, high := est*(0.01+rng.Float64()), est*(1+rng.Float64()*100)
+			b = Budget(low, 0.1)
+			return estimateArgs{Est: est, Low: low, High: high, Source: []string{"--traffic", "f.csv:2 (logs)", "default"}[rng.IntN(3)], Kind: int64(rng.IntN(4)), Budget: b, BudgetT: budgetIntervalMicros(b, p.DayLen)}
 		}
 		lookup := mkEst()
 		var m state
@@ -52,8 +54,8 @@ func TestScriptMatchesModel(t *testing.T) {
 			var got scriptReply
 			run := func(sc string, head int, in estimateArgs, extra ...any) {
 				t.Helper()
-				args := append(scriptArgs(now, p, 60_000, in), extra...)
-				v, err := c.Eval(ctx, sc, []string{key}, args...).StringSlice()
+				args := append(scriptArgs(now, p, 60_000, in, true), extra...)
+				v, err := replyStrings(c.Eval(ctx, sc, []string{key, key + ":hot"}, args...))
 				if err != nil {
 					t.Fatalf("trial %d step %d %s: %v", trial, step, op, err)
 				}
@@ -81,7 +83,7 @@ func TestScriptMatchesModel(t *testing.T) {
 				if rng.IntN(8) == 0 {
 					in = mkEst()
 				}
-				run(reserveScript, 7, in)
+				run(reserveScript, 7, in, "0") // no deadline
 				rr := m.reserve(now, in, p)
 				var flags int64
 				if rr.Init {
@@ -143,7 +145,7 @@ func TestScriptMatchesModel(t *testing.T) {
 			case k < 9:
 				op = "estimate"
 				e := mkEst()
-				run(updateScript, 2, lookup, "estimate", fmtNum(e.Est), e.Source, fmtInt(e.Kind), fmtNum(e.Budget), fmtInt(e.BudgetT))
+				run(updateScript, 2, lookup, "estimate", packEstimate(e), e.Source)
 				m.ensure(now, lookup, p)
 				ch := m.reestimate(now, e, p)
 				seen[ch.Reason]++
@@ -169,7 +171,7 @@ func TestScriptMatchesModel(t *testing.T) {
 				t.Fatalf("trial %d step %d %s: state differs\nscript %+v\nmodel  %+v", trial, step, op, got.st, m)
 			}
 		}
-		c.Del(ctx, key)
+		c.Del(ctx, key, key+":hot")
 	}
 	t.Logf("paths covered: %v", seen)
 	for _, k := range []string{"reserve", "exhausted", "promoted", "waited", "hold", "slower", "faster", reasonLower, reasonRaise, "cancel"} {
@@ -186,7 +188,7 @@ func TestReserveAfterDeadlineChangesNothing(t *testing.T) {
 	ctx := context.Background()
 	key := "goodbot:{" + redistest.Namespace(t) + ":late.example}"
 	p := params{DayLen: 86400e6, Burst: 1, MaxHold: 1e6, BaseBackoff: 1e6, MaxBackoff: 1e6, Forgive: 1e6, AdaptEvery: 1e6, MaxFactor: 2}
-	in := estimateArgs{Est: 1000, Source: "t", Kind: 2, Budget: 100, BudgetT: 864e6}
+	in := estimateArgs{Est: 1000, Low: 1000, High: 1000, Source: "t", Kind: 2, Budget: 100, BudgetT: 864e6}
 	const now = 1_763_900_000_000_000
 	for _, tc := range []struct {
 		deadline int64
@@ -196,7 +198,7 @@ func TestReserveAfterDeadlineChangesNothing(t *testing.T) {
 		{now - 1, "2", 0},
 		{now, "1", 1},
 	} {
-		v, err := c.Eval(ctx, reserveScript, []string{key}, append(scriptArgs(now, p, 60_000, in), fmtInt(tc.deadline))...).StringSlice()
+		v, err := replyStrings(c.Eval(ctx, reserveScript, []string{key, key + ":hot"}, append(scriptArgs(now, p, 60_000, in, false), fmtInt(tc.deadline))...))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -211,5 +213,53 @@ func TestReserveAfterDeadlineChangesNothing(t *testing.T) {
 		if rep.head[0] != tc.ok || n != tc.exists {
 			t.Errorf("deadline %d at %d: ok %s, key exists %d; want %s, %d", tc.deadline, int64(now), rep.head[0], n, tc.ok, tc.exists)
 		}
+	}
+}
+
+// A state the previous version wrote, all of it in one hash, is kept: the
+// next reservation reads it, splits it into the hot key and the hash, and
+// decides as the model does.
+func TestScriptReadsPreviousVersionState(t *testing.T) {
+	c := redistest.Client(t, redistest.Addr(t))
+	ctx := context.Background()
+	key := "goodbot:{" + redistest.Namespace(t) + ":old.example}"
+	p := params{DayLen: 86400e6, Burst: 1, MaxHold: 1e6, BaseBackoff: 1e6, MaxBackoff: 1e6, Forgive: 1e6, AdaptEvery: 1e6, MaxFactor: 2}
+	in := estimateArgs{Est: 1000, Low: 500, High: 2000, Source: "t", Kind: 2, Budget: 50, BudgetT: 1728e6}
+	const now = 1_763_900_000_000_000
+	var m state
+	m.ensure(now, in, p)
+	m.Count, m.Granted, m.TAT, m.Robots = 7, 9, now+5e6, 2e6
+	set := map[string]string{
+		"tat": fmtInt(m.TAT), "day": fmtInt(m.Day), "cnt": fmtInt(m.Count), "gr": fmtInt(m.Granted),
+		"rob": fmtInt(m.Robots), "fac": fmtNum(m.Factor), "est": fmtNum(m.Est), "lo": fmtNum(m.Low),
+		"hi": fmtNum(m.High), "src": m.Source, "psrc": "", "kind": fmtInt(m.Kind), "bud": fmtNum(m.Budget),
+		"bT": fmtInt(m.BudgetT),
+	}
+	old := []any{}
+	for _, f := range stateFields {
+		v, ok := set[f]
+		if !ok {
+			v = "0"
+		}
+		old = append(old, f, v)
+	}
+	if err := c.HSet(ctx, key, old...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Del(context.Background(), key, key+":hot") })
+	v, err := replyStrings(c.Eval(ctx, reserveScript, []string{key, key + ":hot"}, append(scriptArgs(now+1, p, 60_000, in, true), "0")...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := parseReply(v, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr := m.reserve(now+1, in, p)
+	if g, _ := headInt(rep.head, 2); g != rr.Slot || rep.head[1] != "0" || !reflect.DeepEqual(rep.st, m) {
+		t.Errorf("reserve on the old state: head %v state %+v\nmodel slot %d state %+v", rep.head, rep.st, rr.Slot, m)
+	}
+	if n, err := c.HExists(ctx, key, "tat").Result(); err != nil || n {
+		t.Errorf("the hash still holds tat after the split: %v %v", n, err)
 	}
 }

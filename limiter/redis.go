@@ -20,8 +20,9 @@ import (
 // of one Lua script that reserves the next free slot of the site and
 // returns how long to wait (reservation, not refuse-and-retry); the clock
 // is the Redis server's TIME. Feedback is a second script. A site's state
-// is one hash, "goodbot:{JOB:SITE}", whose hash tag keeps it in one slot of
-// a Redis Cluster.
+// is a packed string of what every reservation needs,
+// "goodbot:{JOB:SITE}:hot", and a hash of the rest, "goodbot:{JOB:SITE}",
+// whose hash tag keeps both in one slot of a Redis Cluster (see script.go).
 //
 // Redis fails closed: when a call fails or takes longer than
 // Config.Timeout, Wait returns an error wrapping ErrUnavailable and grants
@@ -129,12 +130,18 @@ func (r *Redis) Close() error {
 	return nil
 }
 
-// Key returns the Redis key holding site's state.
+// Key returns the Redis key holding site's state: the hash of what
+// reservations seldom read; Key(site)+":hot" holds the rest.
 func (r *Redis) Key(site string) string { return "goodbot:{" + r.job + ":" + site + "}" }
 
+// args returns a script's arguments for site. The whole state is asked for
+// until this process has recorded the site's initial event.
 func (r *Redis) args(site string, extra ...any) []any {
 	in := r.s.estimateFor(r.s.Estimates.Lookup(site))
-	return append(scriptArgs(r.nowOverride, r.s.p, r.ttl, in), extra...)
+	r.mu.Lock()
+	full := !r.seen[site]
+	r.mu.Unlock()
+	return append(scriptArgs(r.nowOverride, r.s.p, r.ttl, in, full), extra...)
 }
 
 func (r *Redis) run(ctx context.Context, sc *redis.Script, site, what string, head int, args []any) (scriptReply, error) {
@@ -155,9 +162,10 @@ func (r *Redis) run(ctx context.Context, sc *redis.Script, site, what string, he
 		}
 		args = append(args, fmtInt(deadline))
 	}
+	keys := []string{r.Key(site), r.Key(site) + ":hot"}
 	sent := time.Now()
 	go func() {
-		v, err := sc.Run(cctx, r.c, []string{r.Key(site)}, args...).StringSlice()
+		v, err := replyStrings(sc.Run(cctx, r.c, keys, args...))
 		done <- result{v, err}
 	}()
 	var v []string
@@ -212,7 +220,7 @@ func (r *Redis) Wait(ctx context.Context, site string) (Grant, error) {
 		}
 		ok, flags, slot, t, until, limit := h[0] == 1, h[1], h[2], h[3], h[4], h[6]
 		r.noteHold(site, rep.st.Hold)
-		first, err := r.events(ctx, site, rep, flags)
+		first, err := r.events(ctx, site, &rep, flags)
 		if err == nil && first && flags&1 == 0 { // another process created the state
 			err = r.agree(ctx, site, rep.st.Budget)
 		}
@@ -283,13 +291,22 @@ func (r *Redis) agree(ctx context.Context, site string, budget float64) error {
 
 // events records the initial event, the first time this process sees the
 // site, and the promoted one; it reports whether this was the first time.
-func (r *Redis) events(ctx context.Context, site string, rep scriptReply, flags int64) (bool, error) {
+// The returned state is the whole state when it was the first time.
+func (r *Redis) events(ctx context.Context, site string, rep *scriptReply, flags int64) (bool, error) {
 	r.mu.Lock()
 	first := !r.seen[site]
 	r.seen[site] = true
 	r.mu.Unlock()
 	var err error
-	if first {
+	if first && !rep.full {
+		// A short reply to a call made while an earlier first event was
+		// being recorded, which then failed: read the whole state.
+		var st scriptReply
+		if st, err = r.run(ctx, r.update, site, "status", 1, r.args(site, "status")); err == nil {
+			rep.st, rep.full = st.st, true
+		}
+	}
+	if err == nil && first {
 		err = r.s.record(ctx, site, rep.now, &rep.st, change{Kind: "initial"})
 	}
 	if err == nil && flags&4 != 0 {
@@ -367,7 +384,7 @@ func (r *Redis) changed(ctx context.Context, site string, rep scriptReply, c cha
 	if rep.head[1] == "1" {
 		flags = 1
 	}
-	if _, err := r.events(ctx, site, rep, flags); err != nil {
+	if _, err := r.events(ctx, site, &rep, flags); err != nil {
 		return err
 	}
 	return r.s.record(ctx, site, rep.now, &rep.st, c)
@@ -396,8 +413,7 @@ func (r *Redis) SetEstimate(ctx context.Context, e Estimate) error {
 		return err
 	}
 	a := r.s.estimateFor(e)
-	rep, err := r.run(ctx, r.update, e.Site, "estimate", 2, r.args(e.Site, "estimate",
-		fmtNum(a.Est), a.Source, fmtInt(a.Kind), fmtNum(a.Budget), fmtInt(a.BudgetT)))
+	rep, err := r.run(ctx, r.update, e.Site, "estimate", 2, r.args(e.Site, "estimate", packEstimate(a), a.Source))
 	if err != nil {
 		return err
 	}

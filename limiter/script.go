@@ -3,156 +3,287 @@ package limiter
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/redis/go-redis/v9"
 )
 
-// The Redis backend keeps a site's whole state in one hash, and changes it
-// only inside Lua scripts, which Redis runs atomically. The arithmetic is
-// the model's (model.go), step for step; model_redis_test.go checks that.
+// The Redis backend keeps a site's state in two keys, and changes it only
+// inside Lua scripts, which Redis runs atomically. The arithmetic is the
+// model's (model.go), step for step; model_redis_test.go checks that.
 //
-// Every number is stored and returned formatted with %.17g, which
-// round-trips a double exactly (Lua's own tostring keeps only 14 digits).
+//   - The hot key, "goodbot:{JOB:SITE}:hot", is one string of eight packed
+//     doubles: what every reservation reads and writes (TAT, the day and its
+//     count, grants, the hold, the interval in force, the day's limit and
+//     the day a pending raised estimate waits for). A reservation is GET,
+//     a little arithmetic and SET: it costs about as much Redis time as a
+//     bare GCRA.
+//   - The cold key, "goodbot:{JOB:SITE}", is a hash of the rest: the
+//     estimate, robots.txt, the adaptive state. Reservations read it only
+//     when they create the state, promote a raised estimate, or are asked
+//     for the whole state (a process's first call for a site). Every other
+//     operation reads and writes both.
+//
+// The hash tag keeps both keys in one slot of a Redis Cluster. Every
+// operation but a reservation renews both keys' time to live: the hot key
+// Config's TTL (two days and the longest hold), the cold key a day longer.
+// A reservation renews both only when its day turns, so the state lives at
+// least a day and the longest hold after the last reservation, and the
+// cold key outlives the hot one. A hot key without its cold hash cannot arise; a cold hash without a
+// hot key is the previous version's state (one hash), which is read and
+// split, or the remains of an expired state, which is replaced.
+//
+// Numbers in the hash and in replies are formatted with %.17g, which
+// round-trips a double exactly (Lua's own tostring keeps only 14 digits);
+// the hot key holds them as IEEE doubles, exact for integers below 2^53.
 
-// stateFields are the hash fields, in the order the scripts return them.
+// stateFields are the fields of a whole state, in the order the scripts
+// return them.
 var stateFields = []string{
 	"tat", "day", "cnt", "gr",
-	"est", "src", "kind", "bud", "bT",
-	"pest", "psrc", "pkind", "pbud", "pbT", "pday",
+	"est", "lo", "hi", "src", "kind", "bud", "bT",
+	"pest", "plo", "phi", "psrc", "pkind", "pbud", "pbT", "pday",
 	"rob", "fac", "hold", "k", "ewma", "base", "err", "nobs", "adapt",
 }
 
 // Arguments common to both scripts, in order:
 //
-//	ARGV[1]  now override in µs (tests only; 0 means Redis TIME)
-//	ARGV[2..10] params: dayLen burst maxHold baseBackoff maxBackoff forgive adaptEvery maxFactor ttl(ms)
-//	ARGV[11..15] the caller's estimate: est src kind budget budgetT
-//	ARGV[16...] operation-specific
+//	KEYS[1] the cold hash, KEYS[2] the hot string
+//	ARGV[1] now override in µs (tests only; 0 means Redis TIME)
+//	ARGV[2..4] dayLen burst ttl(ms)
+//	ARGV[5] "1" to have the whole state in the reply (see below)
+//	ARGV[6] the other params: "maxHold baseBackoff maxBackoff forgive adaptEvery maxFactor"
+//	ARGV[7] the caller's estimate: "est kind budget budgetT low high"
+//	ARGV[8] the estimate's source
+//	ARGV[9...] operation-specific
+//
+// A reservation reads only ARGV[1..5] and ARGV[9] unless it creates the
+// state; each argument costs Redis time, so the rest come packed.
+//
+// A reply is the time, whether the state exists, the operation's head,
+// and then either the whole state, formatted (stateFields), or only the
+// hold. The short reply, all integers, is what a reservation usually
+// gets: formatting a number costs about as much Redis time as a GET.
 const scriptPrelude = `
-local key = KEYS[1]
 local A = ARGV
-local P = {dayLen = tonumber(A[2]), burst = tonumber(A[3]), maxHold = tonumber(A[4]),
-  base = tonumber(A[5]), maxBack = tonumber(A[6]), forgive = tonumber(A[7]),
-  adaptEvery = tonumber(A[8]), maxFac = tonumber(A[9]), ttl = tonumber(A[10])}
-local IN = {est = tonumber(A[11]), src = A[12], kind = tonumber(A[13]), bud = tonumber(A[14]), bT = tonumber(A[15])}
 local now = tonumber(A[1])
 if now <= 0 then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
-local F = {'tat', 'day', 'cnt', 'gr', 'est', 'src', 'kind', 'bud', 'bT',
-  'pest', 'psrc', 'pkind', 'pbud', 'pbT', 'pday',
-  'rob', 'fac', 'hold', 'k', 'ewma', 'base', 'err', 'nobs', 'adapt'}
-local STR = {src = true, psrc = true}
-local S = {}
-local raw = redis.call('HGETALL', key)
-for i = 1, #raw, 2 do S[raw[i]] = raw[i + 1] end
-local exists = #raw > 0
-for _, f in ipairs(F) do
-  if STR[f] then S[f] = S[f] or '' else S[f] = tonumber(S[f] or '0') end
-end
--- O is the state as read, so that save writes only what changed.
-local O = {}
-for _, f in ipairs(F) do O[f] = S[f] end
-
-local function dayOf(t)
-  local d = math.floor(t / P.dayLen)
-  if d * P.dayLen > t then d = d - 1 elseif (d + 1) * P.dayLen <= t then d = d + 1 end
-  return d
-end
-local function setEst(e)
-  S.est = e.est; S.src = e.src; S.kind = e.kind; S.bud = e.bud; S.bT = e.bT
-  S.pest = 0; S.psrc = ''; S.pkind = 0; S.pbud = 0; S.pbT = 0; S.pday = 0
-end
-local function ensure()
-  if exists then return false end
-  for _, f in ipairs(F) do if STR[f] then S[f] = '' else S[f] = 0 end end
-  S.day = dayOf(now); S.fac = 1
-  setEst(IN)
-  exists = true
+local dayLen, ttl = tonumber(A[2]), tonumber(A[4])
+local HOT = '<dddddddd'
+local H = {}
+local function getHot()
+  local raw = redis.call('GET', KEYS[2])
+  if not raw then return false end
+  H.tat, H.day, H.cnt, H.gr, H.hold, H.t, H.lim, H.pday = struct.unpack(HOT, raw)
   return true
 end
-local function interval() return math.ceil(math.max(S.bT, S.rob) * S.fac) end
-local function fmt(v)
-  if type(v) == 'number' then return string.format('%.17g', v) end
-  return v
+-- setHot writes the hot key; renew restarts its time to live, which
+-- costs as much again, so a reservation renews it only when its day turns.
+local function setHot(renew)
+  local v = struct.pack(HOT, H.tat, H.day, H.cnt, H.gr, H.hold, H.t, H.lim, H.pday)
+  if renew then redis.call('SET', KEYS[2], v, 'PX', ttl) else redis.call('SET', KEYS[2], v, 'KEEPTTL') end
 end
-local function save()
-  local args = {}
-  for _, f in ipairs(F) do
-    if not exists or S[f] ~= O[f] then args[#args + 1] = f; args[#args + 1] = fmt(S[f]) end
-  end
-  if #args > 0 then redis.call('HSET', key, unpack(args)) end
-  redis.call('PEXPIRE', key, P.ttl)
+local function renewCold() redis.call('PEXPIRE', KEYS[1], ttl + math.ceil(dayLen / 1000)) end
+local function dayOf(t)
+  local d = math.floor(t / dayLen)
+  if d * dayLen > t then d = d - 1 elseif (d + 1) * dayLen <= t then d = d + 1 end
+  return d
 end
-local function reply(head)
-  local out = {fmt(now), exists and '1' or '0'}
-  for _, v in ipairs(head) do out[#out + 1] = fmt(v) end
-  for _, f in ipairs(F) do out[#out + 1] = fmt(S[f]) end
+local function shortReply(head, exists, hold)
+  local out = {now, exists and 1 or 0}
+  for _, v in ipairs(head) do out[#out + 1] = v end
+  out[#out + 1] = hold
   return out
+end
+
+-- lib builds what the whole state needs, off the hot path: S is the whole
+-- state, O the cold part as read, so that saving writes only what changed.
+local function lib()
+  local L = {}
+  local F = {'tat', 'day', 'cnt', 'gr', 'est', 'lo', 'hi', 'src', 'kind', 'bud', 'bT',
+    'pest', 'plo', 'phi', 'psrc', 'pkind', 'pbud', 'pbT', 'pday',
+    'rob', 'fac', 'hold', 'k', 'ewma', 'base', 'err', 'nobs', 'adapt'}
+  local HOTF = {tat = true, day = true, cnt = true, gr = true, hold = true, pday = true}
+  local STR = {src = true, psrc = true}
+  local S, O = {}, {}
+  local legacy = false
+  L.S = S
+  local function fmt(v)
+    if type(v) == 'number' then return string.format('%.17g', v) end
+    return v
+  end
+  L.fmt = fmt
+  local function readFields(m)
+    for _, f in ipairs(F) do
+      if STR[f] then S[f] = m[f] or '' else S[f] = tonumber(m[f] or '0') end
+      O[f] = S[f]
+    end
+  end
+  function L.interval() return math.ceil(math.max(S.bT, S.rob) * S.fac) end
+  local function toHot()
+    H.tat, H.day, H.cnt, H.gr, H.hold, H.pday = S.tat, S.day, S.cnt, S.gr, S.hold, S.pday
+    H.t = L.interval(); H.lim = math.floor(S.bud)
+  end
+  -- load reads the whole state and reports whether it exists. haveHot
+  -- says that H holds the hot key; without it, the state exists only if
+  -- the hash is the previous version's (everything in one hash), which is
+  -- kept.
+  function L.load(haveHot)
+    local raw = redis.call('HGETALL', KEYS[1])
+    local m = {}
+    for i = 1, #raw, 2 do m[raw[i]] = raw[i + 1] end
+    readFields(m)
+    if haveHot then
+      S.tat, S.day, S.cnt, S.gr, S.hold, S.pday = H.tat, H.day, H.cnt, H.gr, H.hold, H.pday
+      return true
+    end
+    if m.tat then
+      legacy = true
+      toHot()
+      return true
+    end
+    readFields({})
+    return false
+  end
+  -- save writes the cold fields that changed, and the hot key.
+  function L.save()
+    local args = {}
+    for _, f in ipairs(F) do
+      if not HOTF[f] and S[f] ~= O[f] then
+        args[#args + 1] = f; args[#args + 1] = fmt(S[f]); O[f] = S[f]
+      end
+    end
+    if legacy then
+      redis.call('HDEL', KEYS[1], 'tat', 'day', 'cnt', 'gr', 'hold', 'pday')
+      legacy = false
+    end
+    if #args > 0 then redis.call('HSET', KEYS[1], unpack(args)) end
+    renewCold()
+    toHot()
+    setHot(true)
+  end
+  function L.setEst(e)
+    S.est = e.est; S.lo = e.lo; S.hi = e.hi; S.src = e.src; S.kind = e.kind; S.bud = e.bud; S.bT = e.bT
+    S.pest = 0; S.plo = 0; S.phi = 0; S.psrc = ''; S.pkind = 0; S.pbud = 0; S.pbT = 0; S.pday = 0
+  end
+  -- estimate reads an estimate packed as ARGV[7] and ARGV[8] are.
+  function L.estimate(packed, src)
+    local e = {src = src}
+    e.est, e.kind, e.bud, e.bT, e.lo, e.hi = string.match(packed, '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+)$')
+    for k, v in pairs(e) do if k ~= 'src' then e[k] = tonumber(v) end end
+    return e
+  end
+  -- create makes a fresh state from the caller's estimate; saving it
+  -- overwrites every field of an expired state's hash.
+  function L.create()
+    readFields({})
+    for _, f in ipairs(F) do O[f] = nil end
+    S.day = dayOf(now); S.fac = 1
+    L.setEst(L.estimate(A[7], A[8]))
+  end
+  function L.reply(head, exists)
+    local out = {fmt(now), exists and '1' or '0'}
+    for _, v in ipairs(head) do out[#out + 1] = fmt(v) end
+    for _, f in ipairs(F) do out[#out + 1] = fmt(S[f]) end
+    return out
+  end
+  return L
 end
 `
 
 // reserveScript reserves the next free slot for one request (GCRA), charges
 // it to its day, and returns how long to wait. Reply head: ok flags slot t
-// until count limit.
+// until count limit. The rest of the reply is the whole state when asked
+// for, or when the state was created or a raised estimate promoted (flags
+// 1 and 4); else only the hold. In steady state it is GET, arithmetic and
+// SET.
 //
-// ARGV[16] is a deadline in Redis time (0: none): a call that reaches the
+// ARGV[9] is a deadline in Redis time (0: none): a call that reaches the
 // server after it, because the server was paused or slow, changes nothing
 // and replies ok = 2, so that a reservation nobody waits for any more does
 // not use up a slot.
 const reserveScript = scriptPrelude + `
-local deadline = tonumber(A[16] or '0')
-if deadline > 0 and now > deadline then return reply({2, 0, 0, 0, 0, 0, 0}) end
-local init = ensure()
-local t = interval()
-local slot = math.max(now, S.hold, S.tat - (P.burst - 1) * t)
-local promoted = false
-if S.pest > 0 and dayOf(slot) >= S.pday then
-  S.est = S.pest; S.src = S.psrc; S.kind = S.pkind; S.bud = S.pbud; S.bT = S.pbT
-  S.pest = 0; S.psrc = ''; S.pkind = 0; S.pbud = 0; S.pbT = 0; S.pday = 0
+local deadline = tonumber(A[9])
+if deadline > 0 and now > deadline then return shortReply({2, 0, 0, 0, 0, 0, 0}, false, 0) end
+local L
+local init, promoted = false, false
+if not getHot() then
+  L = lib()
+  if not L.load(false) then L.create(); init = true end
+  L.save()
+end
+local t = H.t
+local slot = math.max(now, H.hold, H.tat - (tonumber(A[3]) - 1) * t)
+if H.pday > 0 and dayOf(slot) >= H.pday then
+  if not L then L = lib(); L.load(true) end
+  local S = L.S
+  L.setEst({est = S.pest, lo = S.plo, hi = S.phi, src = S.psrc, kind = S.pkind, bud = S.pbud, bT = S.pbT})
+  L.save()
   promoted = true
+  t = H.t
 end
-t = interval()
-local d = math.max(dayOf(slot), S.day)
-if d > S.day then S.day = d; S.cnt = 0 end
-local limit = math.floor(S.bud)
+local d = math.max(dayOf(slot), H.day)
+local newDay = d > H.day
+if newDay then H.day = d; H.cnt = 0 end
 local flags = (init and 1 or 0) + (promoted and 4 or 0)
-if S.cnt >= limit then
-  save()
-  return reply({0, flags, 0, 0, (d + 1) * P.dayLen, S.cnt, limit})
+local ok, nextDay = 0, (d + 1) * dayLen
+if H.cnt < H.lim then
+  ok, nextDay = 1, 0
+  H.cnt = H.cnt + 1
+  H.gr = H.gr + 1
+  H.tat = math.max(H.tat, slot) + t
+else
+  slot, t = 0, 0
 end
-S.cnt = S.cnt + 1
-S.gr = S.gr + 1
-S.tat = math.max(S.tat, slot) + t
-save()
-return reply({1, flags, slot, t, 0, S.cnt, limit})
+setHot(newDay)
+if newDay then renewCold() end
+if A[5] == '1' or init or promoted then
+  if not L then L = lib(); L.load(true) end
+  local S = L.S
+  S.tat, S.day, S.cnt, S.gr = H.tat, H.day, H.cnt, H.gr
+  return L.reply({ok, flags, slot, t, nextDay, H.cnt, H.lim}, true)
+end
+return {now, 1, ok, flags, slot, t, nextDay, H.cnt, H.lim, H.hold}
 `
 
-// updateScript applies feedback and settings. ARGV[16] is the operation:
+// updateScript applies feedback and settings. ARGV[9] is the operation:
 //
 //	status                        read only
 //	cancel   slot t               give back an unused reservation
 //	obs      status latency retryAfter err(0/1) jitter [channel site]
 //	         (a new hold is published on channel as "SITE HOLD_UNTIL_µs")
 //	robots   delay
-//	estimate est src kind budget budgetT
+//	estimate "est kind budget budgetT low high" src
 //
-// Reply head: change initflag.
+// Reply head: change initflag (status and cancel: change only). The rest
+// is the whole state for status, when asked for, or when something
+// changed; else only the hold.
 const updateScript = scriptPrelude + `
-local op = A[16]
-if op == 'status' then return reply({''}) end
+local P = {}
+P.maxHold, P.base, P.maxBack, P.forgive, P.adaptEvery, P.maxFac = string.match(A[6], '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+)$')
+for k, v in pairs(P) do P[k] = tonumber(v) end
+local op = A[9]
+local L = lib()
+local S = L.S
+local exists = L.load(getHot())
+if op == 'status' then return L.reply({''}, exists) end
 if op == 'cancel' then
-  if not exists then return reply({''}) end
-  local slot, t = tonumber(A[17]), tonumber(A[18])
+  if not exists then return L.reply({''}, false) end
+  local slot, t = tonumber(A[10]), tonumber(A[11])
   if dayOf(slot) == S.day and S.cnt > 0 then S.cnt = S.cnt - 1 end
   if S.gr > 0 then S.gr = S.gr - 1 end
   if S.tat == slot + t then S.tat = slot end
-  save()
-  return reply({''})
+  L.save()
+  if A[5] ~= '1' then return shortReply({''}, true, S.hold) end
+  return L.reply({''}, true)
 end
-local init = ensure()
+local init = false
+if not exists then L.create(); init = true end
 local c = ''
 if op == 'obs' then
-  local status, lat, ra, isErr, jit = tonumber(A[17]), tonumber(A[18]), tonumber(A[19]), A[20] == '1', tonumber(A[21])
+  local status, lat, ra, isErr, jit = tonumber(A[10]), tonumber(A[11]), tonumber(A[12]), A[13] == '1', tonumber(A[14])
   local x = 0
   if isErr then x = 1 end
   S.nobs = S.nobs + 1
@@ -177,7 +308,7 @@ if op == 'obs' then
     end
     if now + d > S.hold then
       S.hold = now + d; c = 'hold'
-      if A[22] and A[22] ~= '' then redis.call('PUBLISH', A[22], A[23] .. ' ' .. fmt(S.hold)) end
+      if A[15] and A[15] ~= '' then redis.call('PUBLISH', A[15], A[16] .. ' ' .. L.fmt(S.hold)) end
     end
   else
     local slowLat = S.ewma > 2 * S.base
@@ -191,22 +322,23 @@ if op == 'obs' then
     end
   end
 elseif op == 'robots' then
-  local d = tonumber(A[17])
+  local d = tonumber(A[10])
   if S.rob ~= d then S.rob = d; c = 'robots' end
 elseif op == 'estimate' then
-  local e = {est = tonumber(A[17]), src = A[18], kind = tonumber(A[19]), bud = tonumber(A[20]), bT = tonumber(A[21])}
+  local e = L.estimate(A[10], A[11])
   if e.bud < S.bud then
-    setEst(e); c = 'estimate:lower'
+    L.setEst(e); c = 'estimate:lower'
   elseif e.bud > S.bud then
-    S.pest = e.est; S.psrc = e.src; S.pkind = e.kind; S.pbud = e.bud; S.pbT = e.bT
+    S.pest = e.est; S.plo = e.lo; S.phi = e.hi; S.psrc = e.src; S.pkind = e.kind; S.pbud = e.bud; S.pbT = e.bT
     S.pday = dayOf(now) + 1
     c = 'estimate:raise'
   end
 else
   return redis.error_reply('goodbot limiter: unknown operation ' .. tostring(op))
 end
-save()
-return reply({c, init and 1 or 0})
+L.save()
+if c == '' and not init and A[5] ~= '1' then return shortReply({c, 0}, true, S.hold) end
+return L.reply({c, init and 1 or 0}, true)
 `
 
 // fmtNum formats v as the scripts read it.
@@ -214,14 +346,25 @@ func fmtNum(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 func fmtInt(v int64) string { return strconv.FormatInt(v, 10) }
 
-// scriptArgs returns the common arguments.
-func scriptArgs(nowOverride int64, p params, ttlMillis int64, in estimateArgs) []any {
-	return []any{
-		fmtInt(nowOverride),
-		fmtInt(p.DayLen), fmtInt(p.Burst), fmtInt(p.MaxHold), fmtInt(p.BaseBackoff), fmtInt(p.MaxBackoff),
-		fmtInt(p.Forgive), fmtInt(p.AdaptEvery), fmtNum(p.MaxFactor), fmtInt(ttlMillis),
-		fmtNum(in.Est), in.Source, fmtInt(in.Kind), fmtNum(in.Budget), fmtInt(in.BudgetT),
+// scriptArgs returns the common arguments; full asks for the whole state
+// in the reply.
+func scriptArgs(nowOverride int64, p params, ttlMillis int64, in estimateArgs, full bool) []any {
+	f := "0"
+	if full {
+		f = "1"
 	}
+	return []any{
+		fmtInt(nowOverride), fmtInt(p.DayLen), fmtInt(p.Burst), fmtInt(ttlMillis), f,
+		fmtInt(p.MaxHold) + " " + fmtInt(p.BaseBackoff) + " " + fmtInt(p.MaxBackoff) + " " +
+			fmtInt(p.Forgive) + " " + fmtInt(p.AdaptEvery) + " " + fmtNum(p.MaxFactor),
+		packEstimate(in), in.Source,
+	}
+}
+
+// packEstimate packs the numbers of an estimate as the scripts read them.
+func packEstimate(in estimateArgs) string {
+	return fmtNum(in.Est) + " " + fmtInt(in.Kind) + " " + fmtNum(in.Budget) + " " +
+		fmtInt(in.BudgetT) + " " + fmtNum(in.Low) + " " + fmtNum(in.High)
 }
 
 // scriptReply is a parsed script reply.
@@ -229,13 +372,18 @@ type scriptReply struct {
 	now  int64
 	head []string
 	st   state
+	// full reports that st is the whole state; otherwise only st.Exists
+	// and st.Hold are known (a reservation's short reply).
+	full bool
 }
 
-// parseReply parses a reply with a head of n values.
+// parseReply parses a reply with a head of n values: the whole state, or
+// only the hold.
 func parseReply(v []string, n int) (scriptReply, error) {
 	var r scriptReply
-	if len(v) != 2+n+len(stateFields) {
-		return r, fmt.Errorf("script reply has %d values, want %d", len(v), 2+n+len(stateFields))
+	short, long := 2+n+1, 2+n+len(stateFields)
+	if len(v) != short && len(v) != long {
+		return r, fmt.Errorf("script reply has %d values, want %d or %d", len(v), short, long)
 	}
 	now, err := strconv.ParseFloat(v[0], 64)
 	if err != nil {
@@ -252,18 +400,48 @@ func parseReply(v []string, n int) (scriptReply, error) {
 		var x float64
 		x, err = strconv.ParseFloat(f[i], 64)
 		if err != nil {
-			err = fmt.Errorf("script reply: field %s = %q: %w", stateFields[i], f[i], err)
+			name := "hold"
+			if len(f) > 1 {
+				name = stateFields[i]
+			}
+			err = fmt.Errorf("script reply: field %s = %q: %w", name, f[i], err)
 		}
 		return x
 	}
 	in := func(i int) int64 { return int64(num(i)) }
 	s := &r.st
+	if len(v) == short {
+		s.Hold = in(0)
+		return r, err
+	}
+	r.full = true
 	s.TAT, s.Day, s.Count, s.Granted = in(0), in(1), in(2), in(3)
-	s.Est, s.Source, s.Kind, s.Budget, s.BudgetT = num(4), f[5], in(6), num(7), in(8)
-	s.PendEst, s.PendSource, s.PendKind, s.PendBudget, s.PendBudgetT, s.PendDay = num(9), f[10], in(11), num(12), in(13), in(14)
-	s.Robots, s.Factor, s.Hold, s.K = in(15), num(16), in(17), in(18)
-	s.EWMA, s.Base, s.ErrRate, s.NObs, s.Adapt = num(19), num(20), num(21), in(22), in(23)
+	s.Est, s.Low, s.High, s.Source, s.Kind, s.Budget, s.BudgetT = num(4), num(5), num(6), f[7], in(8), num(9), in(10)
+	s.PendEst, s.PendLow, s.PendHigh, s.PendSource, s.PendKind, s.PendBudget, s.PendBudgetT, s.PendDay = num(11), num(12), num(13), f[14], in(15), num(16), in(17), in(18)
+	s.Robots, s.Factor, s.Hold, s.K = in(19), num(20), in(21), in(22)
+	s.EWMA, s.Base, s.ErrRate, s.NObs, s.Adapt = num(23), num(24), num(25), in(26), in(27)
 	return r, err
+}
+
+// replyStrings returns a script's reply as strings: the scripts answer
+// with strings and integers.
+func replyStrings(c *redis.Cmd) ([]string, error) {
+	vs, err := c.Slice()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		switch v := v.(type) {
+		case string:
+			out[i] = v
+		case int64:
+			out[i] = strconv.FormatInt(v, 10)
+		default:
+			return nil, fmt.Errorf("script reply: value %d has type %T", i, v)
+		}
+	}
+	return out, nil
 }
 
 func headInt(h []string, i int) (int64, error) {

@@ -46,6 +46,7 @@ type kv struct {
 type budgetRow struct {
 	Time, Change, Source, Reason string
 	PerDay, Estimate             float64
+	Low, High                    float64 // the estimate's range; zero in older logs
 	Interval                     time.Duration
 }
 
@@ -119,7 +120,7 @@ func renderReport(info Info, entries []audit.Entry, pages []page, cp audit.Signe
 			}
 		case e.Budget != nil:
 			b := e.Budget
-			d.Budgets = append(d.Budgets, budgetRow{ts(e.Time), b.Change, b.Source, b.Reason, b.BudgetPerDay, b.EstimatePerDay, b.Interval})
+			d.Budgets = append(d.Budgets, budgetRow{ts(e.Time), b.Change, b.Source, b.Reason, b.BudgetPerDay, b.EstimatePerDay, b.EstimateLow, b.EstimateHigh, b.Interval})
 			budgets = append(budgets, budgetAt{e.Time, b.BudgetPerDay})
 		case e.Robots != nil:
 			r := e.Robots
@@ -252,7 +253,7 @@ Every entry is proved to be part of the log signed at size {{.Info.CheckpointSiz
 {{.Chart}}
 <p>{{.ChartNote}}</p>
 {{if .Budgets}}<table><tr><th>Time</th><th>Change</th><th>Estimated traffic/day</th><th>Source</th><th>Budget/day</th><th>Interval</th><th>Reason</th></tr>
-{{range .Budgets}}<tr><td>{{.Time}}</td><td>{{.Change}}</td><td>{{printf "%.0f" .Estimate}}</td><td>{{.Source}}</td><td>{{printf "%.1f" .PerDay}}</td><td>{{.Interval}}</td><td>{{.Reason}}</td></tr>{{end}}</table>{{end}}
+{{range .Budgets}}<tr><td>{{.Time}}</td><td>{{.Change}}</td><td>{{printf "%.0f" .Estimate}}{{if and .Low (ne .Low .High)}} (range {{printf "%.1f" .Low}} to {{printf "%.0f" .High}}; the budget uses the low end){{end}}</td><td>{{.Source}}</td><td>{{printf "%.1f" .PerDay}}</td><td>{{.Interval}}</td><td>{{.Reason}}</td></tr>{{end}}</table>{{end}}
 
 <h2>3. robots.txt versions</h2>
 {{if .Robots}}<table><tr><th>Fetched</th><th>URL</th><th>Status</th><th>Policy</th><th>Crawl-delay</th><th>SHA-256 (copy in robots/)</th></tr>

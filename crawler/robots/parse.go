@@ -81,6 +81,10 @@ type Group struct {
 	// RequestRate is the interval m/n from a Request-rate of n/m, or zero.
 	// When merged groups ask for several, it is the largest.
 	RequestRate time.Duration
+	// MaxCrawlRate is the interval unit/n from a Max-Crawl-Rate of n/unit
+	// (draft-meunier-signature-agent-rep), or zero. When merged groups ask
+	// for several, it is the largest.
+	MaxCrawlRate time.Duration
 	// Agents lists the User-agent values, as written, of the lines that
 	// selected this group ("Goodbot/2.1", "*"). It is empty when no group
 	// applies and everything is allowed.
@@ -113,9 +117,9 @@ func (r Rule) String() string {
 }
 
 // Delay returns the minimum interval between requests that g asks for: the
-// larger of CrawlDelay and RequestRate.
+// largest of CrawlDelay, RequestRate and MaxCrawlRate.
 func (g *Group) Delay() time.Duration {
-	return max(g.CrawlDelay, g.RequestRate)
+	return max(g.CrawlDelay, g.RequestRate, g.MaxCrawlRate)
 }
 
 // AllowAll returns a File that allows everything, as RFC 9309 asks when
@@ -166,6 +170,7 @@ func (f *File) Group(productToken string) *Group {
 		g.Rules = append(g.Rules, src.Rules...)
 		g.CrawlDelay = max(g.CrawlDelay, src.CrawlDelay)
 		g.RequestRate = max(g.RequestRate, src.RequestRate)
+		g.MaxCrawlRate = max(g.MaxCrawlRate, src.MaxCrawlRate)
 	}
 	g.compile()
 	if f.merged == nil {
@@ -205,11 +210,13 @@ func productTokenOf(s string) string {
 // The parser reads:
 //   - a UTF-8 byte order mark, and CR, LF or CRLF line ends;
 //   - "#" comments, blank lines and whitespace around keys and values;
-//   - the keys User-agent, Allow, Disallow, Crawl-delay, Request-rate and
-//     Sitemap, case-insensitively. Other keys are skipped with a warning.
+//   - the keys User-agent, Allow, Disallow, Crawl-delay, Request-rate,
+//     Max-Crawl-Rate and Sitemap, case-insensitively. Other keys are
+//     skipped with a warning.
 //
 // Consecutive User-agent lines open one group; a User-agent line after an
-// Allow, Disallow, Crawl-delay or Request-rate line opens a new one. Blank
+// Allow, Disallow, Crawl-delay, Request-rate or Max-Crawl-Rate line opens a
+// new one. Blank
 // lines, comments, Sitemap lines and skipped lines do not end a group.
 // Rules before the first User-agent line belong to no group and are skipped.
 //
@@ -222,7 +229,16 @@ func productTokenOf(s string) string {
 // Crawl-delay takes non-negative decimal seconds ("10", "0.5"). Request-rate
 // takes n/m, where m may carry a unit s, m or h ("1/5s", "1/10m"), and means
 // one request per m/n; a time-of-day window after it is ignored with a
-// warning, and the rate applies all day. Both are capped at 24 hours.
+// warning, and the rate applies all day.
+//
+// Max-Crawl-Rate (draft-meunier-signature-agent-rep, an individual draft)
+// takes a whole number of requests n with an optional "/" and unit s, m,
+// h, d or w ("10/m", "100 / d"), and means at most n requests per unit:
+// one every unit/n. The draft names no default unit; a bare "n" is read per
+// second, as a Request-rate's m is. "0" asks for no requests, and is read
+// as the longest interval, 24 hours, with a warning.
+//
+// All three are capped at 24 hours.
 func Parse(body []byte) *File {
 	f := &File{}
 	if len(body) > MaxSize {
@@ -351,6 +367,24 @@ func (p *parser) line(n int, raw []byte) {
 			d = maxDelay
 		}
 		p.cur.RequestRate = max(p.cur.RequestRate, d)
+	case "max-crawl-rate":
+		if !p.member(n, raw) {
+			return
+		}
+		d, err := parseMaxCrawlRate(value)
+		if err != nil {
+			p.warn(n, raw, err.Error())
+			return
+		}
+		switch {
+		case d == 0:
+			p.warn(n, raw, "max-crawl-rate 0 asks for no requests: read as one a day")
+			d = maxDelay
+		case d > maxDelay:
+			p.warn(n, raw, "max-crawl-rate interval above 24h: read as 24h")
+			d = maxDelay
+		}
+		p.cur.MaxCrawlRate = max(p.cur.MaxCrawlRate, d)
 	case "sitemap":
 		if value == "" {
 			p.warn(n, raw, "empty sitemap URL")
@@ -379,8 +413,8 @@ func (p *parser) userAgent(n int, raw []byte, value string) {
 	p.cur.Agents = append(p.cur.Agents, value)
 }
 
-// member reports whether a group member line (a rule, Crawl-delay or
-// Request-rate) may be used, and marks the current group as having one.
+// member reports whether a group member line (a rule, Crawl-delay,
+// Request-rate or Max-Crawl-Rate) may be used, and marks the current group as having one.
 func (p *parser) member(n int, raw []byte) bool {
 	if p.cur == nil {
 		p.warn(n, raw, "rule before any user-agent line")
@@ -479,6 +513,40 @@ func parseRequestRate(s string) (time.Duration, error) {
 		return 0, bad("want a positive decimal number after the /, with an optional unit s, m or h")
 	}
 	return seconds(m * unit.Seconds() / float64(n)), nil
+}
+
+// parseMaxCrawlRate parses n, or n/unit with a unit s, m, h, d or w, and
+// returns the interval unit/n; 0 for n = 0.
+func parseMaxCrawlRate(s string) (time.Duration, error) {
+	ns, us, slash := strings.Cut(s, "/")
+	ns, us = strings.TrimSpace(ns), strings.TrimSpace(us)
+	bad := func(why string) error {
+		return fmt.Errorf("max-crawl-rate %q: %s", shorten(s), why)
+	}
+	n, err := strconv.ParseUint(ns, 10, 32)
+	if err != nil || !isDecimal(ns) || strings.Contains(ns, ".") {
+		return 0, bad(`want a whole number of requests, e.g. "10/m"`)
+	}
+	unit := time.Second
+	if slash {
+		switch strings.ToLower(us) {
+		case "s":
+		case "m":
+			unit = time.Minute
+		case "h":
+			unit = time.Hour
+		case "d":
+			unit = 24 * time.Hour
+		case "w":
+			unit = 7 * 24 * time.Hour
+		default:
+			return 0, bad("want a time unit s, m, h, d or w after the /")
+		}
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	return seconds(unit.Seconds() / float64(n)), nil
 }
 
 // isDecimal reports whether s is digits with at most one ".", and at least

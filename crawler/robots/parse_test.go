@@ -705,6 +705,41 @@ func TestCrawlDelayAndRequestRate(t *testing.T) {
 			}
 		})
 	}
+	// Max-Crawl-Rate (draft-meunier-signature-agent-rep).
+	for _, tc := range []struct {
+		file     string
+		want     time.Duration
+		warnings int
+	}{
+		{"Max-Crawl-Rate: 10/m", 6 * time.Second, 0},
+		{"max-crawl-rate: 100 / d", 864 * time.Second, 0},
+		{"Max-Crawl-Rate: 2/s", 500 * time.Millisecond, 0},
+		{"Max-Crawl-Rate: 6/H", 10 * time.Minute, 0},
+		{"Max-Crawl-Rate: 4", 250 * time.Millisecond, 0}, // no unit: per second
+		{"Max-Crawl-Rate: 1/w", 24 * time.Hour, 1},       // capped
+		{"Max-Crawl-Rate: 0", 24 * time.Hour, 1},         // no requests: the longest interval
+		{"Max-Crawl-Rate: 0/h", 24 * time.Hour, 1},
+		{"Max-Crawl-Rate: 1.5/m", 0, 1},
+		{"Max-Crawl-Rate: -1/m", 0, 1},
+		{"Max-Crawl-Rate: 1/y", 0, 1},
+		{"Max-Crawl-Rate: 1/", 0, 1},
+		{"Max-Crawl-Rate: fast", 0, 1},
+		{"Max-Crawl-Rate:", 0, 1},
+		{"Max-Crawl-Rate: 1/m\nMax-Crawl-Rate: 1/h", time.Hour, 0},
+	} {
+		f := Parse([]byte("User-agent: goodbot\nCrawl-delay: 1\n" + tc.file + "\nDisallow: /x\n"))
+		g := f.Group("goodbot")
+		if g.MaxCrawlRate != tc.want || len(f.Warnings) != tc.warnings || g.Delay() != max(time.Second, tc.want) || g.Test("/x").Allowed {
+			t.Errorf("%q: MaxCrawlRate %v, Delay %v, %d warnings %v; want %v, %d", tc.file, g.MaxCrawlRate, g.Delay(), len(f.Warnings), f.Warnings, tc.want, tc.warnings)
+		}
+	}
+	if g := Parse([]byte("User-agent: goodbot\nMax-Crawl-Rate: 1/m\n\nUser-agent: goodbot\nMax-Crawl-Rate: 1/h\n")).Group("goodbot"); g.MaxCrawlRate != time.Hour {
+		t.Errorf("merged Max-Crawl-Rate %v, want 1h", g.MaxCrawlRate)
+	}
+	if g := Parse([]byte("Max-Crawl-Rate: 1/h\nUser-agent: *\nDisallow: /x\n")).Group("goodbot"); g.MaxCrawlRate != 0 {
+		t.Errorf("Max-Crawl-Rate before any group applied: %v", g.MaxCrawlRate)
+	}
+
 	// Delays of merged groups: the largest applies.
 	f := Parse([]byte("User-agent: goodbot\nCrawl-delay: 1\n\nUser-agent: goodbot\nCrawl-delay: 4\nRequest-rate: 1/2s\n"))
 	if g := f.Group("goodbot"); g.CrawlDelay != 4*time.Second || g.RequestRate != 2*time.Second {
