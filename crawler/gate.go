@@ -136,6 +136,7 @@ type gate struct {
 	reqs    sync.Map // id -> *request
 	reqSeq  atomic.Uint64
 	sem     sync.Map // site -> chan struct{}
+	pacers  sync.Map // site -> *pacer
 	stats   *stats
 	logOnce sync.Map
 }
@@ -346,6 +347,9 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
+	if err := g.pace(ctx, s, grant.Interval); err != nil {
+		return nil, err
+	}
 	resp, body, err := g.send(ctx, req, r, s, kind, allowPrivate)
 	// The answer is in: filtering it takes no connection to the site.
 	release()
@@ -364,6 +368,38 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
 	return resp, nil
+}
+
+// pacer spaces the requests that leave this process for one site.
+type pacer struct {
+	mu   sync.Mutex
+	last time.Time // when the latest request left
+}
+
+// pace holds a granted request until at least interval after the previous
+// request to s left this process. The limiter grants slots one interval
+// apart, but what happens between the grant and the send (the decision's
+// fsync, a late wake-up on a loaded machine) varies: a request that leaves
+// late would otherwise arrive at the site bunched with the next one. So
+// arrivals are spaced, not only decisions. Across processes (a Redis job)
+// this spaces each process's own requests only; a limiter.Config.Burst
+// above 1 has its bursts evened out here.
+func (g *gate) pace(ctx context.Context, s string, interval time.Duration) error {
+	v, _ := g.pacers.LoadOrStore(s, &pacer{})
+	p := v.(*pacer)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if wait := time.Until(p.last.Add(interval)); wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	p.last = time.Now()
+	return nil
 }
 
 // filterResponse runs the personal-data filter over a page's body and
