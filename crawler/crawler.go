@@ -342,8 +342,10 @@ func CleanURL(f PageFilter) func(string) bool {
 // OnRequest registers a function called before each request is sent (after
 // goodbot's own checks of the URL's scope; the gate's checks run when the
 // request is sent): once per attempt of a URL the crawler fetches. It is
-// not called for the hand-off of a link a callback follows with
-// e.Request.Visit, which only queues the link.
+// not called for the hand-off of a request a callback starts with
+// e.Request.Visit, Post, PostRaw, PostMultipart, Do or Retry, which only
+// queues it. A request's Body, read here, is the body as the
+// personal-data filter leaves it; the body sent is the one given.
 func (cr *Crawler) OnRequest(f colly.RequestCallback) {
 	cr.c.OnRequest(func(r *colly.Request) {
 		if r.Headers.Get(hdrItem) != "" {

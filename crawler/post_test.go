@@ -393,3 +393,37 @@ func TestCacheDirServesFilteredAnswers(t *testing.T) {
 		t.Errorf("%d cache files, want 5", files)
 	}
 }
+
+// A request a callback builds with e.Request.New and sends with Do goes
+// through the frontier as any other; Do or Retry of the page's own request
+// is handed to the frontier too, which has seen it, so nothing is sent
+// twice and OnRequest fires once per request sent.
+func TestRequestDoFromCallback(t *testing.T) {
+	var posts postLog
+	ts := searchSite(t, &posts)
+	cr := newTestCrawler(t, testConfig(t, &recorder{}, ts))
+	var onReq counter
+	cr.OnRequest(func(r *colly.Request) { onReq.add(r.Method + " " + r.URL.Path) })
+	cr.OnResponse(func(r *colly.Response) {
+		if r.Request.URL.Path != "/" {
+			return
+		}
+		r.Request.Retry()
+		r.Request.Do()
+		req, err := r.Request.New("POST", ts.url("/search"), strings.NewReader("q=built"))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		req.Do()
+	})
+	if err := cr.Visit(ts.url("/")); err != nil {
+		t.Fatal(err)
+	}
+	if got := posts.all(); len(got) != 1 || got[0] != "POST /search q=built" {
+		t.Errorf("the site received %q, want the built POST", got)
+	}
+	if ts.count("/") != 1 || onReq.get("GET /") != 1 || onReq.get("POST /search") != 1 {
+		t.Errorf("/ requested %d times; OnRequest %v", ts.count("/"), onReq.n)
+	}
+}

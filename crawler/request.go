@@ -76,10 +76,9 @@ func (cr *Crawler) PostMultipart(rawURL string, parts map[string][]byte) error {
 // site holds. A POST that looks like a login is refused too (see Post).
 // body may be nil; at most MaxRequestBody bytes of it are sent.
 func (cr *Crawler) Request(method, rawURL string, body io.Reader, ctx *colly.Context, hdr http.Header) error {
+	// A method goodbot does not send is refused, and recorded, with the
+	// URL's other rules, when the request is queued.
 	tmpl := frontier.Item{Method: strings.ToUpper(strings.TrimSpace(method))}
-	if why := methodRule(tmpl.Method); why != "" {
-		return &RefusedError{Gate: "method", Reason: why, URL: cr.gate.redactURL(rawURL)}
-	}
 	var extra []string
 	for k := range hdr {
 		if http.CanonicalHeaderKey(k) != "Content-Type" {
