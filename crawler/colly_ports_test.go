@@ -70,10 +70,16 @@ func portConfig(t *testing.T, srv *httptest.Server) crawler.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The operation log goes where the default puts it, but under a
+	// temporary directory rather than the user's own data directory, which
+	// other programs and tests on the machine write to.
+	dir := t.TempDir()
 	return crawler.Config{
-		Contact: "mailto:me@example.org",
-		Limiter: lim,
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Contact:      "mailto:me@example.org",
+		Limiter:      lim,
+		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		AuditDir:     filepath.Join(dir, "audit"),
+		AuditKeyFile: filepath.Join(dir, "audit.key"),
 	}
 }
 
@@ -394,9 +400,7 @@ func TestPortMultiStageWithClone(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	cfg := portConfig(t, srv)
-	dir := t.TempDir()
-	cfg.AuditDir = filepath.Join(dir, "audit")
-	cfg.AuditKeyFile = filepath.Join(dir, "audit.key")
+	dir := filepath.Dir(cfg.AuditDir)
 	c, err := crawler.New(cfg)
 	if err != nil {
 		t.Fatal(err)
