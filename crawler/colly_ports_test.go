@@ -16,6 +16,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -68,10 +70,16 @@ func portConfig(t *testing.T, srv *httptest.Server) crawler.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The operation log goes where the default puts it, but under a
+	// temporary directory rather than the user's own data directory, which
+	// other programs and tests on the machine write to.
+	dir := t.TempDir()
 	return crawler.Config{
-		Contact: "mailto:me@example.org",
-		Limiter: lim,
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Contact:      "mailto:me@example.org",
+		Limiter:      lim,
+		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		AuditDir:     filepath.Join(dir, "audit"),
+		AuditKeyFile: filepath.Join(dir, "audit.key"),
 	}
 }
 
@@ -307,5 +315,132 @@ func TestPortSitemapList(t *testing.T) {
 	}
 	if len(refused) != 1 || !strings.Contains(refused[0], "elsewhere.example") {
 		t.Fatalf("refused %v, want the page on another site only", refused)
+	}
+}
+
+// Forms via POST: a search form found on the home page is posted from the
+// callback, and the results page is parsed.
+//
+//	c := colly.NewCollector()
+func TestPortFormsViaPost(t *testing.T) {
+	books := map[string][]string{"go": {"The Go Programming Language", "Concurrency in Go"}, "rust": {"The Rust Book"}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		switch {
+		case r.URL.Path == "/":
+			io.WriteString(w, htmlPage("Library", `<form id="search" action="/search" method="post">
+<input type="text" name="q"><select name="lang"><option value="go">Go</option><option value="rust">Rust</option></select></form>`))
+		case r.URL.Path == "/search" && r.Method == http.MethodPost:
+			r.ParseForm()
+			var b strings.Builder
+			for _, t := range books[r.PostForm.Get("lang")] {
+				fmt.Fprintf(&b, `<li class="book">%s</li>`, t)
+			}
+			io.WriteString(w, htmlPage("Results", "<ul>"+b.String()+"</ul>"))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c, err := crawler.New(portConfig(t, srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var mu sync.Mutex
+	found := map[string][]string{}
+	c.OnHTML("form#search", func(e *colly.HTMLElement) {
+		e.ForEach("option", func(_ int, o *colly.HTMLElement) {
+			e.Request.Post(e.Attr("action"), map[string]string{"q": "", "lang": o.Attr("value")})
+		})
+	})
+	c.OnHTML("li.book", func(e *colly.HTMLElement) {
+		mu.Lock()
+		defer mu.Unlock()
+		found[e.Request.Method] = append(found[e.Request.Method], e.Text)
+	})
+	if err := c.Visit(srv.URL + "/"); err != nil {
+		t.Fatal(err)
+	}
+	c.Wait()
+
+	got := found[http.MethodPost]
+	slices.Sort(got)
+	if strings.Join(got, "|") != "Concurrency in Go|The Go Programming Language|The Rust Book" || len(found) != 1 {
+		t.Fatalf("books %v, want the three from the two POSTed searches", found)
+	}
+}
+
+// Multi-stage with Clone: a list collector walks the paginated list and
+// hands each detail link to a detail collector it cloned, which extracts
+// the item. One robots.txt fetch and one log serve both.
+//
+//	c := colly.NewCollector()
+//	detail := c.Clone()
+func TestPortMultiStageWithClone(t *testing.T) {
+	var robots sync.Mutex
+	robotsFetches := 0
+	pages := map[string]string{
+		"/list?p=1": htmlPage("List 1", `<a class="item" href="/item/1">1</a> <a class="item" href="/item/2">2</a> <a class="next" href="/list?p=2">next</a>`),
+		"/list?p=2": htmlPage("List 2", `<a class="item" href="/item/3">3</a> <a class="item" href="/item/1">1 again</a>`),
+	}
+	for i := 1; i <= 3; i++ {
+		pages["/item/"+strconv.Itoa(i)] = htmlPage("Item", fmt.Sprintf(`<h1>Item %d</h1><span class="price">%d.00</span>`, i, 10*i))
+	}
+	inner := portSite(t, pages)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/robots.txt" {
+			robots.Lock()
+			robotsFetches++
+			robots.Unlock()
+			io.WriteString(w, "User-agent: *\nDisallow: /admin\n")
+			return
+		}
+		inner.Config.Handler.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	cfg := portConfig(t, srv)
+	dir := filepath.Dir(cfg.AuditDir)
+	c, err := crawler.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	detail := c.Clone()
+
+	var mu sync.Mutex
+	prices := map[string]string{}
+	var listPages int
+	c.OnHTML("a.item", func(e *colly.HTMLElement) {
+		detail.Visit(e.Request.AbsoluteURL(e.Attr("href")))
+	})
+	c.OnHTML("a.next", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("href")) })
+	c.OnScraped(func(*colly.Response) {
+		mu.Lock()
+		listPages++
+		mu.Unlock()
+	})
+	detail.OnHTML("body", func(e *colly.HTMLElement) {
+		mu.Lock()
+		defer mu.Unlock()
+		prices[e.ChildText("h1")] = e.ChildText("span.price")
+	})
+	if err := c.Visit(srv.URL + "/list?p=1"); err != nil {
+		t.Fatal(err)
+	}
+	c.Wait()
+
+	want := map[string]string{"Item 1": "10.00", "Item 2": "20.00", "Item 3": "30.00"}
+	if fmt.Sprint(prices) != fmt.Sprint(want) || listPages != 2 {
+		t.Fatalf("prices %v from %d list pages, want %v from 2", prices, listPages, want)
+	}
+	if robotsFetches != 1 {
+		t.Errorf("robots.txt fetched %d times, want once for both collectors", robotsFetches)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 2 {
+		t.Errorf("%d entries in %s, want one log and its key", len(entries), dir)
 	}
 }

@@ -56,6 +56,11 @@ func (cr *Crawler) ApplyComplaint(ctx context.Context, c Complaint) (audit.Delet
 		}
 		d.Records, d.Bytes, d.Digests = del.Records, del.Bytes, del.Digests
 	}
+	if cr.cache != nil {
+		if err := cr.cache.deleteSite(s); err != nil {
+			errs = append(errs, fmt.Errorf("deleting the development cache: %w", err))
+		}
+	}
 	cr.gate.record(ctx, s, audit.Event{Type: audit.TypeDeletion, Deletion: &d})
 	cr.cfg.Logger.Warn("complaint applied: site stopped and its data deleted", "site", s, "complaint", c.ID,
 		"records", d.Records, "bytes", d.Bytes)

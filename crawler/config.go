@@ -203,6 +203,23 @@ type Config struct {
 	// read what it scans in one encoding.
 	DetectCharset bool
 
+	// CacheDir, if not empty, keeps a development cache there, as colly's
+	// CacheDir does, so that reruns of a program under development do
+	// not spend the site's budget again: each answer (2xx pages and
+	// redirects) is kept as the personal-data filter left it, body and
+	// header values, and a later request with the same method, URL and
+	// body is answered from it, recorded in the operation log as a
+	// decision ("cache: served from the development cache"), and not
+	// sent: neither robots.txt nor the limiter is asked. Requests whose
+	// URL or body the filter would change are neither cached nor served
+	// from it. Unlike colly's, the cache is written after the filter,
+	// never before. A complaint (ApplyComplaint) deletes the site's
+	// entries.
+	CacheDir string
+	// CacheTTL is how long a development cache entry is served. Default
+	// DefaultCacheTTL, 24 h.
+	CacheTTL time.Duration
+
 	// Relaxations lists the rules the operator relaxed on purpose. Each is
 	// recorded in the operation log with its justification.
 	Relaxations []Relaxation

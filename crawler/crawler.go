@@ -52,20 +52,39 @@ import (
 const ctxFrom = "goodbot.from"
 
 // Crawler is a colly collector whose every request passes goodbot's gate.
-// Create one with New.
+// Create one with New; Clone makes another that shares its gate, frontier
+// and operation log, with callbacks of its own.
 type Crawler struct {
+	*core
+	// id names the crawler among its clones: "" for the one New made,
+	// "clone-1", "clone-2", ... in the order Clone made them. Items carry
+	// it (frontier.Item.Collector), so that each response goes to the
+	// callbacks of the crawler that asked for it.
+	id string
+	c  *colly.Collector
+
+	errMu  sync.RWMutex
+	onErrs []colly.ErrorCallback // the user's OnError callbacks
+}
+
+// core is what a Crawler shares with its clones: the configuration, the
+// gate (and with it the robots.txt cache, the limiter, the stop list and
+// the operation log), the frontier, the output and the crawl running now.
+type core struct {
 	cfg    Config
-	c      *colly.Collector
 	gate   *gate
 	front  frontier.Frontier
 	store  *output.Store
 	limits *siteLimits // nil without per-site limits
+	cache  *devCache   // nil without Config.CacheDir
 
 	mu      sync.RWMutex
-	seeds   map[string]bool // sites of the seeds
-	seeded  map[string]bool // with AllowURLRevisit: seeds queued for the next crawl
-	allowed map[string]bool // Config.AllowedHosts
-	notes   map[string]bool // sites whose estimate was announced
+	seeds   map[string]bool     // sites of the seeds
+	seeded  map[string]bool     // with AllowURLRevisit: seeds queued for the next crawl (by Item.Key)
+	allowed map[string]bool     // Config.AllowedHosts
+	notes   map[string]bool     // sites whose estimate was announced
+	clones  map[string]*Crawler // by id, the crawler New made included
+	runCtx  context.Context     // the context of the crawl running now, for the collectors of clones made during it
 
 	outage atomic.Bool // the frontier is failing to answer
 
@@ -73,14 +92,11 @@ type Crawler struct {
 	cur      *runState // the crawl running now; nil when none is
 	repaired bool      // the output's repairs were recorded
 
-	// ctxs maps the URL of a queued link to a copy of the colly.Context
-	// of the page that followed it (e.Request.Visit), which the link's
+	// ctxs maps the Key of a queued item to a copy of the colly.Context
+	// of the page that followed it (e.Request.Visit), which the item's
 	// request gets, as in colly. It lives in this process only: a
 	// colly.Context holds any value, and cannot be persisted.
 	ctxs sync.Map
-
-	errMu  sync.RWMutex
-	onErrs []colly.ErrorCallback // the user's OnError callbacks
 
 	log    *audit.Log // the operation log New opened, closed by Run; nil for a Config.Sink
 	logDir string     // the operation log's directory, when known
@@ -94,9 +110,9 @@ type runState struct {
 
 	mu       sync.Mutex
 	ctx      context.Context
-	seen     map[string]bool   // with AllowURLRevisit: URLs queued during this crawl
+	seen     map[string]bool   // with AllowURLRevisit: items (by Item.Key) queued during this crawl
 	why      map[string]string // site -> why its work was last deferred beyond the horizon
-	watch    string            // the URL a Visit fetches
+	watch    string            // the Item.Key of the request a Visit fetches
 	watchErr error             // the error the callbacks were given for it, if it failed
 }
 
@@ -179,7 +195,7 @@ func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 	switch {
 	case cfg.Frontier != nil:
 	case cfg.State != nil:
-		fo := state.FrontierOptions{Options: fopts, Clean: CleanURL(cfg.Filter)}
+		fo := state.FrontierOptions{Options: fopts, Clean: CleanURL(cfg.Filter), CleanBody: CleanBody(cfg.Filter)}
 		if since := ReplaySince(cfg.State); !since.IsZero() && logDir != "" {
 			// The state's last process crashed: the log says what it sent.
 			earlier, err := FromLog(context.Background(), logDir, time.Now().Add(-ResumeWindow), since)
@@ -207,14 +223,17 @@ func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 	if cfg.RobotsShared == nil && cfg.State != nil {
 		cfg.RobotsShared = cfg.State.Robots(func(s string) bool { return cfg.Filter.FilterText(s) == s })
 	}
-	cr := &Crawler{
+	cr := &Crawler{core: &core{
 		cfg:     cfg,
 		front:   cfg.Frontier,
 		seeds:   map[string]bool{},
 		seeded:  map[string]bool{},
 		allowed: map[string]bool{},
 		notes:   map[string]bool{},
-	}
+		clones:  map[string]*Crawler{},
+		runCtx:  context.Background(),
+	}}
+	cr.clones[""] = cr
 	for _, h := range cfg.AllowedHosts {
 		cr.allowed[h] = true
 	}
@@ -262,8 +281,24 @@ func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 	})
 	cr.gate = g
 
+	if cfg.CacheDir != "" {
+		dc, err := openDevCache(cfg.CacheDir, cfg.CacheTTL)
+		if err != nil {
+			return nil, fmt.Errorf("crawler: %w", err)
+		}
+		cr.cache = dc
+		g.cache = dc
+	}
+	cr.c = cr.newCollector()
+	return cr, nil
+}
+
+// newCollector returns a colly collector for cr: its requests pass the
+// gate, and goodbot's own callbacks come first.
+func (cr *Crawler) newCollector() *colly.Collector {
+	g := cr.gate
 	c := colly.NewCollector(
-		colly.UserAgent(ua),
+		colly.UserAgent(g.ua),
 		colly.AllowURLRevisit(), // the frontier deduplicates
 		colly.IgnoreRobotsTxt(), // the gate applies robots.txt, to every hop
 		// The gate reads each body within Config.MaxBodySize; what it
@@ -294,8 +329,7 @@ func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 	c.OnResponse(cr.onResponse)
 	c.OnError(cr.onError)
 	c.OnError(cr.dispatchError)
-	cr.c = c
-	return cr, nil
+	return c
 }
 
 // CleanURL returns a function that reports whether f leaves a URL as it
@@ -308,8 +342,10 @@ func CleanURL(f PageFilter) func(string) bool {
 // OnRequest registers a function called before each request is sent (after
 // goodbot's own checks of the URL's scope; the gate's checks run when the
 // request is sent): once per attempt of a URL the crawler fetches. It is
-// not called for the hand-off of a link a callback follows with
-// e.Request.Visit, which only queues the link.
+// not called for the hand-off of a request a callback starts with
+// e.Request.Visit, Post, PostRaw, PostMultipart, Do or Retry, which only
+// queues it. A request's Body, read here, is the body as the
+// personal-data filter leaves it; the body sent is the one given.
 func (cr *Crawler) OnRequest(f colly.RequestCallback) {
 	cr.c.OnRequest(func(r *colly.Request) {
 		if r.Headers.Get(hdrItem) != "" {
@@ -403,12 +439,12 @@ func (cr *Crawler) flushError(k *runState, r *request) {
 	}
 	if k != nil {
 		k.mu.Lock()
-		if k.watch == r.item.URL {
+		if k.watch == r.item.Key() {
 			k.watchErr = cr.callbackError(err)
 		}
 		k.mu.Unlock()
 	}
-	cr.callOnError(resp, err)
+	cr.owner(r.item.Collector).callOnError(resp, err)
 }
 
 // dropError forgets the failure kept for r: the URL is tried again.
@@ -447,17 +483,24 @@ func (cr *Crawler) UserAgent() string { return cr.gate.ua }
 //
 // Visit takes no context; Seed and Run are the context-aware form.
 func (cr *Crawler) Visit(rawURL string) error {
+	return cr.visit(rawURL, frontier.Item{}, nil)
+}
+
+// visit is Visit for a request described by tmpl (its method, body and
+// content type; see Request), with the colly.Context parent, if not nil,
+// copied to the request.
+func (cr *Crawler) visit(rawURL string, tmpl frontier.Item, parent *colly.Context) error {
 	k, ok := cr.claim()
 	if !ok {
-		return cr.visitLink(rawURL)
+		return cr.visitLink(rawURL, tmpl, parent)
 	}
-	u, err := cr.addSeed(context.Background(), rawURL)
+	key, err := cr.addSeed(context.Background(), rawURL, tmpl, parent)
 	if err != nil {
 		cr.release(k)
 		return err
 	}
 	k.mu.Lock()
-	k.watch = u
+	k.watch = key
 	k.mu.Unlock()
 	sum, err := cr.runCrawl(context.Background(), k)
 	if err != nil {
@@ -481,38 +524,46 @@ func (cr *Crawler) Seed(rawURL string) error {
 	if cr.current() != nil {
 		return errors.New("crawler: Seed while a crawl is running: seeds are given before Run; a URL given during the crawl is a link (use Visit or e.Request.Visit)")
 	}
-	_, err := cr.addSeed(context.Background(), rawURL)
+	_, err := cr.addSeed(context.Background(), rawURL, frontier.Item{}, nil)
 	return err
 }
 
-// addSeed queues rawURL as a seed and returns its normalised form.
-func (cr *Crawler) addSeed(ctx context.Context, rawURL string) (string, error) {
+// addSeed queues rawURL as a seed, a request as tmpl describes it (see
+// itemFor), and returns its Item.Key.
+func (cr *Crawler) addSeed(ctx context.Context, rawURL string, tmpl frontier.Item, parent *colly.Context) (string, error) {
 	u, err := NormalizeURL(rawURL)
 	if err != nil {
 		return "", err
 	}
 	s := site.Key(u)
-	if why := cr.urlRule(u); why != "" {
+	it := cr.itemFor(u, tmpl)
+	it.Seed, it.Depth, it.From = true, 0, ""
+	gateName, why := "scope", cr.urlRule(u)
+	if why == "" {
+		gateName, why = requestRule(u, it)
+	}
+	if why != "" {
 		red := cr.gate.redactURL(u.String())
-		cr.gate.record(ctx, s, audit.Event{Type: audit.TypeDecision, Decision: &audit.Decision{
-			URL: red, Method: http.MethodGet, Kind: "seed",
-			Verdict: audit.Refuse, Reason: "scope: " + why,
-			Checks: []audit.Check{{Gate: "scope", Verdict: audit.Refuse, Reason: why}},
-		}})
-		return "", &RefusedError{Gate: "scope", Reason: why, URL: red}
+		d := &audit.Decision{
+			URL: red, Method: itemMethod(it), Kind: "seed",
+			Verdict: audit.Refuse, Reason: gateName + ": " + why,
+			Checks: []audit.Check{{Gate: gateName, Verdict: audit.Refuse, Reason: why}},
+		}
+		addBodyCheck(d, it)
+		cr.gate.record(ctx, s, audit.Event{Type: audit.TypeDecision, Decision: d})
+		return "", &RefusedError{Gate: gateName, Reason: why, URL: red}
 	}
 	cr.mu.Lock()
 	cr.seeds[s] = true
 	cr.mu.Unlock()
-	it := frontier.Item{URL: u.String(), Site: s, Seed: true}
 	if rv, ok := cr.front.(frontier.Revisitor); ok && cr.cfg.AllowURLRevisit {
 		// Asked for explicitly: fetched again even if fetched before;
 		// within the crawl that fetches it, once.
 		if k := cr.current(); k != nil {
-			k.firstInCrawl(it.URL)
+			k.firstInCrawl(it.Key())
 		} else {
 			cr.mu.Lock()
-			cr.seeded[it.URL] = true
+			cr.seeded[it.Key()] = true
 			cr.mu.Unlock()
 		}
 		_, err = rv.Revisit(ctx, it)
@@ -522,19 +573,21 @@ func (cr *Crawler) addSeed(ctx context.Context, rawURL string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("crawler: queueing seed %s: %w", cr.gate.redactURL(u.String()), err)
 	}
-	return u.String(), nil
+	cr.keepCtx(it.Key(), parent)
+	return it.Key(), nil
 }
 
 // visitLink handles a Visit made while a crawl runs: rawURL is a link at
 // depth 1 (frontier depth 0). Its From is its own site: the link is in
 // the scope the user set (a seed's site or an allowed host), and no page
 // is known to have led to it.
-func (cr *Crawler) visitLink(rawURL string) error {
+func (cr *Crawler) visitLink(rawURL string, tmpl frontier.Item, parent *colly.Context) error {
 	u, err := NormalizeURL(rawURL)
 	if err != nil {
 		return err
 	}
-	return cr.enqueue(context.Background(), u.String(), site.Key(u), 0, nil)
+	tmpl.From, tmpl.Depth = site.Key(u), 0
+	return cr.enqueue(context.Background(), u.String(), tmpl, parent)
 }
 
 // Wait blocks until the crawl running now (a Run, or a Visit, in another
@@ -629,12 +682,23 @@ func (cr *Crawler) inScope(s string) bool {
 // left it. colly sends the http.Request it built before, so replacing the
 // Request's URL changes what callbacks see, not what is sent.
 func (cr *Crawler) onRequest(r *colly.Request) {
-	if r.Headers.Get(hdrItem) == "" {
+	if cr.handOff(r) {
 		r.Abort()
 		from, _ := r.Ctx.GetAny(ctxFrom).(string)
-		// colly gives a link the depth of its page plus one, counting
-		// seeds as 1; r.Ctx is the page's.
-		cr.enqueue(context.Background(), r.URL.String(), from, r.Depth-1, r.Ctx)
+		tmpl, err := cr.requestItem(r)
+		if err == nil {
+			// colly gives a link the depth of its page plus one,
+			// counting seeds as 1; r.Ctx is the page's.
+			tmpl.From, tmpl.Depth = from, r.Depth-1
+			err = cr.enqueue(context.Background(), r.URL.String(), tmpl, r.Ctx)
+		}
+		var re *RefusedError
+		if err != nil && (!errors.As(err, &re) || re.Gate == "login" || re.Gate == "method") {
+			// colly's e.Request.Post returns nil once OnRequest aborted
+			// the request: a refusal by design is not left silent.
+			cr.cfg.Logger.Warn("request from a callback not queued", "url", cr.gate.redactURL(r.URL.String()), "method", r.Method, "err", cr.callbackError(err))
+			cr.callOnError(&colly.Response{Request: r, Ctx: r.Ctx, Headers: &http.Header{}}, err)
+		}
 	}
 	cr.redactRequestURL(r)
 }
@@ -711,14 +775,20 @@ func (e *filteredError) Timeout() bool {
 // frontier depth depth, and queues it. parent, if not nil, is the Ctx of
 // the page that followed it: the link's request gets a copy. It returns a
 // *RefusedError naming the rule that refused the link.
-func (cr *Crawler) enqueue(ctx context.Context, raw, from string, depth int, parent *colly.Context) error {
+func (cr *Crawler) enqueue(ctx context.Context, raw string, tmpl frontier.Item, parent *colly.Context) error {
 	u, err := NormalizeURL(raw)
 	if err != nil {
 		return err // not a crawlable URL (mailto:, javascript:, malformed)
 	}
 	s := site.Key(u)
+	it := cr.itemFor(u, tmpl)
+	depth := it.Depth
+	gateName := "scope"
 	reason := cr.urlRule(u)
+	rg, rwhy := requestRule(u, it)
 	switch {
+	case reason == "" && rwhy != "":
+		gateName, reason = rg, rwhy
 	case carriesRedaction(u):
 		reason = "the link carried personal data (the filter replaced it); goodbot does not target personal information"
 	case reason != "":
@@ -728,16 +798,17 @@ func (cr *Crawler) enqueue(ctx context.Context, raw, from string, depth int, par
 		reason = depthReason(depth, cr.cfg.MaxDepth)
 	}
 	if reason != "" {
-		if seen, _ := cr.front.Seen(ctx, u.String()); !seen {
-			cr.gate.record(ctx, s, audit.Event{Type: audit.TypeDecision, Decision: &audit.Decision{
-				URL: cr.gate.redactURL(u.String()), Method: http.MethodGet, Kind: "link", Depth: depth,
-				Verdict: audit.Refuse, Reason: "scope: " + reason,
-				Checks: []audit.Check{{Gate: "scope", Verdict: audit.Refuse, Reason: reason}},
-			}})
+		if seen, _ := cr.front.Seen(ctx, it.Key()); !seen {
+			d := &audit.Decision{
+				URL: cr.gate.redactURL(u.String()), Method: itemMethod(it), Kind: "link", Depth: depth,
+				Verdict: audit.Refuse, Reason: gateName + ": " + reason,
+				Checks: []audit.Check{{Gate: gateName, Verdict: audit.Refuse, Reason: reason}},
+			}
+			addBodyCheck(d, it)
+			cr.gate.record(ctx, s, audit.Event{Type: audit.TypeDecision, Decision: d})
 		}
-		return &RefusedError{Gate: "scope", Reason: reason, URL: cr.gate.redactURL(u.String())}
+		return &RefusedError{Gate: gateName, Reason: reason, URL: cr.gate.redactURL(u.String())}
 	}
-	it := frontier.Item{URL: u.String(), Site: s, Depth: depth, From: from}
 	runCtx := ctx
 	add := cr.front.Add
 	if k := cr.current(); k != nil {
@@ -745,7 +816,7 @@ func (cr *Crawler) enqueue(ctx context.Context, raw, from string, depth int, par
 		if rv, ok := cr.front.(frontier.Revisitor); ok && cr.cfg.AllowURLRevisit {
 			// A URL fetched in an earlier crawl is fetched again; within
 			// this one, once.
-			if !k.firstInCrawl(it.URL) {
+			if !k.firstInCrawl(it.Key()) {
 				return nil
 			}
 			add = rv.Revisit
@@ -757,7 +828,7 @@ func (cr *Crawler) enqueue(ctx context.Context, raw, from string, depth int, par
 		added, err := add(ctx, it)
 		if err == nil {
 			if added {
-				cr.keepCtx(it.URL, parent)
+				cr.keepCtx(it.Key(), parent)
 			}
 			return nil
 		}
@@ -782,9 +853,9 @@ func depthReason(depth, maxDepth int) string {
 	return fmt.Sprintf("depth %d exceeds MaxDepth %d (a seed is at depth 1)", depth+1, maxDepth)
 }
 
-// keepCtx keeps for the link u a copy of parent, the colly.Context of the
-// page that followed it, without goodbot's own keys. Nothing is kept for a
-// parent without keys of the user's.
+// keepCtx keeps for the item whose Key is u a copy of parent, the
+// colly.Context of the page that followed it, without goodbot's own keys.
+// Nothing is kept for a parent without keys of the user's.
 func (cr *Crawler) keepCtx(u string, parent *colly.Context) {
 	if parent == nil {
 		return
@@ -893,7 +964,7 @@ func (cr *Crawler) runCrawl(ctx context.Context, k *runState) (Summary, error) {
 	}
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	cr.c.Context = runCtx
+	cr.setRunContext(runCtx)
 	k.mu.Lock()
 	k.ctx = runCtx
 	k.mu.Unlock()
@@ -1070,8 +1141,12 @@ func (cr *Crawler) work(ctx context.Context, k *runState, l frontier.Lease) erro
 	doErr := cr.do(r, it)
 
 	r.mu.Lock()
-	o, f, fsite, sent, dropped, unreadable := r.outcome, r.fetch, r.fetchSite, r.sent, r.dropped, r.unreadable
+	o, f, fsite, sent, dropped, unreadable, cached := r.outcome, r.fetch, r.fetchSite, r.sent, r.dropped, r.unreadable, r.cached
 	r.mu.Unlock()
+	// An answer from the development cache was not sent, and has no
+	// fetch to record; it is stored, and counts as a page, as one that
+	// was.
+	answered := f != nil || cached
 
 	if ctx.Err() != nil && !sent {
 		// Interrupted before anything was sent: put the item back, as it
@@ -1087,15 +1162,17 @@ func (cr *Crawler) work(ctx context.Context, k *runState, l frontier.Lease) erro
 		return errors.New(o.reason)
 	}
 
-	if f != nil && o.class == "ok" && !dropped && unreadable != "" {
+	if answered && o.class == "ok" && !dropped && unreadable != "" {
 		cr.gate.stats.unreadable.Add(1)
-		cr.gate.record(ctx, fsite, audit.Event{Type: audit.TypePII, PII: &audit.PII{
-			URL: f.URL, SHA256: f.BodySHA256, Dropped: true, Unreadable: true, Reason: unreadable,
-		}})
+		e := &audit.PII{URL: cr.gate.redactURL(it.URL), Dropped: true, Unreadable: true, Reason: unreadable}
+		if f != nil {
+			e.URL, e.SHA256 = f.URL, f.BodySHA256
+		}
+		cr.gate.record(ctx, it.Site, audit.Event{Type: audit.TypePII, PII: e})
 		dropped = true
 	}
 	// Store what the filter and the user's callbacks let through.
-	if f != nil && o.class == "ok" && !dropped {
+	if answered && o.class == "ok" && !dropped {
 		r.mu.Lock()
 		resp := r.resp
 		r.mu.Unlock()
@@ -1107,11 +1184,15 @@ func (cr *Crawler) work(ctx context.Context, k *runState, l frontier.Lease) erro
 				// A complaint deleted the site's data while this page was
 				// on its way: it is not stored.
 			case err != nil:
-				cr.gate.record(ctx, fsite, audit.Event{Type: audit.TypeFetch, Fetch: f})
+				if f != nil {
+					cr.gate.record(ctx, fsite, audit.Event{Type: audit.TypeFetch, Fetch: f})
+				}
 				cr.finish(ctx, l, true)
-				return fmt.Errorf("crawler: storing %s: %w", f.URL, err)
+				return fmt.Errorf("crawler: storing %s: %w", cr.gate.redactURL(it.URL), err)
 			default:
-				f.StoredSHA256 = digest
+				if f != nil {
+					f.StoredSHA256 = digest
+				}
 				cr.gate.stats.pages.Add(1)
 			}
 		}
@@ -1156,18 +1237,18 @@ func (cr *Crawler) work(ctx context.Context, k *runState, l frontier.Lease) erro
 			return cr.retry(ctx, l, retryAt)
 		}
 		cr.gate.record(ctx, it.Site, audit.Event{Type: audit.TypeDecision, Decision: &audit.Decision{
-			RequestID: r.id, URL: cr.gate.redactURL(it.URL), Method: http.MethodGet, Kind: "retry", Depth: it.Depth,
+			RequestID: r.id, URL: cr.gate.redactURL(it.URL), Method: itemMethod(it), Kind: "retry", Depth: it.Depth,
 			Verdict: audit.Refuse, Reason: fmt.Sprintf("gave up after %d attempts: %s", it.Attempt+1, o.reason),
 			Checks: []audit.Check{{Gate: "retry", Verdict: audit.Refuse, Reason: "retry limit reached"}},
 		}})
 	}
 	cr.flushError(k, r)
-	return cr.finish(ctx, l, sent)
+	return cr.finish(ctx, l, sent || cached)
 }
 
 // finish ends a lease for good: the item is not tried again.
 func (cr *Crawler) finish(ctx context.Context, l frontier.Lease, counted bool) error {
-	cr.ctxs.Delete(l.Item.URL)
+	cr.ctxs.Delete(l.Item.Key())
 	return cr.complete(ctx, l, counted)
 }
 
@@ -1228,24 +1309,30 @@ func (cr *Crawler) resumed() {
 }
 
 // do runs one item through colly, synchronously: the gate, the callbacks.
+// The request goes to the collector of the clone the item names, whose
+// callbacks handle the response.
 func (cr *Crawler) do(r *request, it frontier.Item) error {
 	hdr := http.Header{}
 	hdr.Set(hdrItem, r.id)
+	if it.ContentType != "" {
+		hdr.Set("Content-Type", it.ContentType)
+	}
 	// colly counts a seed as depth 1; the frontier counts it as 0.
 	raw, err := json.Marshal(struct {
 		URL     string
 		Method  string
 		Depth   int
+		Body    []byte
 		Headers http.Header
-	}{it.URL, http.MethodGet, it.Depth + 1, hdr})
+	}{it.URL, itemMethod(it), it.Depth + 1, it.Body, hdr})
 	if err != nil {
 		return err
 	}
-	creq, err := cr.c.UnmarshalRequest(raw)
+	creq, err := cr.owner(it.Collector).c.UnmarshalRequest(raw)
 	if err != nil {
 		return err
 	}
-	if v, ok := cr.ctxs.Load(it.URL); ok {
+	if v, ok := cr.ctxs.Load(it.Key()); ok {
 		// The Ctx of the page that followed the link, as colly's
 		// e.Request.Visit shares it.
 		v.(*colly.Context).ForEach(func(k string, v any) any {
@@ -1362,6 +1449,10 @@ func (cr *Crawler) recordConfig(ctx context.Context) {
 		"store":         string(cr.cfg.Store),
 		"operation_log": cr.logSetting(),
 	}
+	if cr.cache != nil {
+		settings["cache_dir"] = cr.cfg.CacheDir
+		settings["cache_ttl"] = cr.cache.ttl.String()
+	}
 	var relax []string
 	for _, r := range cr.cfg.Relaxations {
 		relax = append(relax, r.String())
@@ -1389,7 +1480,10 @@ type Summary struct {
 	// (sensitive categories, unscannable types); Unreadable, pages not
 	// stored because they could not be read (HTML the parser refuses).
 	Dropped, Unreadable int
-	Stopped             map[string]string // sites stopped by their refusals, with the reason
+	// Cached counts answers served from the development cache
+	// (Config.CacheDir): not sent, not charged to any budget.
+	Cached  int
+	Stopped map[string]string // sites stopped by their refusals, with the reason
 	// Deferred lists, per site, the work left waiting beyond the Horizon
 	// when the crawl stopped there (Reason "deferred"). The frontier
 	// keeps it; with State, for the next process too.
@@ -1417,7 +1511,7 @@ func (cr *Crawler) Summary() Summary {
 		OK: int(s.ok.Load()), Redirects: int(s.redirects.Load()), RefusedBy: int(s.refusedByServer.Load()),
 		Holds: int(s.holds.Load()), Errors: int(s.errors.Load()), Challenges: int(s.challenges.Load()),
 		Logins: int(s.logins.Load()), Stopped: stopped,
-		Dropped: int(s.dropped.Load()), Unreadable: int(s.unreadable.Load()),
+		Dropped: int(s.dropped.Load()), Unreadable: int(s.unreadable.Load()), Cached: int(s.cached.Load()),
 		AuditLog: cr.logDir, NoAuditLog: cr.cfg.NoAuditLog,
 	}
 }

@@ -100,6 +100,12 @@ type request struct {
 	// kept until the worker knows whether the URL is tried again.
 	errResp *colly.Response
 	err     error
+	// requested is set once colly called OnRequest for the item's
+	// request: a second call is a callback's e.Request.Do or Retry.
+	requested bool
+	// cached is set when the answer came from the development cache
+	// (Config.CacheDir): nothing was sent.
+	cached bool
 }
 
 type outcome struct {
@@ -139,6 +145,7 @@ type gate struct {
 	pacers  sync.Map // site -> *pacer
 	stats   *stats
 	logOnce sync.Map
+	cache   *devCache // nil without Config.CacheDir
 }
 
 func (g *gate) newRequest(it frontier.Item) *request {
@@ -195,6 +202,9 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if r != nil {
 		d.Depth = r.item.Depth
+		if req.Method != http.MethodGet {
+			addBodyCheck(d, r.item)
+		}
 	}
 
 	refuse := func(gateName string, verdict audit.Verdict, reason string, retryAt time.Time) (*http.Response, error) {
@@ -212,9 +222,18 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 		d.Checks = append(d.Checks, audit.Check{Gate: gateName, Verdict: audit.Allow, Reason: reason})
 	}
 
-	// 0. Only requests the crawler started may leave.
+	// 0. Only requests the crawler started may leave, and none that
+	// goodbot refuses by design (checked when they were queued, and
+	// again here).
 	if r == nil && kind != "robots" && kind != "robots-redirect" {
 		return refuse("scope", audit.Refuse, "request not started by the crawler's frontier", time.Time{})
+	}
+	if r != nil && req.Method != http.MethodGet {
+		it := r.item
+		it.Method = req.Method
+		if name, why := requestRule(u, it); why != "" {
+			return refuse(name, audit.Refuse, why, time.Time{})
+		}
 	}
 
 	// 1. The stop list.
@@ -281,6 +300,16 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 		return refuse("signal", audit.Refuse, why, time.Time{})
 	}
 	pass("signal", "")
+
+	// The development cache (Config.CacheDir): an answer it holds is
+	// served, recorded as a decision, and not sent; robots.txt and the
+	// limiter are not asked, since the site is not contacted.
+	cacheable := g.cacheable(req, r, kind)
+	if cacheable {
+		if resp, ok, err := g.fromCache(ctx, req, r, s, d); ok {
+			return resp, err
+		}
+	}
 
 	// 4. robots.txt.
 	if kind == "page" || kind == "redirect" || kind == "sitemap" {
@@ -363,6 +392,9 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 		// before colly sees it.
 		if body, err = g.filterResponse(resp, body, r); err != nil {
 			return nil, err
+		}
+		if cacheable {
+			g.toCache(req, r, s, resp, body)
 		}
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
@@ -812,7 +844,7 @@ func looksHTML(ctype string, body []byte) bool {
 // stats counts what the gate did. All fields are updated atomically.
 type stats struct {
 	sent, refused, ok, redirects, refusedByServer, holds, errors, challenges, logins, auditErrors atomic.Int64
-	pages, dropped, unreadable                                                                    atomic.Int64
+	pages, dropped, unreadable, cached                                                            atomic.Int64
 }
 
 func (s *stats) count(class string) {

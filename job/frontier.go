@@ -244,10 +244,11 @@ type storedItem struct {
 	From      string    `json:"f,omitempty"`
 	Attempt   int       `json:"a,omitempty"`
 	NotBefore time.Time `json:"n,omitzero"`
+	Collector string    `json:"k,omitempty"`
 }
 
 func encodeItem(it frontier.Item) ([]byte, error) {
-	return json.Marshal(storedItem{URL: it.URL, Depth: it.Depth, Seed: it.Seed, From: it.From, Attempt: it.Attempt, NotBefore: it.NotBefore})
+	return json.Marshal(storedItem{URL: it.URL, Depth: it.Depth, Seed: it.Seed, From: it.From, Attempt: it.Attempt, NotBefore: it.NotBefore, Collector: it.Collector})
 }
 
 func decodeItem(site, raw string) (frontier.Item, error) {
@@ -258,7 +259,7 @@ func decodeItem(site, raw string) (frontier.Item, error) {
 	if s.URL == "" || site == "" {
 		return frontier.Item{}, fmt.Errorf("item %q of site %q: no URL or site", raw, site)
 	}
-	return frontier.Item{URL: s.URL, Site: site, Depth: s.Depth, Seed: s.Seed, From: s.From, Attempt: s.Attempt, NotBefore: s.NotBefore}, nil
+	return frontier.Item{URL: s.URL, Site: site, Depth: s.Depth, Seed: s.Seed, From: s.From, Attempt: s.Attempt, NotBefore: s.NotBefore, Collector: s.Collector}, nil
 }
 
 func ms(t time.Time) int64 {
@@ -268,9 +269,22 @@ func ms(t time.Time) int64 {
 	return t.UnixMilli()
 }
 
+// ErrNotGet is wrapped by the error of Add and AddAll for an item that is
+// not a GET without a body (a POST, say): a job's frontier shares its
+// items through Redis, where a request body, which may hold personal data
+// no filter has checked, is not written. A distributed job crawls by GET.
+var ErrNotGet = errors.New("job: frontier: only GET requests are shared through a job (a request body is not written to Redis)")
+
 func checkItem(it frontier.Item) error {
 	if it.URL == "" || it.Site == "" {
-		return fmt.Errorf("job: frontier: item without URL or site: %+v", it)
+		return fmt.Errorf("job: frontier: item without URL or site (URL %q, site %q)", it.URL, it.Site)
+	}
+	if !it.IsGet() {
+		m := it.Method
+		if m == "" {
+			m = "GET with a body"
+		}
+		return fmt.Errorf("%w: %s %s refused", ErrNotGet, m, it.URL)
 	}
 	if strings.ContainsAny(it.Site, "\n") {
 		return fmt.Errorf("job: frontier: site %q contains a newline", it.Site)

@@ -458,9 +458,10 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 		cfg.Filter = crawler.PIIFilter(filter)
 		cfg.State = st
 		front, rec, err := st.Frontier(state.FrontierOptions{
-			Options: frontier.Options{PerSite: o.parallel, MaxPages: o.maxPages},
-			Sent:    crawler.SentBefore(earlier),
-			Clean:   crawler.CleanURL(cfg.Filter),
+			Options:   frontier.Options{PerSite: o.parallel, MaxPages: o.maxPages},
+			Sent:      crawler.SentBefore(earlier),
+			Clean:     crawler.CleanURL(cfg.Filter),
+			CleanBody: crawler.CleanBody(cfg.Filter),
 		})
 		if err != nil {
 			alog.Close()

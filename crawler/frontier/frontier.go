@@ -9,12 +9,16 @@ package frontier
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 )
 
-// Item is one URL to visit.
+// Item is one request to send: a URL to visit, and for a request other
+// than a GET (a form posted from a callback, say) its method and body.
 type Item struct {
 	URL   string `json:"url"`   // absolute and normalised
 	Site  string `json:"site"`  // site key of URL
@@ -27,6 +31,48 @@ type Item struct {
 	Attempt int `json:"attempt,omitempty"`
 	// NotBefore defers the item until then.
 	NotBefore time.Time `json:"not_before,omitzero"`
+	// Method is the request's HTTP method; "" means GET.
+	Method string `json:"method,omitempty"`
+	// Body is the request's body (a POST's form or JSON), sent as it is.
+	// It may hold personal data: a frontier that writes items anywhere
+	// must check it as it checks the URL (see crawler/state's
+	// FrontierOptions.CleanBody), and it is never written to the
+	// operation log, which records its digest and length.
+	Body []byte `json:"body,omitempty"`
+	// ContentType is the Content-Type header sent with Body, e.g.
+	// "application/x-www-form-urlencoded"; "" lets the crawler choose.
+	ContentType string `json:"content_type,omitempty"`
+	// Collector names the clone of the crawler whose callbacks handle
+	// the response ("" for the crawler Clone was called on; see
+	// crawler.Crawler.Clone). It is not part of Key: a URL is fetched
+	// once, whichever collector asked for it first.
+	Collector string `json:"collector,omitempty"`
+}
+
+// IsGet reports whether it is a GET without a body: the request a URL
+// alone describes.
+func (it Item) IsGet() bool {
+	return (it.Method == "" || it.Method == http.MethodGet) && len(it.Body) == 0
+}
+
+// Key is what a frontier deduplicates it on. For a GET without a body
+// it is the URL, so that Seen(url) and Add agree; for any other request
+// it is the method, the URL and a digest of the content type and body, so
+// that two different POSTs to one URL are two requests and a POST is not
+// taken for a GET of its URL.
+func (it Item) Key() string {
+	if it.IsGet() {
+		return it.URL
+	}
+	h := sha256.New()
+	h.Write([]byte(it.ContentType))
+	h.Write([]byte{0})
+	h.Write(it.Body)
+	m := it.Method
+	if m == "" {
+		m = http.MethodGet
+	}
+	return m + " " + it.URL + " " + hex.EncodeToString(h.Sum(nil))
 }
 
 // Lease is an item handed to one worker. The worker must end it with

@@ -39,7 +39,7 @@ type Memory struct {
 
 	mu       sync.Mutex
 	changed  chan struct{}   // closed and replaced whenever work may have become available
-	seen     map[string]bool // URL -> queued or leased now
+	seen     map[string]bool // Item.Key -> queued or leased now
 	sites    map[string]*siteQueue
 	ring     []string // sites in round-robin order
 	next     int      // ring index to try first
@@ -87,20 +87,20 @@ func (m *Memory) signalLocked() {
 // Add implements Frontier.
 func (m *Memory) Add(ctx context.Context, it Item) (bool, error) {
 	if it.URL == "" || it.Site == "" {
-		return false, fmt.Errorf("frontier: item without URL or site: %+v", it)
+		return false, fmt.Errorf("frontier: item without URL or site (URL %q, site %q)", it.URL, it.Site)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.dropped[it.Site] {
 		return false, nil
 	}
-	if _, ok := m.seen[it.URL]; ok {
+	if _, ok := m.seen[it.Key()]; ok {
 		return false, nil
 	}
 	if m.queued >= m.opts.MaxQueued {
 		return false, ErrFull
 	}
-	m.seen[it.URL] = true
+	m.seen[it.Key()] = true
 	m.enqueueLocked(it)
 	return true, nil
 }
@@ -108,17 +108,17 @@ func (m *Memory) Add(ctx context.Context, it Item) (bool, error) {
 // Revisit implements Revisitor.
 func (m *Memory) Revisit(ctx context.Context, it Item) (bool, error) {
 	if it.URL == "" || it.Site == "" {
-		return false, fmt.Errorf("frontier: item without URL or site: %+v", it)
+		return false, fmt.Errorf("frontier: item without URL or site (URL %q, site %q)", it.URL, it.Site)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.dropped[it.Site] || m.seen[it.URL] {
+	if m.dropped[it.Site] || m.seen[it.Key()] {
 		return false, nil
 	}
 	if m.queued >= m.opts.MaxQueued {
 		return false, ErrFull
 	}
-	m.seen[it.URL] = true
+	m.seen[it.Key()] = true
 	m.enqueueLocked(it)
 	return true, nil
 }
@@ -241,8 +241,8 @@ func (m *Memory) Complete(ctx context.Context, l Lease, counted bool) error {
 	if err := m.endLocked(l); err != nil {
 		return err
 	}
-	if _, ok := m.seen[l.Item.URL]; ok {
-		m.seen[l.Item.URL] = false
+	if _, ok := m.seen[l.Item.Key()]; ok {
+		m.seen[l.Item.Key()] = false
 	}
 	if counted {
 		m.pages++
@@ -280,7 +280,7 @@ func (m *Memory) DropSite(ctx context.Context, site string) (int, error) {
 	n := 0
 	if q := m.sites[site]; q != nil {
 		for _, it := range q.items {
-			m.seen[it.URL] = false
+			m.seen[it.Key()] = false
 		}
 		n += len(q.items)
 		q.items = nil
@@ -289,7 +289,7 @@ func (m *Memory) DropSite(ctx context.Context, site string) (int, error) {
 	for _, it := range m.deferred {
 		if it.Site == site {
 			n++
-			m.seen[it.URL] = false
+			m.seen[it.Key()] = false
 			continue
 		}
 		kept = append(kept, it)

@@ -34,6 +34,13 @@ type FrontierOptions struct {
 	// never written, and not resumed after a restart. Default: every URL
 	// is clean.
 	Clean func(url string) bool
+	// CleanBody reports whether the body of a request other than a GET
+	// (frontier.Item.Body, with its content type) may be written to disk
+	// as it is; the crawler passes its personal-data filter here. An item
+	// whose body is not clean is kept in memory only, as one whose URL
+	// is not. Default: no body is clean, so that every item with a body
+	// stays in memory unless a filter has looked at it.
+	CleanBody func(contentType string, body []byte) bool
 }
 
 // Recovered says what the frontier found when it was opened.
@@ -138,6 +145,9 @@ func (s *Store) Frontier(opts FrontierOptions) (*Frontier, Recovered, error) {
 	if f.opts.Clean == nil {
 		f.opts.Clean = func(string) bool { return true }
 	}
+	if f.opts.CleanBody == nil {
+		f.opts.CleanBody = func(string, []byte) bool { return false }
+	}
 	rec, err := f.load()
 	if err != nil {
 		return nil, Recovered{}, err
@@ -194,7 +204,7 @@ func (f *Frontier) load() (Recovered, error) {
 		b.Delete(orphanKeys[i], nil)
 		ds := f.site(it.Site)
 		if f.opts.Sent != nil && f.opts.Sent(it) {
-			b.Set(seenKey(it.URL), []byte{seenDone}, nil)
+			b.Set(seenKey(it.Key()), []byte{seenDone}, nil)
 			ds.Pages++
 			f.m.Pages++
 			rec.Settled++
@@ -220,7 +230,7 @@ func (f *Frontier) load() (Recovered, error) {
 					return nil
 				}
 				b.Delete(k, nil)
-				b.Set(seenKey(it.URL), []byte{seenDone}, nil)
+				b.Set(seenKey(it.Key()), []byte{seenDone}, nil)
 				ds := f.site(it.Site)
 				if p[0] == pQueue {
 					ds.Ready--
@@ -268,8 +278,9 @@ func (f *Frontier) signalLocked() {
 	f.changed = make(chan struct{})
 }
 
-func seenKey(url string) []byte {
-	h := sha256.Sum256([]byte(url))
+// seenKey is the seen-set key of an item's Key (a GET's URL).
+func seenKey(key string) []byte {
+	h := sha256.Sum256([]byte(key))
 	return append([]byte{pSeen}, h[:16]...)
 }
 
@@ -305,7 +316,7 @@ func (f *Frontier) putSite(b *pebble.Batch, site string, ds *dsite) {
 // whose URL is not clean is kept in memory instead.
 func (f *Frontier) enqueue(b *pebble.Batch, it frontier.Item) {
 	now := f.opts.Now()
-	if !f.opts.Clean(it.URL) {
+	if !f.clean(it) {
 		if it.NotBefore.After(now) {
 			f.memDeferred = append(f.memDeferred, it)
 			if f.nextDue.IsZero() || it.NotBefore.Before(f.nextDue) {
@@ -336,6 +347,15 @@ func (f *Frontier) enqueue(b *pebble.Batch, it frontier.Item) {
 	ds.Ready++
 	f.m.Ready++
 	f.putSite(b, it.Site, ds)
+}
+
+// clean reports whether it may be written to disk: its URL, and its body
+// if it has one, passed the filter unchanged.
+func (f *Frontier) clean(it frontier.Item) bool {
+	if !f.opts.Clean(it.URL) {
+		return false
+	}
+	return len(it.Body) == 0 || f.opts.CleanBody(it.ContentType, it.Body)
 }
 
 // commit writes the counters and the changed site records into b and
@@ -385,7 +405,7 @@ func (f *Frontier) Revisit(ctx context.Context, it frontier.Item) (bool, error) 
 func (f *Frontier) addAll(items []frontier.Item, revisit bool) ([]bool, error) {
 	for _, it := range items {
 		if it.URL == "" || it.Site == "" {
-			return nil, fmt.Errorf("frontier: item without URL or site: %+v", it)
+			return nil, fmt.Errorf("frontier: item without URL or site (URL %q, site %q)", it.URL, it.Site)
 		}
 	}
 	f.mu.Lock()
@@ -400,7 +420,7 @@ func (f *Frontier) addAll(items []frontier.Item, revisit bool) ([]bool, error) {
 		if ds := f.sites[it.Site]; ds != nil && ds.Dropped {
 			continue
 		}
-		k := seenKey(it.URL)
+		k := seenKey(it.Key())
 		h := seenHash(k)
 		_, known := f.seen[h]
 		if known {
@@ -722,7 +742,7 @@ func (f *Frontier) complete(l frontier.Lease, counted bool) error {
 		b.Close()
 		return err
 	}
-	b.Set(seenKey(l.Item.URL), []byte{seenDone}, nil)
+	b.Set(seenKey(l.Item.Key()), []byte{seenDone}, nil)
 	if counted {
 		ds.Pages++
 		f.m.Pages++

@@ -280,3 +280,64 @@ func TestFrontierKeepsUncleanURLsInMemory(t *testing.T) {
 		t.Error("the unclean URL was forgotten as seen")
 	}
 }
+
+// An item whose body is not clean (a POST's form holding personal data)
+// stays in memory, as one whose URL is not; one whose body is clean is
+// kept on disk with its method and body, and without CleanBody no body is
+// taken as clean.
+func TestFrontierKeepsUncleanBodiesInMemory(t *testing.T) {
+	ctx := context.Background()
+	const planted = "13812345678"
+	cleanBody := func(_ string, b []byte) bool { return !bytes.Contains(b, []byte(planted)) }
+	for _, withCheck := range []bool{true, false} {
+		dir := t.TempDir()
+		opts := FrontierOptions{}
+		if withCheck {
+			opts.CleanBody = cleanBody
+		}
+		s := open(t, dir, Options{})
+		f, _, err := s.Frontier(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		public := frontier.Item{URL: "http://a/search", Site: "a", Method: "POST", Body: []byte("q=goodbot"), ContentType: "application/x-www-form-urlencoded"}
+		private := frontier.Item{URL: "http://a/search", Site: "a", Method: "POST", Body: []byte("q=" + planted), ContentType: "application/x-www-form-urlencoded"}
+		for _, it := range []frontier.Item{public, private} {
+			if ok, err := f.Add(ctx, it); !ok || err != nil {
+				t.Fatalf("Add %s: %v %v", it.Body, ok, err)
+			}
+		}
+		if ok, _ := f.Add(ctx, public); ok {
+			t.Error("the same POST was queued twice")
+		}
+		s.Close()
+		filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+			if err != nil || fi.IsDir() {
+				return err
+			}
+			if b, _ := os.ReadFile(p); bytes.Contains(b, []byte(planted)) {
+				t.Errorf("%s holds the body with personal data", p)
+			}
+			return nil
+		})
+		s = open(t, dir, Options{})
+		f, rec, err := s.Frontier(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		if withCheck {
+			want = 1 // the clean POST
+		}
+		if rec.Queued != want {
+			t.Fatalf("CleanBody set %v: recovered %+v, want %d queued", withCheck, rec, want)
+		}
+		if withCheck {
+			l, err := f.Next(ctx)
+			if err != nil || l.Item.Method != "POST" || string(l.Item.Body) != "q=goodbot" || l.Item.ContentType != public.ContentType {
+				t.Fatalf("resumed item %+v, %v; want the clean POST with its body", l.Item, err)
+			}
+		}
+		s.Close()
+	}
+}
