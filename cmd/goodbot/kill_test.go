@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/goodbot/goodbot/audit"
 )
 
 // The durable-state acceptance: goodbot crawl is killed with SIGKILL at
@@ -111,10 +114,20 @@ func TestKillResumesExactlyOnce(t *testing.T) {
 	for _, h := range s.hits() {
 		counts[h.uri]++
 	}
+	// A kill between a decision becoming durable and its request leaving
+	// leaves a page the log says was allowed but that never arrived: it
+	// is charged and not sent again (the log cannot tell it from one sent
+	// whose answer the kill lost). Such pages have an allowing decision
+	// and no fetch in the log.
+	inFlight := allowedWithoutFetch(t, filepath.Join(out, "audit"))
 	for i := -1; i < pages; i++ {
 		uri := "/"
 		if i >= 0 {
 			uri = fmt.Sprintf("/p%d", i)
+		}
+		if counts[uri] == 0 && inFlight[s.srv.URL+uri] {
+			t.Logf("%s was allowed when a run was killed, and never arrived", uri)
+			continue
 		}
 		if counts[uri] != 1 {
 			t.Errorf("%s requested %d times in all runs, want exactly once", uri, counts[uri])
@@ -190,4 +203,35 @@ func TestStateLockAndFresh(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "fresh") {
 		t.Fatalf("audit show --type state: exit %d\n%s", code, stdout)
 	}
+}
+
+// allowedWithoutFetch returns the URLs of page requests the log in dir
+// allowed and has no fetch for.
+func allowedWithoutFetch(t *testing.T, dir string) map[string]bool {
+	t.Helper()
+	allowed := map[string]string{} // run and request id -> URL
+	fetched := map[string]bool{}
+	run := 0 // request ids count from 1 in each run, which starts with its config
+	_, err := audit.Verify(context.Background(), dir, audit.VerifyOptions{Visit: func(e *audit.Entry) error {
+		if e.Event.Type == audit.TypeConfig {
+			run++
+		}
+		if d := e.Event.Decision; d != nil && d.Verdict == audit.Allow && d.Kind == "page" {
+			allowed[fmt.Sprint(run, "/", d.RequestID)] = d.URL
+		}
+		if f := e.Event.Fetch; f != nil {
+			fetched[fmt.Sprint(run, "/", f.RequestID)] = true
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for id, u := range allowed {
+		if !fetched[id] {
+			out[u] = true
+		}
+	}
+	return out
 }
