@@ -232,7 +232,7 @@ th{background:#f3f3f3}code,pre{font:13px ui-monospace,monospace;background:#f6f6
 <h1>Crawl evidence for {{.Info.Site}}</h1>
 <p>Produced {{.Info.Created.Format "2006-01-02 15:04:05 UTC"}} by <code>goodbot audit export</code> from the operation log <code>{{.Info.Origin}}</code>.
 This bundle holds {{.Info.Entries}} log entries about the site, {{.Info.Pages}} stored pages and {{.Info.Robots}} robots.txt copies.
-Every entry is proved to be part of the log signed at size {{.Info.CheckpointSize}}{{if .Unproven}}, except {{.Unproven}} entries newer than that checkpoint{{end}}.</p>
+{{.Info.Proven}} entries are proved to be part of the log signed at size {{.Info.CheckpointSize}}{{if .Unproven}}, and {{.Unproven}} entries newer than that checkpoint are not{{end}}; the {{.Info.Withheld}} other entries of the log (other sites, or pruned) are withheld, and their leaf hashes listed in <code>withheld.jsonl</code>.</p>
 
 <h2>1. Summary of the crawl</h2>
 <table>
