@@ -78,6 +78,17 @@ if [ -d "$warcio_dir/node_modules/warcio" ] && command -v node >/dev/null 2>&1; 
 	export GOODBOT_WARCIO_DIR="$warcio_dir"
 fi
 
+# Headless Chromium, a CJK font and pdftotext print the evidence report to
+# PDF in audit/evidence's tests (TestReportPrintsWhole); they are a large
+# download, so a slow or failed install leaves that test skipping.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>&1; then
+	log "installing chromium, fonts-noto-cjk and poppler-utils (up to 5 minutes)"
+	SUDO=""
+	[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+	timeout 300 bash -c "$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk poppler-utils >/dev/null" ||
+		log "could not install them; the report's PDF test skips"
+fi
+
 log "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then

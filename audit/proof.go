@@ -66,3 +66,13 @@ func (p *Prover) Consistency(older, newer int64) ([]tlog.Hash, error) {
 	}
 	return tlog.ProveTree(newer, older, p.c)
 }
+
+// LeafHash returns the RFC 6962 leaf hash of entry seq, which the log keeps
+// also for pruned entries.
+func (p *Prover) LeafHash(seq int64) (tlog.Hash, error) {
+	h, ok := p.c.leaf(seq)
+	if !ok {
+		return tlog.Hash{}, fmt.Errorf("no leaf hash of entry %d (log has %d entries)", seq, p.c.next)
+	}
+	return h, nil
+}

@@ -3,19 +3,24 @@
 // self-contained bundle that can be checked offline; and checks such
 // bundles.
 //
-// A bundle is a directory:
+// A bundle is a directory; its FORMAT.md (bundlefiles/FORMAT.md here)
+// specifies every file, field, encoding and hash:
 //
-//	bundle.json       what the bundle is: site, log origin, checkpoint size, counts
-//	entries.jsonl     every log entry about the site (and the run-wide config,
-//	                  key and run entries), exactly as stored and hashed
-//	proofs.jsonl      an RFC 6962 inclusion proof for each entry, same order
-//	checkpoint.txt    the signed checkpoint the proofs lead to
-//	keys.txt          the log's public keys (compare them with the published ones)
-//	robots/<sha256>.txt  each robots.txt as fetched
-//	pages.warc.gz     WARC 1.1: each request and answer (headers), the stored
-//	                  (redacted, UTF-8) pages, robots.txt, refusals
-//	report.html       a readable report, no server or network needed
-//	MANIFEST.sha256   SHA-256 of every other file (sha256sum -c format)
+//	FORMAT.md           the format of the bundle, for a verifier written from it
+//	bundle.json         what the bundle is: id, site, log origin, checkpoint, counts
+//	entries.jsonl       every log entry about the site (and the run-wide config,
+//	                    key and run entries), exactly as stored and hashed
+//	withheld.jsonl      the leaf hash of every other entry of the checkpoint's tree
+//	proofs.jsonl        an RFC 6962 inclusion proof for each entry, same order
+//	checkpoint.txt      the signed checkpoint (C2SP) the proofs lead to
+//	keys.txt            the log's public keys (compare them with the published ones)
+//	robots/<sha256>.txt each robots.txt as fetched
+//	pages.warc.gz       WARC 1.1: each request and answer (headers), the stored
+//	                    (redacted, UTF-8) pages, robots.txt, refusals
+//	report.html         a readable report, no server or network needed
+//	verify.py           a verifier in Python 3 (standard library only)
+//	MANIFEST.sha256     SHA-256 of every other file (sha256sum -c format)
+//	MANIFEST.sha256.sig the manifest's signature by the log's key (signed note)
 package evidence
 
 import (
@@ -37,11 +42,16 @@ import (
 
 	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/internal/site"
-	"golang.org/x/mod/sumdb/tlog"
+	"golang.org/x/mod/sumdb/note"
 )
 
-// Format names the bundle format in bundle.json.
-const Format = "goodbot-evidence/1"
+// Format names the bundle format in bundle.json. Bundles of FormatV1 (no
+// FORMAT.md, withheld.jsonl or signed manifest; hashes in base64) are
+// still verified.
+const (
+	Format   = "goodbot-evidence/2"
+	FormatV1 = "goodbot-evidence/1"
+)
 
 // File names inside a bundle.
 const (
@@ -53,7 +63,13 @@ const (
 	FileWARC       = "pages.warc.gz"
 	FileReport     = "report.html"
 	FileManifest   = "MANIFEST.sha256"
-	DirRobots      = "robots"
+	FileWithheld   = "withheld.jsonl"
+	FileFormat     = "FORMAT.md"
+	FileVerifier   = "verify.py"
+	// FileManifestSig holds the signature lines of the signed note whose
+	// text is MANIFEST.sha256, by the log's key.
+	FileManifestSig = "MANIFEST.sha256.sig"
+	DirRobots       = "robots"
 )
 
 // ExportOptions configure Export.
@@ -65,28 +81,40 @@ type ExportOptions struct {
 	Out string
 	// Verify configures the verification of the log done before export.
 	Verify audit.VerifyOptions
+	// Signer is the log's signing key; it signs the bundle's manifest.
+	// It must be one of the log's trusted keys. Required.
+	Signer note.Signer
+	// Purpose says what the crawl was for, in the operator's words. The
+	// log records the job and the User-Agent but no purpose.
+	Purpose string
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
 }
 
 // Info is the content of bundle.json.
 type Info struct {
-	Format         string    `json:"format"`
+	Format string `json:"format"`
+	// ID names the bundle: "gb-" and the first 16 hex digits of the
+	// SHA-256 of the checkpoint, the site and the time of export.
+	ID             string    `json:"id,omitempty"`
 	Site           string    `json:"site"`
 	Origin         string    `json:"origin"`
 	Created        time.Time `json:"created"`
+	Purpose        string    `json:"purpose,omitempty"`
 	CheckpointSize int64     `json:"checkpoint_size"`
-	Root           tlog.Hash `json:"root"`
-	Entries        int       `json:"entries"`
+	// Root is the checkpoint's root hash, in hex (base64 in FormatV1).
+	Root    string `json:"root"`
+	Entries int    `json:"entries"`
+	// Proven counts the entries with an inclusion proof, Withheld the
+	// leaves of the checkpoint's tree listed in withheld.jsonl.
+	Proven   int `json:"proven"`
+	Withheld int `json:"withheld"`
 	// Unproven lists entries newer than the checkpoint: they have no proof.
 	Unproven []int64 `json:"unproven,omitempty"`
 	Pages    int     `json:"pages"`
 	Robots   int     `json:"robots"`
 	KeysFrom string  `json:"keys_from"`
 }
-
-// proofLine is one line of proofs.jsonl.
-type proofLine = audit.InclusionProof
 
 // concerns reports whether an entry belongs in a site's bundle: it is about
 // the site, or it describes the run as a whole.
@@ -141,17 +169,31 @@ func Export(ctx context.Context, auditDir, bundleDir string, opts ExportOptions)
 	if cp.Size == 0 {
 		return info, errors.New("evidence: the log has no signed checkpoint; close the log, or sign one over what is durable with goodbot audit checkpoint --sign KEYFILE DIR, first")
 	}
-	info = Info{Format: Format, Site: key, Origin: cp.Origin, Created: now().UTC(), CheckpointSize: cp.Size, Root: cp.Root, Entries: len(entries), KeysFrom: sum.KeysFrom}
+	if opts.Signer == nil {
+		return info, errors.New("evidence: no signing key: the bundle's manifest is signed with the log's key")
+	}
+	if !slices.ContainsFunc(sum.Keys, func(k string) bool {
+		v, err := note.NewVerifier(k)
+		return err == nil && v.Name() == opts.Signer.Name() && v.KeyHash() == opts.Signer.KeyHash()
+	}) {
+		return info, fmt.Errorf("evidence: the signing key %s is not one of the log's keys (%s)", opts.Signer.Name(), strings.Join(sum.Keys, ", "))
+	}
+	created := now().UTC()
+	idSum := sha256.Sum256([]byte(string(cp.Note) + "\n" + key + "\n" + created.Format(time.RFC3339Nano)))
+	info = Info{Format: Format, ID: "gb-" + hex.EncodeToString(idSum[:8]), Site: key, Origin: cp.Origin, Created: created,
+		Purpose: opts.Purpose, CheckpointSize: cp.Size, Root: hexHash(cp.Root), Entries: len(entries), KeysFrom: sum.KeysFrom}
 
 	if err := os.MkdirAll(filepath.Join(bundleDir, DirRobots), 0o755); err != nil {
 		return info, fmt.Errorf("evidence: %w", err)
 	}
-	var ents, proofs bytes.Buffer
+	var ents, proofs, withheld bytes.Buffer
 	robots := map[string][]byte{}
+	included := map[int64]bool{}
 	for i := range entries {
 		e := &entries[i]
 		ents.Write(e.Raw)
 		ents.WriteByte('\n')
+		included[e.Seq] = true
 		if r := e.Event.Robots; r != nil && len(r.Body) > 0 {
 			robots[digest(r.Body)] = r.Body
 		}
@@ -163,9 +205,38 @@ func Export(ctx context.Context, auditDir, bundleDir string, opts ExportOptions)
 		if err != nil {
 			return info, fmt.Errorf("evidence: %w", err)
 		}
-		b, _ := json.Marshal(proofLine(p))
+		pl := proofLine{Seq: p.Seq, TreeSize: p.TreeSize, LeafHash: hexHash(p.LeafHash), Hashes: make([]string, len(p.Hashes))}
+		for j, h := range p.Hashes {
+			pl.Hashes[j] = hexHash(h)
+		}
+		b, _ := json.Marshal(pl)
 		proofs.Write(b)
 		proofs.WriteByte('\n')
+		info.Proven++
+	}
+	// Every other leaf of the checkpoint's tree, so that the bundle
+	// accounts for the whole tree and says what it leaves out.
+	for seq := range cp.Size {
+		if included[seq] {
+			continue
+		}
+		if seq%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return info, err
+			}
+		}
+		h, err := prover.LeafHash(seq)
+		if err != nil {
+			return info, fmt.Errorf("evidence: %w", err)
+		}
+		why := "other"
+		if seq < sum.Pruned {
+			why = "pruned"
+		}
+		b, _ := json.Marshal(withheldLine{Seq: seq, LeafHash: hexHash(h), Why: why})
+		withheld.Write(b)
+		withheld.WriteByte('\n')
+		info.Withheld++
 	}
 	info.Robots = len(robots)
 	write := func(name string, b []byte) error {
@@ -174,19 +245,23 @@ func Export(ctx context.Context, auditDir, bundleDir string, opts ExportOptions)
 		}
 		return nil
 	}
-	if err := write(FileEntries, ents.Bytes()); err != nil {
-		return info, err
-	}
-	if err := write(FileProofs, proofs.Bytes()); err != nil {
-		return info, err
-	}
-	if err := write(FileCheckpoint, cp.Note); err != nil {
-		return info, err
-	}
 	keys := slices.Clone(sum.Keys)
 	sort.Strings(keys)
-	if err := write(FileKeys, []byte(strings.Join(keys, "\n")+"\n")); err != nil {
-		return info, err
+	for _, f := range []struct {
+		name string
+		b    []byte
+	}{
+		{FileFormat, formatDoc},
+		{FileVerifier, verifierScript},
+		{FileEntries, ents.Bytes()},
+		{FileWithheld, withheld.Bytes()},
+		{FileProofs, proofs.Bytes()},
+		{FileCheckpoint, cp.Note},
+		{FileKeys, []byte(strings.Join(keys, "\n") + "\n")},
+	} {
+		if err := write(f.name, f.b); err != nil {
+			return info, err
+		}
 	}
 	for d, b := range robots {
 		if err := write(filepath.Join(DirRobots, d+".txt"), b); err != nil {
@@ -211,7 +286,7 @@ func Export(ctx context.Context, auditDir, bundleDir string, opts ExportOptions)
 	if err := write(FileInfo, append(ib, '\n')); err != nil {
 		return info, err
 	}
-	return info, writeManifest(bundleDir)
+	return info, writeManifest(bundleDir, opts.Signer)
 }
 
 func digest(b []byte) string {
@@ -228,8 +303,9 @@ func operatorOf(c *audit.Config) string {
 	return "see the User-Agent"
 }
 
-// writeManifest writes MANIFEST.sha256 for every file in dir.
-func writeManifest(dir string) error {
+// writeManifest writes MANIFEST.sha256 for every file in dir, and its
+// signature by s.
+func writeManifest(dir string, s note.Signer) error {
 	var lines []string
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -240,7 +316,7 @@ func writeManifest(dir string) error {
 			return err
 		}
 		rel = filepath.ToSlash(rel)
-		if rel == FileManifest {
+		if rel == FileManifest || rel == FileManifestSig {
 			return nil
 		}
 		sum, err := fileSHA256(path)
@@ -254,7 +330,18 @@ func writeManifest(dir string) error {
 		return fmt.Errorf("evidence: manifest: %w", err)
 	}
 	sort.Strings(lines)
-	return os.WriteFile(filepath.Join(dir, FileManifest), []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	m := []byte(strings.Join(lines, "\n") + "\n")
+	sig, err := signManifest(m, s)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, FileManifest), m, 0o644); err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, FileManifestSig), sig, 0o644); err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	return nil
 }
 
 func fileSHA256(path string) (string, error) {

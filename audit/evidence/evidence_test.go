@@ -21,12 +21,19 @@ import (
 	"github.com/goodbot/goodbot/crawler"
 	"github.com/goodbot/goodbot/internal/site"
 	"github.com/goodbot/goodbot/limiter"
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/net/html"
 )
 
+// planted is personal data the test site serves, in a page and in a URL:
+// an e-mail address and a Chinese mobile number. No bundle file may hold
+// either.
+var planted = []string{"zhang.san@example.cn", "13812345678"}
+
 // realCrawl runs goodbot's crawler against a loopback site with the
-// operation log as its sink, and returns the log dir, output dir and site key.
-func realCrawl(t *testing.T) (auditDir, out, key string) {
+// operation log as its sink, and returns the log dir, output dir and site
+// key, and the log's signing key.
+func realCrawl(t *testing.T) (auditDir, out, key string, signer note.Signer) {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/robots.txt", func(w http.ResponseWriter, r *http.Request) {
@@ -36,8 +43,10 @@ func realCrawl(t *testing.T) (auditDir, out, key string) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		switch r.URL.Path {
 		case "/":
-			io.WriteString(w, `<html><head><title>Home</title></head><body><a href="/a">a</a> <a href="/b">b</a> <a href="/private/x">x</a></body></html>`)
-		case "/a", "/b":
+			io.WriteString(w, `<html><head><title>Home</title></head><body><a href="/a">a</a> <a href="/b">b</a> <a href="/private/x">x</a> <a href="/u/`+planted[1]+`?mail=`+planted[0]+`">me</a></body></html>`)
+		case "/a":
+			fmt.Fprintf(w, `<html><head><title>联系</title></head><body>写信给 %s 或致电 %s <a href="/">home</a></body></html>`, planted[0], planted[1])
+		case "/b":
 			fmt.Fprintf(w, `<html><head><title>%s</title></head><body>page %s <a href="/">home</a></body></html>`, r.URL.Path, r.URL.Path)
 		default:
 			http.NotFound(w, r)
@@ -47,6 +56,18 @@ func realCrawl(t *testing.T) (auditDir, out, key string) {
 	t.Cleanup(srv.Close)
 	u, _ := url.Parse(srv.URL)
 	key = site.Key(u)
+	// Another site in the same crawl: its entries are withheld from the
+	// first site's bundle.
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/robots.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, `<html><head><title>other</title></head><body>other site</body></html>`)
+	}))
+	t.Cleanup(other.Close)
+	ou, _ := url.Parse(other.URL)
 
 	root := t.TempDir()
 	auditDir, out = filepath.Join(root, "out", "audit"), filepath.Join(root, "out")
@@ -59,7 +80,11 @@ func realCrawl(t *testing.T) (auditDir, out, key string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ests, err := limiter.NewEstimates(est)
+	est2, err := limiter.ParseTraffic(site.Key(ou) + "=864000000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ests, err := limiter.NewEstimates(est, est2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,8 +100,10 @@ func realCrawl(t *testing.T) (auditDir, out, key string) {
 		t.Fatal(err)
 	}
 	cr.OnHTML("a[href]", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("href")) })
-	if err := cr.Seed(srv.URL + "/"); err != nil {
-		t.Fatal(err)
+	for _, seed := range []string{srv.URL + "/", other.URL + "/"} {
+		if err := cr.Seed(seed); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -86,11 +113,24 @@ func realCrawl(t *testing.T) (auditDir, out, key string) {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return auditDir, out, key
+	return auditDir, out, key, loadSigner(t, filepath.Join(root, "keys", "audit.key"))
+}
+
+func loadSigner(t *testing.T, path string) note.Signer {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := note.NewSigner(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func TestRealCrawlExportVerify(t *testing.T) {
-	auditDir, out, key := realCrawl(t)
+	auditDir, out, key, signer := realCrawl(t)
 	ctx := context.Background()
 	types := map[audit.Type]int{}
 	sum, err := audit.Verify(ctx, auditDir, audit.VerifyOptions{Visit: func(e *audit.Entry) error {
@@ -106,7 +146,7 @@ func TestRealCrawlExportVerify(t *testing.T) {
 	}
 
 	bundle := filepath.Join(t.TempDir(), "bundle")
-	info, err := Export(ctx, auditDir, bundle, ExportOptions{Site: key, Out: out})
+	info, err := Export(ctx, auditDir, bundle, ExportOptions{Site: key, Out: out, Signer: signer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +165,9 @@ func TestRealCrawlExportVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"<svg", key, "How to verify", "robots/", "mailto:crawl-ops@example.org"} {
+	for _, want := range []string{"<svg", key, "How to verify", "robots/", "mailto:crawl-ops@example.org",
+		"of the site's estimated traffic", "goodbot's limit 10.0%", "the Art. 16 line 33.3%", "Disallow: /private/",
+		"python3 verify.py --key", "Appendix: every request", "robots: disallowed", "counter(page)", "overflow-wrap:anywhere", info.ID, info.Root, "爬取证据"} {
 		if !bytes.Contains(rep, []byte(want)) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -134,16 +176,16 @@ func TestRealCrawlExportVerify(t *testing.T) {
 		t.Error("report is not self-contained")
 	}
 	checkReportParses(t, rep)
-	if _, err := Export(ctx, auditDir, bundle, ExportOptions{Site: key, Out: out}); err == nil {
+	if _, err := Export(ctx, auditDir, bundle, ExportOptions{Site: key, Out: out, Signer: signer}); err == nil {
 		t.Error("export over an existing bundle succeeded")
 	}
 }
 
 func TestBundleTamperingDetected(t *testing.T) {
-	auditDir, out, key := realCrawl(t)
+	auditDir, out, key, signer := realCrawl(t)
 	ctx := context.Background()
 	orig := filepath.Join(t.TempDir(), "bundle")
-	if _, err := Export(ctx, auditDir, orig, ExportOptions{Site: key, Out: out}); err != nil {
+	if _, err := Export(ctx, auditDir, orig, ExportOptions{Site: key, Out: out, Signer: signer}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -159,16 +201,16 @@ func TestBundleTamperingDetected(t *testing.T) {
 		}, "not in MANIFEST"},
 		{"entry edited, manifest redone", func(t *testing.T, dir string) {
 			edit(t, filepath.Join(dir, FileEntries), `"status":200`, `"status":201`)
-			writeManifest(dir)
+			writeManifest(dir, signer)
 		}, "another entry"},
 		{"robots copy edited, manifest redone", func(t *testing.T, dir string) {
 			ms, _ := filepath.Glob(filepath.Join(dir, DirRobots, "*.txt"))
 			edit(t, ms[0], "Disallow", "Allow")
-			writeManifest(dir)
+			writeManifest(dir, signer)
 		}, "differs"},
 		{"checkpoint replaced", func(t *testing.T, dir string) {
 			edit(t, filepath.Join(dir, FileCheckpoint), "\n\n", "\n\n\u2014 "+strings.Repeat("x", 3)+" AAAA\n")
-			writeManifest(dir)
+			writeManifest(dir, signer)
 		}, "checkpoint"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

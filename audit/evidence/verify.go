@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/goodbot/goodbot/audit"
@@ -24,33 +25,88 @@ type BundleSummary struct {
 	Info       Info
 	Checkpoint audit.SignedCheckpoint
 	Keys       []string
-	Files      int // files listed in the manifest
-	Proven     int // entries with a valid inclusion proof
-	Records    int // WARC records
-	Pages      int // stored pages in WARC records (conversion, or response with the body as stored)
-	Linked     int // pages whose digest a fetch entry records as stored
-	Robots     int // robots.txt copies matched to their entries
+	Files      int  // files listed in the manifest
+	Signed     bool // the manifest's signature checked (format 2)
+	Proven     int  // entries with a valid inclusion proof
+	Withheld   int  // leaves of the tree whose entries the bundle withholds
+	Records    int  // WARC records
+	Pages      int  // stored pages in WARC records (conversion, or response with the body as stored)
+	Linked     int  // pages whose digest a fetch entry records as stored
+	Robots     int  // robots.txt copies matched to their entries
 }
 
 // String returns a one-line summary.
 func (s BundleSummary) String() string {
-	return fmt.Sprintf("ok: bundle for %s: %d files match the manifest; %d entries, %d proved against the checkpoint of %s at size %d; %d robots.txt copies; %d stored pages in %d WARC records (%d matched to fetch entries); public key %s",
-		s.Info.Site, s.Files, s.Info.Entries, s.Proven, s.Checkpoint.Origin, s.Checkpoint.Size, s.Robots, s.Pages, s.Records, s.Linked, strings.Join(s.Keys, ", "))
+	signed := "match the manifest"
+	if s.Signed {
+		signed = "match the manifest signed by the log's key"
+	}
+	tree := ""
+	if s.Withheld > 0 || s.Signed {
+		tree = fmt.Sprintf(" (%d entries of other sites withheld, their leaf hashes listed: the whole tree recomputed)", s.Withheld)
+	}
+	return fmt.Sprintf("ok: bundle %s for %s: %d files %s; %d entries, %d proved against the checkpoint of %s at size %d%s; %d robots.txt copies; %d stored pages in %d WARC records (%d matched to fetch entries); public key %s",
+		s.Info.ID, s.Info.Site, s.Files, signed, s.Info.Entries, s.Proven, s.Checkpoint.Origin, s.Checkpoint.Size, tree, s.Robots, s.Pages, s.Records, s.Linked, strings.Join(s.Keys, ", "))
+}
+
+// readEntry is what the verifier needs of an entry, read from its bytes.
+type readEntry struct {
+	seq                  int64
+	prev, leaf           tlog.Hash
+	site, stored         string
+	robotsBody           []byte
+	robotsSHA            string
+	concerns, hasRobotCp bool
+}
+
+// readEntryV2 reads an entry by FORMAT.md, without re-encoding it.
+func readEntryV2(raw []byte, siteKey string) (readEntry, error) {
+	e, err := parseBundleEntry(raw)
+	if err != nil {
+		return readEntry{}, err
+	}
+	r := readEntry{seq: e.Seq, prev: e.Prev, leaf: e.Leaf, site: str(e.Event, "site"), concerns: concernsRaw(e.Event, siteKey)}
+	r.stored = str(sub(e.Event, "fetch"), "stored_sha256")
+	if rb := sub(e.Event, "robots"); rb != nil {
+		if v, ok := rb["body"]; ok {
+			if err := json.Unmarshal(v, &r.robotsBody); err != nil {
+				return r, fmt.Errorf("robots.body: %w", err)
+			}
+		}
+		r.robotsSHA = str(rb, "sha256")
+	}
+	return r, nil
+}
+
+// readEntryV1 reads an entry of a format 1 bundle, which was checked to be
+// in the canonical form of goodbot's encoder.
+func readEntryV1(raw []byte, siteKey string) (readEntry, error) {
+	e, err := audit.ParseEntry(raw)
+	if err != nil {
+		return readEntry{}, err
+	}
+	r := readEntry{seq: e.Seq, prev: e.Prev, leaf: e.LeafHash(), site: e.Event.Site, concerns: concerns(&e.Event, siteKey)}
+	if f := e.Event.Fetch; f != nil {
+		r.stored = f.StoredSHA256
+	}
+	if rb := e.Event.Robots; rb != nil {
+		r.robotsBody, r.robotsSHA = rb.Body, rb.SHA256
+	}
+	return r, nil
 }
 
 // VerifyBundle checks a bundle offline: the manifest covers every file and
-// every digest matches; the checkpoint is signed by the bundle's keys; each
-// entry is canonical, about the site, and proved in the checkpoint's tree;
-// each robots.txt copy matches its entry; every WARC record is well formed
-// and its digests match. The keys themselves must be compared by the reader
-// with the keys the operator published: the summary prints them.
+// every digest matches, and (format 2) its signature is by the bundle's
+// key; the checkpoint is signed by the bundle's keys; each entry is about
+// the site and proved in the checkpoint's tree; (format 2) the entries and
+// the withheld leaves are every leaf of that tree once, in order, each
+// entry's prev is the leaf hash before it, and together they hash to the
+// checkpoint's root; each robots.txt copy matches its entry; every WARC
+// record is well formed and its digests match. The keys themselves must
+// be compared by the reader with the keys the operator published: the
+// summary prints them.
 func VerifyBundle(ctx context.Context, dir string) (BundleSummary, error) {
 	var s BundleSummary
-	files, err := checkManifest(dir)
-	if err != nil {
-		return s, err
-	}
-	s.Files = files
 	read := func(name string) ([]byte, error) {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
@@ -65,7 +121,8 @@ func VerifyBundle(ctx context.Context, dir string) (BundleSummary, error) {
 	if err := json.Unmarshal(ib, &s.Info); err != nil {
 		return s, fmt.Errorf("evidence: %s: %w", FileInfo, err)
 	}
-	if s.Info.Format != Format {
+	v1 := s.Info.Format == FormatV1
+	if s.Info.Format != Format && !v1 {
 		return s, fmt.Errorf("evidence: %s: format %q, want %q", FileInfo, s.Info.Format, Format)
 	}
 	kb, err := read(FileKeys)
@@ -73,6 +130,25 @@ func VerifyBundle(ctx context.Context, dir string) (BundleSummary, error) {
 		return s, err
 	}
 	s.Keys = strings.Fields(string(kb))
+	files, err := checkManifest(dir, v1)
+	if err != nil {
+		return s, err
+	}
+	s.Files = files
+	if !v1 {
+		m, err := read(FileManifest)
+		if err != nil {
+			return s, err
+		}
+		sig, err := read(FileManifestSig)
+		if err != nil {
+			return s, err
+		}
+		if err := openManifest(m, sig, s.Keys); err != nil {
+			return s, fmt.Errorf("evidence: %w", err)
+		}
+		s.Signed = true
+	}
 	cb, err := read(FileCheckpoint)
 	if err != nil {
 		return s, err
@@ -82,7 +158,15 @@ func VerifyBundle(ctx context.Context, dir string) (BundleSummary, error) {
 		return s, fmt.Errorf("evidence: %s: %w", FileCheckpoint, err)
 	}
 	s.Checkpoint = cp
-	if cp.Size != s.Info.CheckpointSize || cp.Root != s.Info.Root || cp.Origin != s.Info.Origin {
+	parseHash, readEnt := parseHexHash, readEntryV2
+	if v1 {
+		parseHash, readEnt = parseLegacyHash, readEntryV1
+	}
+	root, err := parseHash(s.Info.Root)
+	if err != nil {
+		return s, fmt.Errorf("evidence: %s: root: %w", FileInfo, err)
+	}
+	if cp.Size != s.Info.CheckpointSize || cp.Root != root || cp.Origin != s.Info.Origin {
 		return s, fmt.Errorf("evidence: %s does not match %s", FileCheckpoint, FileInfo)
 	}
 
@@ -100,9 +184,19 @@ func VerifyBundle(ctx context.Context, dir string) (BundleSummary, error) {
 	for _, q := range s.Info.Unproven {
 		unproven[q] = true
 	}
+	// The leaves of the checkpoint's tree, from the entries and (format
+	// 2) the withheld list; known says which are filled in.
+	var leaves []tlog.Hash
+	var known []bool
+	if !v1 {
+		if cp.Size > 1<<32 {
+			return s, fmt.Errorf("evidence: checkpoint size %d is too large to recompute", cp.Size)
+		}
+		leaves, known = make([]tlog.Hash, cp.Size), make([]bool, cp.Size)
+	}
 	stored := map[string]bool{}
 	robots := map[string][]byte{}
-	n := 0
+	var ents []readEntry
 	lines := bytes.Split(bytes.TrimSuffix(eb, []byte("\n")), []byte("\n"))
 	if len(eb) == 0 {
 		lines = nil
@@ -111,38 +205,44 @@ func VerifyBundle(ctx context.Context, dir string) (BundleSummary, error) {
 		if err := ctx.Err(); err != nil {
 			return s, err
 		}
-		e, err := audit.ParseEntry(raw)
+		e, err := readEnt(raw, s.Info.Site)
 		if err != nil {
 			return s, fmt.Errorf("evidence: %s line %d: %w", FileEntries, i+1, err)
 		}
-		n++
-		if !concerns(&e.Event, s.Info.Site) {
-			return s, fmt.Errorf("evidence: %s line %d: entry %d is about %q, not %s", FileEntries, i+1, e.Seq, e.Event.Site, s.Info.Site)
+		if len(ents) > 0 && e.seq <= ents[len(ents)-1].seq {
+			return s, fmt.Errorf("evidence: %s line %d: entry %d follows entry %d (entries must be in increasing order, each once)", FileEntries, i+1, e.seq, ents[len(ents)-1].seq)
 		}
-		if f := e.Event.Fetch; f != nil && f.StoredSHA256 != "" {
-			stored[f.StoredSHA256] = true
+		ents = append(ents, e)
+		if !e.concerns {
+			return s, fmt.Errorf("evidence: %s line %d: entry %d is about %q, not %s", FileEntries, i+1, e.seq, e.site, s.Info.Site)
 		}
-		if r := e.Event.Robots; r != nil && len(r.Body) > 0 {
-			robots[digest(r.Body)] = r.Body
-			if r.SHA256 != "" && r.SHA256 != digest(r.Body) {
-				return s, fmt.Errorf("evidence: entry %d: robots.txt digest %s does not match its copy", e.Seq, r.SHA256)
+		if e.stored != "" {
+			stored[e.stored] = true
+		}
+		if len(e.robotsBody) > 0 {
+			robots[digest(e.robotsBody)] = e.robotsBody
+			if e.robotsSHA != "" && e.robotsSHA != digest(e.robotsBody) {
+				return s, fmt.Errorf("evidence: entry %d: robots.txt digest %s does not match its copy", e.seq, e.robotsSHA)
 			}
 		}
-		if e.Seq >= cp.Size {
-			if !unproven[e.Seq] {
-				return s, fmt.Errorf("evidence: entry %d is newer than the checkpoint but not listed as unproven", e.Seq)
+		if e.seq >= cp.Size {
+			if !unproven[e.seq] {
+				return s, fmt.Errorf("evidence: entry %d is newer than the checkpoint but not listed as unproven", e.seq)
 			}
 			continue
 		}
+		if !v1 {
+			leaves[e.seq], known[e.seq] = e.leaf, true
+		}
 		if !proofs.Scan() {
-			return s, fmt.Errorf("evidence: %s: no proof for entry %d", FileProofs, e.Seq)
+			return s, fmt.Errorf("evidence: %s: no proof for entry %d", FileProofs, e.seq)
 		}
-		var p audit.InclusionProof
-		if err := json.Unmarshal(proofs.Bytes(), &p); err != nil {
-			return s, fmt.Errorf("evidence: %s: proof for entry %d: %w", FileProofs, e.Seq, err)
+		p, err := readProof(proofs.Bytes(), parseHash, v1)
+		if err != nil {
+			return s, fmt.Errorf("evidence: %s: proof for entry %d: %w", FileProofs, e.seq, err)
 		}
-		if p.Seq != e.Seq || p.LeafHash != tlog.RecordHash(raw) {
-			return s, fmt.Errorf("evidence: entry %d: its proof is for another entry", e.Seq)
+		if p.Seq != e.seq || p.LeafHash != e.leaf {
+			return s, fmt.Errorf("evidence: entry %d: its proof is for another entry", e.seq)
 		}
 		if err := p.Check(cp); err != nil {
 			return s, fmt.Errorf("evidence: %w", err)
@@ -152,8 +252,13 @@ func VerifyBundle(ctx context.Context, dir string) (BundleSummary, error) {
 	if proofs.Scan() {
 		return s, fmt.Errorf("evidence: %s has more proofs than entries", FileProofs)
 	}
-	if n != s.Info.Entries {
-		return s, fmt.Errorf("evidence: %s has %d entries, %s says %d", FileEntries, n, FileInfo, s.Info.Entries)
+	if len(ents) != s.Info.Entries {
+		return s, fmt.Errorf("evidence: %s has %d entries, %s says %d", FileEntries, len(ents), FileInfo, s.Info.Entries)
+	}
+	if !v1 {
+		if err := s.checkTree(ctx, dir, cp, ents, leaves, known); err != nil {
+			return s, err
+		}
 	}
 	for d, body := range robots {
 		b, err := read(path.Join(DirRobots, d+".txt"))
@@ -209,9 +314,98 @@ func VerifyBundle(ctx context.Context, dir string) (BundleSummary, error) {
 	return s, nil
 }
 
+// checkTree reads withheld.jsonl into the leaves, and checks that every
+// leaf of the checkpoint's tree is accounted for once, that each entry's
+// prev is the leaf before it, and that the leaves hash to the root.
+func (s *BundleSummary) checkTree(ctx context.Context, dir string, cp audit.SignedCheckpoint, ents []readEntry, leaves []tlog.Hash, known []bool) error {
+	f, err := os.Open(filepath.Join(dir, FileWithheld))
+	if err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	last := int64(-1)
+	for n := 1; sc.Scan(); n++ {
+		if n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		var w withheldLine
+		d := json.NewDecoder(bytes.NewReader(sc.Bytes()))
+		d.DisallowUnknownFields()
+		if err := d.Decode(&w); err != nil {
+			return fmt.Errorf("evidence: %s line %d: %w", FileWithheld, n, err)
+		}
+		if w.Seq <= last || w.Seq >= cp.Size {
+			return fmt.Errorf("evidence: %s line %d: leaf %d out of order or outside the tree of size %d", FileWithheld, n, w.Seq, cp.Size)
+		}
+		last = w.Seq
+		if known[w.Seq] {
+			return fmt.Errorf("evidence: %s line %d: leaf %d is withheld and in %s", FileWithheld, n, w.Seq, FileEntries)
+		}
+		h, err := parseHexHash(w.LeafHash)
+		if err != nil {
+			return fmt.Errorf("evidence: %s line %d: %w", FileWithheld, n, err)
+		}
+		leaves[w.Seq], known[w.Seq] = h, true
+		s.Withheld++
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("evidence: %s: %w", FileWithheld, err)
+	}
+	if s.Withheld != s.Info.Withheld || s.Proven != s.Info.Proven {
+		return fmt.Errorf("evidence: %d entries proved and %d withheld, %s says %d and %d", s.Proven, s.Withheld, FileInfo, s.Info.Proven, s.Info.Withheld)
+	}
+	if i := slices.Index(known, false); i >= 0 {
+		return fmt.Errorf("evidence: leaf %d of the checkpoint's tree (size %d) is neither in %s nor in %s: the bundle does not account for it", i, cp.Size, FileEntries, FileWithheld)
+	}
+	for _, e := range ents {
+		want := tlog.Hash{}
+		if e.seq > 0 && e.seq <= cp.Size {
+			want = leaves[e.seq-1]
+		}
+		if e.seq <= cp.Size && e.prev != want {
+			return fmt.Errorf("evidence: entry %d: prev %s is not the leaf hash of entry %d, %s", e.seq, hexHash(e.prev), e.seq-1, hexHash(want))
+		}
+	}
+	if r := rootOf(leaves); r != cp.Root {
+		return fmt.Errorf("evidence: the %d leaves hash to %s, the checkpoint's root is %s", len(leaves), hexHash(r), hexHash(cp.Root))
+	}
+	return nil
+}
+
+// readProof reads one line of proofs.jsonl: hex hashes, or (format 1) the
+// JSON of audit.InclusionProof, base64.
+func readProof(b []byte, parseHash func(string) (tlog.Hash, error), v1 bool) (audit.InclusionProof, error) {
+	var p audit.InclusionProof
+	if v1 {
+		err := json.Unmarshal(b, &p)
+		return p, err
+	}
+	var pl proofLine
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&pl); err != nil {
+		return p, err
+	}
+	p.Seq, p.TreeSize = pl.Seq, pl.TreeSize
+	var err error
+	if p.LeafHash, err = parseHash(pl.LeafHash); err != nil {
+		return p, err
+	}
+	p.Hashes = make([]tlog.Hash, len(pl.Hashes))
+	for i, h := range pl.Hashes {
+		if p.Hashes[i], err = parseHash(h); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
 // checkManifest checks every line of the manifest and that no file is
 // missing from it.
-func checkManifest(dir string) (int, error) {
+func checkManifest(dir string, v1 bool) (int, error) {
 	b, err := os.ReadFile(filepath.Join(dir, FileManifest))
 	if err != nil {
 		return 0, fmt.Errorf("evidence: %w", err)
@@ -231,7 +425,11 @@ func checkManifest(dir string) (int, error) {
 		}
 		listed[name] = true
 	}
-	for _, need := range []string{FileInfo, FileEntries, FileProofs, FileCheckpoint, FileKeys, FileWARC, FileReport} {
+	need := []string{FileInfo, FileEntries, FileProofs, FileCheckpoint, FileKeys, FileWARC, FileReport}
+	if !v1 {
+		need = append(need, FileFormat, FileVerifier, FileWithheld)
+	}
+	for _, need := range need {
 		if !listed[need] {
 			return 0, fmt.Errorf("evidence: %s does not list %s", FileManifest, need)
 		}
@@ -242,7 +440,7 @@ func checkManifest(dir string) (int, error) {
 		}
 		rel, _ := filepath.Rel(dir, p)
 		rel = filepath.ToSlash(rel)
-		if rel != FileManifest && !listed[rel] {
+		if rel != FileManifest && (v1 || rel != FileManifestSig) && !listed[rel] {
 			return fmt.Errorf("evidence: %s is not in %s", rel, FileManifest)
 		}
 		return nil

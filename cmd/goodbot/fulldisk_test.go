@@ -82,7 +82,7 @@ func TestFullDiskThenRerun(t *testing.T) {
 		t.Fatalf("audit verify: exit %d\n%s\n%s", code, o, e)
 	}
 	bundle := filepath.Join(t.TempDir(), "bundle")
-	if code, o, e := runCLI(t, "audit", "export", auditDir, "--site", s.hostport(), "-o", bundle, "--out", out); code != 0 {
+	if code, o, e := runCLI(t, "audit", "export", auditDir, "--site", s.hostport(), "-o", bundle, "--out", out, "--sign", key); code != 0 {
 		t.Fatalf("audit export: exit %d\n%s\n%s", code, o, e)
 	}
 	if code, o, e := runCLI(t, "complaint", "add", "--site", s.hostport(), "--reason", "operator request",

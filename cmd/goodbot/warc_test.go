@@ -171,13 +171,14 @@ func specDigest(b []byte) string {
 func TestCrawlExportWARC(t *testing.T) {
 	s := warcSite(t)
 	out := t.TempDir()
+	key := filepath.Join(t.TempDir(), "key")
 	code, stdout, stderr := runCLI(t, "crawl", "--contact", "mailto:ops@example.org", "--traffic", s.hostport()+"=864000000",
-		"--out", out, "--audit-key", filepath.Join(t.TempDir(), "key"), "--progress", "0", s.srv.URL+"/")
+		"--out", out, "--audit-key", key, "--progress", "0", s.srv.URL+"/")
 	if code != 0 {
 		t.Fatalf("crawl: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	bundle := filepath.Join(t.TempDir(), "bundle")
-	if code, o, e := runCLI(t, "audit", "export", filepath.Join(out, "audit"), "--site", s.hostport(), "-o", bundle); code != 0 {
+	if code, o, e := runCLI(t, "audit", "export", filepath.Join(out, "audit"), "--site", s.hostport(), "-o", bundle, "--sign", key); code != 0 {
 		t.Fatalf("export: exit %d\n%s\n%s", code, o, e)
 	}
 	if code, o, e := runCLI(t, "audit", "verify-bundle", bundle); code != 0 {

@@ -16,11 +16,13 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/audit/evidence"
 	"github.com/goodbot/goodbot/audit/witness"
 	"github.com/goodbot/goodbot/cmd/goodbot/internal/cliflag"
+	"github.com/goodbot/goodbot/crawler"
 	"github.com/goodbot/goodbot/internal/site"
 )
 
@@ -36,8 +38,9 @@ commands:
       list entries (TIME is RFC 3339 or a date, 2006-01-02)
   prove DIR --entry N [--checkpoint FILE]
       print an inclusion proof of entry N (JSON)
-  export DIR --site HOST -o BUNDLE [--out OUTDIR]
-      write the evidence bundle for one site (OUTDIR defaults to DIR/..)
+  export DIR --site HOST -o BUNDLE [--out OUTDIR] [--sign KEYFILE] [--purpose TEXT]
+      write the evidence bundle for one site (OUTDIR defaults to DIR/..); its
+      manifest is signed with the log's key (default: the log's default key)
   verify-bundle BUNDLE
       check an evidence bundle offline
   rotate-key DIR --key-file FILE
@@ -456,6 +459,8 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	siteFlag := fs.String("site", "", "the site (host or host:port); required")
 	bundle := fs.String("o", "", "the bundle directory to create; required")
 	out := fs.String("out", "", "the crawl output directory with sites/ (default: the parent of DIR)")
+	sign := fs.String("sign", "", "the log's private signing key, which signs the bundle's manifest (default: the log's default key file, as goodbot crawl uses)")
+	purpose := fs.String("purpose", "", "what the crawl was for, for the report (the log records the job, not a purpose)")
 	cpFile, keys, keyFile := verifyFlags(fs)
 	pos, err := parse(fs, args, 1, "DIR")
 	if err != nil {
@@ -472,7 +477,11 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if outDir == "" {
 		outDir = filepath.Dir(filepath.Clean(pos[0]))
 	}
-	info, err := evidence.Export(ctx, pos[0], *bundle, evidence.ExportOptions{Site: *siteFlag, Out: outDir, Verify: o})
+	signer, err := exportSigner(pos[0], *sign)
+	if err != nil {
+		return err
+	}
+	info, err := evidence.Export(ctx, pos[0], *bundle, evidence.ExportOptions{Site: *siteFlag, Out: outDir, Verify: o, Signer: signer, Purpose: *purpose})
 	if err != nil {
 		return err
 	}
@@ -482,6 +491,32 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stderr, "goodbot audit export: note: %d entries are newer than the last checkpoint and have no proof\n", len(info.Unproven))
 	}
 	return nil
+}
+
+// exportSigner loads the key that signs a bundle's manifest: the file
+// given, or the default key of the log in dir.
+func exportSigner(dir, file string) (note.Signer, error) {
+	if file == "" {
+		origin, err := audit.LogOrigin(dir)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+		if origin == "" {
+			return nil, fmt.Errorf("%s: %w", dir, audit.ErrNotLog)
+		}
+		if file, err = crawler.KeyFileFor(origin, true); err != nil {
+			return nil, err
+		}
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("the bundle's manifest is signed with the log's key; give it with --sign KEYFILE (the crawl's --audit-key): %w", err)
+	}
+	s, err := note.NewSigner(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a signing key: %w", file, err)
+	}
+	return s, nil
 }
 
 func runVerifyBundle(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -201,10 +201,13 @@ func mustRead(t *testing.T, p string) string {
 }
 
 func TestExportVerifyBundle(t *testing.T) {
-	out, _ := fixture(t)
+	out, opts := fixture(t)
 	dir := filepath.Join(out, "audit")
 	bundle := filepath.Join(t.TempDir(), "bundle")
-	code, stdout, stderr := run("export", dir, "--site", testSite, "-o", bundle)
+	if code, _, stderr := run("export", dir, "--site", testSite, "-o", bundle, "--sign", filepath.Join(t.TempDir(), "none")); code != 1 || !strings.Contains(stderr, "--sign KEYFILE") {
+		t.Fatalf("export without the key: %d %q", code, stderr)
+	}
+	code, stdout, stderr := run("export", dir, "--site", testSite, "-o", bundle, "--sign", opts.KeyFile, "--purpose", "price research")
 	if code != 0 || !strings.Contains(stdout, "6 pages") {
 		t.Fatalf("export: %d %q %q", code, stdout, stderr)
 	}

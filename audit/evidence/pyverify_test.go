@@ -1,0 +1,446 @@
+package evidence
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// python3 returns the path of python3, or skips the test.
+func python3(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 is not installed: the bundled verifier is not tested")
+	}
+	return p
+}
+
+// runPy runs the bundle's own verify.py (the copy inside dir) on dir.
+func runPy(t *testing.T, py, dir string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(py, append([]string{filepath.Join(dir, FileVerifier)}, append(args, dir)...)...)
+	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		return 0, string(out)
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), string(out)
+	}
+	t.Fatalf("python3: %v", err)
+	return -1, ""
+}
+
+func readLines(t *testing.T, path string) [][]byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	return bytes.Split(bytes.TrimSuffix(b, []byte("\n")), []byte("\n"))
+}
+
+func writeLines(t *testing.T, path string, lines [][]byte) {
+	t.Helper()
+	var b []byte
+	for _, l := range lines {
+		b = append(append(b, l...), '\n')
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func editInfo(t *testing.T, dir string, f func(*Info)) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, FileInfo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info Info
+	if err := json.Unmarshal(b, &info); err != nil {
+		t.Fatal(err)
+	}
+	f(&info)
+	b, _ = json.MarshalIndent(info, "", "  ")
+	if err := os.WriteFile(filepath.Join(dir, FileInfo), append(b, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// siteEntries returns the indexes in entries.jsonl of the entries with a
+// proof, which are the first lines.
+func proved(t *testing.T, dir string) int {
+	t.Helper()
+	return len(readLines(t, filepath.Join(dir, FileProofs)))
+}
+
+// cutTail rewrites the bundle in dir as the holder of the log's key could:
+// a tree of only its first size leaves, a checkpoint signed over it, proofs
+// against it, and a manifest signed again. Only a checkpoint of the longer
+// log held elsewhere shows the cut.
+func cutTail(t *testing.T, dir string, signer note.Signer, size int64) {
+	t.Helper()
+	var leaves []tlog.Hash
+	var ents [][]byte
+	for _, raw := range readLines(t, filepath.Join(dir, FileEntries)) {
+		e, err := parseBundleEntry(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Seq < size {
+			ents = append(ents, raw)
+		}
+	}
+	all := map[int64]tlog.Hash{}
+	for _, raw := range ents {
+		e, _ := parseBundleEntry(raw)
+		all[e.Seq] = e.Leaf
+	}
+	var wh [][]byte
+	for _, l := range readLines(t, filepath.Join(dir, FileWithheld)) {
+		var w withheldLine
+		if err := json.Unmarshal(l, &w); err != nil {
+			t.Fatal(err)
+		}
+		if w.Seq < size {
+			h, _ := parseHexHash(w.LeafHash)
+			all[w.Seq] = h
+			wh = append(wh, l)
+		}
+	}
+	var store hashStore
+	for i := range size {
+		leaves = append(leaves, all[i])
+		hs, err := tlog.StoredHashesForRecordHash(i, all[i], store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		store = append(store, hs...)
+	}
+	root := rootOf(leaves)
+	var proofs [][]byte
+	for _, raw := range ents {
+		e, _ := parseBundleEntry(raw)
+		hs, err := tlog.ProveRecord(size, e.Seq, store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pl := proofLine{Seq: e.Seq, TreeSize: size, LeafHash: hexHash(e.Leaf)}
+		for _, h := range hs {
+			pl.Hashes = append(pl.Hashes, hexHash(h))
+		}
+		b, _ := json.Marshal(pl)
+		proofs = append(proofs, b)
+	}
+	cp, err := note.Sign(&note.Note{Text: readInfo(t, dir).Origin + "\n" + strconv.FormatInt(size, 10) + "\n" + base64.StdEncoding.EncodeToString(root[:]) + "\n"}, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeLines(t, filepath.Join(dir, FileEntries), ents)
+	writeLines(t, filepath.Join(dir, FileWithheld), wh)
+	writeLines(t, filepath.Join(dir, FileProofs), proofs)
+	if err := os.WriteFile(filepath.Join(dir, FileCheckpoint), cp, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	editInfo(t, dir, func(i *Info) {
+		i.CheckpointSize, i.Root, i.Entries, i.Proven, i.Withheld, i.Unproven = size, hexHash(root), len(ents), len(ents), len(wh), nil
+	})
+	if err := writeManifest(dir, signer); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type hashStore []tlog.Hash
+
+func (s hashStore) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		out[i] = s[x]
+	}
+	return out, nil
+}
+
+func readInfo(t *testing.T, dir string) Info {
+	t.Helper()
+	var info Info
+	b, err := os.ReadFile(filepath.Join(dir, FileInfo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &info); err != nil {
+		t.Fatal(err)
+	}
+	return info
+}
+
+// TestBundledPythonVerifier runs the verify.py a bundle carries (Python 3,
+// standard library, Ed25519 from RFC 8032) on a bundle of a real loopback
+// crawl, and on every kind of tampering: it must accept the bundle as
+// exported and reject each alteration with a non-zero exit, as must
+// VerifyBundle. Where an alteration is caught by the manifest alone, it is
+// also tried with the manifest redone and signed again by the log's key,
+// so that the deeper check is what catches it.
+func TestBundledPythonVerifier(t *testing.T) {
+	py := python3(t)
+	auditDir, out, key, signer := realCrawl(t)
+	ctx := context.Background()
+	orig := filepath.Join(t.TempDir(), "bundle")
+	info, err := Export(ctx, auditDir, orig, ExportOptions{Site: key, Out: out, Signer: signer, Purpose: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Withheld == 0 {
+		t.Fatalf("the crawl's log has no entry to withhold: %+v", info)
+	}
+	vkey := strings.Fields(string(must(os.ReadFile(filepath.Join(orig, FileKeys)))))[0]
+	code, o := runPy(t, py, orig, "--key", vkey)
+	if code != 0 {
+		t.Fatalf("verify.py rejects the bundle as exported: exit %d\n%s", code, o)
+	}
+	for _, want := range []string{"given on the command line", "root recomputed", "ok: "} {
+		if !strings.Contains(o, want) {
+			t.Errorf("verify.py output lacks %q:\n%s", want, o)
+		}
+	}
+	if code, o := runPy(t, py, orig); code != 0 || !strings.Contains(o, "from the bundle's keys.txt") {
+		t.Errorf("verify.py with the bundle's keys: exit %d\n%s", code, o)
+	}
+	extCP := filepath.Join(t.TempDir(), "checkpoint")
+	if err := os.WriteFile(extCP, must(os.ReadFile(filepath.Join(orig, FileCheckpoint))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, o := runPy(t, py, orig, "--key", vkey, "--checkpoint", extCP); code != 0 {
+		t.Errorf("verify.py against the bundle's own checkpoint: exit %d\n%s", code, o)
+	}
+
+	resign := func(t *testing.T, dir string) {
+		t.Helper()
+		if err := writeManifest(dir, signer); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries := func(dir string) string { return filepath.Join(dir, FileEntries) }
+	proofs := func(dir string) string { return filepath.Join(dir, FileProofs) }
+	for _, tc := range []struct {
+		name   string
+		mutate func(t *testing.T, dir string)
+		args   []string // extra arguments to verify.py
+		want   string   // in verify.py's message
+		noGo   bool     // VerifyBundle cannot see it (no --key or --checkpoint)
+	}{
+		{name: "flipped byte", mutate: func(t *testing.T, dir string) {
+			flip(t, entries(dir), 40)
+		}, want: "the manifest says"},
+		{name: "flipped byte, manifest signed again", mutate: func(t *testing.T, dir string) {
+			flip(t, entries(dir), 40)
+			resign(t, dir)
+		}, want: "entry 0: prev"},
+		{name: "flipped byte in an event, manifest signed again", mutate: func(t *testing.T, dir string) {
+			edit(t, entries(dir), `"type":"fetch"`, `"type":"fetcH"`)
+			resign(t, dir)
+		}, want: "hash"}, // the next entry's prev, or the root
+		{name: "flipped byte in a withheld leaf hash, manifest signed again", mutate: func(t *testing.T, dir string) {
+			ls := readLines(t, filepath.Join(dir, FileWithheld))
+			i := bytes.Index(ls[0], []byte(`"leaf_hash":"`)) + len(`"leaf_hash":"`)
+			ls[0][i] = map[bool]byte{true: '1', false: '0'}[ls[0][i] == '0']
+			writeLines(t, filepath.Join(dir, FileWithheld), ls)
+			resign(t, dir)
+		}, want: "hash"}, // the next entry's prev, or the root
+		{name: "dropped entry", mutate: func(t *testing.T, dir string) {
+			es, ps := readLines(t, entries(dir)), readLines(t, proofs(dir))
+			writeLines(t, entries(dir), append(es[:2:2], es[3:]...))
+			writeLines(t, proofs(dir), append(ps[:2:2], ps[3:]...))
+			editInfo(t, dir, func(i *Info) { i.Entries--; i.Proven-- })
+			resign(t, dir)
+		}, want: "neither in entries.jsonl nor in withheld.jsonl"},
+		{name: "swapped entries", mutate: func(t *testing.T, dir string) {
+			es, ps := readLines(t, entries(dir)), readLines(t, proofs(dir))
+			es[1], es[2] = es[2], es[1]
+			ps[1], ps[2] = ps[2], ps[1]
+			writeLines(t, entries(dir), es)
+			writeLines(t, proofs(dir), ps)
+			resign(t, dir)
+		}, want: "increasing order"},
+		{name: "duplicated entry", mutate: func(t *testing.T, dir string) {
+			es, ps := readLines(t, entries(dir)), readLines(t, proofs(dir))
+			writeLines(t, entries(dir), append(es[:3:3], es[2:]...))
+			writeLines(t, proofs(dir), append(ps[:3:3], ps[2:]...))
+			editInfo(t, dir, func(i *Info) { i.Entries++; i.Proven++ })
+			resign(t, dir)
+		}, want: "increasing order"},
+		{name: "entry moved to the withheld list", mutate: func(t *testing.T, dir string) {
+			es, ps := readLines(t, entries(dir)), readLines(t, proofs(dir))
+			writeLines(t, entries(dir), es[1:])
+			writeLines(t, proofs(dir), ps[1:])
+			e, _ := parseBundleEntry(es[0])
+			ws := readLines(t, filepath.Join(dir, FileWithheld))
+			w, _ := json.Marshal(withheldLine{Seq: e.Seq, LeafHash: hexHash(e.Leaf), Why: "other"})
+			writeLines(t, filepath.Join(dir, FileWithheld), append([][]byte{w}, ws...))
+			editInfo(t, dir, func(i *Info) { i.Entries--; i.Proven--; i.Withheld++ })
+			resign(t, dir)
+		}, want: "", noGo: true}, // allowed: withholding is visible, not a forgery
+		{name: "cut tail", mutate: func(t *testing.T, dir string) {
+			n := proved(t, dir)
+			es, ps := readLines(t, entries(dir)), readLines(t, proofs(dir))
+			writeLines(t, entries(dir), es[:n-2])
+			writeLines(t, proofs(dir), ps[:n-2])
+			editInfo(t, dir, func(i *Info) { i.Entries -= 2; i.Proven -= 2 })
+			resign(t, dir)
+		}, want: "neither in entries.jsonl nor in withheld.jsonl"},
+		{name: "cut tail, checkpoint signed again, against the checkpoint held elsewhere", mutate: func(t *testing.T, dir string) {
+			cutTail(t, dir, signer, info.CheckpointSize-3)
+		}, args: []string{"--checkpoint", extCP}, want: "cut short", noGo: true},
+		{name: "altered manifest", mutate: func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, "extra.txt"), []byte("x\n"), 0o644)
+			m := filepath.Join(dir, FileManifest)
+			b := must(os.ReadFile(m))
+			os.WriteFile(m, append(b, []byte(digest([]byte("x\n"))+"  extra.txt\n")...), 0o644)
+		}, want: "MANIFEST.sha256.sig: the signature by"},
+		{name: "altered manifest signature", mutate: func(t *testing.T, dir string) {
+			p := filepath.Join(dir, FileManifestSig)
+			b := must(os.ReadFile(p))
+			i := bytes.LastIndexByte(b, ' ') + 10
+			b[i] = map[bool]byte{true: 'B', false: 'A'}[b[i] == 'A']
+			os.WriteFile(p, b, 0o644)
+		}, want: "MANIFEST.sha256.sig"},
+		{name: "manifest signature removed", mutate: func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, FileManifestSig))
+		}, want: "MANIFEST.sha256.sig"},
+		{name: "bundle signed by another key", mutate: func(t *testing.T, dir string) {
+			skey, vk, err := note.GenerateKey(rand.Reader, readInfo(t, dir).Origin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			other, _ := note.NewSigner(skey)
+			os.WriteFile(filepath.Join(dir, FileKeys), []byte(vk+"\n"), 0o644)
+			cp := must(os.ReadFile(filepath.Join(dir, FileCheckpoint)))
+			text := cp[:bytes.Index(cp, []byte("\n\n"))+1]
+			ncp, _ := note.Sign(&note.Note{Text: string(text)}, other)
+			os.WriteFile(filepath.Join(dir, FileCheckpoint), ncp, 0o644)
+			if err := writeManifest(dir, other); err != nil {
+				t.Fatal(err)
+			}
+		}, args: []string{"--key", vkey}, want: "not signed by", noGo: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "b")
+			if err := os.CopyFS(dir, os.DirFS(orig)); err != nil {
+				t.Fatal(err)
+			}
+			tc.mutate(t, dir)
+			args := tc.args
+			if !slicesContains(args, "--key") {
+				args = append(args, "--key", vkey)
+			}
+			code, o := runPy(t, py, dir, args...)
+			if tc.want == "" {
+				if code != 0 {
+					t.Fatalf("verify.py: exit %d\n%s", code, o)
+				}
+				return
+			}
+			if code == 0 {
+				t.Fatalf("verify.py accepted it:\n%s", o)
+			}
+			if !strings.Contains(o, tc.want) {
+				t.Errorf("verify.py: exit %d, want a message with %q:\n%s", code, tc.want, o)
+			}
+			if !tc.noGo {
+				if _, err := VerifyBundle(ctx, dir); err == nil {
+					t.Error("VerifyBundle accepted it")
+				}
+			}
+		})
+	}
+}
+
+func slicesContains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// flip changes one byte of the file at off.
+func flip(t *testing.T, path string, off int) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[off] ^= 0x01
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBundleHoldsNoPlantedPersonalData crawls a site that serves an
+// e-mail address and a Chinese mobile number in a page and in a URL, and
+// fails if either is in any file of the bundle (the WARC decompressed).
+func TestBundleHoldsNoPlantedPersonalData(t *testing.T) {
+	auditDir, out, key, signer := realCrawl(t)
+	bundle := filepath.Join(t.TempDir(), "bundle")
+	if _, err := Export(context.Background(), auditDir, bundle, ExportOptions{Site: key, Out: out, Signer: signer}); err != nil {
+		t.Fatal(err)
+	}
+	pages := 0
+	err := filepath.WalkDir(bundle, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(p, ".gz") {
+			zr, err := gzip.NewReader(bytes.NewReader(b))
+			if err != nil {
+				return err
+			}
+			if b, err = io.ReadAll(zr); err != nil {
+				return err
+			}
+			pages = bytes.Count(b, []byte("WARC-Type: conversion"))
+		}
+		for _, v := range planted {
+			if bytes.Contains(b, []byte(v)) {
+				t.Errorf("%s holds the planted %q", p, v)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ents := must(os.ReadFile(filepath.Join(bundle, FileEntries)))
+	if pages == 0 || !bytes.Contains(ents, []byte("/u/[CN_MOBILE]?mail=[EMAIL]")) {
+		t.Errorf("the page and the link with personal data were not crawled and recorded redacted (%d conversion records)", pages)
+	}
+}
