@@ -41,6 +41,10 @@ func (cr *Crawler) ApplyComplaint(ctx context.Context, c Complaint) (audit.Delet
 	}
 	reason := fmt.Sprintf("complaint %s: %s", c.ID, c.Reason)
 	cr.gate.blocks.blockSite(s, reason)
+	// A request that passed its last check before the block may still be
+	// on its way: wait for it, so that nothing reaches the site after this
+	// returns.
+	cr.gate.drain(s)
 	cr.gate.record(ctx, s, audit.Event{Type: audit.TypeComplaint, Complaint: &audit.Complaint{
 		ID: c.ID, Action: "applied", Reason: c.Reason, Contact: c.Contact, EvidenceSHA256: c.EvidenceSHA256,
 	}})

@@ -59,10 +59,13 @@ func newStateCrawler(dir, seed string) (*Crawler, error) {
 		return nil, err
 	}
 	cr, err := New(Config{
-		Contact:      "mailto:me@example.org",
-		State:        st,
-		Limiter:      lim,
-		OutDir:       filepath.Join(dir, "out"),
+		Contact: "mailto:me@example.org",
+		State:   st,
+		Limiter: lim,
+		OutDir:  filepath.Join(dir, "out"),
+		// One request at a time: while /p9 is answered, nothing else is
+		// in flight, so the kill leaves exactly one request unanswered.
+		Parallel:     1,
 		AuditKeyFile: filepath.Join(dir, "key"),
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

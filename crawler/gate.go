@@ -143,6 +143,7 @@ type gate struct {
 	reqSeq  atomic.Uint64
 	sem     sync.Map // site -> chan struct{}
 	pacers  sync.Map // site -> *pacer
+	sends   sync.Map // site -> *sync.RWMutex, held while a request is checked and sent
 	stats   *stats
 	logOnce sync.Map
 	cache   *devCache // nil without Config.CacheDir
@@ -364,6 +365,11 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 	if why := g.blocks.check(s, u); why != "" {
 		return refuse("signal", audit.Refuse, why, time.Time{})
 	}
+	if reason, stopped, err := g.cfg.StopList.Stopped(ctx, s); err != nil {
+		return refuse("stoplist", audit.Defer, "stop list unavailable, sending nothing: "+err.Error(), time.Now().Add(5*time.Second))
+	} else if stopped {
+		return refuse("stoplist", audit.Refuse, "site was put on the stop list while the request waited for its slot: "+reason, time.Time{})
+	}
 	d.Wait = grant.Waited
 	pass("limiter", fmt.Sprintf("granted after %s at interval %s", grant.Waited.Round(time.Millisecond), grant.Interval))
 	d.Verdict, d.Reason = audit.Allow, "all checks passed"
@@ -379,7 +385,24 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := g.pace(ctx, s, grant.Interval); err != nil {
 		return nil, err
 	}
+	// Pacing may have held the request a moment: a complaint that came
+	// meanwhile still stops it (the decision above is then followed by
+	// this refusal; nothing is sent). The check and the send hold the
+	// site's send lock, which a complaint takes once the site is blocked:
+	// when ApplyComplaint returns, no request that missed the block is
+	// still on its way.
+	sending := g.sendLock(s)
+	sending.RLock()
+	if why := g.blocks.check(s, u); why != "" {
+		sending.RUnlock()
+		return refuse("signal", audit.Refuse, why+" (before the request left)", time.Time{})
+	}
+	if reason, stopped, err := g.cfg.StopList.Stopped(ctx, s); err == nil && stopped {
+		sending.RUnlock()
+		return refuse("stoplist", audit.Refuse, "site was put on the stop list before the request left: "+reason, time.Time{})
+	}
 	resp, body, err := g.send(ctx, req, r, s, kind, allowPrivate)
+	sending.RUnlock()
 	// The answer is in: filtering it takes no connection to the site.
 	release()
 	if err != nil {
@@ -400,6 +423,22 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
 	return resp, nil
+}
+
+// sendLock returns the lock a request to s holds from its last check to
+// the end of its send.
+func (g *gate) sendLock(s string) *sync.RWMutex {
+	v, _ := g.sends.LoadOrStore(s, &sync.RWMutex{})
+	return v.(*sync.RWMutex)
+}
+
+// drain waits until every request to s that passed its last check has
+// been sent and answered. Called after s is blocked, it makes sure nothing
+// more reaches the site.
+func (g *gate) drain(s string) {
+	l := g.sendLock(s)
+	l.Lock()
+	l.Unlock()
 }
 
 // pacer spaces the requests that leave this process for one site.
