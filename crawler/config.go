@@ -235,6 +235,11 @@ const (
 	// IgnoreRobots ignores robots.txt for one site, e.g. because its
 	// operator agreed in writing. The site's limiter budget still applies.
 	IgnoreRobots RelaxationKind = "ignore-robots"
+	// FollowRelNofollow follows, on one site's pages, the links that
+	// every anchor to them marks rel="nofollow", "ugc" or "sponsored",
+	// which goodbot otherwise does not follow. A page's own nofollow
+	// (meta robots, X-Robots-Tag) still applies.
+	FollowRelNofollow RelaxationKind = "follow-rel-nofollow"
 )
 
 // Relaxation relaxes one rule for one site, for a stated reason.
@@ -386,7 +391,7 @@ func (c *Config) validate() error {
 		c.AllowedHosts[i] = k
 	}
 	for i, r := range c.Relaxations {
-		if r.Kind != IgnoreRobots {
+		if r.Kind != IgnoreRobots && r.Kind != FollowRelNofollow {
 			return fmt.Errorf("crawler: relaxation %d: unknown kind %q", i, r.Kind)
 		}
 		k, err := site.Parse(r.Site)

@@ -106,6 +106,8 @@ type request struct {
 	// cached is set when the answer came from the development cache
 	// (Config.CacheDir): nothing was sent.
 	cached bool
+	// rules are the robots rules the page gave about itself, if any.
+	rules *pageRules
 }
 
 type outcome struct {
@@ -453,7 +455,29 @@ func (g *gate) filterResponse(resp *http.Response, body []byte, r *request) ([]b
 	if sum.Drop {
 		return nil, &StoppedError{Class: "dropped", Reason: "the personal-data filter dropped the page: " + sum.Reason, URL: g.redactURL(rawURL)}
 	}
+	g.pageRules(r, resp, body)
 	return body, nil
+}
+
+// pageRules reads the robots rules a page gives about itself (see
+// readPageRules) from its filtered answer, and keeps them for the worker
+// (storage) and, in the page's colly.Context, for the links its
+// callbacks follow.
+func (g *gate) pageRules(r *request, resp *http.Response, body []byte) {
+	rules := readPageRules(resp.Request.URL, resp.Header, body, looksHTML(resp.Header.Get("Content-Type"), body), time.Now())
+	if rules == nil {
+		return
+	}
+	rules.page, rules.site = g.redactURL(resp.Request.URL.String()), site.Key(resp.Request.URL)
+	r.mu.Lock()
+	r.rules = rules
+	if r.fetch != nil {
+		r.fetch.Signals = rules.rules
+	}
+	r.mu.Unlock()
+	if r.ctx != nil {
+		r.ctx.Put(ctxRules, rules)
+	}
 }
 
 // followed reports whether http.Client follows resp, a redirect, to its
@@ -844,7 +868,7 @@ func looksHTML(ctype string, body []byte) bool {
 // stats counts what the gate did. All fields are updated atomically.
 type stats struct {
 	sent, refused, ok, redirects, refusedByServer, holds, errors, challenges, logins, auditErrors atomic.Int64
-	pages, dropped, unreadable, cached                                                            atomic.Int64
+	pages, dropped, unreadable, cached, notStored, payments                                       atomic.Int64
 }
 
 func (s *stats) count(class string) {
