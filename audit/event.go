@@ -128,7 +128,7 @@ type Fetch struct {
 	ResponseHeader map[string][]string `json:"response_header,omitempty"`
 	// Class is how goodbot read the answer: "ok", "redirect", "refused"
 	// (401/403/407), "hold" (429/503), "error" (other 4xx/5xx), "login",
-	// "challenge", "too-large", "network".
+	// "challenge", "payment" (402 or crawler-price), "too-large", "network".
 	Class string `json:"class"`
 	Error string `json:"error,omitempty"`
 	// Signals lists the robots rules the page gave about itself (meta

@@ -350,6 +350,13 @@ func (cr *Crawler) OnRequest(f colly.RequestCallback) {
 	cr.c.OnRequest(func(r *colly.Request) {
 		if r.Headers.Get(hdrItem) != "" {
 			f(r)
+			// goodbot never pays for a page (see paymentHeaders).
+			for _, h := range paymentHeaders {
+				if r.Headers.Get(h) != "" {
+					cr.gate.warnOnce("pay:"+h, "removed a header that would agree to pay for crawling; goodbot never pays", "header", h)
+					r.Headers.Del(h)
+				}
+			}
 		}
 	})
 }

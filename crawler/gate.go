@@ -60,13 +60,13 @@ func (e *RefusedError) Error() string {
 }
 
 // StoppedError is returned when goodbot does not hand a response on to the
-// callbacks: a refusal that goodbot obeys (a challenge page stops the site,
-// a login wall a path prefix), a body over the size limit, or a body the
+// callbacks: a refusal that goodbot obeys (a challenge page or a demand
+// for payment stops the site, a login wall a path prefix), a body over the size limit, or a body the
 // personal-data filter dropped (one it cannot scan, such as an image or a
 // PDF, or a page of a sensitive category). A response it reports reaches
 // OnError only, never OnResponse, OnHTML, OnXML or OnScraped.
 type StoppedError struct {
-	Class  string // "challenge", "login", "too-large", "dropped"
+	Class  string // "challenge", "payment", "login", "too-large", "dropped"
 	Reason string // why, as the personal-data filter left it
 	// URL is the response's URL, as the personal-data filter left it.
 	URL string
@@ -672,6 +672,13 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 		g.blocks.blockSite(s, "challenge page: "+sigWhy)
 		o.reason = fmt.Sprintf("%s answered a challenge page (%s); goodbot stops crawling the site", s, sigWhy)
 		stop = &StoppedError{Class: "challenge", Reason: o.reason, URL: f.URL}
+	case resp.StatusCode == http.StatusPaymentRequired || resp.Header.Get("Crawler-Price") != "":
+		o.class = "payment"
+		why := paymentReason(resp, g.redactText)
+		g.blocks.blockSite(s, why)
+		g.stats.payments.Add(1)
+		o.reason = fmt.Sprintf("%s: %s; goodbot stops crawling the site and neither pays nor retries", s, why)
+		stop = &StoppedError{Class: "payment", Reason: o.reason, URL: f.URL}
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		o.class = "redirect"
 	case resp.StatusCode == 401 || resp.StatusCode == 403 || resp.StatusCode == 407:
