@@ -142,6 +142,7 @@ func New(cfg Config) (*Crawler, error) {
 	cfg.AllowedHosts = append([]string(nil), cfg.AllowedHosts...)
 	cfg.DisallowedDomains = append([]string(nil), cfg.DisallowedDomains...)
 	cfg.Relaxations = append([]Relaxation(nil), cfg.Relaxations...)
+	cfg.Deny = append([]string(nil), cfg.Deny...)
 	cfg.setDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -247,8 +248,13 @@ func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 		}
 		cr.store = st
 	}
+	deny, err := newDenyList(cfg.Deny)
+	if err != nil {
+		return nil, err
+	}
 	redact := cfg.Filter.FilterURL
 	g := &gate{
+		deny:       deny,
 		cfg:        &cr.cfg,
 		ua:         ua,
 		from:       from,
@@ -545,7 +551,10 @@ func (cr *Crawler) addSeed(ctx context.Context, rawURL string, tmpl frontier.Ite
 	s := site.Key(u)
 	it := cr.itemFor(u, tmpl)
 	it.Seed, it.Depth, it.From = true, 0, ""
-	gateName, why := "scope", cr.urlRule(u)
+	gateName, why := "denylist", cr.gate.deny.reason(u.Hostname())
+	if why == "" {
+		gateName, why = "scope", cr.urlRule(u)
+	}
 	if why == "" {
 		gateName, why = requestRule(u, it)
 	}
@@ -799,7 +808,10 @@ func (cr *Crawler) enqueue(ctx context.Context, raw string, tmpl frontier.Item, 
 			sigWhy = pr.linkRule(u, cr.relaxed(FollowRelNofollow, pr.site))
 		}
 	}
+	denied := cr.gate.deny.reason(u.Hostname())
 	switch {
+	case denied != "":
+		gateName, reason = "denylist", denied
 	case reason == "" && rwhy != "":
 		gateName, reason = rg, rwhy
 	case carriesRedaction(u):
@@ -1490,6 +1502,11 @@ func (cr *Crawler) recordConfig(ctx context.Context) {
 		"store":         string(cr.cfg.Store),
 		"operation_log": cr.logSetting(),
 	}
+	var deny []string
+	for _, e := range cr.gate.deny.entries {
+		deny = append(deny, e.Pattern)
+	}
+	settings["denylist"] = strings.Join(deny, ",")
 	if cr.cache != nil {
 		settings["cache_dir"] = cr.cfg.CacheDir
 		settings["cache_ttl"] = cr.cache.ttl.String()

@@ -226,3 +226,37 @@ func FuzzPageRules(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDenyList(f *testing.F) {
+	for _, s := range []string{"*.mil.cn\n# c\nx.example # y\n", "[::1]\n127.0.0.1\n", "*.例子.测试\n", "a:b\n", "*.\n", "\xff\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := ReadDenyList(strings.NewReader(in), "fuzz")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz") {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		d, err := newDenyList(got)
+		if err != nil {
+			t.Fatalf("entries %q that ReadDenyList accepted are refused: %v", got, err)
+		}
+		for _, p := range got {
+			again, err := ParseDenyEntry(p)
+			if err != nil || again != p {
+				t.Fatalf("entry %q is not canonical: %q, %v", p, again, err)
+			}
+			host := strings.TrimPrefix(p, "*.")
+			if _, ok := d.match(host); !ok {
+				t.Fatalf("entry %q does not match %q", p, host)
+			}
+			if strings.HasPrefix(p, "*.") {
+				if _, ok := d.match("www." + host); !ok {
+					t.Fatalf("entry %q does not match www.%s", p, host)
+				}
+			}
+		}
+	})
+}

@@ -43,7 +43,7 @@ var spoofHeaders = []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Real-Ip", 
 
 // RefusedError is returned for a request the gate did not send.
 type RefusedError struct {
-	Gate   string // the check that refused: "stoplist", "scope", "signal", "robots", "limiter", "audit"
+	Gate   string // the check that refused: "denylist", "stoplist", "scope", "signal", "robots", "limiter", "audit"
 	Reason string
 	// URL is the refused request's URL, as the personal-data filter left it.
 	URL string
@@ -140,6 +140,7 @@ type gate struct {
 	redactURL  func(string) string
 	redactText func(string) string
 	ignore     map[string]string // site -> justification, for IgnoreRobots
+	deny       *denyList
 
 	reqs    sync.Map // id -> *request
 	reqSeq  atomic.Uint64
@@ -236,6 +237,11 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 		if name, why := requestRule(u, it); why != "" {
 			return refuse(name, audit.Refuse, why, time.Time{})
 		}
+	}
+
+	// The denylist: hosts never contacted, robots.txt included.
+	if why := g.deny.reason(u.Hostname()); why != "" {
+		return refuse("denylist", audit.Refuse, why, time.Time{})
 	}
 
 	// 1. The stop list.
