@@ -71,6 +71,7 @@ type crawlOptions struct {
 	agreements   listFlag
 	allowHosts   listFlag
 	ignoreRobots listFlag
+	followRel    listFlag
 	denyFile     string
 	deny         []string // read from denyFile
 	redis        string
@@ -109,6 +110,7 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	fs.Var(&o.agreements, "agreement", "HOST=N,REF: the site's operator agreed in writing to N requests a day; REF names the agreement (repeatable)")
 	fs.Var(&o.allowHosts, "allow-host", "HOST: links to this host may be followed too (repeatable)")
 	fs.Var(&o.ignoreRobots, "ignore-robots", "HOST=JUSTIFICATION: ignore robots.txt for HOST, e.g. because its operator agreed in writing; logged (repeatable)")
+	fs.Var(&o.followRel, "follow-rel-nofollow", "HOST=JUSTIFICATION: follow links marked rel=nofollow, ugc or sponsored on HOST's pages; logged (repeatable)")
 	fs.StringVar(&o.denyFile, "deny-file", "", "FILE: hosts never contacted, one host or *.suffix a line (# comments), in addition to the built-in denylist printed below")
 	fs.StringVar(&o.redis, "redis", "", "Redis URL for distributed mode (redis://host:port/db)")
 	fs.StringVar(&o.job, "job", "", "job name; workers with the same --redis and --job share one crawl")
@@ -278,16 +280,21 @@ func (o *crawlOptions) estimates() (*limiter.Estimates, error) {
 
 func (o *crawlOptions) relaxations() ([]crawler.Relaxation, error) {
 	var out []crawler.Relaxation
-	for _, r := range o.ignoreRobots {
-		host, why, ok := strings.Cut(r, "=")
-		if !ok || strings.TrimSpace(why) == "" {
-			return nil, usagef("--ignore-robots %q: want HOST=JUSTIFICATION, e.g. example.com=\"written permission from ops@example.com, 2026-11-01\"", r)
+	for _, f := range []struct {
+		kind crawler.RelaxationKind
+		vals listFlag
+	}{{crawler.IgnoreRobots, o.ignoreRobots}, {crawler.FollowRelNofollow, o.followRel}} {
+		for _, r := range f.vals {
+			host, why, ok := strings.Cut(r, "=")
+			if !ok || strings.TrimSpace(why) == "" {
+				return nil, usagef("--%s %q: want HOST=JUSTIFICATION, e.g. example.com=\"written permission from ops@example.com, 2026-11-01\"", f.kind, r)
+			}
+			k, err := site.Parse(strings.TrimSpace(host))
+			if err != nil {
+				return nil, usageError{err.Error()}
+			}
+			out = append(out, crawler.Relaxation{Kind: f.kind, Site: k, Justification: strings.TrimSpace(why)})
 		}
-		k, err := site.Parse(strings.TrimSpace(host))
-		if err != nil {
-			return nil, usageError{err.Error()}
-		}
-		out = append(out, crawler.Relaxation{Kind: crawler.IgnoreRobots, Site: k, Justification: strings.TrimSpace(why)})
 	}
 	return out, nil
 }
