@@ -128,9 +128,26 @@ type Fetch struct {
 	ResponseHeader map[string][]string `json:"response_header,omitempty"`
 	// Class is how goodbot read the answer: "ok", "redirect", "refused"
 	// (401/403/407), "hold" (429/503), "error" (other 4xx/5xx), "login",
-	// "challenge", "too-large", "network".
+	// "challenge", "payment" (402 or crawler-price), "too-large", "network".
 	Class string `json:"class"`
 	Error string `json:"error,omitempty"`
+	// Signals lists the robots rules the page gave about itself (meta
+	// robots, meta goodbot, X-Robots-Tag), each with the decision it
+	// caused.
+	Signals []Signal `json:"signals,omitempty"`
+	// NotStored says why an answer that could have been stored was not,
+	// e.g. because the page asked not to be (noindex).
+	NotStored string `json:"not_stored,omitempty"`
+	// NoArchive is set when the page was stored but asked for no archive
+	// copy (noarchive): exports hold no body of it.
+	NoArchive bool `json:"noarchive,omitempty"`
+}
+
+// Signal is one rule a page gave about itself, and what goodbot did.
+type Signal struct {
+	Source   string `json:"source"`   // "meta robots", "meta goodbot", "X-Robots-Tag"
+	Rule     string `json:"rule"`     // the directive as read, e.g. "noindex"
+	Decision string `json:"decision"` // e.g. "not stored", "links not followed"
 }
 
 // Robots records one robots.txt fetch, with the file itself so that the rules

@@ -51,6 +51,14 @@ type Config struct {
 	// seed on one is refused with an error, a link to one is refused and
 	// recorded, and so is a redirect to one.
 	DisallowedDomains []string
+	// Deny lists hosts that are never contacted, in addition to
+	// goodbot's built-in denylist (BuiltinDeny): each a host name or IP
+	// address, or "*.suffix" for a domain and every host under it. A
+	// seed on one is refused with an error naming the entry; a link or a
+	// redirect to one, and its robots.txt, are refused and recorded. No
+	// Relaxation lifts an entry, and New refuses a Relaxation for a host
+	// the denylist holds. CLI: --deny-file.
+	Deny []string
 	// URLFilters, if not empty, admits only URLs that match one of them,
 	// as colly's URLFilters; DisallowedURLFilters refuses URLs that match
 	// any of them. They apply, as the refused or recorded decisions say,
@@ -235,6 +243,11 @@ const (
 	// IgnoreRobots ignores robots.txt for one site, e.g. because its
 	// operator agreed in writing. The site's limiter budget still applies.
 	IgnoreRobots RelaxationKind = "ignore-robots"
+	// FollowRelNofollow follows, on one site's pages, the links that
+	// every anchor to them marks rel="nofollow", "ugc" or "sponsored",
+	// which goodbot otherwise does not follow. A page's own nofollow
+	// (meta robots, X-Robots-Tag) still applies.
+	FollowRelNofollow RelaxationKind = "follow-rel-nofollow"
 )
 
 // Relaxation relaxes one rule for one site, for a stated reason.
@@ -385,8 +398,12 @@ func (c *Config) validate() error {
 		}
 		c.AllowedHosts[i] = k
 	}
+	deny, err := newDenyList(c.Deny)
+	if err != nil {
+		return err
+	}
 	for i, r := range c.Relaxations {
-		if r.Kind != IgnoreRobots {
+		if r.Kind != IgnoreRobots && r.Kind != FollowRelNofollow {
 			return fmt.Errorf("crawler: relaxation %d: unknown kind %q", i, r.Kind)
 		}
 		k, err := site.Parse(r.Site)
@@ -394,6 +411,13 @@ func (c *Config) validate() error {
 			return fmt.Errorf("crawler: relaxation %d: %w", i, err)
 		}
 		c.Relaxations[i].Site = k
+		if h, _, err := splitSite(k); err == nil {
+			if e, ok := deny.match(h); ok && e.Builtin {
+				return fmt.Errorf("crawler: relaxation %s for %s: the host is on goodbot's built-in denylist (%s), which no relaxation lifts: %s", r.Kind, k, e.Pattern, e.Why)
+			} else if ok {
+				return fmt.Errorf("crawler: relaxation %s for %s: the host is on the operator's denylist (%s), which no relaxation lifts; take it off the list instead", r.Kind, k, e.Pattern)
+			}
+		}
 		if strings.TrimSpace(r.Justification) == "" {
 			return fmt.Errorf("crawler: relaxation %s for %s needs a justification (who agreed, when, reference)", r.Kind, k)
 		}

@@ -142,6 +142,7 @@ func New(cfg Config) (*Crawler, error) {
 	cfg.AllowedHosts = append([]string(nil), cfg.AllowedHosts...)
 	cfg.DisallowedDomains = append([]string(nil), cfg.DisallowedDomains...)
 	cfg.Relaxations = append([]Relaxation(nil), cfg.Relaxations...)
+	cfg.Deny = append([]string(nil), cfg.Deny...)
 	cfg.setDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -247,8 +248,13 @@ func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 		}
 		cr.store = st
 	}
+	deny, err := newDenyList(cfg.Deny)
+	if err != nil {
+		return nil, err
+	}
 	redact := cfg.Filter.FilterURL
 	g := &gate{
+		deny:       deny,
 		cfg:        &cr.cfg,
 		ua:         ua,
 		from:       from,
@@ -350,6 +356,13 @@ func (cr *Crawler) OnRequest(f colly.RequestCallback) {
 	cr.c.OnRequest(func(r *colly.Request) {
 		if r.Headers.Get(hdrItem) != "" {
 			f(r)
+			// goodbot never pays for a page (see paymentHeaders).
+			for _, h := range paymentHeaders {
+				if r.Headers.Get(h) != "" {
+					cr.gate.warnOnce("pay:"+h, "removed a header that would agree to pay for crawling; goodbot never pays", "header", h)
+					r.Headers.Del(h)
+				}
+			}
 		}
 	})
 }
@@ -538,7 +551,10 @@ func (cr *Crawler) addSeed(ctx context.Context, rawURL string, tmpl frontier.Ite
 	s := site.Key(u)
 	it := cr.itemFor(u, tmpl)
 	it.Seed, it.Depth, it.From = true, 0, ""
-	gateName, why := "scope", cr.urlRule(u)
+	gateName, why := "denylist", cr.gate.deny.reason(u.Hostname())
+	if why == "" {
+		gateName, why = "scope", cr.urlRule(u)
+	}
 	if why == "" {
 		gateName, why = requestRule(u, it)
 	}
@@ -786,12 +802,23 @@ func (cr *Crawler) enqueue(ctx context.Context, raw string, tmpl frontier.Item, 
 	gateName := "scope"
 	reason := cr.urlRule(u)
 	rg, rwhy := requestRule(u, it)
+	var sigWhy string
+	if parent != nil {
+		if pr, ok := parent.GetAny(ctxRules).(*pageRules); ok {
+			sigWhy = pr.linkRule(u, cr.relaxed(FollowRelNofollow, pr.site))
+		}
+	}
+	denied := cr.gate.deny.reason(u.Hostname())
 	switch {
+	case denied != "":
+		gateName, reason = "denylist", denied
 	case reason == "" && rwhy != "":
 		gateName, reason = rg, rwhy
 	case carriesRedaction(u):
 		reason = "the link carried personal data (the filter replaced it); goodbot does not target personal information"
 	case reason != "":
+	case sigWhy != "":
+		gateName, reason = "signal", sigWhy
 	case !cr.inScope(s):
 		reason = "site " + s + " is not among the seeds' sites or the allowed hosts"
 	case cr.cfg.MaxDepth > 0 && depth+1 > cr.cfg.MaxDepth:
@@ -845,6 +872,16 @@ func (cr *Crawler) enqueue(ctx context.Context, raw string, tmpl frontier.Item, 
 		case <-t.C:
 		}
 	}
+}
+
+// relaxed reports whether a Relaxation of kind k applies to site s.
+func (cr *Crawler) relaxed(k RelaxationKind, s string) bool {
+	for _, r := range cr.cfg.Relaxations {
+		if r.Kind == k && r.Site == s {
+			return true
+		}
+	}
+	return false
 }
 
 // depthReason says why a link at frontier depth depth exceeds MaxDepth,
@@ -1141,7 +1178,7 @@ func (cr *Crawler) work(ctx context.Context, k *runState, l frontier.Lease) erro
 	doErr := cr.do(r, it)
 
 	r.mu.Lock()
-	o, f, fsite, sent, dropped, unreadable, cached := r.outcome, r.fetch, r.fetchSite, r.sent, r.dropped, r.unreadable, r.cached
+	o, f, fsite, sent, dropped, unreadable, cached, rules := r.outcome, r.fetch, r.fetchSite, r.sent, r.dropped, r.unreadable, r.cached, r.rules
 	r.mu.Unlock()
 	// An answer from the development cache was not sent, and has no
 	// fetch to record; it is stored, and counts as a page, as one that
@@ -1171,7 +1208,19 @@ func (cr *Crawler) work(ctx context.Context, k *runState, l frontier.Lease) erro
 		cr.gate.record(ctx, it.Site, audit.Event{Type: audit.TypePII, PII: e})
 		dropped = true
 	}
-	// Store what the filter and the user's callbacks let through.
+	if answered && o.class == "ok" && !dropped {
+		// The page asked not to be stored (noindex, none, a passed
+		// unavailable_after): the callbacks saw it, nothing keeps it.
+		if why := rules.notStored(); why != "" {
+			cr.gate.stats.notStored.Add(1)
+			if f != nil {
+				f.NotStored = why
+			}
+			dropped = true
+		}
+	}
+	// Store what the filter, the page's rules and the user's callbacks
+	// let through.
 	if answered && o.class == "ok" && !dropped {
 		r.mu.Lock()
 		resp := r.resp
@@ -1192,6 +1241,7 @@ func (cr *Crawler) work(ctx context.Context, k *runState, l frontier.Lease) erro
 			default:
 				if f != nil {
 					f.StoredSHA256 = digest
+					f.NoArchive = rules != nil && rules.noarchive
 				}
 				cr.gate.stats.pages.Add(1)
 			}
@@ -1381,6 +1431,9 @@ func (cr *Crawler) storePage(r *request, resp *colly.Response) (string, error) {
 		Text:  cr.cfg.Filter.FilterText(text),
 		HTML:  string(body),
 	}
+	r.mu.Lock()
+	rec.NoArchive = r.rules != nil && r.rules.noarchive
+	r.mu.Unlock()
 	return cr.store.Put(rec)
 }
 
@@ -1449,6 +1502,11 @@ func (cr *Crawler) recordConfig(ctx context.Context) {
 		"store":         string(cr.cfg.Store),
 		"operation_log": cr.logSetting(),
 	}
+	var deny []string
+	for _, e := range cr.gate.deny.entries {
+		deny = append(deny, e.Pattern)
+	}
+	settings["denylist"] = strings.Join(deny, ",")
 	if cr.cache != nil {
 		settings["cache_dir"] = cr.cfg.CacheDir
 		settings["cache_ttl"] = cr.cache.ttl.String()
@@ -1482,8 +1540,15 @@ type Summary struct {
 	Dropped, Unreadable int
 	// Cached counts answers served from the development cache
 	// (Config.CacheDir): not sent, not charged to any budget.
-	Cached  int
-	Stopped map[string]string // sites stopped by their refusals, with the reason
+	Cached int
+	// NotStored counts pages fetched and handed to the callbacks but not
+	// stored because they asked not to be (noindex, none, a passed
+	// unavailable_after).
+	NotStored int
+	// Payments counts answers that asked for payment (402, crawler-price):
+	// each stopped its site. goodbot never pays.
+	Payments int
+	Stopped  map[string]string // sites stopped by their refusals, with the reason
 	// Deferred lists, per site, the work left waiting beyond the Horizon
 	// when the crawl stopped there (Reason "deferred"). The frontier
 	// keeps it; with State, for the next process too.
@@ -1512,6 +1577,7 @@ func (cr *Crawler) Summary() Summary {
 		Holds: int(s.holds.Load()), Errors: int(s.errors.Load()), Challenges: int(s.challenges.Load()),
 		Logins: int(s.logins.Load()), Stopped: stopped,
 		Dropped: int(s.dropped.Load()), Unreadable: int(s.unreadable.Load()), Cached: int(s.cached.Load()),
+		NotStored: int(s.notStored.Load()), Payments: int(s.payments.Load()),
 		AuditLog: cr.logDir, NoAuditLog: cr.cfg.NoAuditLog,
 	}
 }

@@ -1,9 +1,11 @@
 package crawler
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/goodbot/goodbot/internal/textdecode"
 	"github.com/goodbot/goodbot/pii"
@@ -176,6 +178,84 @@ func FuzzStoredPage(f *testing.F) {
 			}
 			for _, x := range fs {
 				t.Fatalf("%s keeps %s %q after the filter:\ninput %q\nstored %q", form.name, x.Entity, form.b[x.Start:x.End], raw, form.b)
+			}
+		}
+	})
+}
+
+func FuzzPageRules(f *testing.F) {
+	for _, s := range []struct{ hdr, body string }{
+		{"noindex, nofollow", `<meta name="robots" content="noarchive">`},
+		{"goodbot: none, otherbot: noindex", `<a rel="nofollow ugc" href="/a">`},
+		{"unavailable_after: Friday, 25-Jun-2010 15:00:00 GMT, nofollow", `<base href="x/"><a rel=sponsored href=b>`},
+		{"GoodBot:unavailable_after: 2030-01-01", `<meta name=goodbot content="unavailable_after: soon, none">`},
+		{":", `<a href="http://[::1">`},
+	} {
+		f.Add(s.hdr, s.body)
+	}
+	base, _ := url.Parse("http://127.0.0.1:8080/dir/page")
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, hdr, body string) {
+		h := http.Header{}
+		for _, v := range strings.Split(hdr, "\n") {
+			h.Add("X-Robots-Tag", v)
+		}
+		p := readPageRules(base, h, []byte(body), true, now)
+		if p == nil {
+			return
+		}
+		if len(p.rules) > maxRules || len(p.relNofollow) > maxRelLinks {
+			t.Fatalf("%d rules, %d rel links: over the bounds", len(p.rules), len(p.relNofollow))
+		}
+		for _, r := range p.rules {
+			if r.Source == "" || r.Rule == "" || r.Decision == "" || len(r.Rule) > 200 {
+				t.Fatalf("rule %+v: want a source, a rule of at most 200 bytes and a decision", r)
+			}
+		}
+		if (p.noindex || p.badDate != "") && p.notStored() == "" {
+			t.Fatalf("noindex %v, bad date %q, but notStored says the page may be stored", p.noindex, p.badDate)
+		}
+		for k := range p.relNofollow {
+			n, err := NormalizeURL(k)
+			if err != nil || n.String() != k {
+				t.Fatalf("rel link %q is not a normalised URL (%v)", k, err)
+			}
+			if p.nofollow && p.linkRule(n, true) == "" {
+				t.Fatalf("a nofollow page's link %q is followed", k)
+			}
+		}
+	})
+}
+
+func FuzzDenyList(f *testing.F) {
+	for _, s := range []string{"*.mil.cn\n# c\nx.example # y\n", "[::1]\n127.0.0.1\n", "*.例子.测试\n", "a:b\n", "*.\n", "\xff\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := ReadDenyList(strings.NewReader(in), "fuzz")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz") {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		d, err := newDenyList(got)
+		if err != nil {
+			t.Fatalf("entries %q that ReadDenyList accepted are refused: %v", got, err)
+		}
+		for _, p := range got {
+			again, err := ParseDenyEntry(p)
+			if err != nil || again != p {
+				t.Fatalf("entry %q is not canonical: %q, %v", p, again, err)
+			}
+			host := strings.TrimPrefix(p, "*.")
+			if _, ok := d.match(host); !ok {
+				t.Fatalf("entry %q does not match %q", p, host)
+			}
+			if strings.HasPrefix(p, "*.") {
+				if _, ok := d.match("www." + host); !ok {
+					t.Fatalf("entry %q does not match www.%s", p, host)
+				}
 			}
 		}
 	})

@@ -43,7 +43,7 @@ var spoofHeaders = []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Real-Ip", 
 
 // RefusedError is returned for a request the gate did not send.
 type RefusedError struct {
-	Gate   string // the check that refused: "stoplist", "scope", "signal", "robots", "limiter", "audit"
+	Gate   string // the check that refused: "denylist", "stoplist", "scope", "signal", "robots", "limiter", "audit"
 	Reason string
 	// URL is the refused request's URL, as the personal-data filter left it.
 	URL string
@@ -60,13 +60,13 @@ func (e *RefusedError) Error() string {
 }
 
 // StoppedError is returned when goodbot does not hand a response on to the
-// callbacks: a refusal that goodbot obeys (a challenge page stops the site,
-// a login wall a path prefix), a body over the size limit, or a body the
+// callbacks: a refusal that goodbot obeys (a challenge page or a demand
+// for payment stops the site, a login wall a path prefix), a body over the size limit, or a body the
 // personal-data filter dropped (one it cannot scan, such as an image or a
 // PDF, or a page of a sensitive category). A response it reports reaches
 // OnError only, never OnResponse, OnHTML, OnXML or OnScraped.
 type StoppedError struct {
-	Class  string // "challenge", "login", "too-large", "dropped"
+	Class  string // "challenge", "payment", "login", "too-large", "dropped"
 	Reason string // why, as the personal-data filter left it
 	// URL is the response's URL, as the personal-data filter left it.
 	URL string
@@ -106,6 +106,8 @@ type request struct {
 	// cached is set when the answer came from the development cache
 	// (Config.CacheDir): nothing was sent.
 	cached bool
+	// rules are the robots rules the page gave about itself, if any.
+	rules *pageRules
 }
 
 type outcome struct {
@@ -138,6 +140,7 @@ type gate struct {
 	redactURL  func(string) string
 	redactText func(string) string
 	ignore     map[string]string // site -> justification, for IgnoreRobots
+	deny       *denyList
 
 	reqs    sync.Map // id -> *request
 	reqSeq  atomic.Uint64
@@ -235,6 +238,11 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 		if name, why := requestRule(u, it); why != "" {
 			return refuse(name, audit.Refuse, why, time.Time{})
 		}
+	}
+
+	// The denylist: hosts never contacted, robots.txt included.
+	if why := g.deny.reason(u.Hostname()); why != "" {
+		return refuse("denylist", audit.Refuse, why, time.Time{})
 	}
 
 	// 1. The stop list.
@@ -492,7 +500,29 @@ func (g *gate) filterResponse(resp *http.Response, body []byte, r *request) ([]b
 	if sum.Drop {
 		return nil, &StoppedError{Class: "dropped", Reason: "the personal-data filter dropped the page: " + sum.Reason, URL: g.redactURL(rawURL)}
 	}
+	g.pageRules(r, resp, body)
 	return body, nil
+}
+
+// pageRules reads the robots rules a page gives about itself (see
+// readPageRules) from its filtered answer, and keeps them for the worker
+// (storage) and, in the page's colly.Context, for the links its
+// callbacks follow.
+func (g *gate) pageRules(r *request, resp *http.Response, body []byte) {
+	rules := readPageRules(resp.Request.URL, resp.Header, body, looksHTML(resp.Header.Get("Content-Type"), body), time.Now())
+	if rules == nil {
+		return
+	}
+	rules.page, rules.site = g.redactURL(resp.Request.URL.String()), site.Key(resp.Request.URL)
+	r.mu.Lock()
+	r.rules = rules
+	if r.fetch != nil {
+		r.fetch.Signals = rules.rules
+	}
+	r.mu.Unlock()
+	if r.ctx != nil {
+		r.ctx.Put(ctxRules, rules)
+	}
 }
 
 // followed reports whether http.Client follows resp, a redirect, to its
@@ -687,6 +717,13 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 		g.blocks.blockSite(s, "challenge page: "+sigWhy)
 		o.reason = fmt.Sprintf("%s answered a challenge page (%s); goodbot stops crawling the site", s, sigWhy)
 		stop = &StoppedError{Class: "challenge", Reason: o.reason, URL: f.URL}
+	case resp.StatusCode == http.StatusPaymentRequired || resp.Header.Get("Crawler-Price") != "":
+		o.class = "payment"
+		why := paymentReason(resp, g.redactText)
+		g.blocks.blockSite(s, why)
+		g.stats.payments.Add(1)
+		o.reason = fmt.Sprintf("%s: %s; goodbot stops crawling the site and neither pays nor retries", s, why)
+		stop = &StoppedError{Class: "payment", Reason: o.reason, URL: f.URL}
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		o.class = "redirect"
 	case resp.StatusCode == 401 || resp.StatusCode == 403 || resp.StatusCode == 407:
@@ -883,7 +920,7 @@ func looksHTML(ctype string, body []byte) bool {
 // stats counts what the gate did. All fields are updated atomically.
 type stats struct {
 	sent, refused, ok, redirects, refusedByServer, holds, errors, challenges, logins, auditErrors atomic.Int64
-	pages, dropped, unreadable, cached                                                            atomic.Int64
+	pages, dropped, unreadable, cached, notStored, payments                                       atomic.Int64
 }
 
 func (s *stats) count(class string) {

@@ -55,7 +55,11 @@ func (s scrubSink) scrub(e audit.Event) audit.Event {
 		e.Decision = &d
 	case e.Fetch != nil:
 		f := *e.Fetch
-		f.URL, f.Error = url(f.URL), text(f.Error)
+		f.URL, f.Error, f.NotStored = url(f.URL), text(f.Error), text(f.NotStored)
+		f.Signals = append([]audit.Signal(nil), f.Signals...)
+		for i := range f.Signals {
+			f.Signals[i].Rule, f.Signals[i].Decision = text(f.Signals[i].Rule), text(f.Signals[i].Decision)
+		}
 		// goodbot's own User-Agent and From, which name the operator's
 		// contact, are kept as sent: the entry records the User-Agent
 		// anyway, and the From address is in it.

@@ -2,7 +2,9 @@ package crawler
 
 import (
 	"bytes"
+	"fmt"
 	"maps"
+	"net/http"
 	"net/url"
 	"path"
 	"strings"
@@ -274,4 +276,27 @@ func (b *blocks) blockedSites() map[string]string {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	return maps.Clone(b.sites)
+}
+
+// paymentHeaders are the request headers with which a crawler agrees to
+// pay for a page (pay per crawl). goodbot never pays: they are removed
+// from every request, whoever set them.
+var paymentHeaders = []string{"Crawler-Exact-Price", "Crawler-Max-Price"}
+
+// paymentReason says why an answer is a demand for payment: a 402
+// Payment Required, or a crawler-price header (pay per crawl), whose
+// value, filtered and cut to 100 bytes, it quotes.
+func paymentReason(resp *http.Response, filter func(string) string) string {
+	why := fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+	if resp.StatusCode != http.StatusPaymentRequired {
+		why = "a crawler-price header on a " + why
+	}
+	if p := resp.Header.Get("Crawler-Price"); p != "" {
+		p = filter(p)
+		if len(p) > 100 {
+			p = p[:100]
+		}
+		why += fmt.Sprintf(" (crawler-price %q)", p)
+	}
+	return "the site asks for payment: " + why
 }

@@ -1,8 +1,14 @@
 package crawler
 
 import (
+	"context"
 	"net/http"
+	"strings"
 	"testing"
+
+	"github.com/gocolly/colly/v2"
+
+	"github.com/goodbot/goodbot/audit"
 )
 
 // A challenge page in GBK is recognised by its decoded title, whether its
@@ -32,6 +38,76 @@ func TestGBKChallengePage(t *testing.T) {
 			}
 			if uris := ts.uris(); uris[len(uris)-1] != "/wall" {
 				t.Fatalf("requests after the challenge page: %v", uris)
+			}
+		})
+	}
+}
+
+// A demand for payment (402, or a crawler-price header) stops the site:
+// the request is not retried, nothing is sent after it, goodbot never
+// offers to pay, and the log says why.
+func TestPaymentRequiredStopsSite(t *testing.T) {
+	for name, status := range map[string]int{"402": http.StatusPaymentRequired, "crawler-price on 200": http.StatusOK} {
+		t.Run(name, func(t *testing.T) {
+			ts := newTestSite(t)
+			ts.links("/index", "/pay", "/a", "/b")
+			ts.handle("/pay", func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Crawler-Price", "USD 0.01")
+				w.Header().Set("Content-Type", "text/html")
+				w.WriteHeader(status)
+				w.Write([]byte("<html><body>pay per crawl</body></html>"))
+			})
+			rec := &recorder{}
+			cfg := testConfig(t, rec, ts)
+			cfg.Parallel, cfg.Workers = 1, 1
+			cr, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cr.OnHTML("a[href]", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("href")) })
+			cr.OnRequest(func(r *colly.Request) { r.Headers.Set("Crawler-Max-Price", "USD 1.00") })
+			var stopped *StoppedError
+			cr.OnError(func(_ *colly.Response, err error) {
+				if se, ok := err.(*StoppedError); ok && se.Class == "payment" {
+					stopped = se
+				}
+			})
+			if err := cr.Seed(ts.url("/index")); err != nil {
+				t.Fatal(err)
+			}
+			sum, err := cr.Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Payments != 1 || ts.count("/pay") != 1 {
+				t.Fatalf("payments %d, /pay fetched %d times; want 1, 1", sum.Payments, ts.count("/pay"))
+			}
+			if why := sum.Stopped[ts.site()]; !strings.Contains(why, "asks for payment") || !strings.Contains(why, `crawler-price "USD 0.01"`) {
+				t.Fatalf("site stopped with %q", why)
+			}
+			if uris := ts.uris(); uris[len(uris)-1] != "/pay" {
+				t.Fatalf("requests after the demand for payment: %v", uris)
+			}
+			if stopped == nil {
+				t.Fatal("OnError got no *StoppedError of class payment")
+			}
+			for _, r := range ts.seen() {
+				if r.Hdr.Get("Crawler-Max-Price") != "" || r.Hdr.Get("Crawler-Exact-Price") != "" {
+					t.Fatalf("%s offered to pay: %v", r.URI, r.Hdr)
+				}
+			}
+			var logged, refused bool
+			for _, e := range rec.all(audit.TypeFetch) {
+				logged = logged || e.Fetch.Class == "payment"
+			}
+			for _, e := range rec.all(audit.TypeDecision) {
+				refused = refused || (e.Decision.Verdict == audit.Refuse && strings.Contains(e.Decision.Reason, "asks for payment"))
+			}
+			if !logged {
+				t.Error("no fetch entry of class payment")
+			}
+			if !refused {
+				t.Error("no refused decision naming the demand for payment")
 			}
 		})
 	}

@@ -46,7 +46,10 @@ type page struct {
 //     metadata record with the error;
 //   - for each stored page that is not in its response record: a
 //     conversion record (WARC 1.1 section 6.8) holding the page as stored,
-//     redacted and in UTF-8, with WARC-Refers-To the response record;
+//     redacted and in UTF-8, with WARC-Refers-To the response record. A
+//     page that asked for noarchive has neither: its response record is
+//     truncated, and its metadata record says it was stored without an
+//     archive copy;
 //   - metadata records (application/warc-fields) that WARC-Refers-To the
 //     record they describe: for each answer, how goodbot read it; for each
 //     stored page, what the filter replaced, counted by type ("nothing
@@ -146,7 +149,7 @@ func writeWARC(ctx context.Context, path, key, out string, entries []audit.Entry
 	// Stored pages no fetch entry of the bundle accounts for (a log
 	// written before fetch entries carried the stored digest).
 	for _, d := range x.order {
-		if !x.written[d] {
+		if !x.written[d] && !x.pages[d].NoArchive {
 			if _, err := x.conversion(x.pages[d], "", time.Time{}); err != nil {
 				return nil, err
 			}
@@ -236,7 +239,7 @@ func (x *warcExport) fetch(e *audit.Entry) error {
 	full := false
 	if b, ok := x.robots[f.BodySHA256]; ok && f.BodySHA256 != "" {
 		body, full = b, true
-	} else if p, ok := x.pages[f.BodySHA256]; ok && f.BodySHA256 != "" && f.StoredSHA256 == f.BodySHA256 {
+	} else if p, ok := x.pages[f.BodySHA256]; ok && f.BodySHA256 != "" && f.StoredSHA256 == f.BodySHA256 && !p.NoArchive && !f.NoArchive {
 		body, full = []byte(p.HTML), true
 	}
 	headers := []warc.Header{
@@ -279,8 +282,16 @@ func (x *warcExport) fetch(e *audit.Entry) error {
 		meta.add("charset-received", f.Charset)
 	}
 
+	for _, sg := range f.Signals {
+		meta.add("robots-rule", sg.Source+": "+sg.Rule+" -> "+sg.Decision)
+	}
 	stored := f.StoredSHA256
-	if p, ok := x.pages[stored]; ok && stored != "" && !x.written[stored] {
+	if p, ok := x.pages[stored]; ok && stored != "" && (p.NoArchive || f.NoArchive) {
+		// The page asked for no archive copy: it is in pages.jsonl, and
+		// not in this file.
+		x.written[stored] = true
+		meta.add("stored", "yes, without an archive copy: the page asked for noarchive, so this file holds no body of it (stored sha256 "+stored+")")
+	} else if p, ok := x.pages[stored]; ok && stored != "" && !x.written[stored] {
 		pageID := respID
 		if !full || f.BodySHA256 != stored {
 			if pageID, err = x.conversion(p, respID, at); err != nil {
@@ -296,6 +307,8 @@ func (x *warcExport) fetch(e *audit.Entry) error {
 		meta.add("stored-as", pageID)
 	} else if why, ok := x.dropped[f.URL]; ok {
 		meta.add("stored", "no: dropped by the personal-data filter: "+why)
+	} else if f.NotStored != "" {
+		meta.add("stored", "no: "+f.NotStored)
 	}
 	_, err = x.w.Write(warc.TypeMetadata, at, []warc.Header{
 		{Name: "WARC-Target-URI", Value: f.URL},

@@ -71,6 +71,9 @@ type crawlOptions struct {
 	agreements   listFlag
 	allowHosts   listFlag
 	ignoreRobots listFlag
+	followRel    listFlag
+	denyFile     string
+	deny         []string // read from denyFile
 	redis        string
 	job          string
 	timeout      time.Duration
@@ -107,6 +110,8 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	fs.Var(&o.agreements, "agreement", "HOST=N,REF: the site's operator agreed in writing to N requests a day; REF names the agreement (repeatable)")
 	fs.Var(&o.allowHosts, "allow-host", "HOST: links to this host may be followed too (repeatable)")
 	fs.Var(&o.ignoreRobots, "ignore-robots", "HOST=JUSTIFICATION: ignore robots.txt for HOST, e.g. because its operator agreed in writing; logged (repeatable)")
+	fs.Var(&o.followRel, "follow-rel-nofollow", "HOST=JUSTIFICATION: follow links marked rel=nofollow, ugc or sponsored on HOST's pages; logged (repeatable)")
+	fs.StringVar(&o.denyFile, "deny-file", "", "FILE: hosts never contacted, one host or *.suffix a line (# comments), in addition to the built-in denylist printed below")
 	fs.StringVar(&o.redis, "redis", "", "Redis URL for distributed mode (redis://host:port/db)")
 	fs.StringVar(&o.job, "job", "", "job name; workers with the same --redis and --job share one crawl")
 	fs.DurationVar(&o.leaseTTL, "lease-ttl", 30*time.Second, "distributed mode: how long a dead worker's URLs stay leased before others take them")
@@ -125,6 +130,10 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 		fmt.Fprintf(stderr, "\nThere is no flag to set another User-Agent, rotate identities, forge headers or\n"+
 			"use proxies: courts have convicted scrapers who disguised themselves to get round\n"+
 			"a site's limits. goodbot always says who it is, and whom to contact.\n")
+		fmt.Fprintf(stderr, "\nBuilt-in denylist, refused at the gate whatever the flags (no relaxation lifts it):\n")
+		for _, e := range crawler.BuiltinDeny() {
+			fmt.Fprintf(stderr, "  %s: %s\n", e.Pattern, e.Why)
+		}
 	}
 	// Flags may follow the seeds; "--" ends them.
 	seeds, err := cliflag.Parse(fs, args)
@@ -135,6 +144,11 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 		return nil, usageError{err.Error()}
 	}
 	o.seeds = seeds
+	if o.denyFile != "" {
+		if o.deny, err = crawler.ReadDenyFile(o.denyFile); err != nil {
+			return nil, usagef("--deny-file: %v", err)
+		}
+	}
 	if o.contact == "" {
 		return nil, usagef("--contact is required: goodbot identifies itself honestly, so that a site operator can reach whoever runs the crawl.\nGive a URL (--contact https://example.org/bot) or an address (--contact mailto:you@example.org)")
 	}
@@ -266,16 +280,21 @@ func (o *crawlOptions) estimates() (*limiter.Estimates, error) {
 
 func (o *crawlOptions) relaxations() ([]crawler.Relaxation, error) {
 	var out []crawler.Relaxation
-	for _, r := range o.ignoreRobots {
-		host, why, ok := strings.Cut(r, "=")
-		if !ok || strings.TrimSpace(why) == "" {
-			return nil, usagef("--ignore-robots %q: want HOST=JUSTIFICATION, e.g. example.com=\"written permission from ops@example.com, 2026-11-01\"", r)
+	for _, f := range []struct {
+		kind crawler.RelaxationKind
+		vals listFlag
+	}{{crawler.IgnoreRobots, o.ignoreRobots}, {crawler.FollowRelNofollow, o.followRel}} {
+		for _, r := range f.vals {
+			host, why, ok := strings.Cut(r, "=")
+			if !ok || strings.TrimSpace(why) == "" {
+				return nil, usagef("--%s %q: want HOST=JUSTIFICATION, e.g. example.com=\"written permission from ops@example.com, 2026-11-01\"", f.kind, r)
+			}
+			k, err := site.Parse(strings.TrimSpace(host))
+			if err != nil {
+				return nil, usageError{err.Error()}
+			}
+			out = append(out, crawler.Relaxation{Kind: f.kind, Site: k, Justification: strings.TrimSpace(why)})
 		}
-		k, err := site.Parse(strings.TrimSpace(host))
-		if err != nil {
-			return nil, usageError{err.Error()}
-		}
-		out = append(out, crawler.Relaxation{Kind: crawler.IgnoreRobots, Site: k, Justification: strings.TrimSpace(why)})
 	}
 	return out, nil
 }
@@ -427,6 +446,7 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 		OutDir:          o.out,
 		Store:           crawler.StoreMode(o.store),
 		Relaxations:     relax,
+		Deny:            o.deny,
 		Job:             o.job,
 	}
 	// What the workers of a job share, or the single machine's complaint

@@ -357,3 +357,46 @@ func checkWithWarcio(t *testing.T, warcPath, base string) {
 		t.Errorf("warcio cdx-index: %v\n%s", err, cdx)
 	}
 }
+
+// A page that asks for noarchive is stored, but its evidence bundle's
+// WARC file holds no copy of it; one that asks for noindex is not stored,
+// and the WARC says why.
+func TestCrawlExportNoarchive(t *testing.T) {
+	const secret, hidden = "archived-nowhere-7f3a", "indexed-nowhere-9c2e"
+	s := newSite(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		switch r.URL.Path {
+		case "/":
+			fmt.Fprint(w, `<html><body><a href="/keep">k</a><a href="/noarchive">n</a><a href="/noindex">i</a></body></html>`)
+		case "/noarchive":
+			w.Header().Set("X-Robots-Tag", "goodbot: noarchive")
+			fmt.Fprint(w, "<html><body><p>"+secret+"</p></body></html>")
+		case "/noindex":
+			fmt.Fprint(w, `<html><head><meta name="goodbot" content="noindex"></head><body><p>`+hidden+`</p></body></html>`)
+		default:
+			fmt.Fprint(w, "<html><body><p>kept</p></body></html>")
+		}
+	})
+	out := t.TempDir()
+	if code, o, e := runCLI(t, "crawl", "--contact", "mailto:ops@example.org", "--traffic", s.hostport()+"=864000000",
+		"--out", out, "--audit-key", filepath.Join(t.TempDir(), "key"), "--progress", "0", s.srv.URL+"/"); code != 0 {
+		t.Fatalf("crawl: exit %d\n%s\n%s", code, o, e)
+	}
+	pages, _ := os.ReadFile(filepath.Join(out, "sites", strings.ReplaceAll(s.hostport(), ":", "_"), "pages.jsonl"))
+	if !bytes.Contains(pages, []byte(secret)) || !bytes.Contains(pages, []byte(`"noarchive":true`)) || bytes.Contains(pages, []byte(hidden)) {
+		t.Fatalf("pages.jsonl: want the noarchive page stored and marked, the noindex page not stored:\n%s", pages)
+	}
+	bundle := filepath.Join(t.TempDir(), "bundle")
+	if code, o, e := runCLI(t, "audit", "export", filepath.Join(out, "audit"), "--site", s.hostport(), "-o", bundle); code != 0 {
+		t.Fatalf("export: exit %d\n%s\n%s", code, o, e)
+	}
+	plain := gunzipAll(t, filepath.Join(bundle, "pages.warc.gz"))
+	if bytes.Contains(plain, []byte(secret)) || bytes.Contains(plain, []byte(hidden)) {
+		t.Fatal("the WARC file holds a page that asked for noarchive or noindex")
+	}
+	for _, want := range []string{"stored: yes, without an archive copy", "stored: no: the page's robots rules ask that it not be stored (meta goodbot: noindex)", "robots-rule: X-Robots-Tag: noarchive -> stored without an archive copy"} {
+		if !bytes.Contains(plain, []byte(want)) {
+			t.Errorf("the WARC file does not say %q", want)
+		}
+	}
+}

@@ -51,6 +51,10 @@ type Record struct {
 	HTML   string `json:"html,omitempty"`
 	// SHA256 is the hex SHA-256 of the HTML field's bytes.
 	SHA256 string `json:"sha256"`
+	// NoArchive is set when the page asked for no archive copy
+	// (noarchive): exports, such as an evidence bundle's WARC file, hold
+	// no body of it.
+	NoArchive bool `json:"noarchive,omitempty"`
 }
 
 // Digest returns the hex SHA-256 of b, the form Record.SHA256 takes.
