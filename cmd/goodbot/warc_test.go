@@ -378,8 +378,9 @@ func TestCrawlExportNoarchive(t *testing.T) {
 		}
 	})
 	out := t.TempDir()
+	key := filepath.Join(t.TempDir(), "key")
 	if code, o, e := runCLI(t, "crawl", "--contact", "mailto:ops@example.org", "--traffic", s.hostport()+"=864000000",
-		"--out", out, "--audit-key", filepath.Join(t.TempDir(), "key"), "--progress", "0", s.srv.URL+"/"); code != 0 {
+		"--out", out, "--audit-key", key, "--progress", "0", s.srv.URL+"/"); code != 0 {
 		t.Fatalf("crawl: exit %d\n%s\n%s", code, o, e)
 	}
 	pages, _ := os.ReadFile(filepath.Join(out, "sites", strings.ReplaceAll(s.hostport(), ":", "_"), "pages.jsonl"))
@@ -387,7 +388,7 @@ func TestCrawlExportNoarchive(t *testing.T) {
 		t.Fatalf("pages.jsonl: want the noarchive page stored and marked, the noindex page not stored:\n%s", pages)
 	}
 	bundle := filepath.Join(t.TempDir(), "bundle")
-	if code, o, e := runCLI(t, "audit", "export", filepath.Join(out, "audit"), "--site", s.hostport(), "-o", bundle); code != 0 {
+	if code, o, e := runCLI(t, "audit", "export", filepath.Join(out, "audit"), "--site", s.hostport(), "-o", bundle, "--sign", key); code != 0 {
 		t.Fatalf("export: exit %d\n%s\n%s", code, o, e)
 	}
 	plain := gunzipAll(t, filepath.Join(bundle, "pages.warc.gz"))
