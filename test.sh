@@ -99,5 +99,13 @@ fi
 log "go vet ./..."
 go vet ./...
 
+# The tests run with a home directory of their own, so that none of them
+# reads or writes the user's goodbot keys or data (~/.config/goodbot,
+# ~/.local/share/goodbot); Go's caches stay where they are.
+export GOPATH="$(go env GOPATH)" GOCACHE="$(go env GOCACHE)" GOMODCACHE="$(go env GOMODCACHE)"
+test_home="$(mktemp -d)"
+export HOME="$test_home" XDG_CONFIG_HOME="$test_home/.config" XDG_DATA_HOME="$test_home/.local/share" XDG_CACHE_HOME="$test_home/.cache"
+
 log "go test -race ./..."
 go test -race -count=1 -timeout 15m ./...
+rm -rf "$test_home"
