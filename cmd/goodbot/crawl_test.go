@@ -193,7 +193,7 @@ func TestCrawlRobots503FetchesNothingElse(t *testing.T) {
 	defer cancel()
 	var out, errb bytes.Buffer
 	code := run(ctx, []string{"crawl", "--contact", "https://example.org/bot", "--traffic", s.hostport() + "=864000000",
-		"--out", t.TempDir(), "--audit-key", filepath.Join(t.TempDir(), "key"), "--progress", "0", s.srv.URL + "/"}, &out, &errb)
+		"--out", t.TempDir(), "--audit-key", filepath.Join(t.TempDir(), "key"), "--bot-key", filepath.Join(t.TempDir(), "bot.key"), "--progress", "0", s.srv.URL + "/"}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d: %s %s", code, out.String(), errb.String())
 	}
@@ -287,7 +287,7 @@ func TestCrawlMetrics(t *testing.T) {
 	go func() {
 		// 1 request a second: the crawl lasts long enough to be scraped.
 		done <- run(ctx, []string{"crawl", "--contact", "mailto:me@example.org", "--traffic", s.hostport() + "=864000",
-			"--metrics", addr, "--out", t.TempDir(), "--audit-key", filepath.Join(t.TempDir(), "key"), "--progress", "0", s.srv.URL + "/"}, &out, &errb)
+			"--metrics", addr, "--out", t.TempDir(), "--audit-key", filepath.Join(t.TempDir(), "key"), "--bot-key", filepath.Join(t.TempDir(), "bot.key"), "--progress", "0", s.srv.URL + "/"}, &out, &errb)
 	}()
 	var body string
 	for i := 0; i < 100 && !strings.Contains(body, `goodbot_requests_total{class="ok"`); i++ {
