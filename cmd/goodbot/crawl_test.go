@@ -287,7 +287,7 @@ func TestCrawlMetrics(t *testing.T) {
 	go func() {
 		// 1 request a second: the crawl lasts long enough to be scraped.
 		done <- run(ctx, []string{"crawl", "--contact", "mailto:me@example.org", "--traffic", s.hostport() + "=864000",
-			"--metrics", addr, "--out", t.TempDir(), "--audit-key", filepath.Join(t.TempDir(), "key"), "--bot-key", filepath.Join(t.TempDir(), "bot.key"), "--progress", "0", s.srv.URL + "/"}, &out, &errb)
+			"--metrics", addr, "--out", t.TempDir(), "--audit-key", filepath.Join(t.TempDir(), "key"), "--progress", "0", s.srv.URL + "/"}, &out, &errb)
 	}()
 	var body string
 	for i := 0; i < 100 && !strings.Contains(body, `goodbot_requests_total{class="ok"`); i++ {
