@@ -31,6 +31,7 @@ const (
 	TypeRepair     Type = "repair"     // a torn record left by a crash was cut from an output file
 	TypeCheckpoint Type = "checkpoint" // a signed checkpoint of the log itself
 	TypeKey        Type = "key"        // a signing key was created or rotated
+	TypeBotKey     Type = "botkey"     // the Web Bot Auth key that signs requests was created, rotated or put to use
 	TypeRun        Type = "run"        // a run ended (or was interrupted), with its summary
 	TypeState      Type = "state"      // the crawl state was opened: new, resumed, reconciled or started over
 	TypeRecovery   Type = "recovery"   // the log truncated a torn tail after a crash (log-defined)
@@ -57,6 +58,7 @@ type Event struct {
 	Repair    *Repair    `json:"repair,omitempty"`
 	State     *State     `json:"state,omitempty"`
 	Run       *Run       `json:"run,omitempty"`
+	BotKey    *BotKey    `json:"botkey,omitempty"`
 	// Other carries the payload of types defined by the log itself
 	// (checkpoint, key), already encoded.
 	Other map[string]string `json:"other,omitempty"`
@@ -248,6 +250,27 @@ type State struct {
 	Reason   string `json:"reason,omitempty"`
 }
 
+// BotKey records the key that signs the crawler's requests for Web Bot
+// Auth (package botauth): a key distinct from the operation log's own, which
+// a site operator verifies against the key directory the requests name. The
+// crawler records it when it creates the key and at the start of every run
+// ("in-use"); "goodbot botkey rotate" records a rotation.
+type BotKey struct {
+	Action string `json:"action"` // "created", "in-use", "rotated"
+	// KeyID is the key's keyid: its JWK SHA-256 thumbprint (RFC 7638).
+	KeyID string `json:"keyid"`
+	// PublicKey is the Ed25519 public key, base64url (the JWK's x).
+	PublicKey string `json:"public_key"`
+	// Previous is, for "rotated", the keyid of the key replaced.
+	Previous string `json:"previous,omitempty"`
+	// Agent is the origin of the key directory that Signature-Agent
+	// names.
+	Agent string `json:"agent,omitempty"`
+	// File is where the private key is kept ("" for a key the caller
+	// passed in).
+	File string `json:"file,omitempty"`
+}
+
 // Config records how a run was set up.
 type Config struct {
 	Job       string            `json:"job,omitempty"`
@@ -338,6 +361,8 @@ func (s SlogSink) Record(ctx context.Context, e Event) error {
 		attrs = append(attrs, slog.String("action", e.State.Action), slog.Int("queued", e.State.Queued), slog.Int("pages", e.State.Pages))
 	case e.Run != nil:
 		attrs = append(attrs, slog.String("reason", e.Run.Reason), slog.Int("pages", e.Run.Pages))
+	case e.BotKey != nil:
+		attrs = append(attrs, slog.String("action", e.BotKey.Action), slog.String("keyid", e.BotKey.KeyID), slog.String("agent", e.BotKey.Agent))
 	case e.Config != nil:
 		attrs = append(attrs, slog.String("user_agent", e.Config.UserAgent), slog.Any("settings", e.Config.Settings), slog.Any("relaxations", e.Config.Relaxations))
 	}

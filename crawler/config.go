@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,6 +43,34 @@ type Config struct {
 	// http(s) URL or a mailto: address. Required. It goes into the
 	// User-Agent, and into a From header when it is an e-mail address.
 	Contact string
+
+	// BotDirectory is the https origin of the operator's Web Bot Auth key
+	// directory (served at botauth.DirectoryPath there; the well-known
+	// URL is accepted too). When it is set, or when Contact is an https
+	// URL (the default is then the contact's origin, see
+	// DefaultBotDirectory), every request goodbot sends (pages,
+	// robots.txt, sitemaps, each redirect hop, each retry) is signed with
+	// HTTP Message Signatures (RFC 9421) as Web Bot Auth asks, naming it
+	// in Signature-Agent, so that a site can tell goodbot from an
+	// impostor that copies its User-Agent. With a mailto: contact and no
+	// BotDirectory nothing is signed: a signature whose key no site can
+	// fetch proves nothing. See package botauth.
+	BotDirectory string
+	// BotKey is the Ed25519 key that signs requests. Default: the key in
+	// BotKeyFile.
+	BotKey ed25519.PrivateKey
+	// BotKeyFile is the PKCS #8 PEM file of the key that signs requests;
+	// it is generated, with mode 0600, when it does not exist. It must be
+	// outside OutDir and the operation log, and is never the log's own
+	// key. Default DefaultBotKeyFile(directory origin), in the user's
+	// configuration directory. The key's creation, and the key in use at
+	// each run, are recorded in the operation log (audit.TypeBotKey).
+	BotKeyFile string
+	// NoBotAuth, if not empty, says why requests are not signed even
+	// though a key directory is known. It is recorded in the config
+	// event. It cannot be combined with BotDirectory, BotKey or
+	// BotKeyFile.
+	NoBotAuth string
 
 	// AllowedHosts lists site keys (host or host:port) that links may lead
 	// to in addition to the seeds' sites.

@@ -100,6 +100,8 @@ type core struct {
 
 	log    *audit.Log // the operation log New opened, closed by Run; nil for a Config.Sink
 	logDir string     // the operation log's directory, when known
+
+	bot *botAuth // how requests are signed (Web Bot Auth)
 }
 
 // runState is one run of the workers: a Run, or a Visit made while no crawl
@@ -175,6 +177,10 @@ func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 	}
 	// Everything any part of the crawl records passes the filter first.
 	cfg.Sink = newScrubSink(cfg.Sink, cfg.Filter)
+	bot, err := cfg.openBotAuth(logDir)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Limiter == nil {
 		est, err := limiter.NewEstimates()
 		if err != nil {
@@ -233,6 +239,7 @@ func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 		notes:   map[string]bool{},
 		clones:  map[string]*Crawler{},
 		runCtx:  context.Background(),
+		bot:     bot,
 	}}
 	cr.clones[""] = cr
 	for _, h := range cfg.AllowedHosts {
@@ -267,6 +274,7 @@ func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 		redactText: cfg.Filter.FilterText,
 		ignore:     map[string]string{},
 		stats:      &stats{},
+		signer:     bot.signer,
 	}
 	for _, r := range cfg.Relaxations {
 		if r.Kind == IgnoreRobots {
@@ -1501,6 +1509,7 @@ func (cr *Crawler) recordConfig(ctx context.Context) {
 		"pii_filter":    fmt.Sprint(cr.cfg.Filter != nil),
 		"store":         string(cr.cfg.Store),
 		"operation_log": cr.logSetting(),
+		"bot_auth":      cr.bot.setting(),
 	}
 	var deny []string
 	for _, e := range cr.gate.deny.entries {
@@ -1519,6 +1528,11 @@ func (cr *Crawler) recordConfig(ctx context.Context) {
 	cr.gate.record(ctx, "", audit.Event{Type: audit.TypeConfig, Config: &audit.Config{
 		Job: cr.cfg.Job, Version: Version, UserAgent: cr.gate.ua, Settings: settings, Relaxations: relax,
 	}})
+	if ev := cr.bot.event; ev != nil {
+		e := *ev
+		cr.gate.record(ctx, "", audit.Event{Type: audit.TypeBotKey, BotKey: &e})
+		ev.Action = "in-use" // a creation is recorded once; runs do not overlap
+	}
 }
 
 // Summary is what a crawl did.

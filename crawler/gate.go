@@ -24,6 +24,7 @@ import (
 	"github.com/gocolly/colly/v2"
 
 	"github.com/goodbot/goodbot/audit"
+	"github.com/goodbot/goodbot/botauth"
 	"github.com/goodbot/goodbot/crawler/frontier"
 	"github.com/goodbot/goodbot/crawler/robots"
 	"github.com/goodbot/goodbot/internal/site"
@@ -39,7 +40,10 @@ const robotsItem = "robots"
 
 // spoofHeaders are headers that claim to be someone or somewhere else. The
 // gate removes them, whoever set them.
-var spoofHeaders = []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Real-Ip", "Forwarded", "Via", "X-Client-Ip", "X-Originating-Ip", "True-Client-Ip", "Cf-Connecting-Ip"}
+// A Signature, Signature-Input or Signature-Agent that goodbot did not
+// make is one: only the gate signs (Config.BotDirectory).
+var spoofHeaders = []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Real-Ip", "Forwarded", "Via", "X-Client-Ip", "X-Originating-Ip", "True-Client-Ip", "Cf-Connecting-Ip",
+	botauth.HeaderSignature, botauth.HeaderSignatureInput, botauth.HeaderSignatureAgent}
 
 // RefusedError is returned for a request the gate did not send.
 type RefusedError struct {
@@ -141,6 +145,7 @@ type gate struct {
 	redactText func(string) string
 	ignore     map[string]string // site -> justification, for IgnoreRobots
 	deny       *denyList
+	signer     *botauth.Signer // signs every request sent; nil when signing is off
 
 	reqs    sync.Map // id -> *request
 	reqSeq  atomic.Uint64
@@ -646,6 +651,17 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 	}
 
 	f := &audit.Fetch{RequestID: req.Header.Get(hdrItem), URL: g.redactURL(req.URL.String()), Method: req.Method, UserAgent: g.ua}
+	// Signed last, once the request is as it is sent: each hop and each
+	// retry gets its own signature, for the authority it goes to, and the
+	// same identity.
+	if g.signer != nil {
+		if err := g.signer.Sign(out); err != nil {
+			err = fmt.Errorf("goodbot: could not sign the request, sending nothing: %w", err)
+			f.Class, f.Error = "network", err.Error()
+			g.finish(ctx, s, r, kind, f, outcome{class: "network", reason: err.Error()})
+			return nil, nil, err
+		}
+	}
 	wrote := &wroteHeader{h: http.Header{}}
 	out = out.WithContext(httptrace.WithClientTrace(out.Context(), &httptrace.ClientTrace{WroteHeaderField: wrote.add}))
 	start := time.Now()
@@ -729,6 +745,17 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 	case resp.StatusCode == 401 || resp.StatusCode == 403 || resp.StatusCode == 407:
 		o.class = "refused"
 		o.reason = fmt.Sprintf("%d %s: not retried", resp.StatusCode, http.StatusText(resp.StatusCode))
+		if resp.Header.Get("Accept-Signature") != "" {
+			// A site asking for a signature (RFC 9421 section 5) is
+			// answered by the signature every request carries, never
+			// by another identity or a retry.
+			if g.signer != nil {
+				o.reason += "; the site asked for a signature (Accept-Signature) and this request carried goodbot's (keyid " + g.signer.Key().KeyID() + ")"
+			} else {
+				o.reason += "; the site asked for a signature (Accept-Signature), and request signing is off (set a key directory: Config.BotDirectory, --bot-directory)"
+				g.warnOnce("accept-signature", "a site asked for a signed request (Accept-Signature); signing is off: set Config.BotDirectory (--bot-directory)", "site", s)
+			}
+		}
 		if g.blocks.answered(s, true) {
 			g.blocks.blockSite(s, fmt.Sprintf("site refused %d requests in a row (401/403)", refusalsToStop))
 		}

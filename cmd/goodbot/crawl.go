@@ -58,6 +58,9 @@ type crawlOptions struct {
 	out          string
 	auditDir     string
 	auditKey     string
+	botKey       string
+	botDirectory string
+	noBotAuth    string
 	origin       string
 	maxPages     int
 	maxDepth     int
@@ -97,6 +100,9 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	fs.StringVar(&o.out, "out", "./goodbot-out", "output directory: pages under OUT/sites/<site>/")
 	fs.StringVar(&o.auditDir, "audit", "", "operation log directory (default OUT/audit)")
 	fs.StringVar(&o.auditKey, "audit-key", "", "operation log signing key, kept outside the log (default: one per --origin in the user config directory)")
+	fs.StringVar(&o.botKey, "bot-key", "", "key that signs every request (Web Bot Auth), PKCS#8 PEM, generated with mode 0600 when missing; kept outside OUT, apart from the operation log's key (default: one per key directory in the user config directory)")
+	fs.StringVar(&o.botDirectory, "bot-directory", "", "https origin serving your key directory at /.well-known/http-message-signatures-directory, named in each request's Signature-Agent (default: the --contact URL's origin when it is https; with a mailto: contact requests are signed only when this is set); publish it with: goodbot botkey directory")
+	fs.StringVar(&o.noBotAuth, "no-bot-auth", "", "do not sign requests, and record this reason")
 	fs.StringVar(&o.origin, "origin", "", "name of a new operation log, in its checkpoints and its key (default: the contact's domain + /goodbot, e.g. example.org/goodbot; + /JOB/WORKER in a job); an existing log keeps its name")
 	fs.IntVar(&o.maxPages, "max-pages", 0, "stop after this many pages (0: no limit)")
 	fs.IntVar(&o.maxDepth, "max-depth", 0, "follow links at most this deep, counting as colly's MaxDepth: a seed is at depth 1, so 1 crawls the seeds only (0: no limit)")
@@ -363,6 +369,9 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if err := checkBotKey(o.botKey, keyFile, o.auditDir); err != nil {
+		return err
+	}
 	// In local mode the crawl's state is on disk, so that a rerun resumes
 	// where this one stops.
 	var st *state.Store
@@ -431,6 +440,9 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 	}
 	cfg := crawler.Config{
 		Contact:         o.contact,
+		BotKeyFile:      o.botKey,
+		BotDirectory:    o.botDirectory,
+		NoBotAuth:       o.noBotAuth,
 		AllowedHosts:    o.allowHosts,
 		MaxDepth:        o.maxDepth,
 		MaxPages:        o.maxPages,

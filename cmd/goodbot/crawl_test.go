@@ -193,7 +193,7 @@ func TestCrawlRobots503FetchesNothingElse(t *testing.T) {
 	defer cancel()
 	var out, errb bytes.Buffer
 	code := run(ctx, []string{"crawl", "--contact", "https://example.org/bot", "--traffic", s.hostport() + "=864000000",
-		"--out", t.TempDir(), "--audit-key", filepath.Join(t.TempDir(), "key"), "--progress", "0", s.srv.URL + "/"}, &out, &errb)
+		"--out", t.TempDir(), "--audit-key", filepath.Join(t.TempDir(), "key"), "--bot-key", filepath.Join(t.TempDir(), "bot.key"), "--progress", "0", s.srv.URL + "/"}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d: %s %s", code, out.String(), errb.String())
 	}

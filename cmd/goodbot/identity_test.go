@@ -54,7 +54,10 @@ func TestLogIdentity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(sum.Checkpoint.Note), host) && host != "" && !strings.Contains("example.org/goodbot", host) {
+	// The note's text, not its signature lines: a short host name ("vm")
+	// turns up in base64 by chance.
+	text, _, _ := strings.Cut(string(sum.Checkpoint.Note), "\n\n")
+	if strings.Contains(text, host) && host != "" && !strings.Contains("example.org/goodbot", host) {
 		t.Errorf("checkpoint names the machine %q:\n%s", host, sum.Checkpoint.Note)
 	}
 	vkey := sum.Keys[0]
