@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -814,16 +815,9 @@ func (f *Frontier) DropSite(ctx context.Context, site string) (int, error) {
 	n += len(ds.mem)
 	f.memReady -= len(ds.mem)
 	ds.mem = nil
-	kept := f.memDeferred[:0]
-	for _, it := range f.memDeferred {
-		if it.Site == site {
-			n++
-			continue
-		}
-		kept = append(kept, it)
-	}
-	clear(f.memDeferred[len(kept):])
-	f.memDeferred = kept
+	before := len(f.memDeferred)
+	f.memDeferred = slices.DeleteFunc(f.memDeferred, func(it frontier.Item) bool { return it.Site == site })
+	n += before - len(f.memDeferred)
 	saved, savedSite := f.m, ds.siteRecord
 	n += len(deferred)
 	f.m.Ready -= ds.Ready
