@@ -1,19 +1,11 @@
-//go:build cluster
-
 package job
 
-// Run with: go test -tags cluster -run Cluster ./job/
-// It starts a three-master Redis Cluster on loopback (redis-server and
-// redis-cli must be on PATH) and runs the job's scripts on it.
+// TestCluster starts a three-master Redis Cluster on loopback (redis-server
+// and redis-cli must be on PATH) and runs the job's scripts on it.
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net"
-	"os/exec"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,46 +13,16 @@ import (
 
 	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/crawler/frontier"
+	"github.com/goodbot/goodbot/internal/redistest"
 )
 
 func startCluster(t *testing.T) []string {
 	t.Helper()
 	var addrs []string
-	for range 3 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if port > 55535 { // the cluster bus port is port+10000
-			t.Skip("free port too high for a cluster bus port")
-		}
-		dir := t.TempDir()
-		cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
-			"--cluster-enabled", "yes", "--cluster-config-file", dir+"/nodes.conf", "--save", "", "--appendonly", "no", "--loglevel", "warning")
-		if err := cmd.Start(); err != nil {
-			t.Skipf("redis-server: %v", err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		addrs = append(addrs, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	for _, n := range redistest.StartCluster(t, 3) {
+		addrs = append(addrs, n.Addr)
 	}
-	time.Sleep(500 * time.Millisecond)
-	args := append([]string{"--cluster", "create"}, addrs...)
-	args = append(args, "--cluster-yes")
-	if out, err := exec.Command("redis-cli", args...).CombinedOutput(); err != nil {
-		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
-	}
-	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
-	defer c.Close()
-	for range 100 {
-		if s, err := c.ClusterInfo(context.Background()).Result(); err == nil && strings.Contains(s, "cluster_state:ok") {
-			return addrs
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatal("cluster did not become ok")
-	return nil
+	return addrs
 }
 
 func TestCluster(t *testing.T) {

@@ -15,8 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/cmd/goodbot/internal/cliflag"
 	"github.com/goodbot/goodbot/crawler/output"
@@ -50,16 +48,9 @@ func (b *boardFlags) register(fs *flag.FlagSet) {
 func (b *boardFlags) open(ctx context.Context) (job.Board, *job.Complaints, func(), error) {
 	switch {
 	case b.redis != "" && b.job != "" && b.out == "":
-		opt, err := redis.ParseURL(b.redis)
+		rc, _, err := openRedis(ctx, b.redis)
 		if err != nil {
-			return nil, nil, nil, usagef("--redis %q: %v", b.redis, err)
-		}
-		rc := redis.NewClient(opt)
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		if err := rc.Ping(pctx).Err(); err != nil {
-			rc.Close()
-			return nil, nil, nil, fmt.Errorf("--redis %s did not answer: %w", b.redis, err)
+			return nil, nil, nil, err
 		}
 		c, err := job.NewComplaints(rc, b.job, job.ComplaintsOptions{})
 		if err != nil {

@@ -32,6 +32,7 @@ import (
 	"github.com/goodbot/goodbot/crawler"
 	"github.com/goodbot/goodbot/crawler/frontier"
 	"github.com/goodbot/goodbot/crawler/state"
+	"github.com/goodbot/goodbot/internal/redisconn"
 	"github.com/goodbot/goodbot/internal/site"
 	"github.com/goodbot/goodbot/job"
 	"github.com/goodbot/goodbot/limiter"
@@ -118,7 +119,7 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	fs.Var(&o.ignoreRobots, "ignore-robots", "HOST=JUSTIFICATION: ignore robots.txt for HOST, e.g. because its operator agreed in writing; logged (repeatable)")
 	fs.Var(&o.followRel, "follow-rel-nofollow", "HOST=JUSTIFICATION: follow links marked rel=nofollow, ugc or sponsored on HOST's pages; logged (repeatable)")
 	fs.StringVar(&o.denyFile, "deny-file", "", "FILE: hosts never contacted, one host or *.suffix a line (# comments), in addition to the built-in denylist printed below")
-	fs.StringVar(&o.redis, "redis", "", "Redis URL for distributed mode (redis://host:port/db)")
+	fs.StringVar(&o.redis, "redis", "", "Redis URL for distributed mode: redis://host:port/db; a cluster redis+cluster://host:port?addr=host2:port; Sentinel redis+sentinel://sentinel:26379?master_name=NAME")
 	fs.StringVar(&o.job, "job", "", "job name; workers with the same --redis and --job share one crawl")
 	fs.DurationVar(&o.leaseTTL, "lease-ttl", 30*time.Second, "distributed mode: how long a dead worker's URLs stay leased before others take them")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "per-request timeout")
@@ -340,20 +341,15 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	var rc *redis.Client
+	var rc redis.UniversalClient
 	if o.redis != "" {
-		opt, err := redis.ParseURL(o.redis)
+		var topo redisconn.Topology
+		rc, topo, err = openRedis(ctx, o.redis)
 		if err != nil {
-			return usagef("--redis %q: %v", o.redis, err)
+			return err
 		}
-		rc = redis.NewClient(opt)
 		defer rc.Close()
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err = rc.Ping(pctx).Err()
-		cancel()
-		if err != nil {
-			return fmt.Errorf("--redis %s did not answer: %w", o.redis, err)
-		}
+		logger.Info("job on Redis", "redis", redisconn.Redact(o.redis), "topology", topo.String(), "job", o.job)
 		warnPersistence(ctx, rc, logger)
 	}
 
@@ -764,7 +760,7 @@ func logIdentity(auditDir, flagOrigin, keyFlag, contact, job, worker string) (or
 // warnPersistence warns when the job's state would not survive a restart
 // of Redis: neither append-only files nor snapshots are on. A server that
 // refuses CONFIG (managed services often do) is not second-guessed.
-func warnPersistence(ctx context.Context, rc *redis.Client, logger *slog.Logger) {
+func warnPersistence(ctx context.Context, rc redis.UniversalClient, logger *slog.Logger) {
 	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	m, err := rc.ConfigGet(cctx, "appendonly").Result()
@@ -843,4 +839,18 @@ func (t teeSink) Append(ctx context.Context, e audit.Event) error {
 		return err
 	}
 	return t.second.Record(ctx, e)
+}
+
+// openRedis connects to the Redis of a distributed job, named by a --redis
+// URL: one server, a cluster or Sentinel (see package redisconn). A bad URL
+// is a usage error.
+func openRedis(ctx context.Context, raw string) (redis.UniversalClient, redisconn.Topology, error) {
+	rc, topo, err := redisconn.Open(ctx, raw, 5*time.Second)
+	if errors.Is(err, redisconn.ErrBadURL) {
+		return nil, topo, usagef("--redis: %v", err)
+	}
+	if err != nil {
+		return nil, topo, fmt.Errorf("--redis: %w", err)
+	}
+	return rc, topo, nil
 }

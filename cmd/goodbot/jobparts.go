@@ -26,7 +26,7 @@ type jobParts struct {
 	logger     *slog.Logger
 }
 
-func openJob(rc *redis.Client, o *crawlOptions, worker string, logger *slog.Logger) (*jobParts, error) {
+func openJob(rc redis.UniversalClient, o *crawlOptions, worker string, logger *slog.Logger) (*jobParts, error) {
 	p := &jobParts{worker: worker, logger: logger}
 	var err error
 	if p.frontier, err = job.NewFrontier(rc, o.job, job.FrontierOptions{PerSite: o.parallel, MaxPages: o.maxPages, LeaseTTL: o.leaseTTL, Logger: logger}); err != nil {

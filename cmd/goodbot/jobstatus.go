@@ -9,8 +9,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
+	"github.com/goodbot/goodbot/internal/redisconn"
 	"github.com/goodbot/goodbot/job"
 )
 
@@ -36,12 +35,14 @@ func runJob(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "goodbot job status: --redis and --job are required")
 		return 2
 	}
-	opt, err := redis.ParseURL(*redisURL)
+	rc, _, err := openRedis(ctx, *redisURL)
 	if err != nil {
-		fmt.Fprintf(stderr, "goodbot job status: --redis %q: %v\n", *redisURL, err)
-		return 2
+		fmt.Fprintf(stderr, "goodbot job status: %v\n", err)
+		if errors.Is(err, redisconn.ErrBadURL) {
+			return 2
+		}
+		return 1
 	}
-	rc := redis.NewClient(opt)
 	defer rc.Close()
 	reg, err := job.NewRegistry(rc, *name, job.RegistryOptions{})
 	if err != nil {

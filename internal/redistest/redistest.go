@@ -22,6 +22,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"syscall"
@@ -47,7 +48,10 @@ type Server struct {
 	cmd  *exec.Cmd
 	done chan struct{} // closed when cmd has exited
 
-	persistent bool // append-only file, fsync always
+	persistent bool     // append-only file, fsync always
+	extra      []string // further redis-server arguments (cluster mode, replicaof, sentinel)
+	maxPort    int      // when not zero, the highest port to take (a cluster bus listens on port+10000)
+	sentinel   string   // when not empty, run as a Sentinel with this configuration
 }
 
 // unavailable skips tb, or fails it when the CI variable is set.
@@ -117,16 +121,25 @@ func StartPersistent(tb testing.TB) *Server {
 
 func start(tb testing.TB, persistent bool) *Server {
 	tb.Helper()
+	return startServer(tb, &Server{persistent: persistent})
+}
+
+// startServer starts s, which has its options set, on a free port.
+func startServer(tb testing.TB, s *Server) *Server {
+	tb.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		unavailable(tb, "redis-server is not on PATH")
 	}
-	s := &Server{tb: tb, bin: bin, dir: tb.TempDir(), persistent: persistent}
+	s.tb, s.bin, s.dir = tb, bin, tb.TempDir()
 	var last error
-	for range 5 { // a free port may be taken before the server binds it
+	for range 20 { // a free port may be taken before the server binds it
 		s.port, err = freePort()
 		if err != nil {
 			tb.Fatalf("redistest: %v", err)
+		}
+		if s.maxPort > 0 && s.port > s.maxPort {
+			continue
 		}
 		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
 		if last = s.start(); last == nil {
@@ -161,6 +174,15 @@ func (s *Server) start() error {
 		"--enable-debug-command", "local",
 		"--loglevel", "warning",
 	}, aof...)
+	args = append(args, s.extra...)
+	if s.sentinel != "" {
+		// A Sentinel rewrites its configuration file, which comes first.
+		conf := filepath.Join(s.dir, "sentinel.conf")
+		if err := os.WriteFile(conf, []byte(s.sentinel), 0o644); err != nil {
+			return err
+		}
+		args = append([]string{conf, "--sentinel"}, args...)
+	}
 	cmd := exec.Command(s.bin, args...)
 	cmd.Dir = s.dir
 	if err := cmd.Start(); err != nil {

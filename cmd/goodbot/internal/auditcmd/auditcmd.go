@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/goodbot/goodbot/audit"
@@ -23,6 +22,7 @@ import (
 	"github.com/goodbot/goodbot/audit/witness"
 	"github.com/goodbot/goodbot/cmd/goodbot/internal/cliflag"
 	"github.com/goodbot/goodbot/crawler"
+	"github.com/goodbot/goodbot/internal/redisconn"
 	"github.com/goodbot/goodbot/internal/site"
 )
 
@@ -190,11 +190,13 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // the latest checkpoint of it that a distributed job's Redis witnessed: the
 // log was neither cut nor rewritten since.
 func verifyWitnessed(ctx context.Context, dir, origin, redisURL, job string, o audit.VerifyOptions, stdout io.Writer) error {
-	opt, err := redis.ParseURL(redisURL)
-	if err != nil {
-		return usageError{fmt.Sprintf("--redis %q: %v", redisURL, err)}
+	rc, _, err := redisconn.Open(ctx, redisURL, 0)
+	if errors.Is(err, redisconn.ErrBadURL) {
+		return usageError{"--redis: " + err.Error()}
 	}
-	rc := redis.NewClient(opt)
+	if err != nil {
+		return fmt.Errorf("--redis: %w", err)
+	}
 	defer rc.Close()
 	w := witness.Redis{Client: rc, Prefix: witness.JobPrefix(job)}
 	cp, err := w.Latest(ctx, origin)
