@@ -9,7 +9,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/goodbot/goodbot/internal/redisconn"
 	"github.com/goodbot/goodbot/job"
 )
 
@@ -38,7 +37,7 @@ func runJob(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rc, _, err := openRedis(ctx, *redisURL)
 	if err != nil {
 		fmt.Fprintf(stderr, "goodbot job status: %v\n", err)
-		if errors.Is(err, redisconn.ErrBadURL) {
+		if errors.As(err, new(usageError)) {
 			return 2
 		}
 		return 1

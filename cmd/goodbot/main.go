@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -19,13 +20,25 @@ import (
 	"github.com/goodbot/goodbot/cmd/goodbot/internal/auditcmd"
 	"github.com/goodbot/goodbot/cmd/goodbot/internal/piicmd"
 	"github.com/goodbot/goodbot/crawler"
+	"github.com/redis/go-redis/v9"
 )
 
 func main() {
+	// go-redis reports reconnections and failovers through a logger of its
+	// own, one per process; send them to stderr as goodbot's other logs.
+	redis.SetLogger(redisLogger{slog.New(slog.NewTextHandler(os.Stderr, nil))})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// redisLogger passes go-redis's messages to slog, as warnings: they are
+// about connections lost, retried or moved to a new master.
+type redisLogger struct{ l *slog.Logger }
+
+func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	r.l.WarnContext(ctx, "redis client: "+fmt.Sprintf(format, v...))
 }
 
 const usage = `goodbot %s: crawl the web lawfully and politely.
