@@ -1601,7 +1601,10 @@ type Summary struct {
 	// lengths of the earlier answers they refer to.
 	Revisits int
 	Spared   int64
-	Stopped  map[string]string // sites stopped by their refusals, with the reason
+	// Unchanged counts the pages a revisit did not ask for because the
+	// site's sitemap dates them before the stored copy.
+	Unchanged int
+	Stopped   map[string]string // sites stopped by their refusals, with the reason
 	// Deferred lists, per site, the work left waiting beyond the Horizon
 	// when the crawl stopped there (Reason "deferred"). The frontier
 	// keeps it; with State, for the next process too.
@@ -1631,7 +1634,7 @@ func (cr *Crawler) Summary() Summary {
 		Logins: int(s.logins.Load()), Stopped: stopped,
 		Dropped: int(s.dropped.Load()), Unreadable: int(s.unreadable.Load()), Cached: int(s.cached.Load()),
 		NotStored: int(s.notStored.Load()), Payments: int(s.payments.Load()),
-		Revisits: int(s.revisits.Load()), Spared: s.spared.Load(),
+		Revisits: int(s.revisits.Load()), Spared: s.spared.Load(), Unchanged: int(s.unchanged.Load()),
 		AuditLog: cr.logDir, NoAuditLog: cr.cfg.NoAuditLog,
 	}
 }

@@ -974,7 +974,7 @@ func looksHTML(ctype string, body []byte) bool {
 // stats counts what the gate did. All fields are updated atomically.
 type stats struct {
 	sent, refused, ok, redirects, refusedByServer, holds, errors, challenges, logins, auditErrors atomic.Int64
-	pages, dropped, unreadable, cached, notStored, payments, revisits, spared                     atomic.Int64
+	pages, dropped, unreadable, cached, notStored, payments, revisits, spared, unchanged          atomic.Int64
 }
 
 func (s *stats) count(class string) {

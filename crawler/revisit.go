@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/crawler/frontier"
 	"github.com/goodbot/goodbot/crawler/state"
+	"github.com/goodbot/goodbot/internal/site"
 )
 
 // Revisits (Config.Revisit): a page stored before is asked for again with
@@ -210,13 +212,16 @@ func cutETag(s string) (tag, rest string, ok bool) {
 }
 
 // queueRevisits queues again every page the state keeps whose site is in
-// the crawl's scope, once per Crawler, at the start of crawl k.
+// the crawl's scope, once per Crawler, at the start of crawl k. A page its
+// site's sitemap says is unchanged since it was stored (a <lastmod>
+// before then) is not asked for: the skip is recorded, with its reason.
 func (cr *Crawler) queueRevisits(ctx context.Context, k *runState) error {
 	rv, ok := cr.front.(frontier.Revisitor)
 	if !ok || cr.pages == nil {
 		return nil
 	}
-	queued, skipped := 0, 0
+	queued, skipped, unchanged := 0, 0, 0
+	site, lastmods := "", map[string]time.Time(nil)
 	err := cr.pages.Pages(ctx, func(p state.Page) error {
 		it := frontier.Item{URL: p.URL, Site: p.Site, Depth: p.Depth, From: p.From, Seed: p.Seed}
 		u, err := NormalizeURL(p.URL)
@@ -228,15 +233,112 @@ func (cr *Crawler) queueRevisits(ctx context.Context, k *runState) error {
 		if !k.firstInCrawl(it.Key()) {
 			return nil
 		}
+		if p.Site != site {
+			site, lastmods = p.Site, cr.sitemapLastmods(ctx, u)
+		}
+		if until, ok := lastmods[p.URL]; ok && until.Before(p.Known()) {
+			unchanged++
+			cr.gate.stats.unchanged.Add(1)
+			why := fmt.Sprintf("the sitemap's lastmod (up to %s) is before the stored copy was last known (%s): unchanged, not asked for",
+				until.UTC().Format(time.RFC3339), p.Known().UTC().Format(time.RFC3339))
+			cr.gate.record(ctx, p.Site, audit.Event{Type: audit.TypeDecision, Decision: &audit.Decision{
+				URL: cr.gate.redactURL(p.URL), Method: http.MethodGet, Kind: kindPage, Depth: p.Depth,
+				Verdict: audit.Refuse, Reason: "sitemap: " + why,
+				Checks: []audit.Check{{Gate: "sitemap", Verdict: audit.Refuse, Reason: why}},
+			}})
+			return nil
+		}
 		added, err := rv.Revisit(ctx, it)
 		if err != nil {
-			return fmt.Errorf("crawler: queueing the revisit of %s: %w", p.URL, err)
+			return fmt.Errorf("crawler: queueing the revisit of %s: %w", cr.gate.redactURL(p.URL), err)
 		}
 		if added {
 			queued++
 		}
 		return nil
 	})
-	cr.cfg.Logger.Info("revisit: pages stored before queued again", "queued", queued, "out_of_scope", skipped)
+	cr.cfg.Logger.Info("revisit: pages stored before queued again", "queued", queued, "unchanged_per_sitemap", unchanged, "out_of_scope", skipped)
 	return err
+}
+
+// sitemapLastmods reads the sitemaps the robots.txt of u's origin names
+// (on u's site, at most maxSitemapFiles files, each fetched through the
+// gate and charged to the site's budget) and returns, for each URL with a
+// readable <lastmod>, the latest time that lastmod allows. It returns
+// nil when there is nothing to read.
+func (cr *Crawler) sitemapLastmods(ctx context.Context, u *url.URL) map[string]time.Time {
+	s := site.Key(u)
+	v, err := cr.gate.robots.Check(ctx, &url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/"})
+	if err != nil || len(v.Sitemaps) == 0 {
+		return nil
+	}
+	out := map[string]time.Time{}
+	client := &http.Client{Transport: cr.gate}
+	queue := append([]string(nil), v.Sitemaps...)
+	bad := 0
+	for fetched := 0; len(queue) > 0 && fetched < maxSitemapFiles; {
+		nu, err := NormalizeURL(queue[0])
+		queue = queue[1:]
+		if err != nil || site.Key(nu) != s {
+			continue // sitemaps on other sites are not fetched
+		}
+		fetched++
+		r := cr.gate.newRequest(frontier.Item{URL: nu.String(), Site: s, From: s})
+		r.kind = "sitemap"
+		_, children, err := cr.fetchSitemap(ctx, client, r, nu.String(), func(loc, lastmod string) {
+			lu, err := NormalizeURL(loc)
+			if err != nil || lastmod == "" {
+				return
+			}
+			_, until, err := ParseLastmod(lastmod)
+			if err != nil {
+				bad++
+				return
+			}
+			out[lu.String()] = until
+		})
+		cr.gate.done(r)
+		if err != nil {
+			cr.cfg.Logger.Warn("sitemap not read for revisits", "site", s, "url", cr.gate.redactURL(nu.String()), "err", err)
+			continue
+		}
+		queue = append(queue, children...)
+	}
+	if bad > 0 {
+		cr.cfg.Logger.Warn("ignored sitemap lastmod values in a bad format", "site", s, "count", bad)
+	}
+	return out
+}
+
+// ParseLastmod reads a sitemap <lastmod>, a W3C Datetime
+// (https://www.w3.org/TR/NOTE-datetime): YYYY, YYYY-MM, YYYY-MM-DD, or a
+// date and time to the minute, second or fraction of a second with a
+// time zone designator. It returns the span the value names: from its
+// start to the latest time it allows (the end of the day for a date,
+// the instant itself for a time to the second or finer).
+func ParseLastmod(s string) (from, until time.Time, err error) {
+	s = strings.TrimSpace(s)
+	for _, f := range []struct {
+		layout string
+		span   func(time.Time) time.Time // the latest time the value allows
+		zoned  bool
+	}{
+		{time.RFC3339Nano, func(t time.Time) time.Time { return t }, true},
+		{"2006-01-02T15:04Z07:00", func(t time.Time) time.Time { return t.Add(time.Minute - time.Nanosecond) }, true},
+		{"2006-01-02", func(t time.Time) time.Time { return t.AddDate(0, 0, 1).Add(-time.Nanosecond) }, false},
+		{"2006-01", func(t time.Time) time.Time { return t.AddDate(0, 1, 0).Add(-time.Nanosecond) }, false},
+		{"2006", func(t time.Time) time.Time { return t.AddDate(1, 0, 0).Add(-time.Nanosecond) }, false},
+	} {
+		t, err := time.Parse(f.layout, s)
+		if err != nil {
+			continue
+		}
+		if !f.zoned {
+			// A date names no zone: its day starts earliest at UTC+14
+			// and ends latest at UTC-12.
+			return t.Add(-14 * time.Hour), f.span(t).Add(12 * time.Hour), nil
+		}
+		return t, f.span(t), nil
+	}
+	return time.Time{}, time.Time{}, fmt.Errorf("crawler: sitemap lastmod %q is not a W3C Datetime", s)
 }

@@ -593,8 +593,8 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "goodbot: %s after %s: %d pages stored, %d requests sent, %d refused by the rules, %d refused by sites (401/403), %d holds (429/503), %d errors\n",
 		sum.Reason, sum.Elapsed.Round(time.Millisecond), sum.Pages, sum.Sent, sum.Refused, sum.RefusedBy, sum.Holds, sum.Errors)
 	if o.revisit || sum.Revisits > 0 {
-		fmt.Fprintf(stdout, "goodbot: revisits: %d pages unchanged (304 Not Modified, nothing stored), %s of page bodies the sites were spared sending\n",
-			sum.Revisits, byteCount(sum.Spared))
+		fmt.Fprintf(stdout, "goodbot: revisits: %d pages unchanged (304 Not Modified, nothing stored), %s of page bodies the sites were spared sending; %d not asked for, their sitemaps dating them before the stored copy\n",
+			sum.Revisits, byteCount(sum.Spared), sum.Unchanged)
 	}
 	for s, why := range sum.Stopped {
 		fmt.Fprintf(stdout, "goodbot: stopped %s: %s\n", s, why)

@@ -27,6 +27,8 @@ type revisitSite struct {
 	srv     *httptest.Server
 	n       int
 	version atomic.Int32 // the version of /changes: 1, then 2
+	// sitemap, if set, is served at /sitemap.xml and named in robots.txt.
+	sitemap string
 
 	mu          sync.Mutex
 	conditional map[string]int // path -> requests with If-None-Match or If-Modified-Since
@@ -74,6 +76,11 @@ func (s *revisitSite) serve(w http.ResponseWriter, r *http.Request) {
 	// A paragraph long enough that a page weighs what a small real one does.
 	filler := strings.Repeat("Unchanged text of the page, kept as it was. ", 40)
 	switch p := r.URL.Path; {
+	case p == "/robots.txt" && s.sitemap != "":
+		fmt.Fprintf(w, "User-agent: *\nAllow: /\nSitemap: %s/sitemap.xml\n", s.srv.URL)
+	case p == "/sitemap.xml" && s.sitemap != "":
+		w.Header().Set("Content-Type", "application/xml")
+		fmt.Fprint(w, s.sitemap)
 	case p == "/robots.txt":
 		http.NotFound(w, r)
 	case p == "/":
@@ -191,8 +198,20 @@ func storedLines(t *testing.T, out, hostport, base string) map[string]int {
 // say so; a changed page is stored as a new version and the link it
 // gained is followed; the odd validators are handled as the README says.
 func TestCrawlRevisit(t *testing.T) {
-	const n = 50
+	const n, unchangedPages = 50, 10
+	const revisitsWant = n - unchangedPages + 3 // and /, /weak, /lm-only
 	s := newRevisitSite(t, n)
+	// The sitemap dates /page0 to /page9 before the first crawl (as a
+	// date, a time and a month), /page10 after it, /page11 unreadably.
+	var sm strings.Builder
+	sm.WriteString(`<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">`)
+	for i := range unchangedPages {
+		lastmod := []string{"2026-11-01", "2026-11-01T08:00:00Z", "2026-10"}[i%3]
+		fmt.Fprintf(&sm, "<url><loc>%s/page%d</loc><lastmod>%s</lastmod></url>", s.srv.URL, i, lastmod)
+	}
+	fmt.Fprintf(&sm, "<url><loc>%s/page10</loc><lastmod>%s</lastmod></url>", s.srv.URL, time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	fmt.Fprintf(&sm, "<url><loc>%s/page11</loc><lastmod>last week</lastmod></url></urlset>", s.srv.URL)
+	s.sitemap = sm.String()
 	out := t.TempDir()
 	key := filepath.Join(t.TempDir(), "key")
 	revisitCrawl(t, s, out, key)
@@ -207,9 +226,19 @@ func TestCrawlRevisit(t *testing.T) {
 	cond, plain, notMod, bytes2 := s.counts()
 	stored2 := storedLines(t, out, s.hostport(), s.srv.URL)
 
+	// Pages the sitemap dates before the stored copy: not asked for.
+	for i := range unchangedPages {
+		p := fmt.Sprintf("/page%d", i)
+		if cond[p] != 0 || plain[p] != 0 || stored2[p] != 1 {
+			t.Errorf("%s: %d conditional, %d plain requests, stored %d times; want 0, 0, 1", p, cond[p], plain[p], stored2[p])
+		}
+	}
+	if plain["/sitemap.xml"] != 1 {
+		t.Errorf("the sitemap was fetched %d times, want 1", plain["/sitemap.xml"])
+	}
 	// Pages with validators: asked for conditionally, answered 304, not
 	// stored again.
-	for i := range n {
+	for i := unchangedPages; i < n; i++ {
 		p := fmt.Sprintf("/page%d", i)
 		if cond[p] != 1 || plain[p] != 0 || notMod[p] != 1 || stored2[p] != 1 {
 			t.Errorf("%s: %d conditional, %d plain requests, %d answered 304, stored %d times; want 1, 0, 1, 1", p, cond[p], plain[p], notMod[p], stored2[p])
@@ -220,8 +249,8 @@ func TestCrawlRevisit(t *testing.T) {
 			t.Errorf("%s: %d conditional requests, %d answered 304, stored %d times; want 1, 1, 1", p, cond[p], notMod[p], stored2[p])
 		}
 	}
-	if s.inm["/weak"] != `W/"weak-1"` || s.inm["/page7"] != `"page7-1"` {
-		t.Errorf("If-None-Match sent: /weak %q, /page7 %q", s.inm["/weak"], s.inm["/page7"])
+	if s.inm["/weak"] != `W/"weak-1"` || s.inm["/page17"] != `"page17-1"` {
+		t.Errorf("If-None-Match sent: /weak %q, /page17 %q", s.inm["/weak"], s.inm["/page17"])
 	}
 	// No usable validator: asked for in full, and stored again.
 	for _, p := range []string{"/bad-lm", "/pii-etag"} {
@@ -234,7 +263,7 @@ func TestCrawlRevisit(t *testing.T) {
 	if cond["/changes"] != 1 || notMod["/changes"] != 0 || stored2["/changes"] != 2 || stored2["/new"] != 1 {
 		t.Errorf("/changes: %d conditional, %d 304, stored %d; /new stored %d; want 1, 0, 2, 1", cond["/changes"], notMod["/changes"], stored2["/changes"], stored2["/new"])
 	}
-	if !strings.Contains(outText, fmt.Sprintf("revisits: %d pages unchanged", n+3)) || !strings.Contains(outText, "sites were spared sending") {
+	if !strings.Contains(outText, fmt.Sprintf("revisits: %d pages unchanged", revisitsWant)) || !strings.Contains(outText, fmt.Sprintf("%d not asked for", unchangedPages)) || !strings.Contains(outText, "sites were spared sending") {
 		t.Errorf("summary does not report the revisits:\n%s", outText)
 	}
 	t.Logf("first crawl: %d response bytes; second crawl: %d (%.1f%%)", bytes1, bytes2, 100*float64(bytes2)/float64(bytes1))
@@ -245,12 +274,15 @@ func TestCrawlRevisit(t *testing.T) {
 	// The log: each 304 is a fetch of class not-modified with its
 	// revisit, after a decision that shows the validators sent; the
 	// unexpected 304 is an error.
-	var revisits, unexpected int
+	var revisits, unexpected, sitemapSkips int
 	var spared int64
 	decisions := map[string]*audit.Decision{}
 	if _, err := audit.Verify(context.Background(), filepath.Join(out, "audit"), audit.VerifyOptions{Visit: func(e *audit.Entry) error {
 		if d := e.Event.Decision; d != nil && d.Conditional != nil {
 			decisions[d.RequestID+" "+d.URL] = d
+		}
+		if d := e.Event.Decision; d != nil && strings.HasPrefix(d.Reason, "sitemap: the sitemap's lastmod") {
+			sitemapSkips++
 		}
 		f := e.Event.Fetch
 		if f == nil {
@@ -281,8 +313,9 @@ func TestCrawlRevisit(t *testing.T) {
 	// /always-304 answered 304 to the first crawl's plain request; the
 	// second crawl did not ask again: it was not stored, and its link is
 	// on a page that did not change.
-	if revisits != n+3 || unexpected != 1 || spared < int64(n)*1000 {
-		t.Errorf("log: %d revisits sparing %d bytes, %d unexpected 304s; want %d, at least %d, 1", revisits, spared, unexpected, n+3, n*1000)
+	if revisits != revisitsWant || unexpected != 1 || spared < int64(revisitsWant-3)*1000 || sitemapSkips != unchangedPages {
+		t.Errorf("log: %d revisits sparing %d bytes, %d unexpected 304s, %d sitemap skips; want %d, at least %d, 1, %d",
+			revisits, spared, unexpected, sitemapSkips, revisitsWant, (revisitsWant-3)*1000, unchangedPages)
 	}
 
 	// The state kept no validator the filter would change.
@@ -339,12 +372,26 @@ func TestCrawlRevisit(t *testing.T) {
 			t.Errorf("revisit record %v\nrefers to %v", r.headers, orig.headers)
 		}
 	}
-	if nrev != n+3 {
-		t.Errorf("%d revisit records, want %d", nrev, n+3)
+	if nrev != revisitsWant {
+		t.Errorf("%d revisit records, want %d", nrev, revisitsWant)
 	}
-	plainWARC := gunzipAll(t, warcPath)
-	if bytes.Contains(plainWARC, []byte("zhang.san@example.cn")) {
-		t.Error("the WARC holds the e-mail address the ETag carried")
+	// What is stored is what was checked: the e-mail address the ETag of
+	// /pii-etag carried is nowhere, in the log, the state, the pages or
+	// the bundle (the WARC unzipped).
+	for _, dir := range []string{out, bundle} {
+		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, _ := os.ReadFile(p)
+			if p == warcPath {
+				b = gunzipAll(t, warcPath)
+			}
+			if bytes.Contains(b, []byte("zhang.san@example.cn")) {
+				t.Errorf("%s holds the e-mail address the ETag carried", p)
+			}
+			return nil
+		})
 	}
 	// warcio.js reads the revisit records, and indexes them as revisits.
 	if wrecs, cdx, ok := readWithWarcio(t, warcPath); ok {
@@ -357,8 +404,8 @@ func TestCrawlRevisit(t *testing.T) {
 				}
 			}
 		}
-		if wrev != n+3 || bytes.Count(cdx, []byte(`"mime":"warc/revisit","status":"304"`)) != n+3 {
-			t.Errorf("warcio.js read %d revisit records, cdx-index lists %d; want %d\n%s", wrev, bytes.Count(cdx, []byte(`"mime":"warc/revisit"`)), n+3, cdx)
+		if wrev != revisitsWant || bytes.Count(cdx, []byte(`"mime":"warc/revisit","status":"304"`)) != revisitsWant {
+			t.Errorf("warcio.js read %d revisit records, cdx-index lists %d; want %d\n%s", wrev, bytes.Count(cdx, []byte(`"mime":"warc/revisit"`)), revisitsWant, cdx)
 		}
 	}
 }
