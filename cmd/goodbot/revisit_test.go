@@ -484,3 +484,26 @@ func BenchmarkRevisit1000(b *testing.B) {
 	b.ReportMetric(float64(second.bytes), "B-revisit")
 	b.ReportMetric(100*float64(second.bytes)/float64(first.bytes), "%B-of-first")
 }
+
+// --fresh --revisit discards the queue and keeps the validators: the
+// pages are asked for again, conditionally, and nothing is stored twice;
+// the log says how many validators were kept.
+func TestRevisitAfterFresh(t *testing.T) {
+	const n = 5
+	s := newRevisitSite(t, n, true)
+	out := t.TempDir()
+	key := filepath.Join(t.TempDir(), "key")
+	revisitCrawl(t, s, out, key)
+	s.take()
+	text := revisitCrawl(t, s, out, key, "--fresh", "--revisit")
+	c := s.take()
+	if c.conditional != n+1 || c.notModified != n+1 || c.plain > 1 { // robots.txt is fetched again after --fresh
+		t.Errorf("after --fresh --revisit: %+v, want %d conditional requests answered 304", c, n+1)
+	}
+	if !strings.Contains(text, fmt.Sprintf("keeping the validators of %d pages stored", n+1)) {
+		t.Errorf("the crawl does not say what --fresh kept:\n%s", text)
+	}
+	if got := storedLines(t, out, s.hostport(), s.srv.URL); got["/page0"] != 1 || got["/"] != 1 {
+		t.Errorf("stored: %v", got)
+	}
+}
