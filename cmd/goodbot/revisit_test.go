@@ -357,6 +357,9 @@ func TestCrawlRevisit(t *testing.T) {
 	if code, o, e := runCLI(t, "audit", "verify-bundle", bundle); code != 0 {
 		t.Fatalf("verify-bundle: exit %d\n%s\n%s", code, o, e)
 	}
+	if report, _ := os.ReadFile(filepath.Join(bundle, "report.html")); !bytes.Contains(report, []byte(fmt.Sprintf("%d pages unchanged (304 Not Modified), %d bytes the site was spared", revisits, spared))) {
+		t.Errorf("the report does not give the revisits (%d, %d bytes spared)", revisits, spared)
+	}
 	warcPath := filepath.Join(bundle, "pages.warc.gz")
 	recs := readWARCSpec(t, warcPath)
 	ids := map[string]specRecord{}
