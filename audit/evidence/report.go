@@ -26,8 +26,8 @@ type reportData struct {
 	Bytes       int64
 	// Revisits counts conditional revisits answered 304, and Spared the
 	// body bytes they spared the site.
-	Revisits int
-	Spared   int64
+	Revisits    int
+	Spared      int64
 	Statuses    []kv
 	Decisions   []kv
 	Refusals    []kv
