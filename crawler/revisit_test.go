@@ -1,7 +1,9 @@
 package crawler
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -170,7 +172,9 @@ func TestRevisitLibrary(t *testing.T) {
 		cr.OnHTML("a[href]", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("href")) })
 		cr.OnRequest(func(r *colly.Request) {
 			if run == 1 && r.URL.Path == "/callback" {
-				r.Headers.Set("If-None-Match", `"guess"`)
+				// A validator with personal data in it: sent as the
+				// callback set it, and in the log only as filtered.
+				r.Headers.Set("If-None-Match", `"zhang.san@example.cn"`)
 			}
 		})
 		cr.OnError(func(r *colly.Response, err error) {
@@ -205,10 +209,26 @@ func TestRevisitLibrary(t *testing.T) {
 		if classes["/"] != "not-modified" || classes["/multi"] != "not-modified" || classes["/callback"] != "unexpected-304" {
 			t.Errorf("second run's fetch classes: %v", classes)
 		}
+		conditional := 0
+		for _, e := range rec.all(audit.TypeDecision) {
+			if c := e.Decision.Conditional; c != nil {
+				conditional++
+				if strings.HasSuffix(e.Decision.URL, "/callback") && c.IfNoneMatch != `"[EMAIL]"` {
+					t.Errorf("the decision for /callback logs If-None-Match %q, want it filtered", c.IfNoneMatch)
+				}
+			}
+		}
+		if conditional != 3 {
+			t.Errorf("%d decisions show validators, want 3", conditional)
+		}
+		b, _ := json.Marshal(rec.events)
+		if bytes.Contains(b, []byte("zhang.san@example.cn")) {
+			t.Error("the log holds the e-mail address a callback put in If-None-Match")
+		}
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if inm["/multi"] != `"a", W/"b"` || inm["/"] != `"home"` {
+	if inm["/multi"] != `"a", W/"b"` || inm["/"] != `"home"` || inm["/callback"] != `"zhang.san@example.cn"` {
 		t.Errorf("If-None-Match sent: %q", inm)
 	}
 	if len(errs) != 1 || !strings.HasPrefix(errs[0], "/callback: ") {
