@@ -323,9 +323,12 @@ type Run struct {
 	Sent    int    `json:"sent"`
 	Refused int    `json:"refused"`
 	// Revisits counts conditional revisits answered 304 Not Modified, and
-	// Spared the body bytes they spared the sites.
-	Revisits int   `json:"revisits,omitempty"`
-	Spared   int64 `json:"spared,omitempty"`
+	// Spared the body bytes they spared the sites; Unchanged counts the
+	// pages a revisit did not ask for, their sitemaps dating them before
+	// the stored copy.
+	Revisits  int   `json:"revisits,omitempty"`
+	Spared    int64 `json:"spared,omitempty"`
+	Unchanged int   `json:"unchanged,omitempty"`
 }
 
 // A Sink receives events.

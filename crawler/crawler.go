@@ -1026,18 +1026,18 @@ func (cr *Crawler) runCrawl(ctx context.Context, k *runState) (Summary, error) {
 	k.mu.Lock()
 	k.ctx = runCtx
 	k.mu.Unlock()
-	if cr.cfg.Revisit && !cr.revisitsQueued {
-		cr.revisitsQueued = true
-		if err := cr.queueRevisits(runCtx, k); err != nil {
-			return Summary{Reason: "error: " + err.Error()}, errors.Join(err, cr.Close())
-		}
-	}
-
 	var wg sync.WaitGroup
 	var fatalOnce sync.Once
 	var fatal error
 	var deferred atomic.Bool
-	for range cr.cfg.Workers {
+	workers := cr.cfg.Workers
+	if cr.cfg.Revisit && !cr.revisitsQueued {
+		cr.revisitsQueued = true
+		if err := cr.queueRevisits(runCtx, k); err != nil {
+			fatal, workers = err, 0
+		}
+	}
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -1096,7 +1096,7 @@ func (cr *Crawler) runCrawl(ctx context.Context, k *runState) (Summary, error) {
 	}
 	cr.gate.record(context.WithoutCancel(ctx), "", audit.Event{Type: audit.TypeRun, Run: &audit.Run{
 		Reason: sum.Reason, Pages: sum.Pages, Sent: sum.Sent, Refused: sum.Refused,
-		Revisits: sum.Revisits, Spared: sum.Spared,
+		Revisits: sum.Revisits, Spared: sum.Spared, Unchanged: sum.Unchanged,
 	}})
 	errs = append(errs, cr.Close())
 	return sum, errors.Join(errs...)

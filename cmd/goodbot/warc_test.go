@@ -188,24 +188,7 @@ func TestCrawlExportWARC(t *testing.T) {
 	// What is stored is what was checked: nothing planted got through,
 	// in the log, the stored pages or any file of the bundle.
 	warcPath := filepath.Join(bundle, "pages.warc.gz")
-	plain := gunzipAll(t, warcPath)
-	for _, dir := range []string{out, bundle} {
-		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			b, _ := os.ReadFile(p)
-			if p == warcPath {
-				b = plain
-			}
-			for _, v := range plantedWARC {
-				if bytes.Contains(b, []byte(v)) {
-					t.Errorf("%s holds the planted %q", p, v)
-				}
-			}
-			return nil
-		})
-	}
+	checkNowhere(t, plantedWARC, warcPath, out, bundle)
 	pages, _ := os.ReadFile(filepath.Join(out, "sites", strings.ReplaceAll(s.hostport(), ":", "_"), "pages.jsonl"))
 	for _, ln := range bytes.Split(bytes.TrimSpace(pages), []byte("\n")) {
 		var r struct {
@@ -302,6 +285,30 @@ func TestCrawlExportWARC(t *testing.T) {
 	}
 
 	checkWithWarcio(t, warcPath, s.srv.URL)
+}
+
+// checkNowhere fails t for each planted value that a file under dirs
+// holds; warcPath, the bundle's WARC, is read unzipped.
+func checkNowhere(t *testing.T, planted []string, warcPath string, dirs ...string) {
+	t.Helper()
+	plain := gunzipAll(t, warcPath)
+	for _, dir := range dirs {
+		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, _ := os.ReadFile(p)
+			if p == warcPath {
+				b = plain
+			}
+			for _, v := range planted {
+				if bytes.Contains(b, []byte(v)) {
+					t.Errorf("%s holds the planted %q", p, v)
+				}
+			}
+			return nil
+		})
+	}
 }
 
 func gunzipAll(t *testing.T, path string) []byte {
