@@ -99,6 +99,34 @@ type Decision struct {
 	RobotsSHA256 string `json:"robots_sha256,omitempty"`
 	// Wait is how long the limiter made the request wait.
 	Wait time.Duration `json:"wait_ns,omitempty"`
+	// Conditional holds the validators the request carries, when it is a
+	// conditional revisit of a page stored before.
+	Conditional *Conditional `json:"conditional,omitempty"`
+}
+
+// Conditional is what makes a request conditional (RFC 9110 section
+// 13.1): the validators of a page stored before, sent back as the site
+// gave them.
+type Conditional struct {
+	IfNoneMatch     string `json:"if_none_match,omitempty"`
+	IfModifiedSince string `json:"if_modified_since,omitempty"`
+}
+
+// Revisit records a conditional request answered 304 Not Modified: the
+// page is as an earlier fetch stored it, and nothing new was stored.
+type Revisit struct {
+	// Conditional holds the validators the request carried.
+	Conditional
+	// RefersToDate is the time of the earlier fetch entry whose answer
+	// was stored (the WARC-Date of its response record), and
+	// RefersToSHA256 the digest of that answer's body (hex);
+	// StoredSHA256 is the digest of what was stored of it.
+	RefersToDate   time.Time `json:"refers_to_date"`
+	RefersToSHA256 string    `json:"refers_to_sha256,omitempty"`
+	StoredSHA256   string    `json:"stored_sha256,omitempty"`
+	// Spared is the number of body bytes the site did not send: the
+	// length of the earlier answer's body.
+	Spared int64 `json:"spared"`
 }
 
 // Fetch records one request that was sent, and how it was answered.
@@ -130,7 +158,9 @@ type Fetch struct {
 	ResponseHeader map[string][]string `json:"response_header,omitempty"`
 	// Class is how goodbot read the answer: "ok", "redirect", "refused"
 	// (401/403/407), "hold" (429/503), "error" (other 4xx/5xx), "login",
-	// "challenge", "payment" (402 or crawler-price), "too-large", "network".
+	// "challenge", "payment" (402 or crawler-price), "too-large", "network",
+	// "not-modified" (a 304 to a conditional revisit), "unexpected-304" (a
+	// 304 to a request goodbot knows no earlier answer for).
 	Class string `json:"class"`
 	Error string `json:"error,omitempty"`
 	// Signals lists the robots rules the page gave about itself (meta
@@ -143,6 +173,9 @@ type Fetch struct {
 	// NoArchive is set when the page was stored but asked for no archive
 	// copy (noarchive): exports hold no body of it.
 	NoArchive bool `json:"noarchive,omitempty"`
+	// Revisit is set for a 304 answer to a conditional revisit (Class
+	// "not-modified"): what it refers to, and the bytes it spared.
+	Revisit *Revisit `json:"revisit,omitempty"`
 }
 
 // Signal is one rule a page gave about itself, and what goodbot did.
@@ -289,6 +322,13 @@ type Run struct {
 	Pages   int    `json:"pages"`
 	Sent    int    `json:"sent"`
 	Refused int    `json:"refused"`
+	// Revisits counts conditional revisits answered 304 Not Modified, and
+	// Spared the body bytes they spared the sites; Unchanged counts the
+	// pages a revisit did not ask for, their sitemaps dating them before
+	// the stored copy.
+	Revisits  int   `json:"revisits,omitempty"`
+	Spared    int64 `json:"spared,omitempty"`
+	Unchanged int   `json:"unchanged,omitempty"`
 }
 
 // A Sink receives events.

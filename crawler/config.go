@@ -232,6 +232,26 @@ type Config struct {
 	// (goodbot's in-memory one and State's are; a job's is not): New
 	// refuses it otherwise.
 	AllowURLRevisit bool
+	// Revisit revisits the pages a crawl State kept from earlier runs,
+	// with conditional requests. The state keeps, for every page stored
+	// whose URL passed the personal-data filter unchanged, the
+	// validators of its answer (ETag, Last-Modified; see state.Page),
+	// across Fresh too. With Revisit, the first Run (or Visit) of the
+	// Crawler queues again every such page whose site is in the scope
+	// (a seed's site or an AllowedHosts host), and each is asked for with
+	// If-None-Match and If-Modified-Since, as the site sent them; seeds
+	// and links are queued as with AllowURLRevisit. A 304 Not Modified
+	// answer is a request like any other for the gate, the site's budget
+	// and the page limits; it stores nothing, is recorded in the fetch
+	// entry as a revisit (audit.Revisit: the validators, the earlier
+	// fetch it refers to, the bytes spared), does not reach OnError, and
+	// its page is a leaf: its links were followed at the earlier visit,
+	// and the pages stored through them are queued again themselves. A
+	// 200 answer is stored as a new version and its links are followed.
+	// A 304 to a request without validators goodbot knows is an error
+	// (fetch class "unexpected-304"). It needs a State (or the State's
+	// frontier as Frontier): New refuses it otherwise.
+	Revisit bool
 	// DetectCharset is accepted so that a colly configuration carries
 	// over, and changes nothing: goodbot always decodes a text body to
 	// UTF-8 before any callback sees it (byte-order mark, the

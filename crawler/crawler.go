@@ -77,6 +77,7 @@ type core struct {
 	store  *output.Store
 	limits *siteLimits // nil without per-site limits
 	cache  *devCache   // nil without Config.CacheDir
+	pages  pageStore   // the pages stored before, with their validators; nil without a State
 
 	mu      sync.RWMutex
 	seeds   map[string]bool     // sites of the seeds
@@ -91,6 +92,9 @@ type core struct {
 	runMu    sync.Mutex
 	cur      *runState // the crawl running now; nil when none is
 	repaired bool      // the output's repairs were recorded
+	// revisitsQueued is set once the pages stored before were queued
+	// again (Config.Revisit).
+	revisitsQueued bool
 
 	// ctxs maps the Key of a queued item to a copy of the colly.Context
 	// of the page that followed it (e.Request.Visit), which the item's
@@ -227,6 +231,10 @@ func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 	if _, ok := cfg.Frontier.(frontier.Revisitor); cfg.AllowURLRevisit && !ok {
 		return nil, fmt.Errorf("crawler: AllowURLRevisit needs a frontier that can queue a URL again (a frontier.Revisitor: the in-memory one or State's); %T is not", cfg.Frontier)
 	}
+	pages, _ := cfg.Frontier.(pageStore)
+	if cfg.Revisit && pages == nil {
+		return nil, fmt.Errorf("crawler: Revisit needs a crawl State that keeps the pages stored before (Config.State, with its frontier); the frontier %T keeps none", cfg.Frontier)
+	}
 	if cfg.RobotsShared == nil && cfg.State != nil {
 		cfg.RobotsShared = cfg.State.Robots(func(s string) bool { return cfg.Filter.FilterText(s) == s })
 	}
@@ -240,6 +248,7 @@ func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 		clones:  map[string]*Crawler{},
 		runCtx:  context.Background(),
 		bot:     bot,
+		pages:   pages,
 	}}
 	cr.clones[""] = cr
 	for _, h := range cfg.AllowedHosts {
@@ -580,7 +589,7 @@ func (cr *Crawler) addSeed(ctx context.Context, rawURL string, tmpl frontier.Ite
 	cr.mu.Lock()
 	cr.seeds[s] = true
 	cr.mu.Unlock()
-	if rv, ok := cr.front.(frontier.Revisitor); ok && cr.cfg.AllowURLRevisit {
+	if rv, ok := cr.front.(frontier.Revisitor); ok && cr.revisiting() {
 		// Asked for explicitly: fetched again even if fetched before;
 		// within the crawl that fetches it, once.
 		if k := cr.current(); k != nil {
@@ -848,7 +857,7 @@ func (cr *Crawler) enqueue(ctx context.Context, raw string, tmpl frontier.Item, 
 	add := cr.front.Add
 	if k := cr.current(); k != nil {
 		runCtx = k.context()
-		if rv, ok := cr.front.(frontier.Revisitor); ok && cr.cfg.AllowURLRevisit {
+		if rv, ok := cr.front.(frontier.Revisitor); ok && cr.revisiting() {
 			// A URL fetched in an earlier crawl is fetched again; within
 			// this one, once.
 			if !k.firstInCrawl(it.Key()) {
@@ -881,6 +890,10 @@ func (cr *Crawler) enqueue(ctx context.Context, raw string, tmpl frontier.Item, 
 		}
 	}
 }
+
+// revisiting reports whether URLs fetched in an earlier crawl are
+// fetched again: Config.AllowURLRevisit or Config.Revisit.
+func (cr *Crawler) revisiting() bool { return cr.cfg.AllowURLRevisit || cr.cfg.Revisit }
 
 // relaxed reports whether a Relaxation of kind k applies to site s.
 func (cr *Crawler) relaxed(k RelaxationKind, s string) bool {
@@ -1013,12 +1026,18 @@ func (cr *Crawler) runCrawl(ctx context.Context, k *runState) (Summary, error) {
 	k.mu.Lock()
 	k.ctx = runCtx
 	k.mu.Unlock()
-
 	var wg sync.WaitGroup
 	var fatalOnce sync.Once
 	var fatal error
 	var deferred atomic.Bool
-	for range cr.cfg.Workers {
+	workers := cr.cfg.Workers
+	if cr.cfg.Revisit && !cr.revisitsQueued {
+		cr.revisitsQueued = true
+		if err := cr.queueRevisits(runCtx, k); err != nil {
+			fatal, workers = err, 0
+		}
+	}
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -1077,6 +1096,7 @@ func (cr *Crawler) runCrawl(ctx context.Context, k *runState) (Summary, error) {
 	}
 	cr.gate.record(context.WithoutCancel(ctx), "", audit.Event{Type: audit.TypeRun, Run: &audit.Run{
 		Reason: sum.Reason, Pages: sum.Pages, Sent: sum.Sent, Refused: sum.Refused,
+		Revisits: sum.Revisits, Spared: sum.Spared, Unchanged: sum.Unchanged,
 	}})
 	errs = append(errs, cr.Close())
 	return sum, errors.Join(errs...)
@@ -1181,6 +1201,7 @@ func (cr *Crawler) work(ctx context.Context, k *runState, l frontier.Lease) erro
 		return cr.finish(ctx, l, false)
 	}
 	r := cr.gate.newRequest(it)
+	r.prior = cr.priorPage(it)
 	defer cr.gate.done(r)
 
 	doErr := cr.do(r, it)
@@ -1256,7 +1277,17 @@ func (cr *Crawler) work(ctx context.Context, k *runState, l frontier.Lease) erro
 		}
 	}
 	if f != nil {
-		cr.gate.record(ctx, fsite, audit.Event{Type: audit.TypeFetch, Fetch: f})
+		at := time.Now().UTC()
+		switch {
+		case o.class == classNotModified && r.prior != nil:
+			// Not an error: the page is as stored before. Its links are
+			// not known (they were followed at the earlier visit).
+			cr.dropError(r)
+			cr.notModified(f, r.prior, at)
+		case f.StoredSHA256 != "":
+			cr.keepPage(it, f, at)
+		}
+		cr.gate.record(ctx, fsite, audit.Event{Type: audit.TypeFetch, Time: at, Fetch: f})
 	}
 
 	// Decide what becomes of the item.
@@ -1372,6 +1403,9 @@ func (cr *Crawler) resumed() {
 func (cr *Crawler) do(r *request, it frontier.Item) error {
 	hdr := http.Header{}
 	hdr.Set(hdrItem, r.id)
+	if r.prior != nil {
+		setConditional(hdr, r.prior)
+	}
 	if it.ContentType != "" {
 		hdr.Set("Content-Type", it.ContentType)
 	}
@@ -1562,7 +1596,15 @@ type Summary struct {
 	// Payments counts answers that asked for payment (402, crawler-price):
 	// each stopped its site. goodbot never pays.
 	Payments int
-	Stopped  map[string]string // sites stopped by their refusals, with the reason
+	// Revisits counts conditional revisits (Config.Revisit) answered 304
+	// Not Modified, and Spared the body bytes they spared the sites: the
+	// lengths of the earlier answers they refer to.
+	Revisits int
+	Spared   int64
+	// Unchanged counts the pages a revisit did not ask for because the
+	// site's sitemap dates them before the stored copy.
+	Unchanged int
+	Stopped   map[string]string // sites stopped by their refusals, with the reason
 	// Deferred lists, per site, the work left waiting beyond the Horizon
 	// when the crawl stopped there (Reason "deferred"). The frontier
 	// keeps it; with State, for the next process too.
@@ -1592,6 +1634,7 @@ func (cr *Crawler) Summary() Summary {
 		Logins: int(s.logins.Load()), Stopped: stopped,
 		Dropped: int(s.dropped.Load()), Unreadable: int(s.unreadable.Load()), Cached: int(s.cached.Load()),
 		NotStored: int(s.notStored.Load()), Payments: int(s.payments.Load()),
+		Revisits: int(s.revisits.Load()), Spared: s.spared.Load(), Unchanged: int(s.unchanged.Load()),
 		AuditLog: cr.logDir, NoAuditLog: cr.cfg.NoAuditLog,
 	}
 }

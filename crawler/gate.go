@@ -27,6 +27,7 @@ import (
 	"github.com/goodbot/goodbot/botauth"
 	"github.com/goodbot/goodbot/crawler/frontier"
 	"github.com/goodbot/goodbot/crawler/robots"
+	"github.com/goodbot/goodbot/crawler/state"
 	"github.com/goodbot/goodbot/internal/site"
 	"github.com/goodbot/goodbot/limiter"
 )
@@ -112,6 +113,9 @@ type request struct {
 	cached bool
 	// rules are the robots rules the page gave about itself, if any.
 	rules *pageRules
+	// prior is what the state keeps of the page, when the request is a
+	// conditional revisit (Config.Revisit); set before the request starts.
+	prior *state.Page
 }
 
 type outcome struct {
@@ -214,6 +218,11 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Method != http.MethodGet {
 			addBodyCheck(d, r.item)
 		}
+	}
+	if kind == kindPage {
+		// The log records what is sent: the validators too. Other hops
+		// send none (see send).
+		d.Conditional = requestConditional(req.Header)
 	}
 
 	refuse := func(gateName string, verdict audit.Verdict, reason string, retryAt time.Time) (*http.Response, error) {
@@ -421,11 +430,13 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r != nil && r.kind == "" {
+	if r != nil && r.kind == "" && resp.StatusCode != http.StatusNotModified {
 		// A page, or a redirect hop of one: colly hands what RoundTrip
 		// returns to the callbacks (OnError for an error status, else
 		// OnResponse, OnHTML, OnXML, OnScraped), so it is filtered here,
-		// before colly sees it.
+		// before colly sees it. A 304 has no body (RFC 9110 section
+		// 15.4.5): there is nothing to filter, and nothing is handed on
+		// (send dropped any the site sent).
 		if body, err = g.filterResponse(resp, body, r); err != nil {
 			return nil, err
 		}
@@ -636,6 +647,13 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 	defer cancel()
 	out := req.Clone(context.WithValue(sendCtx, addrPolicyKey{}, allowPrivate))
 	out.Header.Del(hdrItem)
+	if kind != kindPage {
+		// http.Client copies the first request's header fields to each
+		// redirect hop; validators of one URL do not apply to another.
+		for _, h := range conditionalHeaders {
+			out.Header.Del(h)
+		}
+	}
 	for _, h := range spoofHeaders {
 		if out.Header.Get(h) != "" {
 			g.warnOnce("spoof:"+h, "removed a header that would misstate the crawler's identity or origin", "header", h)
@@ -740,6 +758,12 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 		g.stats.payments.Add(1)
 		o.reason = fmt.Sprintf("%s: %s; goodbot stops crawling the site and neither pays nor retries", s, why)
 		stop = &StoppedError{Class: "payment", Reason: o.reason, URL: f.URL}
+	case resp.StatusCode == http.StatusNotModified && kind == kindPage && r != nil && r.prior != nil && requestConditional(out.Header) != nil:
+		o.class = classNotModified
+		o.reason = "304 Not Modified: unchanged since the fetch of " + r.prior.Fetched.UTC().Format(time.RFC3339)
+	case resp.StatusCode == http.StatusNotModified:
+		o.class = classUnexpected304
+		o.reason = "304 Not Modified to a request goodbot knows no earlier answer for: nothing to refer to, nothing stored"
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		o.class = "redirect"
 	case resp.StatusCode == 401 || resp.StatusCode == 403 || resp.StatusCode == 407:
@@ -797,6 +821,9 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 		for i, v := range vs {
 			vs[i] = g.redactText(v)
 		}
+	}
+	if resp.StatusCode == http.StatusNotModified {
+		body = nil // a 304 has no content (RFC 9110 section 15.4.5)
 	}
 	resp.Request = req // the request given to RoundTrip, not our clone of it
 	resp.Body = http.NoBody
@@ -875,7 +902,7 @@ func (g *gate) warnOnce(key, msg string, args ...any) {
 // are read by the crawler or the HTTP client as they are.
 var structuralHeader = map[string]bool{
 	"Content-Type": true, "Content-Length": true, "Content-Encoding": true, "Transfer-Encoding": true,
-	"Date": true, "Last-Modified": true, "Expires": true, "Cache-Control": true, "Etag": true, "Vary": true,
+	"Date": true, "Last-Modified": true, "Expires": true, "Cache-Control": true, "Vary": true,
 	"Location": true, "Retry-After": true, "Age": true, "Accept-Ranges": true,
 }
 
@@ -947,7 +974,7 @@ func looksHTML(ctype string, body []byte) bool {
 // stats counts what the gate did. All fields are updated atomically.
 type stats struct {
 	sent, refused, ok, redirects, refusedByServer, holds, errors, challenges, logins, auditErrors atomic.Int64
-	pages, dropped, unreadable, cached, notStored, payments                                       atomic.Int64
+	pages, dropped, unreadable, cached, notStored, payments, revisits, spared, unchanged          atomic.Int64
 }
 
 func (s *stats) count(class string) {
@@ -956,6 +983,8 @@ func (s *stats) count(class string) {
 		s.ok.Add(1)
 	case "redirect":
 		s.redirects.Add(1)
+	case classNotModified:
+		s.revisits.Add(1)
 	case "refused":
 		s.refusedByServer.Add(1)
 	case "hold":

@@ -52,6 +52,10 @@ func (s scrubSink) scrub(e audit.Event) audit.Event {
 		for i := range d.Checks {
 			d.Checks[i].Reason = text(d.Checks[i].Reason)
 		}
+		if d.Conditional != nil {
+			c := scrubConditional(*d.Conditional, text)
+			d.Conditional = &c
+		}
 		e.Decision = &d
 	case e.Fetch != nil:
 		f := *e.Fetch
@@ -70,6 +74,11 @@ func (s scrubSink) scrub(e audit.Event) audit.Event {
 			return text(v)
 		}
 		f.RequestHeader, f.ResponseHeader = scrubHeader(f.RequestHeader, url, text, own), scrubHeader(f.ResponseHeader, url, text, nil)
+		if f.Revisit != nil {
+			rv := *f.Revisit
+			rv.Conditional = scrubConditional(rv.Conditional, text)
+			f.Revisit = &rv
+		}
 		e.Fetch = &f
 	case e.Robots != nil:
 		r := *e.Robots
@@ -103,6 +112,14 @@ func (s scrubSink) scrub(e audit.Event) audit.Event {
 		e.Config = &c
 	}
 	return e
+}
+
+// scrubConditional returns c with its validators filtered. The crawler
+// sends only validators the filter leaves alone; this is the log's own
+// check.
+func scrubConditional(c audit.Conditional, text func(string) string) audit.Conditional {
+	c.IfNoneMatch, c.IfModifiedSince = text(c.IfNoneMatch), text(c.IfModifiedSince)
+	return c
 }
 
 // withheldHeader lists the header fields whose values identify a session

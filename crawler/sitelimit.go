@@ -162,7 +162,7 @@ func (cr *Crawler) countSitemaps(ctx context.Context, s string, sitemaps []strin
 		fetched++
 		r := cr.gate.newRequest(frontier.Item{URL: nu.String(), Site: s, From: s})
 		r.kind = "sitemap"
-		n, children, err := cr.fetchSitemap(ctx, client, r, nu.String())
+		n, children, err := cr.fetchSitemap(ctx, client, r, nu.String(), nil)
 		cr.gate.done(r)
 		if err != nil {
 			cr.cfg.Logger.Warn("sitemap not counted", "site", s, "url", cr.gate.redactURL(nu.String()), "err", err)
@@ -186,9 +186,10 @@ func (cr *Crawler) countSitemaps(ctx context.Context, s string, sitemaps []strin
 	}
 }
 
-// fetchSitemap fetches one sitemap and counts its <url> entries, or returns
-// the child sitemaps of a sitemap index.
-func (cr *Crawler) fetchSitemap(ctx context.Context, client *http.Client, r *request, u string) (int, []string, error) {
+// fetchSitemap fetches one sitemap and counts its <url> entries, calling
+// onURL for each if not nil (see parseSitemap), or returns the child
+// sitemaps of a sitemap index.
+func (cr *Crawler) fetchSitemap(ctx context.Context, client *http.Client, r *request, u string, onURL func(loc, lastmod string)) (int, []string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return 0, nil, err
@@ -202,18 +203,24 @@ func (cr *Crawler) fetchSitemap(ctx context.Context, client *http.Client, r *req
 	if resp.StatusCode != http.StatusOK {
 		return 0, nil, fmt.Errorf("sitemap answered %d", resp.StatusCode)
 	}
-	return countSitemap(resp.Body)
+	return parseSitemap(resp.Body, onURL)
 }
 
 // countSitemap counts the <url> entries of a sitemap (sitemaps.org 0.9), or
 // lists the <loc> of each <sitemap> of a sitemap index.
-func countSitemap(rd io.Reader) (int, []string, error) {
+func countSitemap(rd io.Reader) (int, []string, error) { return parseSitemap(rd, nil) }
+
+// parseSitemap reads a sitemap (sitemaps.org 0.9): it counts its <url>
+// entries and calls onURL, if not nil, with the <loc> and <lastmod> of
+// each (trimmed; lastmod may be empty), or lists the <loc> of each
+// <sitemap> of a sitemap index.
+func parseSitemap(rd io.Reader, onURL func(loc, lastmod string)) (int, []string, error) {
 	d := xml.NewDecoder(rd)
 	d.Strict = false
 	n := 0
 	var children []string
-	inSitemap, inLoc := false, false
-	var loc strings.Builder
+	inSitemap, inURL := false, false
+	var text, loc, lastmod strings.Builder
 	for {
 		tok, err := d.Token()
 		if errors.Is(err, io.EOF) {
@@ -227,26 +234,45 @@ func countSitemap(rd io.Reader) (int, []string, error) {
 			switch t.Name.Local {
 			case "url":
 				n++
+				inURL = true
+				loc.Reset()
+				lastmod.Reset()
 			case "sitemap":
 				inSitemap = true
-			case "loc":
-				inLoc = inSitemap
-				loc.Reset()
+			case "loc", "lastmod":
+				text.Reset()
 			}
 		case xml.CharData:
-			if inLoc {
-				loc.Write(t)
+			if text.Len() < maxSitemapText {
+				text.Write(t)
 			}
 		case xml.EndElement:
-			switch t.Name.Local {
+			switch v := strings.TrimSpace(text.String()); t.Name.Local {
 			case "loc":
-				if inLoc {
-					children = append(children, strings.TrimSpace(loc.String()))
+				switch {
+				case inSitemap:
+					children = append(children, v)
+				case inURL:
+					loc.Reset()
+					loc.WriteString(v)
 				}
-				inLoc = false
+			case "lastmod":
+				if inURL {
+					lastmod.Reset()
+					lastmod.WriteString(v)
+				}
 			case "sitemap":
 				inSitemap = false
+			case "url":
+				if inURL && onURL != nil && loc.Len() > 0 {
+					onURL(loc.String(), lastmod.String())
+				}
+				inURL = false
 			}
 		}
 	}
 }
+
+// maxSitemapText bounds the text kept of one sitemap element: a URL is at
+// most 2,048 characters (sitemaps.org).
+const maxSitemapText = 4096

@@ -24,6 +24,10 @@ type reportData struct {
 	Versions    []string
 	Fetches     int
 	Bytes       int64
+	// Revisits counts conditional revisits answered 304, and Spared the
+	// body bytes they spared the site.
+	Revisits    int
+	Spared      int64
 	Statuses    []kv
 	Decisions   []kv
 	Refusals    []kv
@@ -227,6 +231,10 @@ func renderReport(info Info, entries []audit.Entry, pages []page, cp audit.Signe
 			f := e.Fetch
 			d.Fetches++
 			d.Bytes += f.Bytes
+			if f.Revisit != nil {
+				d.Revisits++
+				d.Spared += f.Revisit.Spared
+			}
 			uas[f.UserAgent] = true
 			st := f.Class
 			if f.Status != 0 {
@@ -470,7 +478,8 @@ pre{background:#f6f6f6;padding:.6em;white-space:pre-wrap}
 <table>
 <tr><th>Period 期间</th><td>{{if .First}}{{.First}} – {{.Last}}{{else}}no dated entries 无{{end}}</td></tr>
 <tr><th>Requests sent 已发送请求</th><td>{{.Fetches}} ({{.Bytes}} bytes received 字节)</td></tr>
-<tr><th>Gate decisions 审查决定</th><td>{{range .Decisions}}{{.K}}: {{.V}}<br>{{else}}none 无{{end}}</td></tr>
+{{if .Revisits}}<tr><th>Conditional revisits 条件请求复访</th><td>{{.Revisits}} pages unchanged (304 Not Modified), {{.Spared}} bytes the site was spared sending 未变更页面，网站少发送的字节</td></tr>
+{{end}}<tr><th>Gate decisions 审查决定</th><td>{{range .Decisions}}{{.K}}: {{.V}}<br>{{else}}none 无{{end}}</td></tr>
 <tr><th>Answers 应答</th><td>{{range .Statuses}}{{.K}}: {{.V}}<br>{{else}}none 无{{end}}</td></tr>
 <tr><th>Personal data redacted 已脱敏个人信息</th><td>{{range .PII}}{{.K}}: {{.V}}<br>{{else}}none found 未发现{{end}}{{if .Dropped}}<br>{{.Dropped}} pages dropped entirely 页面被整体丢弃{{end}}</td></tr>
 </table>

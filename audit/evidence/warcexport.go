@@ -40,10 +40,14 @@ type page struct {
 //     after the header fields, WARC-Truncated says the payload is not
 //     there, and WARC-Payload-Digest is still the SHA-256 of the body as
 //     received (WARC 1.1 section 5.9: the digest of the payload "referred
-//     to or contained by" the record). A 304 answer is a revisit record
-//     (profile server-not-modified) referring to the last response for
-//     the URL, if the bundle has one. A request that got no answer is a
-//     metadata record with the error;
+//     to or contained by" the record). A 304 answer to a conditional
+//     revisit is a revisit record (profile server-not-modified) with
+//     WARC-Refers-To-Target-URI and WARC-Refers-To-Date naming the
+//     earlier response its log entry refers to, WARC-Refers-To that
+//     response's record when the file has it, and WARC-Payload-Digest
+//     that response's; a 304 that refers to nothing known is a response
+//     record. A request that got no answer is a metadata record with the
+//     error;
 //   - for each stored page that is not in its response record: a
 //     conversion record (WARC 1.1 section 6.8) holding the page as stored,
 //     redacted and in UTF-8, with WARC-Refers-To the response record. A
@@ -66,16 +70,38 @@ type warcExport struct {
 	pages   map[string]output.Record // stored pages by SHA-256
 	order   []string                 // their digests, in storage order
 	written map[string]bool          // stored pages written
-	robots  map[string][]byte        // robots.txt bodies as fetched, by SHA-256
-	pii     map[string]map[string]int
-	dropped map[string]string
-	last    map[string]lastResponse // the last response record for each URL
-	out     []page
+	// writtenAs names the record holding each stored page written.
+	writtenAs map[string]string
+	robots    map[string][]byte // robots.txt bodies as fetched, by SHA-256
+	pii       map[string]map[string]int
+	dropped   map[string]string
+	last      map[string]lastResponse // the last response record for each URL
+	byDate    map[string]lastResponse // response records by URL and date
+	out       []page
 }
 
 type lastResponse struct {
-	id   string
-	date time.Time
+	id     string
+	date   time.Time
+	sha256 string // the body's digest, hex
+}
+
+// refersTo returns the earlier response a 304 answer repeats: the one its
+// revisit entry names (its record id when this file has it), or, for a
+// log without revisit entries, the last response for the URL in this
+// file. A 304 that refers to nothing is not a revisit.
+func (x *warcExport) refersTo(f *audit.Fetch) (lastResponse, bool) {
+	if f.Status != http.StatusNotModified {
+		return lastResponse{}, false
+	}
+	if rv := f.Revisit; rv != nil && !rv.RefersToDate.IsZero() {
+		if r, ok := x.byDate[f.URL+" "+warc.FormatDate(rv.RefersToDate)]; ok {
+			return r, true
+		}
+		return lastResponse{date: rv.RefersToDate, sha256: rv.RefersToSHA256}, true
+	}
+	r, ok := x.last[f.URL]
+	return r, ok
 }
 
 // writeWARC writes the site's archive to path (see warcExport).
@@ -86,8 +112,8 @@ func writeWARC(ctx context.Context, path, key, out string, entries []audit.Entry
 	}
 	defer f.Close()
 	bw := bufio.NewWriter(f)
-	x := &warcExport{w: warc.NewWriter(bw), pages: map[string]output.Record{}, written: map[string]bool{},
-		robots: map[string][]byte{}, pii: map[string]map[string]int{}, dropped: map[string]string{}, last: map[string]lastResponse{}}
+	x := &warcExport{w: warc.NewWriter(bw), pages: map[string]output.Record{}, written: map[string]bool{}, writtenAs: map[string]string{},
+		robots: map[string][]byte{}, pii: map[string]map[string]int{}, dropped: map[string]string{}, last: map[string]lastResponse{}, byDate: map[string]lastResponse{}}
 
 	if out != "" {
 		err := output.ReadSite(ctx, out, key, func(r output.Record) error {
@@ -239,7 +265,7 @@ func (x *warcExport) fetch(e *audit.Entry) error {
 	full := false
 	if b, ok := x.robots[f.BodySHA256]; ok && f.BodySHA256 != "" {
 		body, full = b, true
-	} else if p, ok := x.pages[f.BodySHA256]; ok && f.BodySHA256 != "" && f.StoredSHA256 == f.BodySHA256 && !p.NoArchive && !f.NoArchive {
+	} else if p, ok := x.pages[f.BodySHA256]; ok && f.BodySHA256 != "" && f.StoredSHA256 == f.BodySHA256 && !p.NoArchive && !f.NoArchive && !x.written[f.StoredSHA256] {
 		body, full = []byte(p.HTML), true
 	}
 	headers := []warc.Header{
@@ -248,26 +274,43 @@ func (x *warcExport) fetch(e *audit.Entry) error {
 		{Name: "WARC-Warcinfo-ID", Value: x.infoID},
 		{Name: "Content-Type", Value: warc.ContentTypeHTTPResponse},
 	}
-	if f.BodySHA256 != "" {
-		pd, err := warc.DigestHex(f.BodySHA256)
+	typ := warc.TypeResponse
+	payloadSHA := f.BodySHA256
+	if ref, ok := x.refersTo(f); ok {
+		// A 304: a revisit record (profile server-not-modified) that
+		// names the earlier response it repeats, and carries that
+		// response's payload digest.
+		typ = warc.TypeRevisit
+		headers = append(headers, warc.Header{Name: "WARC-Profile", Value: warc.ProfileNotModified})
+		if ref.id != "" {
+			headers = append(headers, warc.Header{Name: "WARC-Refers-To", Value: ref.id})
+		}
+		headers = append(headers,
+			warc.Header{Name: "WARC-Refers-To-Target-URI", Value: f.URL},
+			warc.Header{Name: "WARC-Refers-To-Date", Value: warc.FormatDate(ref.date)})
+		payloadSHA = ref.sha256
+		if rv := f.Revisit; rv != nil {
+			meta.add("revisit", fmt.Sprintf("not modified since the fetch of %s; %d bytes spared", warc.FormatDate(rv.RefersToDate), rv.Spared))
+			if rv.IfNoneMatch != "" {
+				meta.add("if-none-match", rv.IfNoneMatch)
+			}
+			if rv.IfModifiedSince != "" {
+				meta.add("if-modified-since", rv.IfModifiedSince)
+			}
+			if ref.id == "" {
+				meta.add("refers-to", "the earlier response is not in this file (an earlier bundle has it)")
+			}
+		}
+		body, full = nil, false
+	}
+	if payloadSHA != "" {
+		pd, err := warc.DigestHex(payloadSHA)
 		if err != nil {
 			return fmt.Errorf("evidence: entry %d: %w", e.Seq, err)
 		}
 		headers = append(headers, warc.Header{Name: "WARC-Payload-Digest", Value: pd})
 	}
-	typ := warc.TypeResponse
-	if f.Status == http.StatusNotModified {
-		typ = warc.TypeRevisit
-		headers[3] = warc.Header{Name: "Content-Type", Value: warc.ContentTypeHTTPResponse}
-		headers = append(headers, warc.Header{Name: "WARC-Profile", Value: warc.ProfileNotModified})
-		if prev, ok := x.last[f.URL]; ok {
-			headers = append(headers,
-				warc.Header{Name: "WARC-Refers-To", Value: prev.id},
-				warc.Header{Name: "WARC-Refers-To-Target-URI", Value: f.URL},
-				warc.Header{Name: "WARC-Refers-To-Date", Value: warc.FormatDate(prev.date)})
-		}
-		body, full = nil, false
-	} else if !full && f.Bytes > 0 {
+	if typ == warc.TypeResponse && !full && f.Bytes > 0 {
 		headers = append(headers, warc.Header{Name: "WARC-Truncated", Value: "unspecified"})
 		meta.add("payload", fmt.Sprintf("omitted: the %d bytes received are not kept (they may hold personal data); WARC-Payload-Digest is their SHA-256", f.Bytes))
 	}
@@ -275,8 +318,9 @@ func (x *warcExport) fetch(e *audit.Entry) error {
 	if err != nil {
 		return err
 	}
-	if typ == warc.TypeResponse {
-		x.last[f.URL] = lastResponse{respID, at}
+	if typ == warc.TypeResponse && f.Status != http.StatusNotModified {
+		x.last[f.URL] = lastResponse{id: respID, date: at, sha256: f.BodySHA256}
+		x.byDate[f.URL+" "+warc.FormatDate(at)] = x.last[f.URL]
 	}
 	if f.Charset != "" {
 		meta.add("charset-received", f.Charset)
@@ -299,12 +343,17 @@ func (x *warcExport) fetch(e *audit.Entry) error {
 			}
 		} else {
 			x.written[stored] = true
+			x.writtenAs[stored] = pageID
 			x.out = append(x.out, page{URL: p.URL, Time: p.Time, Status: p.Status, SHA256: stored, Bytes: len(p.HTML)})
 			if err := x.redactionMeta(p, pageID); err != nil {
 				return err
 			}
 		}
 		meta.add("stored-as", pageID)
+	} else if id, ok := x.writtenAs[stored]; ok && stored != "" {
+		// Stored again as it was: the file holds it once.
+		meta.add("stored", "yes, the same as stored before (stored sha256 "+stored+")")
+		meta.add("stored-as", id)
 	} else if why, ok := x.dropped[f.URL]; ok {
 		meta.add("stored", "no: dropped by the personal-data filter: "+why)
 	} else if f.NotStored != "" {
@@ -343,6 +392,7 @@ func (x *warcExport) conversion(p output.Record, respID string, at time.Time) (s
 		return "", err
 	}
 	x.written[d] = true
+	x.writtenAs[d] = id
 	x.out = append(x.out, page{URL: p.URL, Time: p.Time, Status: p.Status, SHA256: d, Bytes: len(html)})
 	return id, x.redactionMeta(p, id)
 }

@@ -90,6 +90,7 @@ type crawlOptions struct {
 	store        string
 	stateDir     string
 	fresh        bool
+	revisit      bool
 	seeds        []string
 }
 
@@ -129,7 +130,8 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	fs.StringVar(&o.metricsAddr, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9090)")
 	fs.BoolVar(&o.verbose, "v", false, "log every decision and request to stderr")
 	fs.StringVar(&o.stateDir, "state", "", "crawl state directory, so that a rerun on the same --out resumes: queue, seen URLs, robots.txt, limiter (default OUT/state; local mode only)")
-	fs.BoolVar(&o.fresh, "fresh", false, "discard the crawl state and start over (recorded in the operation log; what earlier runs sent still counts against each site's budget)")
+	fs.BoolVar(&o.fresh, "fresh", false, "discard the crawl state and start over (recorded in the operation log; what earlier runs sent still counts against each site's budget); the stored pages' validators are kept, for --revisit")
+	fs.BoolVar(&o.revisit, "revisit", false, "revisit the pages earlier runs on this --out stored, with conditional requests (If-None-Match, If-Modified-Since with the validators the site sent; see Revisits in the README): a 304 Not Modified stores nothing and is logged as a revisit, its page is a leaf; a changed page is stored again and its links followed; a page its sitemap's lastmod dates before the stored copy is not asked for; the summary gives the bytes the sites were spared; works with --fresh, which keeps the validators (local mode only)")
 	fs.StringVar(&o.store, "store", "clean", "what of each page to store: clean (visible text and the DOM without scripts, styles, comments or event handlers) or full (the whole page as the personal-data filter left it)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: goodbot crawl --contact URL|mailto:ADDR [flags] URL...\n\n")
@@ -215,13 +217,28 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	if (o.redis == "") != (o.job == "") {
 		return nil, usagef("--redis and --job go together")
 	}
-	if o.redis != "" && (o.stateDir != "" || o.fresh) {
-		return nil, usagef("--state and --fresh are for local mode: with --redis the job's state is in Redis")
+	if o.redis != "" && (o.stateDir != "" || o.fresh || o.revisit) {
+		return nil, usagef("--state, --fresh and --revisit are for local mode: with --redis the job's state is in Redis")
 	}
 	if o.stateDir == "" {
 		o.stateDir = filepath.Join(o.out, "state")
 	}
 	return o, nil
+}
+
+// byteCount writes n bytes for people: "512 bytes", "1.5 MiB (1572864 bytes)".
+func byteCount(n int64) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	v, unit := float64(n)/1024, "KiB"
+	for _, u := range []string{"MiB", "GiB", "TiB"} {
+		if v < 1024 {
+			break
+		}
+		v, unit = v/1024, u
+	}
+	return fmt.Sprintf("%.1f %s (%d bytes)", v, unit, n)
 }
 
 // maxBodyLimit is the largest --max-body accepted: 1 GiB.
@@ -456,6 +473,7 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 		Relaxations:     relax,
 		Deny:            o.deny,
 		Job:             o.job,
+		Revisit:         o.revisit,
 	}
 	// What the workers of a job share, or the single machine's complaint
 	// board.
@@ -570,6 +588,10 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 
 	fmt.Fprintf(stdout, "goodbot: %s after %s: %d pages stored, %d requests sent, %d refused by the rules, %d refused by sites (401/403), %d holds (429/503), %d errors\n",
 		sum.Reason, sum.Elapsed.Round(time.Millisecond), sum.Pages, sum.Sent, sum.Refused, sum.RefusedBy, sum.Holds, sum.Errors)
+	if o.revisit || sum.Revisits > 0 {
+		fmt.Fprintf(stdout, "goodbot: revisits: %d pages unchanged (304 Not Modified, nothing stored), %s of page bodies the sites were spared sending; %d not asked for, their sitemaps dating them before the stored copy\n",
+			sum.Revisits, byteCount(sum.Spared), sum.Unchanged)
+	}
 	for s, why := range sum.Stopped {
 		fmt.Fprintf(stdout, "goodbot: stopped %s: %s\n", s, why)
 	}
@@ -790,7 +812,7 @@ func recordState(ctx context.Context, sink audit.Sink, st *state.Store, rec stat
 		fmt.Fprintf(stderr, "goodbot: %s (--fresh starts over)\n", e.Reason)
 	case d != nil:
 		e.Action = "fresh"
-		e.Reason = fmt.Sprintf("--fresh: discarded the crawl state created %s (%d URLs queued, %d seen, %d pages fetched); requests earlier runs sent still count against each site's budget", d.Created.UTC().Format(time.RFC3339), d.Queued, d.Seen, d.Pages)
+		e.Reason = fmt.Sprintf("--fresh: discarded the crawl state created %s (%d URLs queued, %d seen, %d pages fetched), keeping the validators of %d pages stored for revisits; requests earlier runs sent still count against each site's budget", d.Created.UTC().Format(time.RFC3339), d.Queued, d.Seen, d.Pages, d.Kept)
 		fmt.Fprintf(stderr, "goodbot: %s\n", e.Reason)
 	}
 	sink.Record(ctx, audit.Event{Type: audit.TypeState, Time: time.Now().UTC(), State: e})

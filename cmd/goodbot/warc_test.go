@@ -188,24 +188,7 @@ func TestCrawlExportWARC(t *testing.T) {
 	// What is stored is what was checked: nothing planted got through,
 	// in the log, the stored pages or any file of the bundle.
 	warcPath := filepath.Join(bundle, "pages.warc.gz")
-	plain := gunzipAll(t, warcPath)
-	for _, dir := range []string{out, bundle} {
-		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			b, _ := os.ReadFile(p)
-			if p == warcPath {
-				b = plain
-			}
-			for _, v := range plantedWARC {
-				if bytes.Contains(b, []byte(v)) {
-					t.Errorf("%s holds the planted %q", p, v)
-				}
-			}
-			return nil
-		})
-	}
+	checkNowhere(t, plantedWARC, warcPath, out, bundle)
 	pages, _ := os.ReadFile(filepath.Join(out, "sites", strings.ReplaceAll(s.hostport(), ":", "_"), "pages.jsonl"))
 	for _, ln := range bytes.Split(bytes.TrimSpace(pages), []byte("\n")) {
 		var r struct {
@@ -304,6 +287,30 @@ func TestCrawlExportWARC(t *testing.T) {
 	checkWithWarcio(t, warcPath, s.srv.URL)
 }
 
+// checkNowhere fails t for each planted value that a file under dirs
+// holds; warcPath, the bundle's WARC, is read unzipped.
+func checkNowhere(t *testing.T, planted []string, warcPath string, dirs ...string) {
+	t.Helper()
+	plain := gunzipAll(t, warcPath)
+	for _, dir := range dirs {
+		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, _ := os.ReadFile(p)
+			if p == warcPath {
+				b = plain
+			}
+			for _, v := range planted {
+				if bytes.Contains(b, []byte(v)) {
+					t.Errorf("%s holds the planted %q", p, v)
+				}
+			}
+			return nil
+		})
+	}
+}
+
 func gunzipAll(t *testing.T, path string) []byte {
 	t.Helper()
 	f, err := os.Open(path)
@@ -326,11 +333,40 @@ func gunzipAll(t *testing.T, path string) []byte {
 // GOODBOT_WARCIO_DIR (node_modules/warcio), and indexes it with its
 // cdx-index command. Without it the test says so and skips that part.
 func checkWithWarcio(t *testing.T, warcPath, base string) {
+	recs, cdx, ok := readWithWarcio(t, warcPath)
+	if !ok {
+		return
+	}
+	var conv = map[string]string{}
+	for _, r := range recs {
+		if r.Type == "conversion" {
+			conv[strings.TrimPrefix(r.URI, base)] = r.Text
+		}
+	}
+	if !strings.Contains(conv["/gbk"], "中文标题") || !strings.Contains(conv["/latin1"], "café crème brûlée") {
+		t.Errorf("warcio.js read the conversion records as %q", conv)
+	}
+	if !bytes.Contains(cdx, []byte(`"status":"403"`)) || !bytes.Contains(cdx, []byte("/gbk")) {
+		t.Errorf("warcio cdx-index:\n%s", cdx)
+	}
+}
+
+// warcioRecord is a record as testdata/warccheck.mjs prints it.
+type warcioRecord struct {
+	Type, URI, ID, Refers, Text, Ctype, Error string
+	Status                                    int
+}
+
+// readWithWarcio reads the WARC with warcio.js (see checkWithWarcio),
+// which checks every digest, and returns its records and its CDX index;
+// ok is false when warcio.js is not installed.
+func readWithWarcio(t *testing.T, warcPath string) (recs []warcioRecord, cdx []byte, ok bool) {
+	t.Helper()
 	dir := os.Getenv("GOODBOT_WARCIO_DIR")
 	node, err := exec.LookPath("node")
 	if dir == "" || err != nil {
 		t.Log("warcio.js not installed (GOODBOT_WARCIO_DIR unset, or no node): only the spec reader checked the WARC")
-		return
+		return nil, nil, false
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "warcio")); err != nil {
 		t.Fatalf("GOODBOT_WARCIO_DIR=%s: %v", dir, err)
@@ -339,23 +375,18 @@ func checkWithWarcio(t *testing.T, warcPath, base string) {
 	if err != nil {
 		t.Fatalf("warcio.js check: %v\n%s", err, outb)
 	}
-	var conv = map[string]string{}
 	for _, ln := range bytes.Split(bytes.TrimSpace(outb), []byte("\n")) {
-		var r struct{ Type, URI, Text, Ctype, Error string }
+		var r warcioRecord
 		if err := json.Unmarshal(ln, &r); err != nil {
 			t.Fatalf("warcio.js check: %q: %v", ln, err)
 		}
-		if r.Type == "conversion" {
-			conv[strings.TrimPrefix(r.URI, base)] = r.Text
-		}
+		recs = append(recs, r)
 	}
-	if !strings.Contains(conv["/gbk"], "中文标题") || !strings.Contains(conv["/latin1"], "café crème brûlée") {
-		t.Errorf("warcio.js read the conversion records as %q", conv)
+	cdx, err = exec.Command(node, filepath.Join(dir, "node_modules", "warcio", "dist", "cli.js"), "cdx-index", warcPath).CombinedOutput()
+	if err != nil {
+		t.Fatalf("warcio cdx-index: %v\n%s", err, cdx)
 	}
-	cdx, err := exec.Command(node, filepath.Join(dir, "node_modules", "warcio", "dist", "cli.js"), "cdx-index", warcPath).CombinedOutput()
-	if err != nil || !bytes.Contains(cdx, []byte(`"status":"403"`)) || !bytes.Contains(cdx, []byte("/gbk")) {
-		t.Errorf("warcio cdx-index: %v\n%s", err, cdx)
-	}
+	return recs, cdx, true
 }
 
 // A page that asks for noarchive is stored, but its evidence bundle's

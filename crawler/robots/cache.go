@@ -148,6 +148,8 @@ type Verdict struct {
 	// RetryAt is set when the disallow is temporary, because robots.txt
 	// was unreachable: robots.txt is fetched again after this time.
 	RetryAt time.Time
+	// Sitemaps are the file's Sitemap lines, if a file applies.
+	Sitemaps []string
 }
 
 // Cache fetches, parses and keeps the robots.txt of each origin (scheme and
@@ -553,6 +555,9 @@ func (c *Cache) store(key string, e *entry, now time.Time) {
 // verdict checks the normal-form-agnostic path pq against e.
 func (e *entry) verdict(pq string) Verdict {
 	v := Verdict{Policy: e.policy, SHA256: e.sha, CrawlDelay: e.group.Delay()}
+	if e.file != nil {
+		v.Sitemaps = e.file.Sitemaps
+	}
 	switch e.policy {
 	case PolicyAllowAll:
 		v.Allowed = true

@@ -812,6 +812,7 @@ func (f *Frontier) DropSite(ctx context.Context, site string) (int, error) {
 	for _, k := range deferred {
 		b.Delete(k, nil)
 	}
+	dropPages(b, site)
 	n += len(ds.mem)
 	f.memReady -= len(ds.mem)
 	ds.mem = nil

@@ -40,7 +40,9 @@ import (
 
 // Options configures a Store.
 type Options struct {
-	// Fresh discards whatever state dir holds and starts over.
+	// Fresh discards whatever state dir holds and starts over, except
+	// what is known of the pages stored before (see Page): their
+	// validators let a later revisit ask for them conditionally.
 	Fresh bool
 	// Holder says who holds the state, for the lock file that a second
 	// process refused reads (e.g. "goodbot crawl --out ./out").
@@ -93,6 +95,7 @@ const (
 	pSite    = 'c' // c + site -> siteRecord
 	pRobots  = 'r' // r + origin -> robots.Stored
 	pSitemap = 'x' // x + site -> sitemapRecord
+	pPage    = 'v' // v + site + 0 + URL -> Page (kept by Options.Fresh)
 	pMeta    = 'm' // m + name -> value
 	metaInfo = "info"
 	metaFron = "frontier"
@@ -201,10 +204,12 @@ func (s *Store) Crashed() bool { return s.crashed }
 type Discarded struct {
 	Created             time.Time
 	Queued, Seen, Pages int
+	// Kept counts the pages (see Page) kept for revisits.
+	Kept int
 }
 
-// discard removes the database in dbDir, if there is one, and says what it
-// held.
+// discard empties the database in dbDir, if there is one, of everything
+// but the pages (see Page), and says what it held.
 func discard(dbDir string, opts Options) (*Discarded, error) {
 	if _, err := os.Stat(dbDir); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -221,7 +226,15 @@ func discard(dbDir string, opts Options) (*Discarded, error) {
 		if ok, _ := tmp.getJSON(metaKey(metaFron), &m); ok {
 			d.Queued, d.Seen, d.Pages = m.Ready+m.Deferred, m.Seen, m.Pages
 		}
-		db.Close()
+		err = keepPagesOnly(db, d)
+		if cerr := db.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			return d, nil
+		}
+		opts.Logger.Warn("state: could not keep the pages' validators while starting over; discarding everything", "dir", dbDir, "err", err)
+		d.Kept = 0
 	}
 	// A database too damaged to open is discarded all the same: that is
 	// what starting over is for.
@@ -229,6 +242,25 @@ func discard(dbDir string, opts Options) (*Discarded, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// keepPagesOnly deletes every record of db but the pages, and counts
+// those in d.Kept.
+func keepPagesOnly(db *pebble.DB, d *Discarded) error {
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{pPage}, UpperBound: []byte{pPage + 1}})
+	if err != nil {
+		return err
+	}
+	for ok := it.First(); ok; ok = it.Next() {
+		d.Kept++
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	b := db.NewBatch()
+	b.DeleteRange([]byte{0}, []byte{pPage}, nil)
+	b.DeleteRange([]byte{pPage + 1}, []byte{0xff, 0xff}, nil)
+	return b.Commit(pebble.Sync)
 }
 
 // Discarded returns what Options.Fresh threw away, or nil when it threw
