@@ -148,6 +148,11 @@ type Verdict struct {
 	// RetryAt is set when the disallow is temporary, because robots.txt
 	// was unreachable: robots.txt is fetched again after this time.
 	RetryAt time.Time
+	// Usage lists the usage-preference lines (Content-Usage,
+	// Content-Signal) of the file in force that apply to the URL, as
+	// Group.UsageFor finds them. It is empty for a URL that may not be
+	// fetched: preferences apply only to what can be crawled.
+	Usage []UsageRule
 }
 
 // Cache fetches, parses and keeps the robots.txt of each origin (scheme and
@@ -565,6 +570,9 @@ func (e *entry) verdict(pq string) Verdict {
 	}
 	r := e.group.Test(pq)
 	v.Allowed = r.Allowed
+	if r.Allowed {
+		v.Usage = e.group.UsageFor(pq)
+	}
 	switch {
 	case r.Rule == nil:
 		v.Reason = "no robots.txt rule matches: allowed"

@@ -150,6 +150,44 @@ func matchPattern(pattern, pathQuery string) bool {
 	return cs[0].match(p)
 }
 
+// MatchPattern reports whether the robots.txt path pattern matches
+// pathQuery (a URL's escaped path, with "?" and the raw query when there is
+// one), with the wildcard, anchor and percent-encoding rules of Group.Test.
+// Other formats that reuse robots.txt patterns, such as TDMRep's
+// tdmrep.json, match with it.
+func MatchPattern(pattern, pathQuery string) bool { return matchPattern(pattern, pathQuery) }
+
+// UsageFor returns the usage-preference lines of g that apply to
+// pathQuery, as draft-ietf-aipref-attach section 3.1 says: for each key
+// (Content-Usage, Content-Signal), the lines whose pattern matches with
+// the most octets; lines with the same longest pattern all apply (their
+// preferences combine, the most restrictive winning). It returns nil when
+// none match.
+func (g *Group) UsageFor(pathQuery string) []UsageRule {
+	p := normalize(pathQuery)
+	if p == "" {
+		p = "/"
+	}
+	best := map[string]int{}
+	var out []UsageRule
+	for _, u := range g.Usage {
+		cs := compileRules([]Rule{{Pattern: u.Pattern}})
+		if !cs[0].match(p) {
+			continue
+		}
+		l, seen := best[u.Key]
+		switch {
+		case !seen || cs[0].length > l:
+			best[u.Key] = cs[0].length
+			out = slices.DeleteFunc(out, func(o UsageRule) bool { return o.Key == u.Key })
+			out = append(out, u)
+		case cs[0].length == l:
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
 const upperHex = "0123456789ABCDEF"
 
 // rawOK reports whether c may stay unescaped: an unreserved character, or
