@@ -29,13 +29,13 @@ func TestParseContentUsage(t *testing.T) {
 		{[]string{"train-ai=n"}, []string{"train-ai=n"}, false},
 		{[]string{"train-ai=y, search=n"}, []string{"train-ai=y", "search=n"}, false},
 		{[]string{"train-ai=y", "search=n"}, []string{"train-ai=y", "search=n"}, false}, // two field lines
-		{[]string{"ai-use=n;reason=\"x\""}, []string{"ai-use=n"}, false},                  // parameters ignored
-		{[]string{"train-ai=y, train-ai=n"}, []string{"train-ai=n"}, false},              // the last value
-		{[]string{"train-ai=y, train-ai"}, nil, false},                                   // last is a boolean: unknown
-		{[]string{`search="n"`}, nil, false},                                             // a string, not a token
-		{[]string{"train-ai=maybe, future-thing=n"}, nil, false},                         // unknown value, unknown label
-		{[]string{"bots=n, train-genai=n"}, []string{"bots=n", "train-genai=n"}, false},  // earlier drafts' labels
-		{[]string{"Train-AI=n"}, nil, true},                                              // upper case does not parse
+		{[]string{"ai-use=n;reason=\"x\""}, []string{"ai-use=n"}, false},                // parameters ignored
+		{[]string{"train-ai=y, train-ai=n"}, []string{"train-ai=n"}, false},             // the last value
+		{[]string{"train-ai=y, train-ai"}, nil, false},                                  // last is a boolean: unknown
+		{[]string{`search="n"`}, nil, false},                                            // a string, not a token
+		{[]string{"train-ai=maybe, future-thing=n"}, nil, false},                        // unknown value, unknown label
+		{[]string{"bots=n, train-genai=n"}, []string{"bots=n", "train-genai=n"}, false}, // earlier drafts' labels
+		{[]string{"Train-AI=n"}, nil, true},                                             // upper case does not parse
 		{[]string{"train-ai=n,,"}, nil, true},
 	}
 	for _, tt := range tests {
@@ -128,7 +128,7 @@ func TestPurposeReserving(t *testing.T) {
 		{Archive, cu, nil},
 		{Unspecified, cu, []string{"train-ai=n"}},
 		{AIInput, cs, []string{"ai-input=n"}},
-		{AITrain, cs, nil}, // Content Signals allow training
+		{AITrain, cs, nil},                                   // Content Signals allow training
 		{AITrain, append(cs, cu...), []string{"train-ai=n"}}, // any n wins
 		{Research, []Pref{tdm}, []string{"tdm=n"}},
 		{AITrain, []Pref{tdm}, []string{"tdm=n"}},
