@@ -32,6 +32,7 @@ import (
 	"github.com/goodbot/goodbot/crawler"
 	"github.com/goodbot/goodbot/crawler/frontier"
 	"github.com/goodbot/goodbot/crawler/state"
+	usagepref "github.com/goodbot/goodbot/crawler/usage"
 	"github.com/goodbot/goodbot/internal/site"
 	"github.com/goodbot/goodbot/job"
 	"github.com/goodbot/goodbot/limiter"
@@ -87,6 +88,7 @@ type crawlOptions struct {
 	horizon      time.Duration
 	verbose      bool
 	store        string
+	purpose      string
 	stateDir     string
 	fresh        bool
 	seeds        []string
@@ -127,6 +129,7 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	fs.DurationVar(&o.progress, "progress", 5*time.Second, "interval of the progress line on stderr (0: none)")
 	fs.StringVar(&o.metricsAddr, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9090)")
 	fs.BoolVar(&o.verbose, "v", false, "log every decision and request to stderr")
+	fs.StringVar(&o.purpose, "purpose", "", "what the collected pages are for: "+purposeList()+"; a page whose usage preferences (Content-Usage, Content-Signal, TDMRep) reserve it is fetched and its links followed, but it is not stored (default unspecified: any reservation of any use keeps a page from being stored)")
 	fs.StringVar(&o.stateDir, "state", "", "crawl state directory, so that a rerun on the same --out resumes: queue, seen URLs, robots.txt, limiter (default OUT/state; local mode only)")
 	fs.BoolVar(&o.fresh, "fresh", false, "discard the crawl state and start over (recorded in the operation log; what earlier runs sent still counts against each site's budget)")
 	fs.StringVar(&o.store, "store", "clean", "what of each page to store: clean (visible text and the DOM without scripts, styles, comments or event handlers) or full (the whole page as the personal-data filter left it)")
@@ -204,6 +207,9 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	}
 	if o.out == "" {
 		return nil, usagef("--out must not be empty")
+	}
+	if _, err := usagepref.ParsePurpose(o.purpose); err != nil {
+		return nil, usagef("--purpose %q: want one of %s", o.purpose, purposeList())
 	}
 	if _, err := crawler.ParseStoreMode(o.store); err != nil {
 		return nil, usagef("--store %q: want clean or full", o.store)
@@ -457,6 +463,7 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 		Logger:          logger,
 		OutDir:          o.out,
 		Store:           crawler.StoreMode(o.store),
+		Purpose:         usagepref.Purpose(o.purpose),
 		Relaxations:     relax,
 		Deny:            o.deny,
 		Job:             o.job,
@@ -843,4 +850,13 @@ func (t teeSink) Append(ctx context.Context, e audit.Event) error {
 		return err
 	}
 	return t.second.Record(ctx, e)
+}
+
+// purposeList lists the purposes --purpose takes.
+func purposeList() string {
+	var names []string
+	for _, p := range usagepref.Purposes() {
+		names = append(names, string(p))
+	}
+	return strings.Join(names, ", ")
 }
