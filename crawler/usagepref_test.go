@@ -216,3 +216,49 @@ func TestUsageValuesFiltered(t *testing.T) {
 		t.Errorf("%d usage signals logged, want 3 (two preferences, one unreadable line)", logged)
 	}
 }
+
+func TestReadPageUsage(t *testing.T) {
+	base, _ := url.Parse("http://127.0.0.1/p")
+	for _, tc := range []struct {
+		name   string
+		hdr    map[string]string
+		head   string
+		want   []string // source: term=allow
+		errSrc string   // source of an unreadable statement
+	}{
+		{"content-usage", map[string]string{"Content-Usage": "train-ai=n, search=y"}, "", []string{"Content-Usage header: train-ai=false", "Content-Usage header: search=true"}, ""},
+		{"unparseable", map[string]string{"Content-Usage": "Train-AI=n"}, "", nil, usage.SourceHeader},
+		{"header over meta", map[string]string{"Tdm-Reservation": "0"}, `<meta name="tdm-reservation" content="1">`, []string{"tdm-reservation header: tdm=true"}, ""},
+		{"meta", nil, `<meta name="TDM-Reservation" content="1"><meta name="tdm-policy" content="https://example.com/p">`, []string{"meta tdm-reservation: tdm=false"}, ""},
+		{"bad header, meta", map[string]string{"Tdm-Reservation": "yes"}, `<meta name="tdm-reservation" content="1">`, []string{"meta tdm-reservation: tdm=false"}, usage.SourceTDMHeader},
+		{"nothing", nil, `<meta name="description" content="tdm-reservation">`, nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.Header{}
+			for k, v := range tc.hdr {
+				h.Set(k, v)
+			}
+			body := []byte("<html><head>" + tc.head + "</head><body>x</body></html>")
+			p := readPageRules(base, h, body, true, rulesNow)
+			if len(tc.want) == 0 && tc.errSrc == "" {
+				if p != nil {
+					t.Fatalf("rules %+v, want none", p)
+				}
+				return
+			}
+			var got []string
+			for _, u := range p.usage {
+				got = append(got, fmt.Sprintf("%s: %s=%v", u.Source, u.Term, u.Allow))
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("usage %q, want %q", got, tc.want)
+			}
+			if tc.errSrc != "" && (len(p.usageErrs) != 1 || p.usageErrs[0].Source != tc.errSrc) {
+				t.Errorf("unreadable statements %+v, want one from %s", p.usageErrs, tc.errSrc)
+			}
+			if tc.name == "meta" && !strings.Contains(p.usage[0].Value, "tdm-policy: https://example.com/p") {
+				t.Errorf("the policy is not recorded: %q", p.usage[0].Value)
+			}
+		})
+	}
+}

@@ -1,8 +1,10 @@
 package robots
 
 import (
+	"bytes"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -123,4 +125,39 @@ func TestMatchPattern(t *testing.T) {
 			t.Errorf("MatchPattern(%q, %q) = %v", tt.pattern, tt.path, got)
 		}
 	}
+}
+
+// FuzzUsageLinesChangeNoVerdict checks that Content-Usage and
+// Content-Signal lines never change what may be fetched: a file with them
+// gives the verdicts of the same file without them.
+func FuzzUsageLinesChangeNoVerdict(f *testing.F) {
+	f.Add([]byte(usageRobots), "/ai-ok/x")
+	f.Add([]byte("User-agent: a\nContent-Signal: ai-train=no\nUser-agent: goodbot\nDisallow: /\n"), "/x")
+	f.Add([]byte("Content-Usage: / train-ai=n\nUser-agent: *\nContent-usage:/p\ttrain-ai=y\nDisallow: /p\n"), "/p")
+	f.Fuzz(func(t *testing.T, data []byte, path string) {
+		var kept [][]byte
+		for line := range bytes.Lines(data) {
+			key, _, _ := bytes.Cut(line, []byte(":"))
+			k := strings.ToLower(strings.TrimSpace(string(key)))
+			if k != KeyContentUsage && k != KeyContentSignal {
+				kept = append(kept, line)
+			}
+		}
+		with, without := Parse(data), Parse(bytes.Join(kept, nil))
+		for _, token := range []string{"goodbot", "a", "*"} {
+			gw, gwo := with.Group(token), without.Group(token)
+			if a, b := gw.Test(path).Allowed, gwo.Test(path).Allowed; a != b {
+				t.Fatalf("%q: %s allowed %v with usage lines, %v without", path, token, a, b)
+			}
+			if gw.Delay() != gwo.Delay() {
+				t.Fatalf("usage lines changed the delay of %s", token)
+			}
+			for _, u := range gw.UsageFor(path) {
+				if u.Value == "" || u.Line < 1 {
+					t.Fatalf("usage rule %+v", u)
+				}
+				checkNormalForm(t, u.Pattern)
+			}
+		}
+	})
 }
