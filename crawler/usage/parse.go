@@ -194,12 +194,7 @@ func tdmReservation(m json.RawMessage) int {
 	}
 	var s string
 	if err := json.Unmarshal(m, &s); err == nil {
-		switch strings.TrimSpace(s) {
-		case "0":
-			return 0
-		case "1":
-			return 1
-		}
+		return ParseTDMValue(s)
 	}
 	return -1
 }
