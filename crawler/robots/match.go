@@ -71,6 +71,7 @@ type compiled struct {
 // compile prepares g's rules for Test.
 func (g *Group) compile() {
 	g.byPriority = compileRules(g.Rules)
+	g.usagePatterns = compileUsage(g.Usage)
 }
 
 // compileRules compiles rules and sorts them most specific first, allow
@@ -168,22 +169,42 @@ func (g *Group) UsageFor(pathQuery string) []UsageRule {
 	if p == "" {
 		p = "/"
 	}
+	patterns := g.usagePatterns
+	if len(patterns) != len(g.Usage) {
+		// A Group built by hand rather than by Parse.
+		patterns = compileUsage(g.Usage)
+	}
 	best := map[string]int{}
 	var out []UsageRule
-	for _, u := range g.Usage {
-		cs := compileRules([]Rule{{Pattern: u.Pattern}})
-		if !cs[0].match(p) {
+	for i, u := range g.Usage {
+		c := &patterns[i]
+		if !c.match(p) {
 			continue
 		}
 		l, seen := best[u.Key]
 		switch {
-		case !seen || cs[0].length > l:
-			best[u.Key] = cs[0].length
+		case !seen || c.length > l:
+			best[u.Key] = c.length
 			out = slices.DeleteFunc(out, func(o UsageRule) bool { return o.Key == u.Key })
 			out = append(out, u)
-		case cs[0].length == l:
+		case c.length == l:
 			out = append(out, u)
 		}
+	}
+	return out
+}
+
+// compileUsage compiles the patterns of usage lines, in their order.
+func compileUsage(us []UsageRule) []compiled {
+	rules := make([]Rule, len(us))
+	for i, u := range us {
+		rules[i] = Rule{Pattern: u.Pattern}
+	}
+	cs := compileRules(rules)
+	// compileRules sorts by specificity: put them back in line order.
+	out := make([]compiled, len(cs))
+	for _, c := range cs {
+		out[c.idx] = c
 	}
 	return out
 }

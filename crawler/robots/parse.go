@@ -99,6 +99,9 @@ type Group struct {
 	// byPriority holds the rules compiled for matching, most specific
 	// first, allow before disallow at equal specificity.
 	byPriority []compiled
+	// usagePatterns holds the patterns of Usage compiled, in Usage's
+	// order.
+	usagePatterns []compiled
 }
 
 // Rule is one allow or disallow line of a group.
