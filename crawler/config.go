@@ -15,6 +15,7 @@ import (
 	"github.com/goodbot/goodbot/crawler/frontier"
 	"github.com/goodbot/goodbot/crawler/robots"
 	"github.com/goodbot/goodbot/crawler/state"
+	"github.com/goodbot/goodbot/crawler/usage"
 	"github.com/goodbot/goodbot/internal/site"
 	"github.com/goodbot/goodbot/limiter"
 )
@@ -282,6 +283,15 @@ type Config struct {
 	Relaxations []Relaxation
 	// Job names the crawl in the operation log.
 	Job string
+	// Purpose says what the collected pages are for, from a fixed
+	// vocabulary (see package usage): "search", "research", "ai-train",
+	// "ai-input", "archive", or "" for usage.Unspecified. A page whose
+	// usage preferences (Content-Usage, Content-Signal, TDMRep) reserve
+	// the purpose is fetched, its links followed, but it is not stored,
+	// and the operation log says which statement reserved it. With no
+	// purpose, any reservation of any use keeps a page from being stored.
+	// The purpose is recorded in the log's config entry.
+	Purpose usage.Purpose
 }
 
 // RelaxationKind names a rule that a Relaxation relaxes.
@@ -420,6 +430,11 @@ func (c *Config) validate() error {
 	if _, err := ParseStoreMode(string(c.Store)); err != nil {
 		return err
 	}
+	p, err := usage.ParsePurpose(string(c.Purpose))
+	if err != nil {
+		return fmt.Errorf("crawler: %w", err)
+	}
+	c.Purpose = p
 	if !(c.MaxSiteShare >= 0 && c.MaxSiteShare <= 1) { // NaN included
 		return fmt.Errorf("crawler: MaxSiteShare %v: want a share of the site's pages, 0 < F <= 1 (0 for no limit)", c.MaxSiteShare)
 	}

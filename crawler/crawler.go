@@ -302,6 +302,9 @@ func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 		OnFetch:      cr.onRobots,
 		Shared:       cfg.RobotsShared,
 	})
+	if cfg.Purpose.ConcernsTDM() {
+		g.tdm = newTDMCache(g, cfg.RobotsTTL)
+	}
 	cr.gate = g
 
 	if cfg.CacheDir != "" {
@@ -1248,6 +1251,26 @@ func (cr *Crawler) work(ctx context.Context, k *runState, l frontier.Lease) erro
 			dropped = true
 		}
 	}
+	// The site's usage preferences: recorded with the fetch, and a page
+	// whose preferences reserve the crawl's purpose is not stored (it
+	// was fetched, and its links are followed: they govern use, not
+	// fetching).
+	prefs, sigs := cr.usagePrefs(r, rules)
+	if f != nil && len(sigs) > 0 {
+		f.Signals = slices.Concat(f.Signals, sigs)
+	}
+	if answered && o.class == "ok" && !dropped {
+		if why := reservedWhy(cr.cfg.Purpose, prefs); why != "" {
+			cr.gate.stats.notStored.Add(1)
+			if f != nil {
+				f.NotStored = why
+			}
+			dropped = true
+		}
+	}
+	r.mu.Lock()
+	r.prefs = prefs
+	r.mu.Unlock()
 	// Store what the filter, the page's rules and the user's callbacks
 	// let through.
 	if answered && o.class == "ok" && !dropped {
@@ -1475,7 +1498,9 @@ func (cr *Crawler) storePage(r *request, resp *colly.Response) (string, error) {
 	}
 	r.mu.Lock()
 	rec.NoArchive = r.rules != nil && r.rules.noarchive
+	rec.Usage = r.prefs
 	r.mu.Unlock()
+	rec.Purpose = string(cr.cfg.Purpose)
 	return cr.store.Put(rec)
 }
 
@@ -1544,7 +1569,9 @@ func (cr *Crawler) recordConfig(ctx context.Context) {
 		"store":         string(cr.cfg.Store),
 		"operation_log": cr.logSetting(),
 		"bot_auth":      cr.bot.setting(),
+		"purpose":       string(cr.cfg.Purpose),
 	}
+	cr.cfg.Logger.Info("crawl purpose: pages whose usage preferences reserve it are fetched but not stored", "purpose", string(cr.cfg.Purpose))
 	var deny []string
 	for _, e := range cr.gate.deny.entries {
 		deny = append(deny, e.Pattern)

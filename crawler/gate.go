@@ -28,6 +28,7 @@ import (
 	"github.com/goodbot/goodbot/crawler/frontier"
 	"github.com/goodbot/goodbot/crawler/robots"
 	"github.com/goodbot/goodbot/crawler/state"
+	"github.com/goodbot/goodbot/crawler/usage"
 	"github.com/goodbot/goodbot/internal/site"
 	"github.com/goodbot/goodbot/limiter"
 )
@@ -116,6 +117,14 @@ type request struct {
 	// prior is what the state keeps of the page, when the request is a
 	// conditional revisit (Config.Revisit); set before the request starts.
 	prior *state.Page
+	// robotsUsage are the robots.txt usage-preference lines that apply
+	// to the last hop's URL, and tdm what the site's tdmrep.json says of
+	// it (nil when it was not asked).
+	robotsUsage []robots.UsageRule
+	tdm         *tdmVerdict
+	// prefs are the usage preferences in force for the page, as the
+	// worker gathered them for its record.
+	prefs []usage.Pref
 }
 
 type outcome struct {
@@ -159,6 +168,7 @@ type gate struct {
 	stats   *stats
 	logOnce sync.Map
 	cache   *devCache // nil without Config.CacheDir
+	tdm     *tdmCache // nil when the crawl's purpose is not one TDMRep concerns
 }
 
 func (g *gate) newRequest(it frontier.Item) *request {
@@ -281,14 +291,14 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 			return refuse("scope", audit.Refuse, "the redirect target is not a crawlable URL: "+g.redactText(err.Error()), time.Time{})
 		}
 	}
-	if kind == "page" || kind == "redirect" || kind == "sitemap" {
+	if kind == "page" || kind == "redirect" || kind == "sitemap" || kind == kindTDMRep {
 		if !g.inScope(s) {
 			return refuse("scope", audit.Refuse, "site "+s+" is not among the seeds' sites or the allowed hosts", time.Time{})
 		}
 		if g.cfg.MaxDepth > 0 && r.item.Depth+1 > g.cfg.MaxDepth {
 			return refuse("scope", audit.Refuse, depthReason(r.item.Depth, g.cfg.MaxDepth), time.Time{})
 		}
-		if why := g.urlRule(u); why != "" && kind != "sitemap" {
+		if why := g.urlRule(u); why != "" && kind != "sitemap" && kind != kindTDMRep {
 			return refuse("scope", audit.Refuse, why, time.Time{})
 		}
 	}
@@ -335,9 +345,16 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 
 	// 4. robots.txt.
-	if kind == "page" || kind == "redirect" || kind == "sitemap" {
+	if kind == "page" || kind == "redirect" || kind == "sitemap" || kind == kindTDMRep {
 		if just, ok := g.ignore[s]; ok {
 			pass("robots", "ignored by relaxation: "+just)
+			// The relaxation is about fetching: the file's usage
+			// preferences still apply to what is fetched.
+			if v, err := g.robots.Check(ctx, u); err == nil && r != nil {
+				r.mu.Lock()
+				r.robotsUsage = v.Usage
+				r.mu.Unlock()
+			}
 		} else {
 			v, err := g.robots.Check(ctx, u)
 			if err != nil {
@@ -352,7 +369,32 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 				return refuse("robots", verdict, v.Reason, v.RetryAt)
 			}
 			pass("robots", v.Reason)
+			if r != nil {
+				r.mu.Lock()
+				r.robotsUsage = v.Usage
+				r.mu.Unlock()
+			}
 		}
+	}
+
+	// 4b. The site's tdmrep.json, before its first page: a usage
+	// preference, so it refuses nothing, but a page waits for it.
+	if g.tdm != nil && (kind == "page" || kind == "redirect") {
+		e, err := g.tdm.get(ctx, u)
+		if err != nil {
+			var refused *RefusedError
+			if errors.As(err, &refused) {
+				return refuse(kindTDMRep, audit.Defer, "the site's tdmrep.json must be read first and is deferred: "+refused.Reason, refused.RetryAt)
+			}
+			return nil, err
+		}
+		v := e.verdict(u)
+		if r != nil {
+			r.mu.Lock()
+			r.tdm = &v
+			r.mu.Unlock()
+		}
+		pass(kindTDMRep, g.redactText(v.String()))
 	}
 
 	// 5. The limiter, within the per-site limit of requests in flight.

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/net/html/atom"
 
 	"github.com/goodbot/goodbot/audit"
+	"github.com/goodbot/goodbot/crawler/usage"
 	"github.com/goodbot/goodbot/internal/ahocorasick"
 )
 
@@ -43,6 +44,14 @@ type pageRules struct {
 	relNofollow map[string]string
 	// rules lists each rule as read, with where it came from.
 	rules []audit.Signal
+	// usage lists the usage preferences the page's answer stated
+	// (Content-Usage, tdm-reservation header or meta); usageErrs the
+	// statements that could not be read, whose preferences are unknown.
+	usage     []usage.Pref
+	usageErrs []audit.Signal
+	// metaTDM and metaPolicy are the content of the page's first <meta
+	// name="tdm-reservation"> and <meta name="tdm-policy">, if any.
+	metaTDM, metaPolicy *string
 }
 
 // Sources of page rules, as recorded in audit.Signal.Source.
@@ -223,7 +232,7 @@ func knownDirective(name string) bool {
 
 // rulesMatcher finds, case-insensitively, the words without which a page
 // gives no rules, so that pages without them are not tokenized.
-var rulesMatcher = ahocorasick.New([]string{"robots", ProductToken, "nofollow", "ugc", "sponsored"})
+var rulesMatcher = ahocorasick.New([]string{"robots", ProductToken, "nofollow", "ugc", "sponsored", "tdm-"})
 
 // readPageRules reads the rules of a page: its X-Robots-Tag headers and,
 // for HTML, its robots meta tags and the rel values of its links. base is
@@ -238,10 +247,58 @@ func readPageRules(base *url.URL, hdr http.Header, body []byte, isHTML bool, now
 			p.readHTML(base, body, now)
 		}
 	}
-	if len(p.rules) == 0 && len(p.relNofollow) == 0 {
+	p.readUsage(hdr)
+	if len(p.rules) == 0 && len(p.relNofollow) == 0 && len(p.usage) == 0 && len(p.usageErrs) == 0 {
 		return nil
 	}
 	return p
+}
+
+// readUsage reads the usage preferences of a page: the Content-Usage
+// header (draft-ietf-aipref-attach), and the TDMRep tdm-reservation and
+// tdm-policy, from the header or, when the header gives none, from the
+// page's <meta> (TDMRep: the header overrides the meta).
+func (p *pageRules) readUsage(hdr http.Header) {
+	if vs := hdr.Values("Content-Usage"); len(vs) > 0 {
+		prefs, err := usage.ParseContentUsage(usage.SourceHeader, vs...)
+		if err != nil {
+			p.usageErrs = append(p.usageErrs, audit.Signal{Source: usage.SourceHeader, Rule: shortRule(strings.Join(vs, ", ")),
+				Decision: "unreadable, so its preferences are unknown: " + err.Error()})
+		}
+		p.usage = append(p.usage, prefs...)
+	}
+	if vs := hdr.Values("Tdm-Reservation"); len(vs) > 0 {
+		value := "tdm-reservation: " + strings.Join(vs, ", ")
+		if pol := hdr.Get("Tdm-Policy"); pol != "" {
+			value += "; tdm-policy: " + pol
+		}
+		if pref, ok := usage.TDMPref(usage.SourceTDMHeader, usage.ParseTDMValue(vs[len(vs)-1]), value); ok {
+			p.usage = append(p.usage, pref)
+			return
+		}
+		p.usageErrs = append(p.usageErrs, audit.Signal{Source: usage.SourceTDMHeader, Rule: shortRule(value),
+			Decision: "not 0 or 1: read as unset, as TDMRep asks"})
+	}
+	if p.metaTDM != nil {
+		value := "tdm-reservation: " + *p.metaTDM
+		if p.metaPolicy != nil {
+			value += "; tdm-policy: " + *p.metaPolicy
+		}
+		if pref, ok := usage.TDMPref(usage.SourceTDMMeta, usage.ParseTDMValue(*p.metaTDM), value); ok {
+			p.usage = append(p.usage, pref)
+			return
+		}
+		p.usageErrs = append(p.usageErrs, audit.Signal{Source: usage.SourceTDMMeta, Rule: shortRule(value),
+			Decision: "not 0 or 1: read as unset, as TDMRep asks"})
+	}
+}
+
+// shortRule cuts a rule as read to the 200 bytes a Signal keeps.
+func shortRule(s string) string {
+	if len(s) > 200 {
+		return strings.ToValidUTF8(s[:200], "")
+	}
+	return s
 }
 
 // readHTML reads robots meta tags and rel="nofollow" links from an HTML
@@ -278,6 +335,14 @@ func (p *pageRules) readHTML(base *url.URL, body []byte, now time.Time) {
 				}
 			}
 			switch mname {
+			case "tdm-reservation":
+				if p.metaTDM == nil {
+					p.metaTDM = &content
+				}
+			case "tdm-policy":
+				if p.metaPolicy == nil {
+					p.metaPolicy = &content
+				}
 			case "robots":
 				p.addMeta(srcMetaRobots, content, now)
 			case ProductToken:

@@ -18,6 +18,7 @@ import (
 	"github.com/gocolly/colly/v2"
 
 	"github.com/goodbot/goodbot/audit"
+	"github.com/goodbot/goodbot/crawler/usage"
 	"github.com/goodbot/goodbot/internal/site"
 	"github.com/goodbot/goodbot/limiter"
 )
@@ -196,6 +197,10 @@ func testConfig(t *testing.T, sink audit.Sink, sites ...*testSite) Config {
 		RetryBase:   100 * time.Millisecond,
 		RobotsRetry: 200 * time.Millisecond,
 		Timeout:     10 * time.Second,
+		// TDMRep does not concern a search crawl, so no tdmrep.json
+		// request changes the requests these tests count; the usage
+		// tests set the purpose they test.
+		Purpose: usage.Search,
 	}
 }
 

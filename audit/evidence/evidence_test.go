@@ -167,7 +167,7 @@ func TestRealCrawlExportVerify(t *testing.T) {
 	}
 	for _, want := range []string{"<svg", key, "How to verify", "robots/", "mailto:crawl-ops@example.org",
 		"of the site's estimated traffic", "goodbot's limit 10.0%", "the Art. 16 line 33.3%", "Disallow: /private/",
-		"python3 verify.py --key", "Appendix: every request", "robots: disallowed", "counter(page)", "overflow-wrap:anywhere", info.ID, info.Root, "爬取证据"} {
+		"python3 verify.py --key", "Appendix: every request", "robots: disallowed", "counter(page)", "Declared purpose of the crawl", "<code>unspecified</code>", "overflow-wrap:anywhere", info.ID, info.Root, "爬取证据"} {
 		if !bytes.Contains(rep, []byte(want)) {
 			t.Errorf("report lacks %q", want)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -46,13 +47,16 @@ type reportData struct {
 	// The exhibit: who, why, the load against the lines that matter,
 	// every request, the complaint timeline.
 	Operator, Job, Purpose string
-	Load                   loadFacts
-	Requests               [][]requestRow // pages of the appendix
-	RequestCount           int
-	Timeline               []timelineRow
-	LastRequest            string
-	Root                   string
-	FirstKey               string
+	// Declared lists the purposes the crawl's runs declared (the config
+	// entries' "purpose" setting), which decided what was stored.
+	Declared     []string
+	Load         loadFacts
+	Requests     [][]requestRow // pages of the appendix
+	RequestCount int
+	Timeline     []timelineRow
+	LastRequest  string
+	Root         string
+	FirstKey     string
 }
 
 // loadFacts backs the load sentence.
@@ -227,6 +231,9 @@ func renderReport(info Info, entries []audit.Entry, pages []page, cp audit.Signe
 				d.Operator = contactOf(e.Config)
 			}
 			d.Relaxations = append(d.Relaxations, e.Config.Relaxations...)
+			if p := e.Config.Settings["purpose"]; p != "" && !slices.Contains(d.Declared, p) {
+				d.Declared = append(d.Declared, p)
+			}
 		case e.Fetch != nil:
 			f := e.Fetch
 			d.Fetches++
@@ -470,6 +477,7 @@ pre{background:#f6f6f6;padding:.6em;white-space:pre-wrap}
 <tr><th>User-Agent</th><td>{{range .UserAgents}}<code>{{.}}</code><br>{{else}}none 无{{end}}</td></tr>
 <tr><th>Job 任务</th><td>{{if .Job}}{{.Job}}{{else}}not named 未命名{{end}}</td></tr>
 <tr><th>Purpose 目的</th><td>{{if .Purpose}}{{.Purpose}} <small>(stated by the operator at export 导出时由运营者声明)</small>{{else}}not stated 未声明{{end}}</td></tr>
+<tr><th>Declared purpose of the crawl 爬取声明的用途</th><td>{{range .Declared}}<code>{{.}}</code><br>{{else}}not recorded 未记录{{end}} <small>(recorded in the log at each run's start; pages whose usage preferences reserved it were fetched but not stored 每次运行开始时记入日志；使用偏好保留该用途的页面已抓取但未存储)</small></td></tr>
 <tr><th>Software 软件</th><td>{{range .Versions}}goodbot {{.}}<br>{{else}}not recorded 未记录{{end}}</td></tr>
 {{if .Relaxations}}<tr><th>Rules relaxed by the operator 运营者放宽的规则</th><td>{{range .Relaxations}}{{.}}<br>{{end}}</td></tr>{{end}}
 </table>

@@ -32,6 +32,7 @@ import (
 	"github.com/goodbot/goodbot/crawler"
 	"github.com/goodbot/goodbot/crawler/frontier"
 	"github.com/goodbot/goodbot/crawler/state"
+	usagepref "github.com/goodbot/goodbot/crawler/usage"
 	"github.com/goodbot/goodbot/internal/redisconn"
 	"github.com/goodbot/goodbot/internal/site"
 	"github.com/goodbot/goodbot/job"
@@ -88,6 +89,7 @@ type crawlOptions struct {
 	horizon      time.Duration
 	verbose      bool
 	store        string
+	purpose      string
 	stateDir     string
 	fresh        bool
 	revisit      bool
@@ -129,6 +131,7 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	fs.DurationVar(&o.progress, "progress", 5*time.Second, "interval of the progress line on stderr (0: none)")
 	fs.StringVar(&o.metricsAddr, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9090)")
 	fs.BoolVar(&o.verbose, "v", false, "log every decision and request to stderr")
+	fs.StringVar(&o.purpose, "purpose", "", "what the collected pages are for: "+purposeList()+"; a page whose usage preferences (Content-Usage, Content-Signal, TDMRep) reserve it is fetched and its links followed, but it is not stored (default unspecified: any reservation of any use keeps a page from being stored)")
 	fs.StringVar(&o.stateDir, "state", "", "crawl state directory, so that a rerun on the same --out resumes: queue, seen URLs, robots.txt, limiter (default OUT/state; local mode only)")
 	fs.BoolVar(&o.fresh, "fresh", false, "discard the crawl state and start over (recorded in the operation log; what earlier runs sent still counts against each site's budget); the stored pages' validators are kept, for --revisit")
 	fs.BoolVar(&o.revisit, "revisit", false, "revisit the pages earlier runs on this --out stored, with conditional requests (If-None-Match, If-Modified-Since with the validators the site sent; see Revisits in the README): a 304 Not Modified stores nothing and is logged as a revisit, its page is a leaf; a changed page is stored again and its links followed; a page its sitemap's lastmod dates before the stored copy is not asked for; the summary gives the bytes the sites were spared; works with --fresh, which keeps the validators (local mode only)")
@@ -207,6 +210,9 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	}
 	if o.out == "" {
 		return nil, usagef("--out must not be empty")
+	}
+	if _, err := usagepref.ParsePurpose(o.purpose); err != nil {
+		return nil, usagef("--purpose %q: want one of %s", o.purpose, purposeList())
 	}
 	if _, err := crawler.ParseStoreMode(o.store); err != nil {
 		return nil, usagef("--store %q: want clean or full", o.store)
@@ -470,6 +476,7 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 		Logger:          logger,
 		OutDir:          o.out,
 		Store:           crawler.StoreMode(o.store),
+		Purpose:         usagepref.Purpose(o.purpose),
 		Relaxations:     relax,
 		Deny:            o.deny,
 		Job:             o.job,
@@ -875,4 +882,13 @@ func openRedis(ctx context.Context, raw string) (redis.UniversalClient, rediscon
 		return nil, topo, fmt.Errorf("--redis: %w", err)
 	}
 	return rc, topo, nil
+}
+
+// purposeList lists the purposes --purpose takes.
+func purposeList() string {
+	var names []string
+	for _, p := range usagepref.Purposes() {
+		names = append(names, string(p))
+	}
+	return strings.Join(names, ", ")
 }

@@ -96,6 +96,7 @@ func TestCrawlUsageErrors(t *testing.T) {
 		{[]string{"crawl", "--contact", "mailto:me@example.org", "--redis", "tcp://x", "--job", "j", "--out", "OUTDIR", "http://127.0.0.1:1/"}, "--redis"},
 		{[]string{"crawl", "--contact", "mailto:me@example.org", "--redis", "redis://127.0.0.1:1", "--job", "j", "--revisit", "http://127.0.0.1:1/"}, "--revisit are for local mode"},
 		{[]string{"crawl", "--contact", "mailto:me@example.org", "--no-such-flag", "http://127.0.0.1:1/"}, "no-such-flag"},
+		{[]string{"crawl", "--contact", "mailto:me@example.org", "--purpose", "marketing", "http://127.0.0.1:1/"}, `--purpose "marketing": want one of unspecified, search, research, ai-train, ai-input, archive`},
 		{[]string{"frobnicate"}, "unknown command"},
 	} {
 		for i, a := range tc.args {

@@ -84,8 +84,9 @@ func TestCrawlRankFileUsesLowEnd(t *testing.T) {
 	if interval := time.Duration(math.Ceil(86400e6/budget)) * time.Microsecond; e.BudgetPerDay != budget || e.Interval != interval {
 		t.Errorf("budget %v/day, interval %v: want %v/day from the low end", e.BudgetPerDay, e.Interval, budget)
 	}
-	if len(s.hits()) != 4 {
-		t.Errorf("requests %+v, want robots.txt and three pages", s.hits())
+	// With no --purpose the site's tdmrep.json is read too.
+	if len(s.hits()) != 5 || s.count("/.well-known/tdmrep.json") != 1 {
+		t.Errorf("requests %+v, want robots.txt, tdmrep.json and three pages", s.hits())
 	}
 }
 
@@ -119,7 +120,8 @@ func TestCrawlMaxCrawlRate(t *testing.T) {
 	if robots == nil || robots.Interval != 200*time.Millisecond || !strings.Contains(robots.Reason, "robots.txt asks for 200ms") {
 		t.Errorf("robots budget event %+v: want the interval lengthened to 200ms", robots)
 	}
-	if len(s.hits()) != 4 {
-		t.Errorf("requests %+v, want robots.txt and three pages", s.hits())
+	// With no --purpose the site's tdmrep.json is read too.
+	if len(s.hits()) != 5 || s.count("/.well-known/tdmrep.json") != 1 {
+		t.Errorf("requests %+v, want robots.txt, tdmrep.json and three pages", s.hits())
 	}
 }

@@ -27,6 +27,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/goodbot/goodbot/crawler/usage"
 )
 
 // PagesFile is the name of the per-site file of records.
@@ -55,6 +57,14 @@ type Record struct {
 	// (noarchive): exports, such as an evidence bundle's WARC file, hold
 	// no body of it.
 	NoArchive bool `json:"noarchive,omitempty"`
+	// Purpose is the crawl's declared purpose ("search", "ai-train",
+	// "unspecified", ...; see package usage).
+	Purpose string `json:"purpose,omitempty"`
+	// Usage lists the usage preferences in force for the page when it
+	// was fetched (Content-Usage, Content-Signal, TDMRep), each with its
+	// source and the statement as read: none of them reserved Purpose,
+	// and a later use of the page for another purpose must check them.
+	Usage []usage.Pref `json:"usage,omitempty"`
 }
 
 // Digest returns the hex SHA-256 of b, the form Record.SHA256 takes.

@@ -150,6 +150,11 @@ type Verdict struct {
 	RetryAt time.Time
 	// Sitemaps are the file's Sitemap lines, if a file applies.
 	Sitemaps []string
+	// Usage lists the usage-preference lines (Content-Usage,
+	// Content-Signal) of the file in force that apply to the URL, as
+	// Group.UsageFor finds them. It is empty for a URL that may not be
+	// fetched: preferences apply only to what can be crawled.
+	Usage []UsageRule
 }
 
 // Cache fetches, parses and keeps the robots.txt of each origin (scheme and
@@ -570,6 +575,9 @@ func (e *entry) verdict(pq string) Verdict {
 	}
 	r := e.group.Test(pq)
 	v.Allowed = r.Allowed
+	if r.Allowed {
+		v.Usage = e.group.UsageFor(pq)
+	}
 	switch {
 	case r.Rule == nil:
 		v.Reason = "no robots.txt rule matches: allowed"

@@ -71,6 +71,7 @@ type compiled struct {
 // compile prepares g's rules for Test.
 func (g *Group) compile() {
 	g.byPriority = compileRules(g.Rules)
+	g.usagePatterns = compileUsage(g.Usage)
 }
 
 // compileRules compiles rules and sorts them most specific first, allow
@@ -148,6 +149,64 @@ func matchPattern(pattern, pathQuery string) bool {
 		p = "/"
 	}
 	return cs[0].match(p)
+}
+
+// MatchPattern reports whether the robots.txt path pattern matches
+// pathQuery (a URL's escaped path, with "?" and the raw query when there is
+// one), with the wildcard, anchor and percent-encoding rules of Group.Test.
+// Other formats that reuse robots.txt patterns, such as TDMRep's
+// tdmrep.json, match with it.
+func MatchPattern(pattern, pathQuery string) bool { return matchPattern(pattern, pathQuery) }
+
+// UsageFor returns the usage-preference lines of g that apply to
+// pathQuery, as draft-ietf-aipref-attach section 3.1 says: for each key
+// (Content-Usage, Content-Signal), the lines whose pattern matches with
+// the most octets; lines with the same longest pattern all apply (their
+// preferences combine, the most restrictive winning). It returns nil when
+// none match.
+func (g *Group) UsageFor(pathQuery string) []UsageRule {
+	p := normalize(pathQuery)
+	if p == "" {
+		p = "/"
+	}
+	patterns := g.usagePatterns
+	if len(patterns) != len(g.Usage) {
+		// A Group built by hand rather than by Parse.
+		patterns = compileUsage(g.Usage)
+	}
+	best := map[string]int{}
+	var out []UsageRule
+	for i, u := range g.Usage {
+		c := &patterns[i]
+		if !c.match(p) {
+			continue
+		}
+		l, seen := best[u.Key]
+		switch {
+		case !seen || c.length > l:
+			best[u.Key] = c.length
+			out = slices.DeleteFunc(out, func(o UsageRule) bool { return o.Key == u.Key })
+			out = append(out, u)
+		case c.length == l:
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// compileUsage compiles the patterns of usage lines, in their order.
+func compileUsage(us []UsageRule) []compiled {
+	rules := make([]Rule, len(us))
+	for i, u := range us {
+		rules[i] = Rule{Pattern: u.Pattern}
+	}
+	cs := compileRules(rules)
+	// compileRules sorts by specificity: put them back in line order.
+	out := make([]compiled, len(cs))
+	for _, c := range cs {
+		out[c.idx] = c
+	}
+	return out
 }
 
 const upperHex = "0123456789ABCDEF"

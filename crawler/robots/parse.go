@@ -85,6 +85,12 @@ type Group struct {
 	// (draft-meunier-signature-agent-rep), or zero. When merged groups ask
 	// for several, it is the largest.
 	MaxCrawlRate time.Duration
+	// Usage lists the group's usage-preference lines, Content-Usage
+	// (draft-ietf-aipref-attach) and Content-Signal
+	// (draft-romm-aipref-contentsignals), in file order. They say how
+	// what is fetched may be used, not what may be fetched. See
+	// UsageFor.
+	Usage []UsageRule
 	// Agents lists the User-agent values, as written, of the lines that
 	// selected this group ("Goodbot/2.1", "*"). It is empty when no group
 	// applies and everything is allowed.
@@ -93,6 +99,9 @@ type Group struct {
 	// byPriority holds the rules compiled for matching, most specific
 	// first, allow before disallow at equal specificity.
 	byPriority []compiled
+	// usagePatterns holds the patterns of Usage compiled, in Usage's
+	// order.
+	usagePatterns []compiled
 }
 
 // Rule is one allow or disallow line of a group.
@@ -105,6 +114,37 @@ type Rule struct {
 	// Line is the rule's 1-based line number in the file, or 0 for rules
 	// made up by DisallowAll.
 	Line int
+}
+
+// The keys of usage-preference lines, as in UsageRule.Key.
+const (
+	KeyContentUsage  = "content-usage"
+	KeyContentSignal = "content-signal"
+)
+
+// UsageRule is one Content-Usage or Content-Signal line of a group.
+type UsageRule struct {
+	// Key is KeyContentUsage or KeyContentSignal.
+	Key string
+	// Pattern is the path the preference applies to, in normal form
+	// like Rule.Pattern; "/" when the line gave none.
+	Pattern string
+	// Value is the preference as written after the path, e.g.
+	// "train-ai=n" or "search=yes, ai-train=no". It is not checked
+	// here: see package usage.
+	Value string
+	// Line is the 1-based line number in the file.
+	Line int
+}
+
+// String returns the line as it would be written: "Content-Usage: /
+// train-ai=n".
+func (u UsageRule) String() string {
+	key := "Content-Usage"
+	if u.Key == KeyContentSignal {
+		key = "Content-Signal"
+	}
+	return key + ": " + u.Pattern + " " + u.Value
 }
 
 // String returns the rule as it would be written in a robots.txt file, with
@@ -168,6 +208,7 @@ func (f *File) Group(productToken string) *Group {
 			}
 		}
 		g.Rules = append(g.Rules, src.Rules...)
+		g.Usage = append(g.Usage, src.Usage...)
 		g.CrawlDelay = max(g.CrawlDelay, src.CrawlDelay)
 		g.RequestRate = max(g.RequestRate, src.RequestRate)
 		g.MaxCrawlRate = max(g.MaxCrawlRate, src.MaxCrawlRate)
@@ -211,8 +252,8 @@ func productTokenOf(s string) string {
 //   - a UTF-8 byte order mark, and CR, LF or CRLF line ends;
 //   - "#" comments, blank lines and whitespace around keys and values;
 //   - the keys User-agent, Allow, Disallow, Crawl-delay, Request-rate,
-//     Max-Crawl-Rate and Sitemap, case-insensitively. Other keys are
-//     skipped with a warning.
+//     Max-Crawl-Rate, Sitemap, Content-Usage and Content-Signal,
+//     case-insensitively. Other keys are skipped with a warning.
 //
 // Consecutive User-agent lines open one group; a User-agent line after an
 // Allow, Disallow, Crawl-delay, Request-rate or Max-Crawl-Rate line opens a
@@ -239,6 +280,15 @@ func productTokenOf(s string) string {
 // as the longest interval, 24 hours, with a warning.
 //
 // All three are capped at 24 hours.
+//
+// Content-Usage (draft-ietf-aipref-attach) and Content-Signal
+// (draft-romm-aipref-contentsignals) take an optional path, starting with
+// "/" or "*" and ending at the first space or tab, then a usage
+// preference; without a path the preference applies to "/". They belong
+// to the group they are in (Group.Usage), but, like Sitemap lines, do not
+// end it: the Allow and Disallow rules, and so what may be fetched, are
+// exactly what RFC 9309 alone would give. Outside any group they are
+// skipped with a warning.
 func Parse(body []byte) *File {
 	f := &File{}
 	if len(body) > MaxSize {
@@ -385,6 +435,8 @@ func (p *parser) line(n int, raw []byte) {
 			d = maxDelay
 		}
 		p.cur.MaxCrawlRate = max(p.cur.MaxCrawlRate, d)
+	case KeyContentUsage, KeyContentSignal:
+		p.usage(n, raw, key, value)
 	case "sitemap":
 		if value == "" {
 			p.warn(n, raw, "empty sitemap URL")
@@ -411,6 +463,26 @@ func (p *parser) userAgent(n int, raw []byte, value string) {
 		p.warn(n, raw, "user-agent value has no product token")
 	}
 	p.cur.Agents = append(p.cur.Agents, value)
+}
+
+// usage handles a Content-Usage or Content-Signal line.
+func (p *parser) usage(n int, raw []byte, key, value string) {
+	if p.cur == nil {
+		p.warn(n, raw, key+" line before any user-agent line")
+		return
+	}
+	pattern, pref := "/", value
+	if value != "" && (value[0] == '/' || value[0] == '*') {
+		pattern, pref = value, ""
+		if i := strings.IndexAny(value, " \t"); i >= 0 {
+			pattern, pref = value[:i], strings.TrimSpace(value[i+1:])
+		}
+	}
+	if pref == "" {
+		p.warn(n, raw, key+" line without a preference")
+		return
+	}
+	p.cur.Usage = append(p.cur.Usage, UsageRule{Key: key, Pattern: normalize(pattern), Value: pref, Line: n})
 }
 
 // member reports whether a group member line (a rule, Crawl-delay,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -339,5 +340,34 @@ func TestFrontierKeepsUncleanBodiesInMemory(t *testing.T) {
 			}
 		}
 		s.Close()
+	}
+}
+
+// The robots store keeps a file's text, so its Content-Usage and
+// Content-Signal lines come back, parsed again, after a restart.
+func TestRobotsUsageKept(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := open(t, dir, Options{})
+	body := "User-agent: *\nContent-Signal: search=yes, ai-train=no\nAllow: /\nContent-Usage: /private/ train-ai=n\n"
+	now := time.Now()
+	st := robots.Stored{URL: "http://a/robots.txt", Status: 200, Body: []byte(body), Policy: robots.PolicyParsed, FetchedAt: now, Expires: now.Add(time.Hour)}
+	if err := s.Robots(nil).Save(ctx, "http://a", st); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = open(t, dir, Options{})
+	defer s.Close()
+	got, ok, err := s.Robots(nil).Load(ctx, "http://a")
+	if err != nil || !ok {
+		t.Fatalf("Load after restart: %v %v", ok, err)
+	}
+	var lines []string
+	for _, u := range robots.Parse(got.Body).Group("goodbot").UsageFor("/private/x") {
+		lines = append(lines, u.String())
+	}
+	want := []string{"Content-Signal: / search=yes, ai-train=no", "Content-Usage: /private/ train-ai=n"}
+	if !slices.Equal(lines, want) {
+		t.Errorf("usage lines after restart %q, want %q", lines, want)
 	}
 }
