@@ -439,8 +439,12 @@ func (s *revisitSite) take() revisitCounts {
 	for _, v := range cond {
 		c.conditional += v
 	}
-	for _, v := range plain {
-		c.plain += v
+	for p, v := range plain {
+		// The site's tdmrep.json is asked for once per run, without
+		// validators: it is kept in memory only (see the README's Status).
+		if p != "/.well-known/tdmrep.json" {
+			c.plain += v
+		}
 	}
 	for _, v := range notMod {
 		c.notModified += v
