@@ -75,10 +75,10 @@ func randomString(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// limiter is a per-client token bucket with a bounded table: when it is
+// clientLimiter is a per-client token bucket with a bounded table: when it is
 // full, clients idle long enough to have a full bucket are dropped first
 // (forgetting them costs nothing), then the least recently seen.
-type limiter struct {
+type clientLimiter struct {
 	every rate.Limit
 	burst int
 	max   int
@@ -92,12 +92,12 @@ type client struct {
 	seen time.Time
 }
 
-func newLimiter(every rate.Limit, burst, max int) *limiter {
-	return &limiter{every: every, burst: burst, max: max, clients: map[string]*client{}}
+func newLimiter(every rate.Limit, burst, max int) *clientLimiter {
+	return &clientLimiter{every: every, burst: burst, max: max, clients: map[string]*client{}}
 }
 
 // allow reports whether key may make one more request now.
-func (l *limiter) allow(key string, now time.Time) bool {
+func (l *clientLimiter) allow(key string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c := l.clients[key]
@@ -113,7 +113,7 @@ func (l *limiter) allow(key string, now time.Time) bool {
 }
 
 // evict makes room in a full table.
-func (l *limiter) evict(now time.Time) {
+func (l *clientLimiter) evict(now time.Time) {
 	for k, c := range l.clients {
 		if c.lim.TokensAt(now) >= float64(l.burst) {
 			delete(l.clients, k)
@@ -132,7 +132,7 @@ func (l *limiter) evict(now time.Time) {
 }
 
 // size returns the number of clients the table holds.
-func (l *limiter) size() int {
+func (l *clientLimiter) size() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.clients)

@@ -71,6 +71,12 @@ type Config struct {
 	// Prove fetches a proof page (see GateProver). Nil disables proof of
 	// control: every complaint then waits for a person.
 	Prove Prover
+	// Confirmed, if set, is called once a complaint is proven and
+	// confirmed on the board, with the complaint as it now stands, so
+	// that the deletion can be applied or waited for before the
+	// complainant sees the status page (goodbot serve applies it as
+	// "goodbot complaint add" does). Its error is logged and shown.
+	Confirmed func(ctx context.Context, c job.Complaint) error
 	// ProofScheme is the scheme of proof URLs. Default "https"; "http"
 	// only for tests on loopback.
 	ProofScheme string
@@ -115,7 +121,7 @@ type Handler struct {
 	cfg   Config
 	mux   *http.ServeMux
 	csrf  *csrf
-	limit *limiter
+	limit *clientLimiter
 	logs  logCache
 	now   func() time.Time
 }
@@ -220,7 +226,7 @@ func human(d time.Duration) string {
 }
 
 type homePage struct {
-	info
+	About info
 	CSRF   string
 	Site   string
 	Email  string
@@ -229,7 +235,7 @@ type homePage struct {
 }
 
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
-	h.render(w, http.StatusOK, "home.html", homePage{info: h.info(), CSRF: h.csrf.token(w, r)})
+	h.render(w, http.StatusOK, "home.html", homePage{About: h.info(), CSRF: h.csrf.token(w, r)})
 }
 
 func (h *Handler) style(w http.ResponseWriter, r *http.Request) {
@@ -284,7 +290,7 @@ func (h *Handler) guardPost(w http.ResponseWriter, r *http.Request) bool {
 
 // receiptPage is the answer to a complaint.
 type receiptPage struct {
-	info
+	About info
 	Receipt, StatusURL, Site, Message string
 	Token, ProofURL                   string
 	HandleBy                          time.Time
@@ -304,7 +310,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var fe *FieldError
 		errors.As(err, &fe)
-		h.render(w, http.StatusBadRequest, "home.html", homePage{info: h.info(), CSRF: h.csrf.token(w, r),
+		h.render(w, http.StatusBadRequest, "home.html", homePage{About: h.info(), CSRF: h.csrf.token(w, r),
 			Site: bounded(f.Get("site"), MaxSite), Email: bounded(f.Get("email"), MaxEmail), Msg: bounded(f.Get("message"), MaxMessage),
 			Errors: map[string]string{fe.Field: fe.Msg}})
 		return
@@ -322,7 +328,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.cfg.Logger.Warn("operator: complaint received through the form; the site is stopped", "site", sub.Site, "complaint", id)
-	h.render(w, http.StatusCreated, "receipt.html", receiptPage{info: h.info(), Receipt: receipt,
+	h.render(w, http.StatusCreated, "receipt.html", receiptPage{About: h.info(), Receipt: receipt,
 		StatusURL: "/complaints/" + receipt, Site: sub.Site, Message: msg, Token: token,
 		ProofURL: h.proofURL(sub.Site, receipt), HandleBy: now.Add(h.cfg.HandleWithin)})
 }
@@ -358,7 +364,7 @@ func (h *Handler) find(ctx context.Context, id string) (job.Complaint, bool, err
 
 // statusPage shows where a complaint stands.
 type statusPage struct {
-	info
+	About info
 	CSRF      string
 	C         job.Complaint
 	Acks      []job.Ack
@@ -393,7 +399,7 @@ func (h *Handler) showStatus(w http.ResponseWriter, r *http.Request, id, notice,
 		return
 	}
 	now := h.now()
-	p := statusPage{info: h.info(), CSRF: h.csrf.token(w, r), C: c, Acks: acks,
+	p := statusPage{About: h.info(), CSRF: h.csrf.token(w, r), C: c, Acks: acks,
 		Logs:     h.logs.get(r.Context(), h.cfg.AuditDirs, c.Site, c.ID, now),
 		HandleBy: c.At.Add(h.cfg.HandleWithin), ProofURL: h.proofURL(c.Site, c.Receipt),
 		CanProve: c.Unconfirmed && h.cfg.Prove != nil && c.ProofSHA256 != "", Notice: notice, Problem: problem}
@@ -456,5 +462,14 @@ func (h *Handler) check(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.cfg.Logger.Warn("operator: complaint proven by the site; its data is being deleted", "site", c.Site, "complaint", c.ID)
+	defer h.logs.drop(c.ID)
+	if h.cfg.Confirmed != nil {
+		c.Unconfirmed, c.ConfirmedBy = false, job.ConfirmedByProof
+		if err := h.cfg.Confirmed(ctx, c); err != nil {
+			h.cfg.Logger.Error("operator: applying a proven complaint", "complaint", c.ID, "err", err)
+			h.showStatus(w, r, id, "", "The complaint is confirmed; the deletion is not confirmed yet and will be applied by the crawl. / 投诉已确认；删除尚未完成，将由爬虫执行。")
+			return
+		}
+	}
 	http.Redirect(w, r, "/complaints/"+id, http.StatusSeeOther)
 }

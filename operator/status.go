@@ -97,3 +97,10 @@ func (c *logCache) get(ctx context.Context, dirs []string, s, id string, now tim
 	c.m[id] = cachedViews{now, views}
 	return views
 }
+
+// drop forgets the views of complaint id, after it changed.
+func (c *logCache) drop(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, id)
+}
