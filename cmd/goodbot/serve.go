@@ -16,6 +16,7 @@ import (
 	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/botauth"
 	"github.com/goodbot/goodbot/crawler"
+	"github.com/goodbot/goodbot/job"
 	"github.com/goodbot/goodbot/limiter"
 	"github.com/goodbot/goodbot/operator"
 )
@@ -34,7 +35,7 @@ a person runs "goodbot complaint resolve".
 `
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	err := serve(ctx, args, stdout, stderr)
+	err := serve(ctx, args, stdout, stderr, serveTest{})
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
@@ -50,7 +51,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return 0
 }
 
-func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// serveTest holds what only tests change: proofs over plain http, from
+// loopback sites.
+type serveTest struct {
+	proofScheme  string
+	allowPrivate bool
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, test serveTest) error {
 	fs := flag.NewFlagSet("goodbot serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, serveUsage); fs.PrintDefaults() }
@@ -97,7 +105,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case bf.out != "":
 		crawlLogs = []string{filepath.Join(bf.out, "audit")}
 	}
-	board, _, release, err := bf.open(ctx)
+	board, redisBoard, release, err := bf.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -105,7 +113,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	cfg := operator.Config{Board: board, Operator: *who, Purpose: *purpose, UserAgent: ua,
-		Addresses: splitList(*addresses), HandleWithin: *within, AuditDirs: crawlLogs, Logger: logger}
+		Addresses: splitList(*addresses), HandleWithin: *within, AuditDirs: crawlLogs, Logger: logger,
+		ProofScheme: test.proofScheme, AllowPrivate: test.allowPrivate}
+	// A proven complaint deletes at once: the running crawl, or the
+	// workers, apply it as they apply "goodbot complaint add"; with no
+	// crawl running on --out, it is applied here, as complaint add does.
+	cfg.Confirmed = func(ctx context.Context, c job.Complaint) error {
+		return waitApplied(ctx, bf, c, board, redisBoard, 10*time.Second, io.Discard)
+	}
 
 	dirURL := *botDir
 	if dirURL == "" && *noBotAuth == "" {
