@@ -226,7 +226,7 @@ func human(d time.Duration) string {
 }
 
 type homePage struct {
-	About info
+	About  info
 	CSRF   string
 	Site   string
 	Email  string
@@ -290,7 +290,7 @@ func (h *Handler) guardPost(w http.ResponseWriter, r *http.Request) bool {
 
 // receiptPage is the answer to a complaint.
 type receiptPage struct {
-	About info
+	About                             info
 	Receipt, StatusURL, Site, Message string
 	Token, ProofURL                   string
 	HandleBy                          time.Time
@@ -364,7 +364,7 @@ func (h *Handler) find(ctx context.Context, id string) (job.Complaint, bool, err
 
 // statusPage shows where a complaint stands.
 type statusPage struct {
-	About info
+	About     info
 	CSRF      string
 	C         job.Complaint
 	Acks      []job.Ack
