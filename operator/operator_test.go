@@ -128,7 +128,7 @@ func TestPageShowsWhoWhyHowToOptOut(t *testing.T) {
 	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "form-action 'self'") {
 		t.Errorf("Content-Security-Policy %q", csp)
 	}
-	if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" {
+	if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "same-origin" {
 		t.Errorf("headers %v", h)
 	}
 	var ck *http.Cookie

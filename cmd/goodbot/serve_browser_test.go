@@ -81,17 +81,27 @@ func TestServeBrowser(t *testing.T) {
 		return v
 	}
 
-	if err := chromedp.Do(bctx,
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(chromedp.CSS("#complaint-form")),
+	// do runs one step, bounded, and shows the page when it fails.
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(bctx, time.Minute)
+		defer cancel()
+		if err := chromedp.Do(sctx, steps...); err != nil {
+			html, _ := chromedp.Run(bctx, chromedp.OuterHTML(chromedp.CSS("html")))
+			t.Fatalf("%s: %v\npage:\n%s", what, err, html)
+		}
+	}
+	// The first call starts the browser, which lives as long as its
+	// context: bctx, not a step's.
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	do("opening the page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#complaint-form")))
+	do("filling in the form",
 		chromedp.SendKeys(chromedp.CSS("#site"), "http://"+s.hostport()+"/p1"),
 		chromedp.SendKeys(chromedp.CSS("#email"), "webmaster@site.example"),
-		chromedp.SendKeys(chromedp.CSS("#message"), "Please stop crawling our site."),
-		chromedp.Click(chromedp.CSS("#send")),
-		chromedp.WaitVisible(chromedp.CSS("#receipt")),
-	); err != nil {
-		t.Fatalf("sending the form: %v", err)
-	}
+		chromedp.SendKeys(chromedp.CSS("#message"), "Please stop crawling our site."))
+	do("sending the form", chromedp.Click(chromedp.CSS("#send")), chromedp.WaitVisible(chromedp.CSS("#receipt")))
 	receipt, stopped, token := text("#receipt"), text("#stopped"), text("#token")
 	if !isReceipt(receipt) || !strings.Contains(stopped, s.hostport()) || !strings.HasPrefix(token, "goodbot-proof-") {
 		t.Fatalf("receipt %q, %q, token %q", receipt, stopped, token)
