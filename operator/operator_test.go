@@ -4,12 +4,10 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -21,15 +19,15 @@ import (
 	"github.com/goodbot/goodbot/crawler"
 	"github.com/goodbot/goodbot/job"
 	"github.com/goodbot/goodbot/limiter"
+	"github.com/goodbot/goodbot/operator/operatortest"
 )
 
 // page is an operator page under test, with a browser-like client.
 type page struct {
-	t     *testing.T
+	*operatortest.Client
 	srv   *httptest.Server
 	board *job.FileComplaints
 	dir   string
-	c     *http.Client
 }
 
 func newPage(t *testing.T, tweak func(*Config)) *page {
@@ -50,74 +48,13 @@ func newPage(t *testing.T, tweak func(*Config)) *page {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	jar, _ := cookiejar.New(nil)
-	return &page{t: t, srv: srv, board: board, dir: dir, c: &http.Client{Jar: jar, Timeout: 60 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &page{Client: operatortest.NewClient(t, srv.URL), srv: srv, board: board, dir: dir}
 }
-
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-func (p *page) get(path string) (int, string) {
-	p.t.Helper()
-	resp, err := p.c.Get(p.srv.URL + path)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-// csrf loads path and returns its form's CSRF token.
-func (p *page) csrf(path string) string {
-	p.t.Helper()
-	_, body := p.get(path)
-	m := csrfField.FindStringSubmatch(body)
-	if m == nil {
-		p.t.Fatalf("no CSRF field on %s:\n%s", path, body)
-	}
-	return m[1]
-}
-
-func (p *page) postRaw(path, contentType, body string, hdr http.Header) (*http.Response, string) {
-	p.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, p.srv.URL+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", contentType)
-	for k, v := range hdr {
-		req.Header[k] = v
-	}
-	resp, err := p.c.Do(req)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
-}
-
-func (p *page) post(path string, v url.Values) (*http.Response, string) {
-	return p.postRaw(path, "application/x-www-form-urlencoded", v.Encode(), nil)
-}
-
-// complain sends the form with a fresh CSRF token.
-func (p *page) complain(site, email, msg string) (*http.Response, string) {
-	return p.post("/complaints", url.Values{"csrf": {p.csrf("/")}, "site": {site}, "email": {email}, "message": {msg}})
-}
-
-var (
-	receiptRe = regexp.MustCompile(`id="receipt">([a-z2-7]{26})<`)
-	tokenRe   = regexp.MustCompile(`id="token">(goodbot-proof-[a-z2-7]{26})<`)
-)
 
 func TestPageShowsWhoWhyHowToOptOut(t *testing.T) {
 	p := newPage(t, nil)
-	resp, err := p.c.Get(p.srv.URL + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	body := string(b)
+	resp := p.Get("/")
+	body := resp.Body
 	for _, want := range []string{"Example Data Team", "research on public notices", "goodbot/test (&#43;https://example.org/bot)",
 		"192.0.2.0/24", "User-agent: goodbot\nDisallow: /", "3 days", `name="csrf"`} {
 		if !strings.Contains(body, want) {
@@ -132,7 +69,7 @@ func TestPageShowsWhoWhyHowToOptOut(t *testing.T) {
 		t.Errorf("headers %v", h)
 	}
 	var ck *http.Cookie
-	for _, c := range resp.Cookies() {
+	for _, c := range (&http.Response{Header: resp.Header}).Cookies() {
 		if c.Name == csrfCookie {
 			ck = c
 		}
@@ -144,20 +81,20 @@ func TestPageShowsWhoWhyHowToOptOut(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	p := newPage(t, func(c *Config) { c.PostBurst = 1000 })
-	tok := p.csrf("/")
+	tok := p.CSRF("/")
 	form := func(site, email, msg string) url.Values {
 		return url.Values{"csrf": {tok}, "site": {site}, "email": {email}, "message": {msg}}
 	}
 
 	// Oversized: 413, nothing recorded.
-	resp, _ := p.post("/complaints", form("example.org", "a@example.org", strings.Repeat("x", MaxBody)))
-	if resp.StatusCode != http.StatusRequestEntityTooLarge {
-		t.Errorf("oversized body: %d, want 413", resp.StatusCode)
+	resp := p.Post("/complaints", "", form("example.org", "a@example.org", strings.Repeat("x", MaxBody)))
+	if resp.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized resp.Body: %d, want 413", resp.Code)
 	}
 	// A message over its own bound, in a body under the whole bound.
-	resp, body := p.post("/complaints", form("example.org", "a@example.org", strings.Repeat("x", MaxMessage+1)))
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="message-error"`) {
-		t.Errorf("oversized message: %d\n%s", resp.StatusCode, body)
+	resp = p.Post("/complaints", "", form("example.org", "a@example.org", strings.Repeat("x", MaxMessage+1)))
+	if resp.Code != http.StatusBadRequest || !strings.Contains(resp.Body, `id="message-error"`) {
+		t.Errorf("oversized message: %d\n%s", resp.Code, resp.Body)
 	}
 	// Malformed fields.
 	for _, tc := range []struct{ site, email, field string }{
@@ -170,27 +107,27 @@ func TestBadInput(t *testing.T) {
 		{"example.org", "Name <a@example.org>", "email"},
 		{"example.org", "a@example.org\r\nBcc: b@example.org", "email"},
 	} {
-		resp, body := p.post("/complaints", form(tc.site, tc.email, "stop please"))
-		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="`+tc.field+`-error"`) {
-			t.Errorf("site %q email %q: %d, want 400 with a %s error", tc.site, tc.email, resp.StatusCode, tc.field)
+		resp := p.Post("/complaints", "", form(tc.site, tc.email, "stop please"))
+		if resp.Code != http.StatusBadRequest || !strings.Contains(resp.Body, `id="`+tc.field+`-error"`) {
+			t.Errorf("site %q email %q: %d, want 400 with a %s error", tc.site, tc.email, resp.Code, tc.field)
 		}
 	}
 	// A form body that is not form-encoded.
-	resp, _ = p.postRaw("/complaints", "application/x-www-form-urlencoded", "csrf="+tok+"&site=%zz", nil)
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Errorf("malformed encoding: %d, want 400", resp.StatusCode)
+	resp = p.PostRaw("/complaints", "application/x-www-form-urlencoded", "csrf="+tok+"&site=%zz", nil)
+	if resp.Code != http.StatusBadRequest {
+		t.Errorf("malformed encoding: %d, want 400", resp.Code)
 	}
 	// Script injection is echoed escaped, in an invalid field and in a
 	// valid message alike.
 	const script = `<script>alert("x")</script>`
-	resp, body = p.post("/complaints", form(script, script+"@example.org", "m"))
-	if resp.StatusCode != http.StatusBadRequest || strings.Contains(body, script) || !strings.Contains(body, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") {
-		t.Errorf("script in the site field: %d, escaped: %v", resp.StatusCode, !strings.Contains(body, script))
+	resp = p.Post("/complaints", "", form(script, script+"@example.org", "m"))
+	if resp.Code != http.StatusBadRequest || strings.Contains(resp.Body, script) || !strings.Contains(resp.Body, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") {
+		t.Errorf("script in the site field: %d, escaped: %v", resp.Code, !strings.Contains(resp.Body, script))
 	}
-	resp, body = p.post("/complaints", form("example.org", "a@example.org", script+`"><img src=x onerror=alert(1)>`))
-	if resp.StatusCode != http.StatusCreated || strings.Contains(body, script) || strings.Contains(body, "<img") ||
-		!strings.Contains(body, "&lt;script&gt;") {
-		t.Errorf("script in the message: %d\n%s", resp.StatusCode, body)
+	resp = p.Post("/complaints", "", form("example.org", "a@example.org", script+`"><img src=x onerror=alert(1)>`))
+	if resp.Code != http.StatusCreated || strings.Contains(resp.Body, script) || strings.Contains(resp.Body, "<img") ||
+		!strings.Contains(resp.Body, "&lt;script&gt;") {
+		t.Errorf("script in the message: %d\n%s", resp.Code, resp.Body)
 	}
 	cs, _ := p.board.List(context.Background())
 	if len(cs) != 1 || cs[0].Site != "example.org" {
@@ -208,9 +145,9 @@ func TestBadInput(t *testing.T) {
 	} {
 		v := form("example.net", "a@example.org", "m")
 		v.Set("csrf", tc.tok)
-		resp, _ := p.postRaw("/complaints", "application/x-www-form-urlencoded", v.Encode(), tc.hdr)
-		if resp.StatusCode != http.StatusForbidden {
-			t.Errorf("CSRF %s: %d, want 403", name, resp.StatusCode)
+		resp := p.PostRaw("/complaints", "application/x-www-form-urlencoded", v.Encode(), tc.hdr)
+		if resp.Code != http.StatusForbidden {
+			t.Errorf("CSRF %s: %d, want 403", name, resp.Code)
 		}
 	}
 	// Without the cookie the token is worthless.
@@ -230,11 +167,11 @@ func TestBadInput(t *testing.T) {
 
 func TestRateLimit(t *testing.T) {
 	p := newPage(t, func(c *Config) { c.PostRate, c.PostBurst = rate.Every(time.Hour), 2 })
-	tok := p.csrf("/")
+	tok := p.CSRF("/")
 	codes := []int{}
 	for range 4 {
-		resp, _ := p.post("/complaints", url.Values{"csrf": {tok}, "site": {"example.org"}, "email": {"a@example.org"}, "message": {"m"}})
-		codes = append(codes, resp.StatusCode)
+		resp := p.Post("/complaints", "", url.Values{"csrf": {tok}, "site": {"example.org"}, "email": {"a@example.org"}, "message": {"m"}})
+		codes = append(codes, resp.Code)
 	}
 	if codes[0] != 201 || codes[1] != 201 || codes[2] != 429 || codes[3] != 429 {
 		t.Errorf("statuses %v, want 201 201 429 429", codes)
@@ -258,8 +195,8 @@ func TestRateLimit(t *testing.T) {
 func TestStatusUnknownReceipt(t *testing.T) {
 	p := newPage(t, nil)
 	for _, id := range []string{"aaaaaaaaaaaaaaaaaaaaaaaaaa", "1", "../../etc/passwd", strings.Repeat("a", 400)} {
-		if code, _ := p.get("/complaints/" + url.PathEscape(id)); code != http.StatusNotFound {
-			t.Errorf("status of %q: %d, want 404", id, code)
+		if r := p.Get("/complaints/" + url.PathEscape(id)); r.Code != http.StatusNotFound {
+			t.Errorf("status of %q: %d, want 404", id, r.Code)
 		}
 	}
 	a, b := newSecret(), newSecret()
@@ -329,58 +266,49 @@ func TestProofOfControl(t *testing.T) {
 		c.Confirmed = func(ctx context.Context, cp job.Complaint) error { confirmed = append(confirmed, cp); return nil }
 	})
 	const email, phone = "victim@site.example", "13800138000"
-	resp, body := p.complain("http://"+site.site()+"/some/page", email, "Please stop. 手机 "+phone+" call me.")
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("complaint: %d\n%s", resp.StatusCode, body)
-	}
-	receipt, token := receiptRe.FindStringSubmatch(body), tokenRe.FindStringSubmatch(body)
-	if receipt == nil || token == nil {
-		t.Fatalf("receipt page lacks the receipt or the token:\n%s", body)
-	}
+	receipt, token := p.Complain("http://"+site.site()+"/some/page", email, "Please stop. 手机 "+phone+" call me.")
 	cs, _ := p.board.List(context.Background())
 	if len(cs) != 1 {
 		t.Fatalf("board: %+v", cs)
 	}
 	c := cs[0]
-	if !c.Unconfirmed || c.Site != site.site() || c.Receipt != receipt[1] || c.ReplyTo != email ||
-		c.ProofSHA256 != tokenDigest(token[1]) || strings.Contains(c.Message, phone) || c.Reason != reason {
+	if !c.Unconfirmed || c.Site != site.site() || c.Receipt != receipt || c.ReplyTo != email ||
+		c.ProofSHA256 != tokenDigest(token) || strings.Contains(c.Message, phone) || c.Reason != reason {
 		t.Fatalf("complaint on the board: %+v", c)
 	}
 	if why, stopped, err := p.board.Stopped(context.Background(), site.site()); !stopped || err != nil {
 		t.Fatalf("site not stopped: %q %v %v", why, stopped, err)
 	}
-	status := "/complaints/" + receipt[1]
-	if code, body := p.get(status); code != 200 || !strings.Contains(body, "awaiting confirmation") || !strings.Contains(body, `id="check"`) {
-		t.Fatalf("status: %d\n%s", code, body)
+	status := "/complaints/" + receipt
+	if r := p.Get(status); r.Code != 200 || !strings.Contains(r.Body, "awaiting confirmation") || !strings.Contains(r.Body, `id="check"`) {
+		t.Fatalf("status: %d\n%s", r.Code, r.Body)
 	}
 
 	// Forged: no token on the site.
-	resp, body = p.post(status+"/check", url.Values{"csrf": {p.csrf(status)}})
-	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "awaiting confirmation") {
-		t.Fatalf("check without a token: %d\n%s", resp.StatusCode, body)
+	if r := p.Post(status+"/check", status, url.Values{}); r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "awaiting confirmation") {
+		t.Fatalf("check without a token: %d\n%s", r.Code, r.Body)
 	}
 	// A wrong token does not do either.
 	wrong, _ := newProofToken()
 	site.serve(wrong)
-	if resp, _ := p.post(status+"/check", url.Values{"csrf": {p.csrf(status)}}); resp.StatusCode != http.StatusUnprocessableEntity {
-		t.Fatalf("check with another token: %d", resp.StatusCode)
+	if r := p.Post(status+"/check", status, url.Values{}); r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("check with another token: %d", r.Code)
 	}
 	if cs, _ := p.board.List(context.Background()); !cs[0].Unconfirmed || len(confirmed) != 0 {
 		t.Fatalf("confirmed without proof: %+v", cs[0])
 	}
 
 	// Proven.
-	site.serve(token[1])
-	resp, _ = p.post(status+"/check", url.Values{"csrf": {p.csrf(status)}})
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != status {
-		t.Fatalf("check with the token: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	site.serve(token)
+	if r := p.Post(status+"/check", status, url.Values{}); r.Code != http.StatusSeeOther || r.Header.Get("Location") != status {
+		t.Fatalf("check with the token: %d %s", r.Code, r.Header.Get("Location"))
 	}
 	cs, _ = p.board.List(context.Background())
 	if cs[0].Unconfirmed || cs[0].ConfirmedBy != job.ConfirmedByProof || len(confirmed) != 1 || confirmed[0].ID != c.ID || confirmed[0].Unconfirmed {
 		t.Fatalf("after proof: board %+v, Confirmed calls %+v", cs[0], confirmed)
 	}
-	if code, body := p.get(status); code != 200 || !strings.Contains(body, "proven by the site") {
-		t.Fatalf("status after proof: %d\n%s", code, body)
+	if r := p.Get(status); r.Code != 200 || !strings.Contains(r.Body, "proven by the site") {
+		t.Fatalf("status after proof: %d\n%s", r.Code, r.Body)
 	}
 
 	// The proof fetches are in the log: allowed past robots by a recorded
@@ -395,7 +323,7 @@ func TestProofOfControl(t *testing.T) {
 		if strings.Contains(raw, email) || strings.Contains(raw, phone) || strings.Contains(raw, "call me") {
 			t.Errorf("complainant's data in the proof log: %s", raw)
 		}
-		if f := e.Event.Fetch; f != nil && strings.Contains(f.URL, ProofPath+receipt[1]) {
+		if f := e.Event.Fetch; f != nil && strings.Contains(f.URL, ProofPath+receipt) {
 			fetches++
 			if !strings.HasPrefix(f.UserAgent, "goodbot/") {
 				t.Errorf("proof fetch with User-Agent %q", f.UserAgent)
@@ -435,14 +363,10 @@ func TestProofRefusesPrivateAddresses(t *testing.T) {
 		c.ProofScheme = "http"
 		c.Prove = func(ctx context.Context, s, u string) ([]byte, error) { called = true; return nil, nil }
 	})
-	resp, body := p.complain(site.site(), "a@example.org", "stop")
-	receipt := receiptRe.FindStringSubmatch(body)
-	if resp.StatusCode != http.StatusCreated || receipt == nil {
-		t.Fatalf("complaint: %d", resp.StatusCode)
-	}
-	status := "/complaints/" + receipt[1]
-	resp, body = p.post(status+"/check", url.Values{"csrf": {p.csrf(status)}})
-	if called || resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "non-public address") {
-		t.Fatalf("private site: prover called %v, %d\n%s", called, resp.StatusCode, body)
+	receipt, _ := p.Complain(site.site(), "a@example.org", "stop")
+	status := "/complaints/" + receipt
+	r := p.Post(status+"/check", status, url.Values{})
+	if called || r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "non-public address") {
+		t.Fatalf("private site: prover called %v, %d\n%s", called, r.Code, r.Body)
 	}
 }

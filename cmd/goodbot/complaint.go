@@ -120,19 +120,23 @@ func runComplaint(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	default:
 		err = usagef("unknown subcommand %q", args[0])
 	}
-	if errors.Is(err, flag.ErrHelp) {
+	return exitCode(err, "goodbot complaint", complaintUsage, stderr)
+}
+
+// exitCode reports err of command cmd on stderr and returns the exit code:
+// 0 for none (or a request for help), 2 for a usage error (printed with
+// usage), 1 for any other.
+func exitCode(err error, cmd, usage string, stderr io.Writer) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "goodbot complaint: %v\n", err)
-		var ue usageError
-		if errors.As(err, &ue) {
-			fmt.Fprint(stderr, complaintUsage)
-			return 2
-		}
-		return 1
+	fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprint(stderr, usage)
+		return 2
 	}
-	return 0
+	return 1
 }
 
 func complaintAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

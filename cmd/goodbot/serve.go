@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -35,20 +34,7 @@ a person runs "goodbot complaint resolve".
 `
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	err := serve(ctx, args, stdout, stderr, serveTest{})
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "goodbot serve: %v\n", err)
-		var ue usageError
-		if errors.As(err, &ue) {
-			fmt.Fprint(stderr, serveUsage)
-			return 2
-		}
-		return 1
-	}
-	return 0
+	return exitCode(serve(ctx, args, stdout, stderr, serveTest{}), "goodbot serve", serveUsage, stderr)
 }
 
 // serveTest holds what only tests change: proofs over plain http, from

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"github.com/goodbot/goodbot/crawler/output"
 	"github.com/goodbot/goodbot/job"
 	"github.com/goodbot/goodbot/operator"
+	"github.com/goodbot/goodbot/operator/operatortest"
 )
 
 // lockedBuffer is a bytes.Buffer safe for a writer and a reader at once.
@@ -115,64 +115,6 @@ func (ps *proofSite) serveToken(tok string) {
 	ps.mu.Unlock()
 }
 
-// formClient is a browser-like HTTP client of the operator page.
-type formClient struct {
-	t    *testing.T
-	base string
-	c    *http.Client
-}
-
-func newFormClient(t *testing.T, base string) *formClient {
-	jar, _ := cookiejar.New(nil)
-	return &formClient{t: t, base: base, c: &http.Client{Jar: jar, Timeout: 60 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-}
-
-func (f *formClient) get(path string) (int, string) {
-	f.t.Helper()
-	resp, err := f.c.Get(f.base + path)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-var (
-	csrfRe    = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-	receiptRe = regexp.MustCompile(`id="receipt">([a-z2-7]{26})<`)
-	tokenRe   = regexp.MustCompile(`id="token">(goodbot-proof-[a-z2-7]{26})<`)
-)
-
-func (f *formClient) post(path, formPage string, v url.Values) (int, string) {
-	f.t.Helper()
-	_, page := f.get(formPage)
-	m := csrfRe.FindStringSubmatch(page)
-	if m == nil {
-		f.t.Fatalf("no form on %s:\n%s", formPage, page)
-	}
-	v.Set("csrf", m[1])
-	resp, err := f.c.PostForm(f.base+path, v)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-// complain sends a complaint and returns its receipt and proof token.
-func (f *formClient) complain(site, email, msg string) (receipt, token string) {
-	f.t.Helper()
-	code, body := f.post("/complaints", "/", url.Values{"site": {site}, "email": {email}, "message": {msg}})
-	r, tk := receiptRe.FindStringSubmatch(body), tokenRe.FindStringSubmatch(body)
-	if code != http.StatusCreated || r == nil || tk == nil {
-		f.t.Fatalf("complaint about %s: %d\n%s", site, code, body)
-	}
-	return r[1], tk[1]
-}
-
 // The acceptance of goodbot serve without a browser, on a single machine
 // whose crawl has ended: a forged complaint stops the site and deletes
 // nothing (its status says it awaits confirmation), a proven one deletes at
@@ -194,15 +136,15 @@ func TestServeForgedProvenResolved(t *testing.T) {
 		}
 	}
 	base := startServe(t, "--out", out, "--audit-key", key)
-	f := newFormClient(t, base)
+	f := operatortest.NewClient(t, base)
 	const email, phone = "webmaster@forged.example", "13800138000"
 
 	// Forged: no token on the site. Stopped, not deleted.
-	fr, _ := f.complain(forged.srv.URL+"/", email, "Stop crawling us. 手机 "+phone)
+	fr, _ := f.Complain(forged.srv.URL+"/", email, "Stop crawling us. 手机 "+phone)
 	before := len(forged.hits())
-	code, body := f.post("/complaints/"+fr+"/check", "/complaints/"+fr, url.Values{})
-	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "awaiting confirmation") {
-		t.Fatalf("check of the forged complaint: %d\n%s", code, body)
+	if r := f.Post("/complaints/"+fr+"/check", "/complaints/"+fr, url.Values{}); r.Code != http.StatusUnprocessableEntity ||
+		!strings.Contains(r.Body, "awaiting confirmation") {
+		t.Fatalf("check of the forged complaint: %d\n%s", r.Code, r.Body)
 	}
 	if n := len(forged.hits()) - before; n != 1 {
 		t.Errorf("the proof check sent %d requests to the site, want 1", n)
@@ -212,21 +154,20 @@ func TestServeForgedProvenResolved(t *testing.T) {
 	}
 
 	// Proven: the token is on the site. Deleted at once.
-	pr, tok := f.complain(proven.hostport(), "ops@proven.example", "Please delete what you took.")
+	pr, tok := f.Complain(proven.hostport(), "ops@proven.example", "Please delete what you took.")
 	proven.serveToken(tok)
-	if code, body := f.post("/complaints/"+pr+"/check", "/complaints/"+pr, url.Values{}); code != http.StatusSeeOther {
-		t.Fatalf("check of the proven complaint: %d\n%s", code, body)
+	if r := f.Post("/complaints/"+pr+"/check", "/complaints/"+pr, url.Values{}); r.Code != http.StatusSeeOther {
+		t.Fatalf("check of the proven complaint: %d\n%s", r.Code, r.Body)
 	}
 	if _, err := os.Stat(siteDir(proven)); !os.IsNotExist(err) {
 		t.Fatalf("the proven complaint did not delete the site's pages: %v", err)
 	}
-	code, body = f.get("/complaints/" + pr)
-	if code != 200 || !strings.Contains(body, "proven by the site") || !strings.Contains(body, "stopped, 6 records") ||
-		!strings.Contains(body, `class="log-deleted">删除 / deleted 6 records`) {
-		t.Fatalf("status of the proven complaint: %d\n%s", code, body)
+	if r := f.Get("/complaints/" + pr); r.Code != 200 || !strings.Contains(r.Body, "proven by the site") || !strings.Contains(r.Body, "stopped, 6 records") ||
+		!strings.Contains(r.Body, `class="log-deleted">删除 / deleted 6 records`) {
+		t.Fatalf("status of the proven complaint: %d\n%s", r.Code, r.Body)
 	}
-	if _, body := f.get("/complaints/" + fr); !strings.Contains(body, "awaiting confirmation") {
-		t.Fatalf("status of the forged complaint:\n%s", body)
+	if r := f.Get("/complaints/" + fr); !strings.Contains(r.Body, "awaiting confirmation") {
+		t.Fatalf("status of the forged complaint:\n%s", r.Body)
 	}
 
 	// A person confirms the forged one.
@@ -245,8 +186,8 @@ func TestServeForgedProvenResolved(t *testing.T) {
 	if _, err := os.Stat(siteDir(forged)); !os.IsNotExist(err) {
 		t.Fatalf("resolve did not delete the forged complaint's site: %v", err)
 	}
-	if _, body := f.get("/complaints/" + fr); !strings.Contains(body, "resolved") {
-		t.Fatalf("status after resolve:\n%s", body)
+	if r := f.Get("/complaints/" + fr); !strings.Contains(r.Body, "resolved") {
+		t.Fatalf("status after resolve:\n%s", r.Body)
 	}
 
 	// The complainant's data: on the board (the reply address; the
