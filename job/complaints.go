@@ -56,9 +56,17 @@ type Complaint struct {
 	Message string `json:"message,omitempty"`
 }
 
-// Deletes reports whether applying c deletes the site's data: it does once
-// c is confirmed.
-func (c Complaint) Deletes() bool { return !c.Unconfirmed }
+// State names where c stands: "resolved", "unconfirmed" (stopped, not
+// deleted) or "open".
+func (c Complaint) State() string {
+	switch {
+	case c.Resolved:
+		return "resolved"
+	case c.Unconfirmed:
+		return "unconfirmed"
+	}
+	return "open"
+}
 
 // Confirmation methods for Board.Confirm.
 const (

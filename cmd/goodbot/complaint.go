@@ -301,14 +301,7 @@ func complaintList(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintln(stdout, "no complaints")
 	}
 	for _, e := range all {
-		state := "open"
-		switch {
-		case e.Resolved:
-			state = "resolved"
-		case e.Unconfirmed:
-			state = "unconfirmed"
-		}
-		fmt.Fprintf(stdout, "%s  %s  %-8s %s  %q", e.ID, e.At.UTC().Format(time.RFC3339), state, e.Site, e.Reason)
+		fmt.Fprintf(stdout, "%s  %s  %-8s %s  %q", e.ID, e.At.UTC().Format(time.RFC3339), e.State(), e.Site, e.Reason)
 		if e.Contact != "" {
 			fmt.Fprintf(stdout, "  from %s", e.Contact)
 		}
