@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/goodbot/goodbot/crawler/output"
+	"github.com/goodbot/goodbot/internal/redistest"
 	"github.com/goodbot/goodbot/job"
 	"github.com/goodbot/goodbot/operator"
 	"github.com/goodbot/goodbot/operator/operatortest"
@@ -242,5 +243,49 @@ func TestServeUsage(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, tc.want) {
 			t.Errorf("goodbot %v: exit %d, stderr %q; want exit 2 and %q", tc.args, code, stderr, tc.want)
 		}
+	}
+}
+
+// On a Redis job, a complaint from the form goes onto the job's board and
+// stop list; a proof confirms it there, for the workers to delete.
+func TestServeRedisJob(t *testing.T) {
+	addr := redistest.Addr(t)
+	jobName := redistest.Namespace(t)
+	site := newProofSite(t, 1)
+	base := startServe(t, "--redis", "redis://"+addr, "--job", jobName, "--proof-audit", filepath.Join(t.TempDir(), "proof-audit"))
+	f := operatortest.NewClient(t, base)
+	receipt, token := f.Complain(site.hostport(), "ops@site.example", "stop")
+	ctx := context.Background()
+	board, err := job.NewComplaints(redistest.Client(t, addr), jobName, job.ComplaintsOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stops, err := job.NewStopList(redistest.Client(t, addr), jobName, job.StopListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stops.Close()
+	cs, err := board.List(ctx)
+	if err != nil || len(cs) != 1 || !cs[0].Unconfirmed || cs[0].Receipt != receipt || cs[0].Site != site.hostport() {
+		t.Fatalf("board: %+v, %v", cs, err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if _, stopped, err := stops.Stopped(ctx, site.hostport()); err == nil && stopped {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the site is not on the job's stop list")
+		}
+	}
+	status := "/complaints/" + receipt
+	if r := f.Get(status); !strings.Contains(r.Body, "awaiting confirmation") {
+		t.Fatalf("status: %d\n%s", r.Code, r.Body)
+	}
+	site.serveToken(token)
+	if r := f.Post(status+"/check", status, url.Values{}); r.Code != http.StatusSeeOther {
+		t.Fatalf("check: %d\n%s", r.Code, r.Body)
+	}
+	if c, err := board.Get(ctx, cs[0].ID); err != nil || c.Unconfirmed || c.ConfirmedBy != job.ConfirmedByProof {
+		t.Fatalf("after the proof: %+v, %v", c, err)
 	}
 }
