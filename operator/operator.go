@@ -335,12 +335,13 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 		ProofURL: h.proofURL(sub.Site, receipt), HandleBy: now.Add(h.cfg.HandleWithin)})
 }
 
-// bounded cuts an echoed field to n bytes (html/template escapes it).
+// bounded cuts an echoed field to n bytes, and to valid UTF-8
+// (html/template escapes it).
 func bounded(s string, n int) string {
 	if len(s) > n {
-		return s[:n]
+		s = s[:n]
 	}
-	return s
+	return strings.ToValidUTF8(s, "")
 }
 
 func (h *Handler) proofURL(s, receipt string) string {

@@ -370,3 +370,29 @@ func TestProofRefusesPrivateAddresses(t *testing.T) {
 		t.Fatalf("private site: prover called %v, %d\n%s", called, r.Code, r.Body)
 	}
 }
+
+// Proof fetches spend the site's budget: under the default estimate of an
+// unknown site, a second try soon after the first is deferred, and the
+// complainant is told until when; the site sees one request.
+func TestProofCountsAgainstTheBudget(t *testing.T) {
+	site := newProofSite(t)
+	lim, err := limiter.NewLocal(limiter.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prove := GateProver(crawler.Config{Contact: "mailto:ops@example.org", NoAuditLog: "unit test", Limiter: lim})
+	u := "http://" + site.site() + ProofPath + newSecret()
+	if _, err := prove(context.Background(), site.site(), u); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("first proof fetch: %v, want the site's 404", err)
+	}
+	_, err = prove(context.Background(), site.site(), u)
+	if err == nil || !strings.Contains(err.Error(), "deferred until") {
+		t.Fatalf("second proof fetch: %v, want a deferral", err)
+	}
+	site.mu.Lock()
+	n := len(site.uas)
+	site.mu.Unlock()
+	if n != 1 {
+		t.Errorf("the site saw %d requests, want 1", n)
+	}
+}

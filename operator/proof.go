@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/gocolly/colly/v2"
 
@@ -91,6 +92,10 @@ type Prover func(ctx context.Context, site, rawURL string) ([]byte, error)
 // MaxProofBody bounds the body of a proof page.
 const MaxProofBody = 64 << 10
 
+// ProofWait is the longest a proof fetch waits for the site's budget; a
+// later slot is reported to the complainant as the time to try again.
+const ProofWait = 15 * time.Second
+
 // GateProver returns a Prover that fetches each proof page through the gate
 // of a crawler.Crawler made from base for that one request: the request
 // carries goodbot's honest User-Agent (and its Web Bot Auth signature, when
@@ -119,6 +124,9 @@ func GateProver(base crawler.Config) Prover {
 		cfg.StopList, cfg.OutDir, cfg.State, cfg.Frontier = nil, "", nil, nil
 		cfg.MaxPages, cfg.MaxDepth, cfg.MaxRetries = 1, 1, -1
 		cfg.MaxBodySize = MaxProofBody
+		// A slot later than this is reported (try again then), within
+		// the time a person waits for the page to answer.
+		cfg.MaxWait, cfg.Horizon = ProofWait, ProofWait
 		cr, err := crawler.New(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("operator: proof crawler: %w", err)
