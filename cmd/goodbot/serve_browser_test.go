@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/goodbot/goodbot/crawler/output"
 	"github.com/goodbot/goodbot/job"
 )
 
@@ -33,13 +34,15 @@ func chromiumPath(t *testing.T) string {
 // the site after the crawl confirmed the stop), the complaint is on the
 // board, and the status page, followed from the receipt, shows the stop,
 // that nothing was sent after it, and that nothing was deleted because
-// the complaint awaits confirmation.
+// the complaint awaits confirmation. Then the site serves the receipt's
+// token, the browser presses "Check", and the status page shows the
+// complaint proven and the site's pages deleted.
 func TestServeBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a browser")
 	}
 	chromium := chromiumPath(t)
-	s := manyPages(t, 3000)
+	s := newProofSite(t, 3000)
 	out := t.TempDir()
 	key := filepath.Join(t.TempDir(), "key")
 	crawlCtx, stopCrawl := context.WithCancel(context.Background())
@@ -184,6 +187,34 @@ func TestServeBrowser(t *testing.T) {
 		t.Errorf("the crawl fetched all %d pages: it was not stopped", len(hits))
 	}
 	t.Logf("%d requests reached the site before the complaint stopped the crawl", len(hits))
+	dir := filepath.Join(out, "sites", output.SiteDir(s.hostport()))
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("an unconfirmed complaint deleted the pages: %v", err)
+	}
+
+	// Proven: the site serves the token, the browser presses Check.
+	s.serveToken(token)
+	// The click starts a navigation that the old page may outlive: wait
+	// for the answer, the status page again or a problem shown on it.
+	checkAt := time.Now()
+	do("checking the proof", chromedp.Click(chromedp.CSS("#check")))
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		do("reading the answer", chromedp.WaitVisible(chromedp.CSS("#state")))
+		if state = text("#state"); strings.Contains(state, "proven by the site") {
+			break
+		}
+		if time.Now().After(deadline) {
+			html, _ := chromedp.Run(bctx, chromedp.OuterHTML(chromedp.CSS("main")))
+			t.Fatalf("the status page does not show the proof:\n%s", html)
+		}
+	}
+	t.Logf("the proof was checked and the pages deleted %s after the click", time.Since(checkAt).Round(time.Millisecond))
+	if crawl = text("#crawl"); !strings.Contains(crawl, "records") || !strings.Contains(crawl, "deleted") {
+		t.Fatalf("status after the proof: crawl %q", crawl)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("the proven complaint did not delete the pages: %v", err)
+	}
 }
 
 func isReceipt(s string) bool {
