@@ -50,7 +50,8 @@ func startServe(t *testing.T, args ...string) string {
 	var stdout, stderr lockedBuffer
 	done := make(chan error, 1)
 	args = append([]string{"--addr", "127.0.0.1:0", "--contact", "mailto:ops@example.org", "--operator", "Example Data Team",
-		"--purpose", "testing complaints", "--handle-within", "72h", "--addresses", "127.0.0.1"}, args...)
+		"--purpose", "testing complaints", "--handle-within", "72h", "--addresses", "127.0.0.1",
+		"--proof-audit-key", filepath.Join(t.TempDir(), "proof-key")}, args...)
 	go func() { done <- serve(ctx, args, &stdout, &stderr, serveTest{proofScheme: "http", allowPrivate: true}) }()
 	t.Cleanup(func() {
 		cancel()
