@@ -243,7 +243,7 @@ type PII struct {
 // Complaint records a site operator's complaint.
 type Complaint struct {
 	ID             string `json:"id"`
-	Action         string `json:"action"` // "added", "applied", "resolved"
+	Action         string `json:"action"` // "added", "stopped" (unconfirmed: nothing deleted yet), "applied", "resolved"
 	Reason         string `json:"reason,omitempty"`
 	Contact        string `json:"contact,omitempty"`
 	EvidenceSHA256 string `json:"evidence_sha256,omitempty"`

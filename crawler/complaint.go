@@ -19,6 +19,11 @@ type Complaint struct {
 	Contact        string    // who complained
 	EvidenceSHA256 string    // digest of the evidence they sent, if any
 	At             time.Time // when the complaint arrived
+	// Unconfirmed stops the site without deleting anything: the
+	// complaint may be forged (anyone can fill in a complaint form), and
+	// stopping is always safe. Apply the complaint again without it once
+	// it is confirmed, to delete.
+	Unconfirmed bool
 }
 
 // ApplyComplaint stops the crawl of c.Site and deletes everything this
@@ -27,6 +32,9 @@ type Complaint struct {
 // limiter; a response already on its way is not stored. The complaint and
 // the deletion, with the digest of every deleted record, are recorded in the
 // operation log, which itself keeps only digests.
+//
+// A complaint marked Unconfirmed only stops: it is recorded with action
+// "stopped", and the returned Deletion is empty.
 //
 // It is safe to call while Run is running, and before or after it. A data
 // team's own service can feed complaints in through it; in a distributed job
@@ -45,10 +53,21 @@ func (cr *Crawler) ApplyComplaint(ctx context.Context, c Complaint) (audit.Delet
 	// on its way: wait for it, so that nothing reaches the site after this
 	// returns.
 	cr.gate.drain(s)
+	action := "applied"
+	if c.Unconfirmed {
+		action = "stopped"
+	}
 	cr.gate.record(ctx, s, audit.Event{Type: audit.TypeComplaint, Complaint: &audit.Complaint{
-		ID: c.ID, Action: "applied", Reason: c.Reason, Contact: c.Contact, EvidenceSHA256: c.EvidenceSHA256,
+		ID: c.ID, Action: action, Reason: c.Reason, Contact: c.Contact, EvidenceSHA256: c.EvidenceSHA256,
 	}})
 	var errs []error
+	if c.Unconfirmed {
+		if _, err := cr.front.DropSite(ctx, s); err != nil {
+			return audit.Deletion{}, fmt.Errorf("crawler: complaint %s for %s: dropping queued URLs: %w", c.ID, s, err)
+		}
+		cr.cfg.Logger.Warn("unconfirmed complaint: site stopped, nothing deleted until it is confirmed", "site", s, "complaint", c.ID)
+		return audit.Deletion{ComplaintID: c.ID}, nil
+	}
 	if _, err := cr.front.DropSite(ctx, s); err != nil {
 		errs = append(errs, fmt.Errorf("dropping queued URLs: %w", err))
 	}

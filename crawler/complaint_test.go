@@ -99,3 +99,55 @@ func TestApplyComplaintStopsAndDeletes(t *testing.T) {
 		t.Errorf("complaint and deletion were not both recorded")
 	}
 }
+
+// An unconfirmed complaint stops the site and deletes nothing; applied
+// again once confirmed, it deletes.
+func TestApplyUnconfirmedComplaintStopsOnly(t *testing.T) {
+	ts := newTestSite(t)
+	ts.links("/index", "/a", "/b")
+	rec := &recorder{}
+	cfg := testConfig(t, rec, ts)
+	cfg.OutDir = t.TempDir()
+	cr, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr.OnHTML("a[href]", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("href")) })
+	cr.Seed(ts.url("/index"))
+	if _, err := cr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(cfg.OutDir, "sites", output.SiteDir(ts.site()))
+	c := Complaint{ID: "7", Site: ts.site(), Reason: "form", Unconfirmed: true}
+	del, err := cr.ApplyComplaint(context.Background(), c)
+	if err != nil || del.Records != 0 || del.ComplaintID != "7" {
+		t.Fatalf("unconfirmed: %+v, %v", del, err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("an unconfirmed complaint deleted the site's pages: %v", err)
+	}
+	cs := rec.all(audit.TypeComplaint)
+	if len(cs) != 1 || cs[0].Complaint.Action != "stopped" || len(rec.all(audit.TypeDeletion)) != 0 {
+		t.Fatalf("recorded %+v", cs)
+	}
+	before := len(ts.seen())
+	if err := cr.Visit(ts.url("/c")); err == nil {
+		if _, err := cr.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(ts.seen()) - before; n != 0 {
+		t.Fatalf("%d requests reached a stopped site", n)
+	}
+	c.Unconfirmed = false
+	del, err = cr.ApplyComplaint(context.Background(), c)
+	if err != nil || del.Records != 3 {
+		t.Fatalf("confirmed: %+v, %v", del, err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("the confirmed complaint left the pages: %v", err)
+	}
+	if cs := rec.all(audit.TypeComplaint); len(cs) != 2 || cs[1].Complaint.Action != "applied" || len(rec.all(audit.TypeDeletion)) != 1 {
+		t.Fatalf("recorded %+v", cs)
+	}
+}

@@ -114,3 +114,8 @@ func newBaseTransport(ac *addrChecker, perHost int) *http.Transport {
 		ExpectContinueTimeout: time.Second,
 	}
 }
+
+// PublicAddr reports whether a is a public unicast address: not loopback,
+// RFC 1918, link-local, unique-local or CGNAT. It is the test the gate
+// applies before following a link from a public site to an address.
+func PublicAddr(a netip.Addr) bool { return isPublic(a) }

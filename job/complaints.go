@@ -30,7 +30,49 @@ type Complaint struct {
 	At             time.Time `json:"at"`
 	Resolved       bool      `json:"resolved,omitempty"`
 	ResolvedAt     time.Time `json:"resolved_at,omitzero"`
+
+	// Unconfirmed marks a complaint nobody has confirmed yet, such as one
+	// sent through the operator page's form (package operator), which
+	// anyone can fill in: workers stop the site at once (stopping is
+	// always safe) but delete nothing until it is confirmed, by the
+	// complainant proving control of the site (Board.Confirm) or by a
+	// person (Board.Resolve). A complaint the operator adds is confirmed.
+	Unconfirmed bool `json:"unconfirmed,omitempty"`
+	// ConfirmedAt and ConfirmedBy ("proof", "operator") say when and how
+	// an unconfirmed complaint was confirmed.
+	ConfirmedAt time.Time `json:"confirmed_at,omitzero"`
+	ConfirmedBy string    `json:"confirmed_by,omitempty"`
+
+	// Receipt is the unguessable id a complainant holds (the status link
+	// of the operator page), when the complaint came through the form;
+	// ProofSHA256 is the hex SHA-256 of the proof token shown with it.
+	Receipt     string `json:"receipt,omitempty"`
+	ProofSHA256 string `json:"proof_sha256,omitempty"`
+	// ReplyTo and Message are what the complainant wrote in the form:
+	// personal data of theirs, kept on the board only, so that the
+	// operator can answer. They are never written to the operation log
+	// (Audit leaves them out).
+	ReplyTo string `json:"reply_to,omitempty"`
+	Message string `json:"message,omitempty"`
 }
+
+// State names where c stands: "resolved", "unconfirmed" (stopped, not
+// deleted) or "open".
+func (c Complaint) State() string {
+	switch {
+	case c.Resolved:
+		return "resolved"
+	case c.Unconfirmed:
+		return "unconfirmed"
+	}
+	return "open"
+}
+
+// Confirmation methods for Board.Confirm.
+const (
+	ConfirmedByProof    = "proof"    // the complainant showed the proof token on the site
+	ConfirmedByOperator = "operator" // a person confirmed it (goodbot complaint resolve)
+)
 
 // Audit returns the audit payload recording action ("added", "applied",
 // "resolved") on c.
@@ -54,6 +96,11 @@ func (c *Complaint) check() error {
 		}
 		c.EvidenceSHA256 = strings.ToLower(c.EvidenceSHA256)
 	}
+	if c.ProofSHA256 != "" {
+		if b, err := hex.DecodeString(c.ProofSHA256); err != nil || len(b) != 32 {
+			return fmt.Errorf("job: complaint: proof digest %q is not a hex SHA-256", c.ProofSHA256)
+		}
+	}
 	if c.At.IsZero() {
 		c.At = time.Now()
 	}
@@ -67,7 +114,16 @@ type Ack struct {
 	Worker   string         `json:"worker"`
 	At       time.Time      `json:"at"`
 	Deletion audit.Deletion `json:"deletion"`
+	// StopOnly says the worker stopped the site but deleted nothing,
+	// because the complaint was unconfirmed when it applied it. Once the
+	// complaint is confirmed, the worker applies it again and its new ack
+	// replaces this one.
+	StopOnly bool `json:"stop_only,omitempty"`
 }
+
+// Covers reports whether a answers c in its present state: any ack does for
+// an unconfirmed complaint, only a deleting one for a confirmed complaint.
+func (a Ack) Covers(c Complaint) bool { return !a.StopOnly || c.Unconfirmed }
 
 // AckReport says which live workers confirmed a complaint.
 type AckReport struct {
@@ -100,6 +156,7 @@ type Complaints struct {
 	add  *redis.Script
 	ack  *redis.Script
 	res  *redis.Script
+	conf *redis.Script
 }
 
 // addComplaintScript stores complaint ARGV[2] (JSON) under id ARGV[1] in
@@ -130,7 +187,30 @@ local c = cjson.decode(v)
 if c.resolved then return 2 end
 c.resolved = true
 c.resolved_at = ARGV[2]
+if c.unconfirmed then
+  c.unconfirmed = nil
+  c.confirmed_at = ARGV[2]
+  c.confirmed_by = 'operator'
+end
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(c))
+redis.call('PUBLISH', ARGV[3] .. 'c:ch', ARGV[1])
+return 1
+`
+
+// confirmScript confirms unconfirmed complaint ARGV[1] at ARGV[2] (RFC
+// 3339) by ARGV[3], and announces it so that workers delete. ARGV[4] is
+// the prefix. It returns 0 for an unknown complaint, 2 for one already
+// confirmed.
+const confirmScript = `
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return 0 end
+local c = cjson.decode(v)
+if not c.unconfirmed then return 2 end
+c.unconfirmed = nil
+c.confirmed_at = ARGV[2]
+c.confirmed_by = ARGV[3]
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(c))
+redis.call('PUBLISH', ARGV[4] .. 'c:ch', ARGV[1])
 return 1
 `
 
@@ -150,6 +230,7 @@ func NewComplaints(c redis.UniversalClient, job string, opts ComplaintsOptions) 
 		add:  redis.NewScript(addComplaintScript),
 		ack:  redis.NewScript(ackScript),
 		res:  redis.NewScript(resolveScript),
+		conf: redis.NewScript(confirmScript),
 	}, nil
 }
 
@@ -219,11 +300,13 @@ func sortComplaints(cs []Complaint) {
 	})
 }
 
-// Resolve marks complaint id resolved. The site stays on the stop list:
-// taking it off is a separate decision (StopList.Resume).
+// Resolve marks complaint id resolved, and confirms it if it was
+// unconfirmed (a person has looked at it), so that workers delete the
+// site's data. The site stays on the stop list: taking it off is a
+// separate decision (StopList.Resume).
 func (b *Complaints) Resolve(ctx context.Context, id string) error {
 	v, err := call(ctx, &b.conn, "resolve complaint", func(ctx context.Context) (int64, error) {
-		return b.res.Run(ctx, b.c, []string{b.key("c", "all")}, id, time.Now().UTC().Format(time.RFC3339Nano)).Int64()
+		return b.res.Run(ctx, b.c, []string{b.key("c", "all")}, id, time.Now().UTC().Format(time.RFC3339Nano), b.prefix).Int64()
 	})
 	if err != nil {
 		return err
@@ -237,13 +320,70 @@ func (b *Complaints) Resolve(ctx context.Context, id string) error {
 	return nil
 }
 
+// Confirm confirms unconfirmed complaint id (by is ConfirmedByProof or
+// ConfirmedByOperator) and announces it, so that every worker deletes the
+// site's data.
+func (b *Complaints) Confirm(ctx context.Context, id, by string) error {
+	if err := checkConfirmedBy(by); err != nil {
+		return err
+	}
+	v, err := call(ctx, &b.conn, "confirm complaint", func(ctx context.Context) (int64, error) {
+		return b.conf.Run(ctx, b.c, []string{b.key("c", "all")}, id, time.Now().UTC().Format(time.RFC3339Nano), by, b.prefix).Int64()
+	})
+	if err != nil {
+		return err
+	}
+	switch v {
+	case 0:
+		return fmt.Errorf("job %s: confirm %q: %w", b.job, id, ErrNoComplaint)
+	case 2:
+		return fmt.Errorf("job %s: complaint %s: %w", b.job, id, ErrConfirmed)
+	}
+	return nil
+}
+
+// ErrConfirmed is returned by Confirm for a complaint that is already
+// confirmed.
+var ErrConfirmed = errors.New("job: complaint already confirmed")
+
+func checkConfirmedBy(by string) error {
+	if by != ConfirmedByProof && by != ConfirmedByOperator {
+		return fmt.Errorf("job: confirm: method %q is neither %q nor %q", by, ConfirmedByProof, ConfirmedByOperator)
+	}
+	return nil
+}
+
+// Get returns complaint id.
+func (b *Complaints) Get(ctx context.Context, id string) (Complaint, error) {
+	raw, err := call(ctx, &b.conn, "get complaint", func(ctx context.Context) (string, error) {
+		return b.c.HGet(ctx, b.key("c", "all"), id).Result()
+	})
+	if errors.Is(err, redis.Nil) {
+		return Complaint{}, fmt.Errorf("job %s: complaint %q: %w", b.job, id, ErrNoComplaint)
+	}
+	if err != nil {
+		return Complaint{}, err
+	}
+	var c Complaint
+	if err := json.Unmarshal([]byte(raw), &c); err != nil {
+		return Complaint{}, fmt.Errorf("job %s: complaint %s: %w", b.job, id, err)
+	}
+	return c, nil
+}
+
 // Ack records that worker applied complaint id and deleted what d says.
 func (b *Complaints) Ack(ctx context.Context, id, worker string, d audit.Deletion) error {
+	return b.AckStop(ctx, id, worker, d, false)
+}
+
+// AckStop is Ack, with stopOnly saying that the worker only stopped the
+// site because the complaint was unconfirmed (Ack.StopOnly).
+func (b *Complaints) AckStop(ctx context.Context, id, worker string, d audit.Deletion, stopOnly bool) error {
 	if err := checkWorker(worker); err != nil {
 		return err
 	}
 	d.ComplaintID = id
-	aj, err := json.Marshal(Ack{Worker: worker, At: time.Now().UTC(), Deletion: d})
+	aj, err := json.Marshal(Ack{Worker: worker, At: time.Now().UTC(), Deletion: d, StopOnly: stopOnly})
 	if err != nil {
 		return fmt.Errorf("job %s: ack %s: %w", b.job, id, err)
 	}
@@ -289,6 +429,10 @@ func (b *Complaints) WaitAcks(ctx context.Context, id string, timeout time.Durat
 	deadline := time.Now().Add(timeout)
 	wait := 20 * time.Millisecond
 	for {
+		c, err := b.Get(ctx, id)
+		if err != nil {
+			return AckReport{}, err
+		}
 		acks, err := b.Acks(ctx, id)
 		if err != nil {
 			return AckReport{}, err
@@ -300,7 +444,7 @@ func (b *Complaints) WaitAcks(ctx context.Context, id string, timeout time.Durat
 		rep := AckReport{Acked: acks}
 		done := map[string]bool{}
 		for _, a := range acks {
-			done[a.Worker] = true
+			done[a.Worker] = a.Covers(c)
 		}
 		for _, w := range live {
 			if !done[w] {
@@ -322,7 +466,8 @@ func (b *Complaints) WaitAcks(ctx context.Context, id string, timeout time.Durat
 	}
 }
 
-// Subscribe delivers to worker every complaint it has not acknowledged:
+// Subscribe delivers to worker every complaint it has not acknowledged
+// (an unconfirmed complaint it only stopped comes again once confirmed):
 // first those already on the board (added while it was offline, or not yet
 // applied), then each new one as it is added. It re-reads the board every
 // Resync, so that a complaint whose pub/sub message was lost (Redis
@@ -355,7 +500,17 @@ type subscription struct {
 	worker    string
 	ps        *redis.PubSub
 	out       chan Complaint
-	delivered map[string]bool // by the run goroutine only
+	delivered map[string]bool // by id and state (deliveryKey); by the run goroutine only
+}
+
+// deliveryKey names c in the state that a worker must act on: an
+// unconfirmed complaint is delivered once to stop, and again when it is
+// confirmed, to delete.
+func deliveryKey(c Complaint) string {
+	if c.Unconfirmed {
+		return c.ID + "/stop"
+	}
+	return c.ID
 }
 
 func (s *subscription) run(ctx context.Context) {
@@ -387,7 +542,7 @@ func (s *subscription) deliverPending(ctx context.Context) error {
 	}
 	var todo []Complaint
 	for _, c := range cs {
-		if !s.delivered[c.ID] {
+		if !s.delivered[deliveryKey(c)] {
 			todo = append(todo, c)
 		}
 	}
@@ -396,16 +551,19 @@ func (s *subscription) deliverPending(ctx context.Context) error {
 	}
 	acked, err := call(ctx, &b.conn, "acked", func(ctx context.Context) ([]bool, error) {
 		p := b.c.Pipeline()
-		cmds := make([]*redis.BoolCmd, len(todo))
+		cmds := make([]*redis.StringCmd, len(todo))
 		for i, c := range todo {
-			cmds[i] = p.HExists(ctx, b.key("c", "ack", c.ID), s.worker)
+			cmds[i] = p.HGet(ctx, b.key("c", "ack", c.ID), s.worker)
 		}
-		if _, err := p.Exec(ctx); err != nil {
+		if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 			return nil, err
 		}
 		r := make([]bool, len(cmds))
-		for i, c := range cmds {
-			r[i] = c.Val()
+		for i, cmd := range cmds {
+			var a Ack
+			if raw, err := cmd.Result(); err == nil && json.Unmarshal([]byte(raw), &a) == nil {
+				r[i] = a.Covers(todo[i])
+			}
 		}
 		return r, nil
 	})
@@ -413,7 +571,7 @@ func (s *subscription) deliverPending(ctx context.Context) error {
 		return err
 	}
 	for i, c := range todo {
-		s.delivered[c.ID] = true
+		s.delivered[deliveryKey(c)] = true
 		if acked[i] {
 			continue
 		}

@@ -31,6 +31,13 @@ type Board interface {
 	Ack(ctx context.Context, id, worker string, d audit.Deletion) error
 	// Acks returns the acks of complaint id, by worker id.
 	Acks(ctx context.Context, id string) ([]Ack, error)
+	// Confirm confirms unconfirmed complaint id (by is ConfirmedByProof
+	// or ConfirmedByOperator), so that workers delete the site's data.
+	// It returns ErrConfirmed if id is confirmed already.
+	Confirm(ctx context.Context, id, by string) error
+	// AckStop is Ack, with stopOnly saying that the worker stopped the
+	// site but deleted nothing (Ack.StopOnly).
+	AckStop(ctx context.Context, id, worker string, d audit.Deletion, stopOnly bool) error
 }
 
 var (
@@ -64,7 +71,8 @@ type fileStamp struct {
 
 // fileOp is one line of complaints.jsonl.
 type fileOp struct {
-	Op        string     `json:"op"` // "add", "resolve", "ack"
+	Op        string     `json:"op"`           // "add", "resolve", "confirm", "ack"
+	By        string     `json:"by,omitempty"` // of a confirm
 	Complaint *Complaint `json:"complaint,omitempty"`
 	ID        string     `json:"id,omitempty"`
 	At        time.Time  `json:"at,omitzero"`
@@ -126,6 +134,15 @@ func parseBoard(data []byte) (*board, error) {
 				return nil, fmt.Errorf("line %d: resolve of unknown complaint %q", n, op.ID)
 			}
 			c.Resolved, c.ResolvedAt = true, op.At
+			if c.Unconfirmed {
+				c.Unconfirmed, c.ConfirmedAt, c.ConfirmedBy = false, op.At, ConfirmedByOperator
+			}
+		case "confirm":
+			c := b.complaints[op.ID]
+			if c == nil {
+				return nil, fmt.Errorf("line %d: confirm of unknown complaint %q", n, op.ID)
+			}
+			c.Unconfirmed, c.ConfirmedAt, c.ConfirmedBy = false, op.At, op.By
 		case "ack":
 			if b.complaints[op.ID] == nil || op.Ack == nil || op.Ack.Worker == "" {
 				return nil, fmt.Errorf("line %d: ack of unknown complaint %q or without a worker", n, op.ID)
@@ -237,7 +254,8 @@ func (fc *FileComplaints) List(ctx context.Context) ([]Complaint, error) {
 	return out, nil
 }
 
-// Resolve implements Board.
+// Resolve implements Board. An unconfirmed complaint is confirmed by it
+// (ConfirmedByOperator): a person has looked at it.
 func (fc *FileComplaints) Resolve(ctx context.Context, id string) error {
 	return fc.update(func(b *board) (*fileOp, error) {
 		c := b.complaints[id]
@@ -251,8 +269,30 @@ func (fc *FileComplaints) Resolve(ctx context.Context, id string) error {
 	})
 }
 
+// Confirm implements Board.
+func (fc *FileComplaints) Confirm(ctx context.Context, id, by string) error {
+	if err := checkConfirmedBy(by); err != nil {
+		return err
+	}
+	return fc.update(func(b *board) (*fileOp, error) {
+		c := b.complaints[id]
+		if c == nil {
+			return nil, fmt.Errorf("job: confirm %q: %w", id, ErrNoComplaint)
+		}
+		if !c.Unconfirmed {
+			return nil, fmt.Errorf("job: complaint %s: %w", id, ErrConfirmed)
+		}
+		return &fileOp{Op: "confirm", ID: id, By: by, At: time.Now().UTC()}, nil
+	})
+}
+
 // Ack implements Board.
 func (fc *FileComplaints) Ack(ctx context.Context, id, worker string, d audit.Deletion) error {
+	return fc.AckStop(ctx, id, worker, d, false)
+}
+
+// AckStop implements Board.
+func (fc *FileComplaints) AckStop(ctx context.Context, id, worker string, d audit.Deletion, stopOnly bool) error {
 	if err := checkWorker(worker); err != nil {
 		return err
 	}
@@ -261,7 +301,7 @@ func (fc *FileComplaints) Ack(ctx context.Context, id, worker string, d audit.De
 		if b.complaints[id] == nil {
 			return nil, fmt.Errorf("job: ack %q: %w", id, ErrNoComplaint)
 		}
-		return &fileOp{Op: "ack", ID: id, Ack: &Ack{Worker: worker, At: time.Now().UTC(), Deletion: d}}, nil
+		return &fileOp{Op: "ack", ID: id, Ack: &Ack{Worker: worker, At: time.Now().UTC(), Deletion: d, StopOnly: stopOnly}}, nil
 	})
 }
 

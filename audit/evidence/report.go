@@ -309,7 +309,7 @@ func renderReport(info Info, entries []audit.Entry, pages []page, cp audit.Signe
 			switch c.Action {
 			case "added":
 				at.received = e.Time
-			case "applied":
+			case "applied", "stopped": // "stopped": an unconfirmed complaint stops before it deletes
 				if at.applied.IsZero() {
 					at.applied = e.Time
 				}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,10 +27,15 @@ const complaintUsage = `Usage:
   goodbot complaint add --site HOST --reason TEXT [--contact WHO] [--evidence FILE] [--wait D]
                         (--redis URL --job NAME | --out DIR [--audit-key FILE])
   goodbot complaint list (--redis URL --job NAME | --out DIR) [--json]
-  goodbot complaint resolve ID (--redis URL --job NAME | --out DIR)
+  goodbot complaint resolve ID [--wait D] (--redis URL --job NAME | --out DIR [--audit-key FILE])
 
 A complaint stops every worker crawling the site and deletes what each one
 stored from it. add waits until every live worker has confirmed.
+
+A complaint sent through the form of "goodbot serve" is unconfirmed until
+the complainant proves control of the site: it stops the site but deletes
+nothing. resolve confirms it (a person has looked at it), and the workers
+then delete; resolve waits for them as add does.
 `
 
 // boardFlags are the flags that name a complaint board.
@@ -105,19 +111,23 @@ func runComplaint(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	default:
 		err = usagef("unknown subcommand %q", args[0])
 	}
-	if errors.Is(err, flag.ErrHelp) {
+	return exitCode(err, "goodbot complaint", complaintUsage, stderr)
+}
+
+// exitCode reports err of command cmd on stderr and returns the exit code:
+// 0 for none (or a request for help), 2 for a usage error (printed with
+// usage), 1 for any other.
+func exitCode(err error, cmd, usage string, stderr io.Writer) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "goodbot complaint: %v\n", err)
-		var ue usageError
-		if errors.As(err, &ue) {
-			fmt.Fprint(stderr, complaintUsage)
-			return 2
-		}
-		return 1
+	fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprint(stderr, usage)
+		return 2
 	}
-	return 0
+	return 1
 }
 
 func complaintAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -163,9 +173,16 @@ func complaintAdd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	c.ID = id
 	fmt.Fprintf(stdout, "complaint %s: %s is on the stop list\n", id, s)
+	return waitApplied(ctx, bf, c, board, redisBoard, *wait, stdout)
+}
 
+// waitApplied waits until the workers have applied complaint c (stopped
+// and deleted), on a Redis board, or applies it offline on a single
+// machine with no crawl running (applyOffline).
+func waitApplied(ctx context.Context, bf boardFlags, c job.Complaint, board job.Board, redisBoard *job.Complaints, wait time.Duration, stdout io.Writer) error {
+	id := c.ID
 	if redisBoard != nil {
-		rep, err := redisBoard.WaitAcks(ctx, id, *wait)
+		rep, err := redisBoard.WaitAcks(ctx, id, wait)
 		if err != nil {
 			return err
 		}
@@ -173,7 +190,7 @@ func complaintAdd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			fmt.Fprintf(stdout, "confirmed by %s at %s: %d records, %d bytes deleted\n", a.Worker, a.At.UTC().Format(time.RFC3339), a.Deletion.Records, a.Deletion.Bytes)
 		}
 		if len(rep.Missing) > 0 {
-			fmt.Fprintf(stdout, "not confirmed within %s by %s: they apply it when they next read the board\n", *wait, strings.Join(rep.Missing, ", "))
+			fmt.Fprintf(stdout, "not confirmed within %s by %s: they apply it when they next read the board\n", wait, strings.Join(rep.Missing, ", "))
 			return fmt.Errorf("%d live workers did not confirm", len(rep.Missing))
 		}
 		if len(rep.Acked) == 0 {
@@ -181,7 +198,7 @@ func complaintAdd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		return nil
 	}
-	return applyOffline(ctx, bf, c, board, *wait, stdout)
+	return applyOffline(ctx, bf, c, board, wait, stdout)
 }
 
 // applyOffline applies a complaint to a single machine's output. If a crawl
@@ -208,8 +225,8 @@ func applyOffline(ctx context.Context, bf boardFlags, c job.Complaint, board job
 		deadline := time.Now().Add(wait)
 		for time.Now().Before(deadline) {
 			acks, aerr := board.Acks(ctx, c.ID)
-			if aerr == nil && len(acks) > 0 {
-				a := acks[0]
+			if i := slices.IndexFunc(acks, func(a job.Ack) bool { return a.Covers(c) }); aerr == nil && i >= 0 {
+				a := acks[i]
 				fmt.Fprintf(stdout, "confirmed by the running crawl %s: %d records, %d bytes deleted\n", a.Worker, a.Deletion.Records, a.Deletion.Bytes)
 				return nil
 			}
@@ -275,11 +292,7 @@ func complaintList(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintln(stdout, "no complaints")
 	}
 	for _, e := range all {
-		state := "open"
-		if e.Resolved {
-			state = "resolved"
-		}
-		fmt.Fprintf(stdout, "%s  %s  %-8s %s  %q", e.ID, e.At.UTC().Format(time.RFC3339), state, e.Site, e.Reason)
+		fmt.Fprintf(stdout, "%s  %s  %-8s %s  %q", e.ID, e.At.UTC().Format(time.RFC3339), e.State(), e.Site, e.Reason)
 		if e.Contact != "" {
 			fmt.Fprintf(stdout, "  from %s", e.Contact)
 		}
@@ -293,20 +306,38 @@ func complaintResolve(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs.SetOutput(stderr)
 	var bf boardFlags
 	bf.register(fs)
+	wait := fs.Duration("wait", 10*time.Second, "how long to wait for the workers to delete, when the complaint was unconfirmed")
 	// The ID may come before, between or after the flags.
 	pos, err := parseArgs(fs, args, 1, "the complaint ID")
 	if err != nil {
 		return err
 	}
+	if *wait <= 0 {
+		return usagef("--wait %v: want a duration above 0", *wait)
+	}
 	id := pos[0]
-	board, _, release, err := bf.open(ctx)
+	board, redisBoard, release, err := bf.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
+	cs, err := board.List(ctx)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(cs, func(c job.Complaint) bool { return c.ID == id })
+	if i < 0 {
+		return fmt.Errorf("resolve %q: %w", id, job.ErrNoComplaint)
+	}
 	if err := board.Resolve(ctx, id); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "complaint %s resolved; its site stays on the stop list\n", id)
+	if c := cs[i]; c.Unconfirmed {
+		// Resolving confirmed it: now the site's data goes.
+		fmt.Fprintf(stdout, "complaint %s was unconfirmed: confirmed now, deleting what was stored from %s\n", id, c.Site)
+		c.Unconfirmed = false
+		return waitApplied(ctx, bf, c, board, redisBoard, *wait, stdout)
+	}
 	return nil
 }

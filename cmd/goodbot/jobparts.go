@@ -116,22 +116,27 @@ func (p *jobParts) progressLine(ctx context.Context) string {
 	return fmt.Sprintf("  job: %d workers alive of %d; %d pages and %d requests job-wide\n", alive, len(ws), pages, sent)
 }
 
-// applyComplaint applies c in cr and confirms it on the board.
+// applyComplaint applies c in cr and confirms it on the board: an
+// unconfirmed complaint only stops the site (a stop-only ack), a confirmed
+// one deletes too.
 func applyComplaint(ctx context.Context, board job.Board, worker string, cr *crawler.Crawler, c job.Complaint, logger *slog.Logger) {
 	d, err := cr.ApplyComplaint(context.WithoutCancel(ctx), crawler.Complaint{
 		ID: c.ID, Site: c.Site, Reason: c.Reason, Contact: c.Contact, EvidenceSHA256: c.EvidenceSHA256, At: c.At,
+		Unconfirmed: c.Unconfirmed,
 	})
 	if err != nil {
 		logger.Error("complaint applied with errors; not confirmed", "complaint", c.ID, "site", c.Site, "err", err)
 		return
 	}
-	if err := board.Ack(context.WithoutCancel(ctx), c.ID, worker, d); err != nil {
+	if err := board.AckStop(context.WithoutCancel(ctx), c.ID, worker, d, c.Unconfirmed); err != nil {
 		logger.Error("could not confirm a complaint on the board", "complaint", c.ID, "err", err)
 	}
 }
 
 // watchFileComplaints applies, every half second, the complaints of a
-// single machine's board that this worker has not confirmed.
+// single machine's board that this worker has not confirmed in their
+// present state (an unconfirmed complaint it stopped is applied again,
+// to delete, once confirmed).
 func watchFileComplaints(ctx context.Context, board job.Board, worker string, cr *crawler.Crawler, logger *slog.Logger) {
 	for {
 		cs, err := board.List(ctx)
@@ -145,7 +150,7 @@ func watchFileComplaints(ctx context.Context, board job.Board, worker string, cr
 			}
 			done := false
 			for _, a := range acks {
-				done = done || a.Worker == worker
+				done = done || (a.Worker == worker && a.Covers(c))
 			}
 			if !done {
 				applyComplaint(ctx, board, worker, cr, c, logger)

@@ -96,10 +96,6 @@ func printStatus(w io.Writer, st job.Status) {
 		fmt.Fprintf(w, "stopped: %s: %s\n", s, e.Reason)
 	}
 	for _, c := range st.Complaints {
-		state := "open"
-		if c.Resolved {
-			state = "resolved"
-		}
-		fmt.Fprintf(w, "complaint %s (%s) %s: %q\n", c.ID, state, c.Site, c.Reason)
+		fmt.Fprintf(w, "complaint %s (%s) %s: %q\n", c.ID, c.State(), c.Site, c.Reason)
 	}
 }

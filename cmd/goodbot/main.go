@@ -50,6 +50,7 @@ Usage:
                                                            the operation log
   goodbot pii scan|redact ...                              find personal data in files
   goodbot complaint add|list|resolve ...                   stop a site and delete its data
+  goodbot serve --contact URL --operator WHO ...           the operator page and complaint form
   goodbot botkey directory|rotate ...                      the key that signs requests (Web Bot Auth)
   goodbot job status --redis URL --job NAME                a distributed job's workers and progress
   goodbot version
@@ -77,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runComplaint(ctx, args[1:], stdout, stderr)
 	case "botkey":
 		return runBotkey(ctx, args[1:], stdout, stderr)
+	case "serve":
+		return runServe(ctx, args[1:], stdout, stderr)
 	case "job":
 		return runJob(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
