@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/goodbot/goodbot/audit"
+	"github.com/goodbot/goodbot/audit/tsa"
 	"github.com/goodbot/goodbot/internal/site"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -66,6 +67,9 @@ const (
 	FileWithheld   = "withheld.jsonl"
 	FileFormat     = "FORMAT.md"
 	FileVerifier   = "verify.py"
+	// FileTimestamp is the RFC 3161 time-stamp token of checkpoint.txt,
+	// present when the log was time-stamped.
+	FileTimestamp = "checkpoint.tsr"
 	// FileManifestSig holds the signature lines of the signed note whose
 	// text is MANIFEST.sha256, by the log's key.
 	FileManifestSig = "MANIFEST.sha256.sig"
@@ -114,6 +118,16 @@ type Info struct {
 	Pages    int     `json:"pages"`
 	Robots   int     `json:"robots"`
 	KeysFrom string  `json:"keys_from"`
+	// Timestamp describes checkpoint.tsr, when the bundle has one.
+	Timestamp *TimestampInfo `json:"timestamp,omitempty"`
+}
+
+// TimestampInfo describes the RFC 3161 token in checkpoint.tsr, as read
+// from it.
+type TimestampInfo struct {
+	File string    `json:"file"` // "checkpoint.tsr"
+	Time time.Time `json:"time"` // the token's genTime
+	TSA  string    `json:"tsa"`  // the signer certificate's subject
 }
 
 // concerns reports whether an entry belongs in a site's bundle: it is about
@@ -182,6 +196,17 @@ func Export(ctx context.Context, auditDir, bundleDir string, opts ExportOptions)
 	idSum := sha256.Sum256([]byte(string(cp.Note) + "\n" + key + "\n" + created.Format(time.RFC3339Nano)))
 	info = Info{Format: Format, ID: "gb-" + hex.EncodeToString(idSum[:8]), Site: key, Origin: cp.Origin, Created: created,
 		Purpose: opts.Purpose, CheckpointSize: cp.Size, Root: hexHash(cp.Root), Entries: len(entries), KeysFrom: sum.KeysFrom}
+	token, err := audit.CheckpointTimestamp(auditDir, cp.Note)
+	if err != nil {
+		return info, fmt.Errorf("evidence: %w", err)
+	}
+	if token != nil {
+		tok, err := tsa.Parse(token)
+		if err != nil {
+			return info, fmt.Errorf("evidence: the time-stamp token of the checkpoint at size %d: %w", cp.Size, err)
+		}
+		info.Timestamp = &TimestampInfo{File: FileTimestamp, Time: tok.GenTime, TSA: tok.Signer.Subject.String()}
+	}
 
 	if err := os.MkdirAll(filepath.Join(bundleDir, DirRobots), 0o755); err != nil {
 		return info, fmt.Errorf("evidence: %w", err)
@@ -258,7 +283,11 @@ func Export(ctx context.Context, auditDir, bundleDir string, opts ExportOptions)
 		{FileProofs, proofs.Bytes()},
 		{FileCheckpoint, cp.Note},
 		{FileKeys, []byte(strings.Join(keys, "\n") + "\n")},
+		{FileTimestamp, token},
 	} {
+		if f.b == nil && f.name == FileTimestamp {
+			continue
+		}
 		if err := write(f.name, f.b); err != nil {
 			return info, err
 		}

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -14,7 +15,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/goodbot/goodbot/audit/tsa"
+	"github.com/goodbot/goodbot/internal/tsatest"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -442,5 +446,116 @@ func TestBundleHoldsNoPlantedPersonalData(t *testing.T) {
 	ents := must(os.ReadFile(filepath.Join(bundle, FileEntries)))
 	if pages == 0 || !bytes.Contains(ents, []byte("/u/[CN_MOBILE]?mail=[EMAIL]")) {
 		t.Errorf("the page and the link with personal data were not crawled and recorded redacted (%d conversion records)", pages)
+	}
+}
+
+// TestBundledPythonVerifierTimestamp exports a bundle of a log whose
+// checkpoints an RFC 3161 TSA (openssl ts) stamped: verify.py and
+// VerifyBundleWith accept its checkpoint.tsr, with and without the TSA's
+// CA, and reject a token for another hash, a token checked against another
+// CA, a token whose signature was altered, and a token removed.
+func TestBundledPythonVerifierTimestamp(t *testing.T) {
+	py := python3(t)
+	for _, o := range []tsatest.Options{{}, {ECDSA: true}} {
+		name := map[bool]string{false: "rsa", true: "ecdsa"}[o.ECDSA]
+		t.Run(name, func(t *testing.T) { testPythonTimestamp(t, py, o) })
+	}
+}
+
+func testPythonTimestamp(t *testing.T, py string, o tsatest.Options) {
+	s := tsatest.Start(t, o)
+	otherCA := tsatest.Start(t, o)
+	client := &tsa.Client{URL: s.URL, Roots: s.Roots}
+	auditDir, out, key, signer := realCrawlStamped(t, client)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	orig := filepath.Join(t.TempDir(), "bundle")
+	info, err := Export(ctx, auditDir, orig, ExportOptions{Site: key, Out: out, Signer: signer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Timestamp == nil || info.Timestamp.File != FileTimestamp {
+		t.Fatalf("the bundle of a time-stamped log has no token: %+v", info.Timestamp)
+	}
+	vkey := strings.Fields(string(must(os.ReadFile(filepath.Join(orig, FileKeys)))))[0]
+	code, outp := runPy(t, py, orig, "--key", vkey, "--tsa-ca", s.CAFile)
+	if code != 0 || !strings.Contains(outp, "chains to the CA") || !strings.Contains(outp, "goodbot test TSA") {
+		t.Fatalf("verify.py --tsa-ca: exit %d\n%s", code, outp)
+	}
+	code, outp = runPy(t, py, orig, "--key", vkey)
+	if code != 0 || !strings.Contains(outp, "NOT for trust") {
+		t.Fatalf("verify.py without --tsa-ca: exit %d\n%s", code, outp)
+	}
+	bs, err := VerifyBundleWith(ctx, orig, BundleOptions{TSARoots: s.Roots})
+	if err != nil || bs.Timestamp == nil || !bs.TimestampTrusted || !strings.Contains(bs.String(), "verified against the TSA CA") {
+		t.Fatalf("VerifyBundleWith: %v, %s", err, bs)
+	}
+	if bs, err = VerifyBundle(ctx, orig); err != nil || !strings.Contains(bs.String(), "NOT for trust") {
+		t.Fatalf("VerifyBundle without roots: %v, %s", err, bs)
+	}
+	tokenFile := func(dir string) string { return filepath.Join(dir, FileTimestamp) }
+	for _, tc := range []struct {
+		name   string
+		mutate func(t *testing.T, dir string)
+		ca     string // --tsa-ca
+		want   string
+	}{
+		{name: "wrong TSA token", mutate: func(t *testing.T, dir string) {
+			// A genuine token of the same TSA, for other bytes.
+			other, err := client.Timestamp(ctx, append(must(os.ReadFile(filepath.Join(dir, FileCheckpoint))), '\n'))
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(tokenFile(dir), other, 0o644)
+			if err := writeManifest(dir, signer); err != nil {
+				t.Fatal(err)
+			}
+		}, ca: s.CAFile, want: "token for another checkpoint"},
+		{name: "wrong TSA token, manifest not redone", mutate: func(t *testing.T, dir string) {
+			other, err := client.Timestamp(ctx, []byte("another checkpoint"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(tokenFile(dir), other, 0o644)
+		}, want: "the manifest says"},
+		{name: "token from another CA", mutate: func(t *testing.T, dir string) {}, ca: otherCA.CAFile, want: "does not chain"},
+		{name: "token signature altered", mutate: func(t *testing.T, dir string) {
+			b := must(os.ReadFile(tokenFile(dir)))
+			b[len(b)-5] ^= 0x01 // inside the signature, the last field
+			os.WriteFile(tokenFile(dir), b, 0o644)
+			if err := writeManifest(dir, signer); err != nil {
+				t.Fatal(err)
+			}
+		}, want: "signature"},
+		{name: "token removed", mutate: func(t *testing.T, dir string) {
+			os.Remove(tokenFile(dir))
+			if err := writeManifest(dir, signer); err != nil {
+				t.Fatal(err)
+			}
+		}, want: "checkpoint.tsr, which is missing"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "b")
+			if err := os.CopyFS(dir, os.DirFS(orig)); err != nil {
+				t.Fatal(err)
+			}
+			tc.mutate(t, dir)
+			args := []string{"--key", vkey}
+			var roots *x509.CertPool
+			if tc.ca != "" {
+				args = append(args, "--tsa-ca", tc.ca)
+				roots = must(tsa.LoadRoots(tc.ca))
+			}
+			code, o := runPy(t, py, dir, args...)
+			if code == 0 {
+				t.Fatalf("verify.py accepted it:\n%s", o)
+			}
+			if !strings.Contains(o, tc.want) {
+				t.Errorf("verify.py: exit %d, want a message with %q:\n%s", code, tc.want, o)
+			}
+			if _, err := VerifyBundleWith(ctx, dir, BundleOptions{TSARoots: roots}); err == nil {
+				t.Error("VerifyBundleWith accepted it")
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,8 +15,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/goodbot/goodbot/audit"
+	"github.com/goodbot/goodbot/audit/tsa"
 	"github.com/goodbot/goodbot/audit/warc"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -33,6 +36,17 @@ type BundleSummary struct {
 	Pages      int  // stored pages in WARC records (conversion, or response with the body as stored)
 	Linked     int  // pages whose digest a fetch entry records as stored
 	Robots     int  // robots.txt copies matched to their entries
+	// Timestamp is the checkpoint's RFC 3161 token, when the bundle has
+	// one; TimestampTrusted says whether it was checked against CA roots.
+	Timestamp        *tsa.Token
+	TimestampTrusted bool
+}
+
+// BundleOptions configure VerifyBundleWith.
+type BundleOptions struct {
+	// TSARoots are the CA certificates checkpoint.tsr's signer must chain
+	// to. Without them the token is checked for consistency only.
+	TSARoots *x509.CertPool
 }
 
 // String returns a one-line summary.
@@ -45,8 +59,17 @@ func (s BundleSummary) String() string {
 	if s.Withheld > 0 || s.Signed {
 		tree = fmt.Sprintf(" (%d entries of other sites withheld, their leaf hashes listed: the whole tree recomputed)", s.Withheld)
 	}
-	return fmt.Sprintf("ok: bundle %s for %s: %d files %s; %d entries, %d proved against the checkpoint of %s at size %d%s; %d robots.txt copies; %d stored pages in %d WARC records (%d matched to fetch entries); public key %s",
-		s.Info.ID, s.Info.Site, s.Files, signed, s.Info.Entries, s.Proven, s.Checkpoint.Origin, s.Checkpoint.Size, tree, s.Robots, s.Pages, s.Records, s.Linked, strings.Join(s.Keys, ", "))
+	ts := ""
+	if t := s.Timestamp; t != nil {
+		ts = fmt.Sprintf("; checkpoint time-stamped at %s by %q", t.GenTime.Format(time.RFC3339), t.Signer.Subject)
+		if s.TimestampTrusted {
+			ts += ", verified against the TSA CA"
+		} else {
+			ts += ", checked for consistency but NOT for trust (no TSA CA given: pass --tsa-ca)"
+		}
+	}
+	return fmt.Sprintf("ok: bundle %s for %s: %d files %s; %d entries, %d proved against the checkpoint of %s at size %d%s; %d robots.txt copies; %d stored pages in %d WARC records (%d matched to fetch entries); public key %s%s",
+		s.Info.ID, s.Info.Site, s.Files, signed, s.Info.Entries, s.Proven, s.Checkpoint.Origin, s.Checkpoint.Size, tree, s.Robots, s.Pages, s.Records, s.Linked, strings.Join(s.Keys, ", "), ts)
 }
 
 // readEntry is what the verifier needs of an entry, read from its bytes.
@@ -106,6 +129,14 @@ func readEntryV1(raw []byte, siteKey string) (readEntry, error) {
 // be compared by the reader with the keys the operator published: the
 // summary prints them.
 func VerifyBundle(ctx context.Context, dir string) (BundleSummary, error) {
+	return VerifyBundleWith(ctx, dir, BundleOptions{})
+}
+
+// VerifyBundleWith is VerifyBundle with options. A bundle with
+// checkpoint.tsr also has its token checked: it must stamp the SHA-256 of
+// checkpoint.txt, be validly signed by the TSA certificate it carries, and
+// (with opts.TSARoots) chain to the TSA's CA.
+func VerifyBundleWith(ctx context.Context, dir string, opts BundleOptions) (BundleSummary, error) {
 	var s BundleSummary
 	read := func(name string) ([]byte, error) {
 		b, err := os.ReadFile(filepath.Join(dir, name))
@@ -168,6 +199,9 @@ func VerifyBundle(ctx context.Context, dir string) (BundleSummary, error) {
 	}
 	if cp.Size != s.Info.CheckpointSize || cp.Root != root || cp.Origin != s.Info.Origin {
 		return s, fmt.Errorf("evidence: %s does not match %s", FileCheckpoint, FileInfo)
+	}
+	if err := s.checkTimestamp(dir, cb, opts.TSARoots); err != nil {
+		return s, err
 	}
 
 	eb, err := read(FileEntries)
@@ -446,4 +480,34 @@ func checkManifest(dir string, v1 bool) (int, error) {
 		return nil
 	})
 	return len(listed), err
+}
+
+// checkTimestamp checks checkpoint.tsr, if the bundle has one, against the
+// checkpoint's bytes and bundle.json.
+func (s *BundleSummary) checkTimestamp(dir string, checkpoint []byte, roots *x509.CertPool) error {
+	b, err := os.ReadFile(filepath.Join(dir, FileTimestamp))
+	if errors.Is(err, fs.ErrNotExist) {
+		if s.Info.Timestamp != nil {
+			return fmt.Errorf("evidence: %s names %s, which is missing", FileInfo, FileTimestamp)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	if s.Info.Timestamp == nil || s.Info.Timestamp.File != FileTimestamp {
+		return fmt.Errorf("evidence: %s is present but %s does not describe it", FileTimestamp, FileInfo)
+	}
+	tok, err := tsa.Parse(b)
+	if err == nil {
+		err = tok.VerifyData(checkpoint, roots)
+	}
+	if err != nil {
+		return fmt.Errorf("evidence: %s, the time-stamp token of the checkpoint at size %d: %w", FileTimestamp, s.Checkpoint.Size, err)
+	}
+	if !tok.GenTime.Equal(s.Info.Timestamp.Time) {
+		return fmt.Errorf("evidence: %s says the token was made at %s, the token says %s", FileInfo, s.Info.Timestamp.Time.Format(time.RFC3339Nano), tok.GenTime.Format(time.RFC3339Nano))
+	}
+	s.Timestamp, s.TimestampTrusted = tok, roots != nil
+	return nil
 }

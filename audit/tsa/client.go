@@ -12,6 +12,7 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"os"
 	"strings"
 )
 
@@ -156,4 +157,18 @@ func (c *Client) Request(ctx context.Context, data []byte) (*Token, error) {
 		return nil, fmt.Errorf("%w (from %s)", err, c.URL)
 	}
 	return tok, nil
+}
+
+// LoadRoots reads PEM CA certificates from a file, for Client.Roots and
+// Token.Verify.
+func LoadRoots(file string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("tsa: CA certificates: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("tsa: %s holds no PEM certificate", file)
+	}
+	return pool, nil
 }

@@ -4,6 +4,7 @@ package auditcmd
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/audit/evidence"
+	"github.com/goodbot/goodbot/audit/tsa"
 	"github.com/goodbot/goodbot/audit/witness"
 	"github.com/goodbot/goodbot/cmd/goodbot/internal/cliflag"
 	"github.com/goodbot/goodbot/crawler"
@@ -139,6 +141,24 @@ func verifyFlags(fs *flag.FlagSet) (cpFile *string, keys *keyList, keyFile *stri
 	return
 }
 
+// tsaCAFlag adds --tsa-ca, the CA certificates that RFC 3161 time-stamp
+// tokens must chain to.
+func tsaCAFlag(fs *flag.FlagSet) *string {
+	return fs.String("tsa-ca", "", "PEM file of the CA certificates the checkpoints' RFC 3161 time-stamp tokens must chain to (without it tokens are checked for consistency, not trust)")
+}
+
+// tsaRoots loads --tsa-ca, or returns nil when it is not given.
+func tsaRoots(file string) (*x509.CertPool, error) {
+	if file == "" {
+		return nil, nil
+	}
+	p, err := tsa.LoadRoots(file)
+	if err != nil {
+		return nil, usageError{fmt.Sprintf("--tsa-ca: %v", err)}
+	}
+	return p, nil
+}
+
 func verifyOptions(cpFile string, keys keyList, keyFile string) (audit.VerifyOptions, error) {
 	var o audit.VerifyOptions
 	if cpFile != "" {
@@ -164,6 +184,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cpFile, keys, keyFile := verifyFlags(fs)
 	redisURL := fs.String("redis", "", "with --job: also prove the log extends the latest checkpoint the job's other workers witnessed")
 	job := fs.String("job", "", "the distributed job whose Redis witnessed the log")
+	tsaCA := tsaCAFlag(fs)
 	pos, err := parse(fs, args, 1, "DIR")
 	if err != nil {
 		return err
@@ -173,6 +194,9 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	o, err := verifyOptions(*cpFile, *keys, *keyFile)
 	if err != nil {
+		return err
+	}
+	if o.TSARoots, err = tsaRoots(*tsaCA); err != nil {
 		return err
 	}
 	sum, err := audit.Verify(ctx, pos[0], o)
@@ -521,11 +545,16 @@ func exportSigner(dir, file string) (note.Signer, error) {
 
 func runVerifyBundle(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("verify-bundle", stderr)
+	tsaCA := tsaCAFlag(fs)
 	pos, err := parse(fs, args, 1, "BUNDLE")
 	if err != nil {
 		return err
 	}
-	s, err := evidence.VerifyBundle(ctx, pos[0])
+	roots, err := tsaRoots(*tsaCA)
+	if err != nil {
+		return err
+	}
+	s, err := evidence.VerifyBundleWith(ctx, pos[0], evidence.BundleOptions{TSARoots: roots})
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}
