@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/audit/tsa"
 	"github.com/goodbot/goodbot/internal/tsatest"
 	"golang.org/x/mod/sumdb/note"
@@ -409,10 +410,32 @@ func flip(t *testing.T, path string, off int) {
 // e-mail address and a Chinese mobile number in a page and in a URL, and
 // fails if either is in any file of the bundle (the WARC decompressed).
 func TestBundleHoldsNoPlantedPersonalData(t *testing.T) {
-	auditDir, out, key, signer := realCrawl(t)
+	t.Run("unstamped", func(t *testing.T) { testNoPlanted(t, nil) })
+	// The time-stamp tokens (checkpoints.tsr in the log, checkpoint.tsr in
+	// the bundle) are a new output path: they hold a hash of the
+	// checkpoint and the TSA's signature, never the crawl's data.
+	t.Run("time-stamped", func(t *testing.T) {
+		s := tsatest.Start(t, tsatest.Options{ECDSA: true})
+		testNoPlanted(t, &tsa.Client{URL: s.URL})
+	})
+}
+
+func testNoPlanted(t *testing.T, ts audit.Timestamper) {
+	auditDir, out, key, signer := realCrawlStamped(t, ts)
 	bundle := filepath.Join(t.TempDir(), "bundle")
 	if _, err := Export(context.Background(), auditDir, bundle, ExportOptions{Site: key, Out: out, Signer: signer}); err != nil {
 		t.Fatal(err)
+	}
+	if ts != nil {
+		tokens := must(os.ReadFile(filepath.Join(auditDir, "checkpoints.tsr")))
+		for _, v := range planted {
+			if bytes.Contains(tokens, []byte(v)) {
+				t.Errorf("the log's checkpoints.tsr holds the planted %q", v)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(bundle, FileTimestamp)); err != nil {
+			t.Errorf("the bundle of a time-stamped log has no %s: %v", FileTimestamp, err)
+		}
 	}
 	pages := 0
 	err := filepath.WalkDir(bundle, func(p string, d os.DirEntry, err error) error {
@@ -558,4 +581,62 @@ func testPythonTimestamp(t *testing.T, py string, o tsatest.Options) {
 			}
 		})
 	}
+}
+
+// TestPythonTokenFlips flips each bit 0 of a real token in turn (but in the
+// copy of the CA certificate it carries, which a verifier takes from
+// --tsa-ca instead) and runs verify.py's token check on each: none may
+// pass, and each must fail with the script's own message, not a crash.
+func TestPythonTokenFlips(t *testing.T) {
+	py := python3(t)
+	s := tsatest.Start(t, tsatest.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	data := []byte("goodbot.test/evidence\n7\nAAAA\n\n— sig\n")
+	tok, err := (&tsa.Client{URL: s.URL, Roots: s.Roots}).Request(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := bytes.Index(tok.Raw, tok.Certificates[1].Raw)
+	if ca < 0 {
+		t.Fatal("the CA certificate is not in the token")
+	}
+	dir := t.TempDir()
+	tokenFile, dataFile := filepath.Join(dir, "t.tsr"), filepath.Join(dir, "d")
+	os.WriteFile(tokenFile, tok.Raw, 0o644)
+	os.WriteFile(dataFile, data, 0o644)
+	driver := `
+import sys
+sys.path.insert(0, sys.argv[1])
+import verify
+token, data = open(sys.argv[2], "rb").read(), open(sys.argv[3], "rb").read()
+ca, lo, hi = sys.argv[4], int(sys.argv[5]), int(sys.argv[6])
+verify.check_timestamp(token, data, ca)  # the token as issued passes
+passed = crashed = 0
+for i in range(len(token)):
+    if lo <= i < hi:
+        continue
+    b = bytearray(token)
+    b[i] ^= 1
+    try:
+        verify.check_timestamp(bytes(b), data, ca)
+        print("passed: byte %d" % i)
+        passed += 1
+    except verify.Failure:
+        pass
+    except Exception as e:
+        print("crashed: byte %d: %r" % (i, e))
+        crashed += 1
+print("flips %d passed %d crashed %d" % (len(token) - (hi - lo), passed, crashed))
+`
+	cmd := exec.CommandContext(ctx, py, "-c", driver, must(filepath.Abs("bundlefiles")), tokenFile, dataFile, s.CAFile, strconv.Itoa(ca), strconv.Itoa(ca+len(tok.Certificates[1].Raw)))
+	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("driver: %v\n%s", err, out)
+	}
+	if !bytes.Contains(out, []byte(" passed 0 crashed 0")) {
+		t.Errorf("verify.py on flipped tokens:\n%s", out)
+	}
+	t.Logf("%s", bytes.TrimSpace(out))
 }

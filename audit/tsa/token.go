@@ -425,6 +425,9 @@ func checkSignedAttrs(si signerInfo, econtent []byte, signer *x509.Certificate) 
 	if err != nil {
 		return err
 	}
+	if p := si.SignatureAlgorithm.Parameters.FullBytes; !si.SignatureAlgorithm.Algorithm.Equal(oidRSAPSS) && len(p) > 0 && !bytes.Equal(p, asn1.NullBytes) {
+		return fmt.Errorf("tsa: signature algorithm %v has parameters", si.SignatureAlgorithm.Algorithm)
+	}
 	if err := signer.CheckSignature(alg, signed, si.Signature); err != nil {
 		return fmt.Errorf("tsa: token signature: %w", err)
 	}

@@ -66,7 +66,13 @@ func TestOpenSSLTokens(t *testing.T) {
 // TestTamperedToken flips each byte of a token's signed content and
 // signature in turn: none may parse and verify.
 func TestTamperedToken(t *testing.T) {
-	s := tsatest.Start(t, tsatest.Options{ECDSA: true})
+	for _, o := range []tsatest.Options{{}, {ECDSA: true}} {
+		t.Run(map[bool]string{false: "rsa", true: "ecdsa"}[o.ECDSA], func(t *testing.T) { testTamperedToken(t, o) })
+	}
+}
+
+func testTamperedToken(t *testing.T, o tsatest.Options) {
+	s := tsatest.Start(t, o)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	data := []byte("checkpoint")

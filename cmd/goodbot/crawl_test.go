@@ -95,6 +95,8 @@ func TestCrawlUsageErrors(t *testing.T) {
 		{[]string{"crawl", "--contact", "mailto:me@example.org", "--redis", "redis://127.0.0.1:1", "http://127.0.0.1:1/"}, "--job"},
 		{[]string{"crawl", "--contact", "mailto:me@example.org", "--redis", "tcp://x", "--job", "j", "--out", "OUTDIR", "http://127.0.0.1:1/"}, "--redis"},
 		{[]string{"crawl", "--contact", "mailto:me@example.org", "--no-such-flag", "http://127.0.0.1:1/"}, "no-such-flag"},
+		{[]string{"crawl", "--contact", "mailto:me@example.org", "--tsa", "ftp://tsa.example/", "http://127.0.0.1:1/"}, "--tsa"},
+		{[]string{"crawl", "--contact", "mailto:me@example.org", "--tsa-ca", "ca.pem", "http://127.0.0.1:1/"}, "--tsa-ca needs --tsa"},
 		{[]string{"frobnicate"}, "unknown command"},
 	} {
 		for i, a := range tc.args {

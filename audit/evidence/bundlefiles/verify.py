@@ -555,9 +555,21 @@ def want(e, tag, what):
     return e
 
 
+def oid(e, what):
+    return want(e, 0x06, what).content.hex()
+
+
+def alg_oid(e, what):
+    """The OID of an AlgorithmIdentifier whose parameters are absent or NULL."""
+    kids = want(e, 0x30, what).children()
+    if not kids or len(kids) > 2 or (len(kids) == 2 and kids[1].raw != b"\x05\x00"):
+        raise Failure("%s: bad algorithm identifier" % what)
+    return oid(kids[0], what)
+
+
 def alg_hash(e, what):
     kids = want(e, 0x30, what).children()
-    name = HASHES.get(want(kids[0], 0x06, what).content.hex()) if kids else None
+    name = HASHES.get(oid(kids[0], what)) if kids else None
     if name is None or len(kids) > 2 or (len(kids) == 2 and kids[1].raw != b"\x05\x00"):
         raise Failure("%s: unsupported hash algorithm" % what)
     return name
@@ -572,7 +584,7 @@ class Cert:
         if len(top) != 3:
             raise Failure("certificate: want tbsCertificate, signatureAlgorithm, signature")
         self.tbs = want(top[0], 0x30, "tbsCertificate").raw
-        self.sig_alg = want(top[1], 0x30, "certificate signature algorithm").children()[0].content.hex()
+        self.sig_alg = alg_oid(top[1], "certificate signature algorithm")
         sig = want(top[2], 0x03, "certificate signature").content
         self.sig = sig[1:]
         f = top[0].children()
@@ -585,7 +597,7 @@ class Cert:
         spki = want(f[5], 0x30, "subjectPublicKeyInfo").children()
         alg = want(spki[0], 0x30, "key algorithm").children()
         bits = want(spki[1], 0x03, "public key").content[1:]
-        kind = alg[0].content.hex()
+        kind = oid(alg[0], "key algorithm")
         if kind == OID_RSA:
             n, e = der_one(bits, "RSA key").children()
             self.key = ("rsa", n.int(), e.int())
@@ -599,10 +611,10 @@ class Cert:
                 continue
             for ext in want(der_one(x.content, "extensions"), 0x30, "extensions").children():
                 parts = ext.children()
-                if parts[0].content.hex() != OID_EKU:
+                if oid(parts[0], "extension") != OID_EKU:
                     continue
                 critical = len(parts) == 3 and parts[1].tag == 0x01 and parts[1].content != b"\x00"
-                purposes = [p.content.hex() for p in der_one(parts[-1].content, "extendedKeyUsage").children()]
+                purposes = [oid(p, "extendedKeyUsage") for p in want(der_one(want(parts[-1], 0x04, "extension").content, "extendedKeyUsage"), 0x30, "extendedKeyUsage").children()]
                 if self.eku is not None:
                     raise Failure("certificate: two extendedKeyUsage extensions")
                 self.eku = (critical, purposes)
@@ -703,16 +715,23 @@ def check_cert_signature(cert, issuer, what):
 
 def check_timestamp(token, stamped, ca_file):
     """Check an RFC 3161 token over the bytes stamped; return a line for the report."""
+    try:
+        return _check_timestamp(token, stamped, ca_file)
+    except (IndexError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise Failure("checkpoint.tsr: malformed time-stamp token (%s: %s)" % (type(e).__name__, e))
+
+
+def _check_timestamp(token, stamped, ca_file):
     what = "checkpoint.tsr"
     ci = want(der_one(token, what), 0x30, what).children()
-    if len(ci) != 2 or ci[0].content.hex() != OID_SIGNED_DATA or ci[1].tag != 0xA0:
+    if len(ci) != 2 or oid(ci[0], what) != OID_SIGNED_DATA or ci[1].tag != 0xA0:
         raise Failure("%s: not a CMS signed-data ContentInfo" % what)
     sd = want(der_one(ci[1].content, what), 0x30, what).children()
     if len(sd) < 4 or sd[0].int() != 3:
         raise Failure("%s: signed data version is not 3" % what)
     digest_algs = [alg_hash(a, what) for a in want(sd[1], 0x31, what).children()]
     encap = want(sd[2], 0x30, what).children()
-    if len(encap) != 2 or encap[0].content.hex() != OID_TSTINFO or encap[1].tag != 0xA0:
+    if len(encap) != 2 or oid(encap[0], what) != OID_TSTINFO or encap[1].tag != 0xA0:
         raise Failure("%s: the signed content is not a TSTInfo" % what)
     econtent = want(der_one(encap[1].content, what), 0x04, what).content
     certs = []
@@ -736,9 +755,11 @@ def check_timestamp(token, stamped, ca_file):
                       % (what, iname, hashed.hex(), iname, hashlib.new(iname, stamped).hexdigest()))
     gen_time = asn1_time(want(tst[4], 0x18, "TSTInfo genTime"))
 
-    si = rest[0].children()[0].children()
+    si = want(rest[0].children()[0], 0x30, what).children()
     if len(si) < 6 or si[3].tag != 0xA0:
         raise Failure("%s: the signer has no signed attributes" % what)
+    if si[0].int() not in (1, 3):
+        raise Failure("%s: signer info version %d" % (what, si[0].int()))
     dname = alg_hash(si[2], "signer digest algorithm")
     if dname not in digest_algs or dname == "sha1":
         raise Failure("%s: the signer's digest algorithm is not among the signed data's, or is SHA-1" % what)
@@ -756,14 +777,14 @@ def check_timestamp(token, stamped, ca_file):
     signed = b"\x31" + si[3].raw[1:]
     seen = {}
     for attr in der_one(signed, "signed attributes").children():
-        t, vals = attr.children()
-        if t.content.hex() in seen:
+        t, vals = want(attr, 0x30, what).children()
+        if oid(t, what) in seen:
             raise Failure("%s: a signed attribute appears twice" % what)
-        seen[t.content.hex()] = der_one(want(vals, 0x31, what).content, what)
-    if seen.get(OID_CONTENT_TYPE) is None or seen[OID_CONTENT_TYPE].content.hex() != OID_TSTINFO:
+        seen[oid(t, what)] = der_one(want(vals, 0x31, what).content, what)
+    if seen.get(OID_CONTENT_TYPE) is None or oid(seen[OID_CONTENT_TYPE], what) != OID_TSTINFO:
         raise Failure("%s: the content-type attribute is not TSTInfo" % what)
     md = seen.get(OID_MESSAGE_DIGEST)
-    if md is None or md.content != hashlib.new(dname, econtent).digest():
+    if md is None or md.tag != 0x04 or md.content != hashlib.new(dname, econtent).digest():
         raise Failure("%s: the message-digest attribute does not match the TSTInfo" % what)
     if OID_SIGNING_CERT_V2 in seen:
         ids = seen[OID_SIGNING_CERT_V2].children()[0].children()[0].children()
@@ -775,7 +796,7 @@ def check_timestamp(token, stamped, ca_file):
         raise Failure("%s: no signing-certificate attribute" % what)
     if cert_hash != hashlib.new(hname, signer.raw).digest():
         raise Failure("%s: the signing-certificate attribute names another certificate" % what)
-    sig_alg = want(si[4], 0x30, what).children()[0].content.hex()
+    sig_alg = alg_oid(si[4], what)
     named = RSA_SIGS.get(sig_alg) or ECDSA_SIGS.get(sig_alg)
     if (named is not None and named != dname) or not (sig_alg in (OID_RSA, OID_EC) or named):
         raise Failure("%s: unsupported or mismatched signature algorithm" % what)
