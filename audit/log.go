@@ -909,7 +909,16 @@ func (l *Log) checkpoint(ctx context.Context, entry bool) (SignedCheckpoint, err
 	var anchorErr error
 	if l.opts.Anchor != nil {
 		actx, cancel := context.WithTimeout(ctx, anchorTimeout)
-		receipt, anchorErr = l.opts.Anchor.Anchor(actx, cp.Note)
+		if ca, ok := l.opts.Anchor.(ConsistencyAnchor); ok {
+			receipt, anchorErr = ca.AnchorConsistent(actx, cp.Note, func(old int64) (tlog.TreeProof, error) {
+				if old < 0 || old > n {
+					return nil, fmt.Errorf("audit: no consistency proof from size %d to %d", old, n)
+				}
+				return tlog.ProveTree(n, old, l.c)
+			})
+		} else {
+			receipt, anchorErr = l.opts.Anchor.Anchor(actx, cp.Note)
+		}
 		cancel()
 		if anchorErr != nil {
 			l.opts.Logger.Warn("audit: anchoring a checkpoint failed", "size", n, "err", anchorErr)
