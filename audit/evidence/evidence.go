@@ -70,6 +70,9 @@ const (
 	// FileTimestamp is the RFC 3161 time-stamp token of checkpoint.txt,
 	// present when the log was time-stamped.
 	FileTimestamp = "checkpoint.tsr"
+	// FileCosignatures holds witnesses' cosignature lines for
+	// checkpoint.txt, present when the export was given some.
+	FileCosignatures = "checkpoint.cosig"
 	// FileManifestSig holds the signature lines of the signed note whose
 	// text is MANIFEST.sha256, by the log's key.
 	FileManifestSig = "MANIFEST.sha256.sig"
@@ -93,6 +96,11 @@ type ExportOptions struct {
 	Purpose string
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
+	// Cosigned are checkpoints of the log as witnesses cosigned them
+	// (C2SP tlog-cosignature; witness.Redis.Cosigned). The signature lines
+	// of those with the body of the bundle's checkpoint that are not the
+	// log's own go into checkpoint.cosig; the others are ignored.
+	Cosigned [][]byte
 }
 
 // Info is the content of bundle.json.
@@ -120,6 +128,8 @@ type Info struct {
 	KeysFrom string  `json:"keys_from"`
 	// Timestamp describes checkpoint.tsr, when the bundle has one.
 	Timestamp *TimestampInfo `json:"timestamp,omitempty"`
+	// Cosignatures counts the lines of checkpoint.cosig.
+	Cosignatures int `json:"cosignatures,omitempty"`
 }
 
 // TimestampInfo describes the RFC 3161 token in checkpoint.tsr, as read
@@ -207,6 +217,8 @@ func Export(ctx context.Context, auditDir, bundleDir string, opts ExportOptions)
 		}
 		info.Timestamp = &TimestampInfo{File: FileTimestamp, Time: tok.GenTime, TSA: tok.Signer.Subject.String()}
 	}
+	cosigs, n := cosignatureLines(cp.Note, opts.Cosigned)
+	info.Cosignatures = n
 
 	if err := os.MkdirAll(filepath.Join(bundleDir, DirRobots), 0o755); err != nil {
 		return info, fmt.Errorf("evidence: %w", err)
@@ -284,8 +296,9 @@ func Export(ctx context.Context, auditDir, bundleDir string, opts ExportOptions)
 		{FileCheckpoint, cp.Note},
 		{FileKeys, []byte(strings.Join(keys, "\n") + "\n")},
 		{FileTimestamp, token},
+		{FileCosignatures, cosigs},
 	} {
-		if f.b == nil && f.name == FileTimestamp {
+		if f.b == nil && (f.name == FileTimestamp || f.name == FileCosignatures) {
 			continue
 		}
 		if err := write(f.name, f.b); err != nil {
@@ -384,4 +397,32 @@ func fileSHA256(path string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// cosignatureLines returns the signature lines of the cosigned notes with
+// checkpoint's body that checkpoint itself does not carry, each once, and
+// how many there are; nil if none.
+func cosignatureLines(checkpoint []byte, cosigned [][]byte) ([]byte, int) {
+	body, own, _ := bytes.Cut(checkpoint, []byte("\n\n"))
+	seen := map[string]bool{}
+	for _, l := range strings.Split(string(own), "\n") {
+		seen[l] = true
+	}
+	var out []byte
+	n := 0
+	for _, c := range cosigned {
+		b, sigs, ok := bytes.Cut(c, []byte("\n\n"))
+		if !ok || !bytes.Equal(b, body) {
+			continue
+		}
+		for _, l := range strings.Split(strings.TrimSuffix(string(sigs), "\n"), "\n") {
+			if l == "" || seen[l] {
+				continue
+			}
+			seen[l] = true
+			out = append(append(out, l...), '\n')
+			n++
+		}
+	}
+	return out, n
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/audit/tsa"
+	"github.com/goodbot/goodbot/audit/witness"
 	"github.com/goodbot/goodbot/internal/tsatest"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -639,4 +641,103 @@ print("flips %d passed %d crashed %d" % (len(token) - (hi - lo), passed, crashed
 		t.Errorf("verify.py on flipped tokens:\n%s", out)
 	}
 	t.Logf("%s", bytes.TrimSpace(out))
+}
+
+// TestBundledPythonVerifierCosignature exports a bundle with a witness's
+// cosignature (C2SP cosignature/v1) of its checkpoint: verify.py and
+// VerifyBundleWith verify it with the witness key, say it is unverified
+// without one, and reject another witness's key, an altered cosignature
+// and a cosignature of another checkpoint.
+func TestBundledPythonVerifierCosignature(t *testing.T) {
+	py := python3(t)
+	auditDir, out, key, signer := realCrawl(t)
+	ctx := context.Background()
+	sum, err := audit.Verify(ctx, auditDir, audit.VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	skey, wkey, err := witness.GenerateCosignerKey("witness.goodbot.test/w1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := witness.NewCosigner(skey, sum.Keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cosigned, err := c.Cosign(sum.Checkpoint.Note)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig := filepath.Join(t.TempDir(), "bundle")
+	info, err := Export(ctx, auditDir, orig, ExportOptions{Site: key, Out: out, Signer: signer, Cosigned: [][]byte{cosigned}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Cosignatures != 1 {
+		t.Fatalf("bundle has %d cosignatures, want 1", info.Cosignatures)
+	}
+	vkey := strings.Fields(string(must(os.ReadFile(filepath.Join(orig, FileKeys)))))[0]
+	if code, o := runPy(t, py, orig, "--key", vkey, "--witness-key", wkey); code != 0 || !strings.Contains(o, "witness witness.goodbot.test/w1 cosigned the checkpoint") {
+		t.Fatalf("verify.py --witness-key: exit %d\n%s", code, o)
+	}
+	if code, o := runPy(t, py, orig, "--key", vkey); code != 0 || !strings.Contains(o, "NOT verified") {
+		t.Fatalf("verify.py without --witness-key: exit %d\n%s", code, o)
+	}
+	bs, err := VerifyBundleWith(ctx, orig, BundleOptions{WitnessKeys: []string{wkey}})
+	if err != nil || len(bs.Cosigned) != 1 || !strings.Contains(bs.String(), "cosigned by witness") {
+		t.Fatalf("VerifyBundleWith: %v %s", err, bs)
+	}
+	_, otherKey, _ := witness.GenerateCosignerKey("witness.goodbot.test/w1")
+	cosigFile := func(dir string) string { return filepath.Join(dir, FileCosignatures) }
+	for _, tc := range []struct {
+		name   string
+		mutate func(t *testing.T, dir string)
+		wkey   string
+		want   string
+	}{
+		{name: "another witness's key", mutate: func(t *testing.T, dir string) {}, wkey: otherKey, want: "no cosignature by"},
+		{name: "altered cosignature", mutate: func(t *testing.T, dir string) {
+			b := must(os.ReadFile(cosigFile(dir)))
+			i := len(b) - 10
+			b[i] = map[bool]byte{true: 'B', false: 'A'}[b[i] == 'A']
+			os.WriteFile(cosigFile(dir), b, 0o644)
+			if err := writeManifest(dir, signer); err != nil {
+				t.Fatal(err)
+			}
+		}, wkey: wkey, want: "does not verify"},
+		{name: "cosignature of another checkpoint", mutate: func(t *testing.T, dir string) {
+			// A checkpoint of the same log at another size, cosigned.
+			text := fmt.Sprintf("%s\n%d\n%s\n", sum.Origin, sum.Checkpoint.Size-1, base64.StdEncoding.EncodeToString(make([]byte, 32)))
+			other := must(c.Cosign(must(note.Sign(&note.Note{Text: text}, signer))))
+			line := other[bytes.LastIndex(other[:len(other)-1], []byte("\n"))+1:]
+			os.WriteFile(cosigFile(dir), line, 0o644)
+			if err := writeManifest(dir, signer); err != nil {
+				t.Fatal(err)
+			}
+		}, wkey: wkey, want: "does not verify"},
+		{name: "cosignature removed", mutate: func(t *testing.T, dir string) {
+			os.Remove(cosigFile(dir))
+			if err := writeManifest(dir, signer); err != nil {
+				t.Fatal(err)
+			}
+		}, wkey: wkey, want: "checkpoint.cosig is missing"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "b")
+			if err := os.CopyFS(dir, os.DirFS(orig)); err != nil {
+				t.Fatal(err)
+			}
+			tc.mutate(t, dir)
+			code, o := runPy(t, py, dir, "--key", vkey, "--witness-key", tc.wkey)
+			if code == 0 {
+				t.Fatalf("verify.py accepted it:\n%s", o)
+			}
+			if !strings.Contains(o, tc.want) {
+				t.Errorf("verify.py: exit %d, want a message with %q:\n%s", code, tc.want, o)
+			}
+			if _, err := VerifyBundleWith(ctx, dir, BundleOptions{WitnessKeys: []string{tc.wkey}}); err == nil {
+				t.Error("VerifyBundleWith accepted it")
+			}
+		})
+	}
 }

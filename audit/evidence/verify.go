@@ -20,6 +20,7 @@ import (
 	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/audit/tsa"
 	"github.com/goodbot/goodbot/audit/warc"
+	"github.com/goodbot/goodbot/audit/witness"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -40,6 +41,17 @@ type BundleSummary struct {
 	// one; TimestampTrusted says whether it was checked against CA roots.
 	Timestamp        *tsa.Token
 	TimestampTrusted bool
+	// Cosignatures counts the lines of checkpoint.cosig; Cosigned lists
+	// the witnesses (BundleOptions.WitnessKeys) whose cosignature
+	// verified, with the time each signed.
+	Cosignatures int
+	Cosigned     []Cosignature
+}
+
+// Cosignature is a witness's verified cosignature of the checkpoint.
+type Cosignature struct {
+	Witness string    // the witness's verifier key
+	Time    time.Time // when it cosigned
 }
 
 // BundleOptions configure VerifyBundleWith.
@@ -47,6 +59,9 @@ type BundleOptions struct {
 	// TSARoots are the CA certificates checkpoint.tsr's signer must chain
 	// to. Without them the token is checked for consistency only.
 	TSARoots *x509.CertPool
+	// WitnessKeys are witnesses' cosignature/v1 verifier keys: each must
+	// have a valid cosignature of the checkpoint in checkpoint.cosig.
+	WitnessKeys []string
 }
 
 // String returns a one-line summary.
@@ -67,6 +82,12 @@ func (s BundleSummary) String() string {
 		} else {
 			ts += ", checked for consistency but NOT for trust (no TSA CA given: pass --tsa-ca)"
 		}
+	}
+	for _, c := range s.Cosigned {
+		ts += fmt.Sprintf("; cosigned by witness %s at %s", c.Witness, c.Time.Format(time.RFC3339))
+	}
+	if s.Cosignatures > 0 && len(s.Cosigned) == 0 {
+		ts += fmt.Sprintf("; %d witness cosignatures NOT verified (no witness key given: pass --witness-key)", s.Cosignatures)
 	}
 	return fmt.Sprintf("ok: bundle %s for %s: %d files %s; %d entries, %d proved against the checkpoint of %s at size %d%s; %d robots.txt copies; %d stored pages in %d WARC records (%d matched to fetch entries); public key %s%s",
 		s.Info.ID, s.Info.Site, s.Files, signed, s.Info.Entries, s.Proven, s.Checkpoint.Origin, s.Checkpoint.Size, tree, s.Robots, s.Pages, s.Records, s.Linked, strings.Join(s.Keys, ", "), ts)
@@ -201,6 +222,9 @@ func VerifyBundleWith(ctx context.Context, dir string, opts BundleOptions) (Bund
 		return s, fmt.Errorf("evidence: %s does not match %s", FileCheckpoint, FileInfo)
 	}
 	if err := s.checkTimestamp(dir, cb, opts.TSARoots); err != nil {
+		return s, err
+	}
+	if err := s.checkCosignatures(dir, cb, opts.WitnessKeys); err != nil {
 		return s, err
 	}
 
@@ -509,5 +533,37 @@ func (s *BundleSummary) checkTimestamp(dir string, checkpoint []byte, roots *x50
 		return fmt.Errorf("evidence: %s says the token was made at %s, the token says %s", FileInfo, s.Info.Timestamp.Time.Format(time.RFC3339Nano), tok.GenTime.Format(time.RFC3339Nano))
 	}
 	s.Timestamp, s.TimestampTrusted = tok, roots != nil
+	return nil
+}
+
+// checkCosignatures checks checkpoint.cosig against bundle.json and, for
+// each witness key given, that it holds a valid cosignature of the
+// checkpoint.
+func (s *BundleSummary) checkCosignatures(dir string, checkpoint []byte, keys []string) error {
+	b, err := os.ReadFile(filepath.Join(dir, FileCosignatures))
+	if errors.Is(err, fs.ErrNotExist) {
+		if s.Info.Cosignatures != 0 {
+			return fmt.Errorf("evidence: %s counts %d cosignatures, but %s is missing", FileInfo, s.Info.Cosignatures, FileCosignatures)
+		}
+		if len(keys) > 0 {
+			return fmt.Errorf("evidence: a witness key was given, but the bundle has no %s", FileCosignatures)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	if n := bytes.Count(b, []byte("\n")); n != s.Info.Cosignatures || len(b) == 0 || b[len(b)-1] != '\n' {
+		return fmt.Errorf("evidence: %s has %d lines, %s says %d", FileCosignatures, n, FileInfo, s.Info.Cosignatures)
+	}
+	s.Cosignatures = s.Info.Cosignatures
+	cosigned := append(bytes.Clone(checkpoint), b...)
+	for _, k := range keys {
+		t, err := witness.VerifyCosignature(cosigned, k)
+		if err != nil {
+			return fmt.Errorf("evidence: %s: %w", FileCosignatures, err)
+		}
+		s.Cosigned = append(s.Cosigned, Cosignature{Witness: k, Time: t})
+	}
 	return nil
 }

@@ -3,10 +3,12 @@
 
 Written from the bundle's FORMAT.md, RFC 6962/9162 (Merkle trees), C2SP
 tlog-checkpoint and signed-note, RFC 8032 (Ed25519), and RFC 3161 / RFC 5652
-(time-stamp tokens; RSA PKCS #1 v1.5 and ECDSA P-256). Python 3.8+, the
+(time-stamp tokens; RSA PKCS #1 v1.5 and ECDSA P-256), and C2SP
+tlog-cosignature (witness cosignatures). Python 3.8+, the
 standard library only: it needs neither goodbot nor the network.
 
-    python3 verify.py [--key VKEY]... [--checkpoint FILE] [--tsa-ca PEM] [BUNDLE]
+    python3 verify.py [--key VKEY]... [--checkpoint FILE] [--tsa-ca PEM]
+                      [--witness-key VKEY]... [BUNDLE]
 
 BUNDLE defaults to the directory this script is in. Without --key, the keys
 in the bundle's keys.txt are used, and the script says so: compare them
@@ -129,9 +131,11 @@ def ed25519_verify(public, msg, sig):
 
 
 class Key:
-    """A signed-note verifier key: NAME+HASH+BASE64(0x01 || public key)."""
+    """A signed-note verifier key: NAME+HASH+BASE64(ALG || public key), ALG
+    0x01 (Ed25519, the log's keys) or, with alg=4, 0x04 (a witness's
+    Ed25519 cosignature/v1 key, C2SP tlog-cosignature)."""
 
-    def __init__(self, text):
+    def __init__(self, text, alg=1):
         parts = text.split("+", 2)
         if len(parts) != 3 or not parts[0] or re.search(r"\s", parts[0]):
             raise Failure("key %r: want NAME+HASH+BASE64" % text)
@@ -140,8 +144,8 @@ class Key:
             raw = base64.b64decode(b64, validate=True)
         except binascii.Error:
             raise Failure("key %r: bad base64" % text)
-        if len(raw) != 33 or raw[0] != 1:
-            raise Failure("key %r: not an Ed25519 key" % text)
+        if len(raw) != 33 or raw[0] != alg:
+            raise Failure("key %r: not an Ed25519 %s key (type 0x%02x)" % (text, "cosignature/v1" if alg == 4 else "signed-note", alg))
         self.public = raw[1:]
         self.hash = hashlib.sha256(self.name.encode() + b"\n" + raw).digest()[:4]
         if not re.fullmatch(r"[0-9a-f]{8}", hash_hex) or bytes.fromhex(hash_hex) != self.hash:
@@ -187,6 +191,31 @@ def open_note(msg, keys, what):
     if not good:
         raise Failure("%s: not signed by %s" % (what, " or ".join(k.text for k in keys)))
     return text
+
+
+def check_cosignature(text, lines, key):
+    """Check that lines (checkpoint.cosig) hold a valid cosignature/v1 by
+    key over the checkpoint's text; return its time (POSIX seconds)."""
+    for line in lines:
+        name, sep, b64 = line[2:].partition(" ") if line.startswith("\u2014 ") else ("", "", "")
+        if not sep:
+            raise Failure("checkpoint.cosig: malformed signature line %r" % line)
+        if name != key.name:
+            continue
+        try:
+            sig = base64.b64decode(b64, validate=True)
+        except binascii.Error:
+            raise Failure("checkpoint.cosig: signature line %r: bad base64" % line)
+        if sig[:4] != key.hash:
+            continue
+        if len(sig) != 4 + 8 + 64:
+            raise Failure("checkpoint.cosig: the cosignature by %s is not 8 bytes of time and 64 of signature" % name)
+        t = int.from_bytes(sig[4:12], "big")
+        msg = b"cosignature/v1\ntime %d\n" % t + text
+        if t >= 2**63 or not ed25519_verify(key.public, msg, sig[12:]):
+            raise Failure("checkpoint.cosig: the cosignature by %s does not verify" % name)
+        return t
+    raise Failure("checkpoint.cosig: no cosignature by %s" % key.text)
 
 
 def parse_checkpoint(text, what):
@@ -341,7 +370,7 @@ def concerns(event, site):
     return event.get("type") in RUN_WIDE
 
 
-def verify(root, given_keys, external, tsa_ca=None):
+def verify(root, given_keys, external, tsa_ca=None, witness_keys=()):
     b = Bundle(root)
     out = []
     if given_keys:
@@ -361,7 +390,8 @@ def verify(root, given_keys, external, tsa_ca=None):
     if info.get("format") != FORMAT:
         raise Failure("bundle.json: format %r, want %r" % (info.get("format"), FORMAT))
     site = info.get("site")
-    origin, size, cp_root = parse_checkpoint(open_note(b.read("checkpoint.txt"), keys, "checkpoint.txt"), "checkpoint.txt")
+    cp_text = open_note(b.read("checkpoint.txt"), keys, "checkpoint.txt")
+    origin, size, cp_root = parse_checkpoint(cp_text, "checkpoint.txt")
     if origin != info.get("origin") or size != info.get("checkpoint_size") or cp_root != unhex(info.get("root"), "bundle.json root"):
         raise Failure("checkpoint.txt does not match bundle.json (origin, size or root)")
     out.append("checkpoint: %s, size %d, root %s, signature verified" % (origin, size, cp_root.hex()))
@@ -374,6 +404,23 @@ def verify(root, given_keys, external, tsa_ca=None):
         raise Failure("bundle.json names checkpoint.tsr, which is missing")
     elif tsa_ca:
         raise Failure("--tsa-ca given, but the bundle has no time-stamp token (checkpoint.tsr)")
+    ncosig = info.get("cosignatures") or 0
+    if os.path.exists(b.path("checkpoint.cosig")):
+        data = b.read("checkpoint.cosig")
+        lines = jsonl(data, "checkpoint.cosig")
+        if len(lines) != ncosig or not lines:
+            raise Failure("checkpoint.cosig has %d lines, bundle.json says %d" % (len(lines), ncosig))
+        lines = [l.decode("utf-8") for l in lines]
+        for wk in witness_keys:
+            k = Key(wk, alg=4)
+            t = check_cosignature(cp_text, lines, k)
+            out.append("cosignature: witness %s cosigned the checkpoint at POSIX time %d (C2SP cosignature/v1), verified" % (k.name, t))
+        if not witness_keys:
+            out.append("cosignature: %d witness cosignatures present, NOT verified: pass --witness-key VKEY" % len(lines))
+    elif ncosig:
+        raise Failure("bundle.json counts %d cosignatures, but checkpoint.cosig is missing" % ncosig)
+    elif witness_keys:
+        raise Failure("--witness-key given, but the bundle has no checkpoint.cosig")
 
     leaves = [None] * size
     unproven = set(info.get("unproven") or [])
@@ -838,10 +885,11 @@ def main(argv):
     ap.add_argument("--key", action="append", default=[], help="the operator's public key (NAME+HASH+BASE64); repeatable")
     ap.add_argument("--checkpoint", help="a signed checkpoint of the same log held by someone else")
     ap.add_argument("--tsa-ca", help="PEM file of the CA certificate the time-stamping authority's certificate must chain to")
+    ap.add_argument("--witness-key", action="append", default=[], help="a witness's cosignature/v1 key (NAME+HASH+BASE64); it must have cosigned the checkpoint; repeatable")
     ap.add_argument("bundle", nargs="?", default=os.path.dirname(os.path.abspath(__file__)))
     args = ap.parse_args(argv)
     try:
-        lines = verify(args.bundle, args.key, args.checkpoint, args.tsa_ca)
+        lines = verify(args.bundle, args.key, args.checkpoint, args.tsa_ca, args.witness_key)
     except (Failure, OSError) as e:
         print("FAILED: %s: %s" % (args.bundle, e), file=sys.stderr)
         return 1

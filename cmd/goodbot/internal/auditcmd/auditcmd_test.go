@@ -15,7 +15,9 @@ import (
 
 	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/audit/tsa"
+	"github.com/goodbot/goodbot/audit/witness"
 	"github.com/goodbot/goodbot/crawler/output"
+	"github.com/goodbot/goodbot/internal/redistest"
 	"github.com/goodbot/goodbot/internal/tsatest"
 )
 
@@ -25,17 +27,19 @@ const testSite = "127.0.0.1:8080"
 // stored pages for one, and returns OUT and the log options.
 func fixture(t *testing.T) (string, audit.Options) {
 	t.Helper()
-	return fixtureStamped(t, nil)
+	return fixtureWith(t, nil)
 }
 
-// fixtureStamped is fixture with the log's checkpoints time-stamped by ts
-// (none if nil).
-func fixtureStamped(t *testing.T, ts audit.Timestamper) (string, audit.Options) {
+// fixtureWith is fixture with the log options changed by set (if not nil).
+func fixtureWith(t *testing.T, set func(*audit.Options)) (string, audit.Options) {
 	t.Helper()
 	root := t.TempDir()
 	out := filepath.Join(root, "out")
 	opts := audit.Options{KeyFile: filepath.Join(root, "audit.key"), Origin: "goodbot.test/cli",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Timestamper: ts}
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if set != nil {
+		set(&opts)
+	}
 	l, err := audit.Open(filepath.Join(out, "audit"), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -235,7 +239,7 @@ func TestExportVerifyBundle(t *testing.T) {
 func TestTimestampedVerify(t *testing.T) {
 	s := tsatest.Start(t, tsatest.Options{ECDSA: true})
 	other := tsatest.Start(t, tsatest.Options{ECDSA: true})
-	out, opts := fixtureStamped(t, &tsa.Client{URL: s.URL})
+	out, opts := fixtureWith(t, func(o *audit.Options) { o.Timestamper = &tsa.Client{URL: s.URL} })
 	dir := filepath.Join(out, "audit")
 	code, stdout, stderr := run("verify", "--tsa-ca", s.CAFile, dir)
 	if code != 0 || !strings.Contains(stdout, "verified against the TSA CA") || !strings.Contains(stdout, "goodbot test TSA") {
@@ -262,6 +266,51 @@ func TestTimestampedVerify(t *testing.T) {
 	}
 	if code, _, stderr = run("verify-bundle", "--tsa-ca", other.CAFile, bundle); code != 1 || !strings.Contains(stderr, "checkpoint.tsr") {
 		t.Fatalf("verify-bundle against another CA: %d %q", code, stderr)
+	}
+}
+
+// TestCosignedVerify: a log whose job witness cosigned its checkpoints
+// verifies against the cosigned checkpoint with --witness-key, exports a
+// bundle with the cosignature, and verify-bundle checks it.
+func TestCosignedVerify(t *testing.T) {
+	addr := redistest.Addr(t)
+	rc := redistest.Client(t, addr)
+	job := redistest.Namespace(t)
+	keyFile := filepath.Join(t.TempDir(), "witness.key")
+	code, stdout, stderr := run("witness-key", "-o", keyFile, "witness.goodbot.test/cli")
+	if code != 0 || !strings.HasPrefix(stdout, "witness public key (cosignature/v1): witness.goodbot.test/cli+") {
+		t.Fatalf("witness-key: %d %q %q", code, stdout, stderr)
+	}
+	wkey := strings.TrimSpace(strings.TrimPrefix(stdout, "witness public key (cosignature/v1): "))
+	c, err := witness.NewCosigner(mustRead(t, keyFile), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, opts := fixtureWith(t, func(o *audit.Options) {
+		o.Anchor = witness.Redis{Client: rc, Prefix: witness.JobPrefix(job), Cosigner: c}
+	})
+	dir := filepath.Join(out, "audit")
+	url := "redis://" + addr
+	code, stdout, stderr = run("verify", "--redis", url, "--job", job, "--witness-key", wkey, dir)
+	if code != 0 || !strings.Contains(stdout, "that witness "+wkey+" cosigned at") {
+		t.Fatalf("verify --witness-key: %d %q %q", code, stdout, stderr)
+	}
+	_, other, _ := witness.GenerateCosignerKey("witness.goodbot.test/cli")
+	if code, _, stderr = run("verify", "--redis", url, "--job", job, "--witness-key", other, dir); code != 1 || !strings.Contains(stderr, "no valid cosignature") {
+		t.Fatalf("verify with another witness key: %d %q", code, stderr)
+	}
+	if code, _, stderr = run("verify", "--witness-key", wkey, dir); code != 2 {
+		t.Fatalf("--witness-key without --redis: %d %q", code, stderr)
+	}
+	bundle := filepath.Join(t.TempDir(), "bundle")
+	if code, stdout, stderr = run("export", dir, "--site", testSite, "-o", bundle, "--sign", opts.KeyFile, "--redis", url, "--job", job); code != 0 || stderr != "" {
+		t.Fatalf("export --redis: %d %q %q", code, stdout, stderr)
+	}
+	if code, stdout, stderr = run("verify-bundle", "--witness-key", wkey, bundle); code != 0 || !strings.Contains(stdout, "cosigned by witness "+wkey) {
+		t.Fatalf("verify-bundle --witness-key: %d %q %q", code, stdout, stderr)
+	}
+	if code, _, stderr = run("verify-bundle", "--witness-key", other, bundle); code != 1 {
+		t.Fatalf("verify-bundle with another witness key: %d %q", code, stderr)
 	}
 }
 
