@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -739,5 +741,87 @@ func TestBundledPythonVerifierCosignature(t *testing.T) {
 				t.Error("VerifyBundleWith accepted it")
 			}
 		})
+	}
+}
+
+// TestPythonEd25519RFC8032 runs verify.py's Ed25519 on the test vectors of
+// RFC 8032 section 7.1 (TEST 1, 2, 3 and 1024, in testdata): it must
+// accept each signature and reject it with a bit of the message, of the
+// signature, or of the public key flipped. The vectors are first checked
+// against Go's crypto/ed25519, which must reproduce each public key and
+// signature from the secret key.
+func TestPythonEd25519RFC8032(t *testing.T) {
+	py := python3(t)
+	var vectors []struct{ Name, Secret, Public, Message, Signature string }
+	if err := json.Unmarshal(must(os.ReadFile(filepath.Join("testdata", "rfc8032-7.1.json"))), &vectors); err != nil {
+		t.Fatal(err)
+	}
+	if len(vectors) != 4 {
+		t.Fatalf("%d vectors, want TEST 1, 2, 3 and 1024", len(vectors))
+	}
+	for _, v := range vectors {
+		priv := ed25519.NewKeyFromSeed(must(hex.DecodeString(v.Secret)))
+		msg := must(hex.DecodeString(v.Message))
+		if hex.EncodeToString(priv.Public().(ed25519.PublicKey)) != v.Public || hex.EncodeToString(ed25519.Sign(priv, msg)) != v.Signature {
+			t.Fatalf("%s: the vector is not what crypto/ed25519 computes", v.Name)
+		}
+	}
+	driver := `
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import verify
+for v in json.load(open(sys.argv[2])):
+    pub, msg, sig = bytes.fromhex(v["public"]), bytes.fromhex(v["message"]), bytes.fromhex(v["signature"])
+    ok = verify.ed25519_verify(pub, msg, sig)
+    bad_msg = verify.ed25519_verify(pub, (msg[:-1] + bytes([msg[-1] ^ 1])) if msg else b"\x00", sig)
+    bad_sig = any(verify.ed25519_verify(pub, msg, sig[:i] + bytes([sig[i] ^ 1]) + sig[i + 1:]) for i in (0, 31, 32, 63))
+    bad_pub = verify.ed25519_verify(pub[:-1] + bytes([pub[-1] ^ 1]), msg, sig)
+    print("%s %s %s %s %s" % (v["name"].replace(" ", "_"), ok, bad_msg, bad_sig, bad_pub))
+`
+	cmd := exec.Command(py, "-c", driver, must(filepath.Abs("bundlefiles")), filepath.Join("testdata", "rfc8032-7.1.json"))
+	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("driver: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != len(vectors) {
+		t.Fatalf("driver output:\n%s", out)
+	}
+	for _, l := range lines {
+		if f := strings.Fields(l); len(f) != 5 || f[1] != "True" || f[2] != "False" || f[3] != "False" || f[4] != "False" {
+			t.Errorf("verify.py Ed25519 on %s: accepted, flipped message, flipped signature, flipped key = %v; want True False False False", f[0], f[1:])
+		}
+	}
+}
+
+// TestFormat1Bundle: a bundle written by goodbot's format 1 exporter (kept
+// in testdata, made from a real loopback crawl before format 2) still
+// verifies with VerifyBundle, as the package promises, and an alteration
+// of it does not; verify.py, which implements format 2 only, refuses it
+// with a message naming both formats.
+func TestFormat1Bundle(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "b")
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "format1-bundle"))); err != nil {
+		t.Fatal(err)
+	}
+	s, err := VerifyBundle(ctx, dir)
+	if err != nil {
+		t.Fatalf("format 1 bundle: %v", err)
+	}
+	if s.Info.Format != FormatV1 || s.Proven == 0 || s.Pages == 0 || s.Signed {
+		t.Errorf("format 1 bundle summary: %s", s)
+	}
+	// A format 1 bundle carries no verify.py: run the current one on it.
+	cmd := exec.Command(python3(t), filepath.Join("bundlefiles", FileVerifier), dir)
+	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
+	o, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !bytes.Contains(o, []byte("goodbot-evidence/1")) || !bytes.Contains(o, []byte("goodbot-evidence/2")) {
+		t.Errorf("verify.py on a format 1 bundle: %v\n%s", err, o)
+	}
+	flip(t, filepath.Join(dir, FileEntries), 40)
+	if _, err := VerifyBundle(ctx, dir); err == nil {
+		t.Error("an altered format 1 bundle verifies")
 	}
 }

@@ -383,6 +383,15 @@ def verify(root, given_keys, external, tsa_ca=None, witness_keys=()):
         out.append("keys: from the bundle's keys.txt (compare them with the key the operator "
                    "published, or pass --key): " + ", ".join(k.text for k in keys))
 
+    # The format first (the manifest is checked next, and bundle.json again
+    # after it): a bundle of another format gets a message saying so.
+    try:
+        fmt = json.loads(b.read("bundle.json")).get("format")
+    except (ValueError, AttributeError):
+        fmt = None
+    if fmt != FORMAT and isinstance(fmt, str) and fmt.startswith("goodbot-evidence/"):
+        raise Failure("bundle.json: format %r, this verifier reads %r only; verify it with "
+                      "goodbot audit verify-bundle, which reads both" % (fmt, FORMAT))
     files = check_manifest(b, keys)
     out.append("manifest: %d files, digests match, signed by the key" % files)
 
