@@ -218,27 +218,12 @@ func (r Redis) checkAndCosign(ctx context.Context, checkpoint []byte, prove func
 // Cosigned returns the latest checkpoint cosigned for origin, with the
 // log's signature and the cosignature, or nil.
 func (r Redis) Cosigned(ctx context.Context, origin string) ([]byte, error) {
-	b, err := r.Client.HGet(ctx, r.prefix()+"cosigned", origin).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("witness: %w", err)
-	}
-	return b, nil
+	return r.hget(ctx, "cosigned", origin)
 }
 
 // AllCosigned returns every checkpoint cosigned for origin, oldest first.
 func (r Redis) AllCosigned(ctx context.Context, origin string) ([][]byte, error) {
-	ss, err := r.Client.LRange(ctx, r.prefix()+"cosig:"+origin, 0, -1).Result()
-	if err != nil {
-		return nil, fmt.Errorf("witness: %w", err)
-	}
-	out := make([][]byte, len(ss))
-	for i, s := range ss {
-		out[i] = []byte(s)
-	}
-	return out, nil
+	return r.list(ctx, "cosig:"+origin)
 }
 
 // VerifyCosignature checks that the signed note msg carries a valid

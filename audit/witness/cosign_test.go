@@ -6,8 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,27 +22,10 @@ import (
 // receipts of its checkpoint entries.
 func cosignedLog(t *testing.T, w Redis, dir, keyFile, origin string, n int, tag string) []Receipt {
 	t.Helper()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	l, err := audit.Open(dir, audit.Options{KeyFile: keyFile, Origin: origin, Anchor: w, Logger: quiet, CheckpointEvery: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	writeLog(t, w, dir, keyFile, origin, n, tag)
 	ctx := context.Background()
-	for i := range n {
-		if err := l.Record(ctx, audit.Event{Type: audit.TypeRun, Run: &audit.Run{Reason: tag, Pages: i}}); err != nil {
-			t.Fatal(err)
-		}
-		if i%10 == 9 {
-			if _, err := l.Checkpoint(ctx); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
 	var out []Receipt
-	_, err = audit.Verify(ctx, dir, audit.VerifyOptions{Visit: func(e *audit.Entry) error {
+	_, err := audit.Verify(ctx, dir, audit.VerifyOptions{Visit: func(e *audit.Entry) error {
 		if e.Event.Type != audit.TypeCheckpoint {
 			return nil
 		}

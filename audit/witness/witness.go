@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -114,7 +113,17 @@ func (r Redis) publish(ctx context.Context, checkpoint []byte, cosignature strin
 
 // Latest returns the latest checkpoint witnessed for origin, or nil.
 func (r Redis) Latest(ctx context.Context, origin string) ([]byte, error) {
-	b, err := r.Client.HGet(ctx, r.prefix()+"latest", origin).Bytes()
+	return r.hget(ctx, "latest", origin)
+}
+
+// All returns every checkpoint witnessed for origin, oldest first.
+func (r Redis) All(ctx context.Context, origin string) ([][]byte, error) {
+	return r.list(ctx, "log:"+origin)
+}
+
+// hget returns field of the hash <prefix>key, or nil if it is not set.
+func (r Redis) hget(ctx context.Context, key, field string) ([]byte, error) {
+	b, err := r.Client.HGet(ctx, r.prefix()+key, field).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	}
@@ -124,9 +133,9 @@ func (r Redis) Latest(ctx context.Context, origin string) ([]byte, error) {
 	return b, nil
 }
 
-// All returns every checkpoint witnessed for origin, oldest first.
-func (r Redis) All(ctx context.Context, origin string) ([][]byte, error) {
-	ss, err := r.Client.LRange(ctx, r.prefix()+"log:"+origin, 0, -1).Result()
+// list returns the list <prefix>key.
+func (r Redis) list(ctx context.Context, key string) ([][]byte, error) {
+	ss, err := r.Client.LRange(ctx, r.prefix()+key, 0, -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("witness: %w", err)
 	}
@@ -141,13 +150,6 @@ func (r Redis) All(ctx context.Context, origin string) ([][]byte, error) {
 // not checked here: the witness records what it was given; verifiers check
 // signatures against the log's keys.
 func header(cp []byte) (string, int64, error) {
-	lines := strings.SplitN(string(cp), "\n", 3)
-	if len(lines) < 3 || lines[0] == "" {
-		return "", 0, errors.New("witness: not a checkpoint")
-	}
-	size, err := strconv.ParseInt(lines[1], 10, 64)
-	if err != nil || size < 0 {
-		return "", 0, fmt.Errorf("witness: checkpoint size %q", lines[1])
-	}
-	return lines[0], size, nil
+	origin, size, _, err := parse(cp)
+	return origin, size, err
 }
