@@ -21,6 +21,15 @@ if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/nul
 fi
 # The Debian package may start a system service; the tests do not use it.
 
+# The RFC 3161 tests run a real TSA: openssl ts -reply.
+if ! command -v openssl >/dev/null 2>&1; then
+	log "installing openssl"
+	SUDO=""
+	[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq openssl >/dev/null
+fi
+
 workdir=$(mktemp -d)
 redis_pid=""
 cleanup() {

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // An Anchor hands a signed checkpoint to a party outside the log's control:
@@ -22,6 +24,16 @@ import (
 // should queue and return.
 type Anchor interface {
 	Anchor(ctx context.Context, checkpoint []byte) (receipt []byte, err error)
+}
+
+// A ConsistencyAnchor is an Anchor that checks each checkpoint against the
+// last one it accepted from the same log, as a C2SP tlog-witness does. The
+// log calls AnchorConsistent instead of Anchor, with prove, which returns
+// the RFC 6962 consistency proof from a tree of oldSize leaves to the
+// checkpoint's tree. prove is valid only during the call.
+type ConsistencyAnchor interface {
+	Anchor
+	AnchorConsistent(ctx context.Context, checkpoint []byte, prove func(oldSize int64) (tlog.TreeProof, error)) (receipt []byte, err error)
 }
 
 // FileAnchor is an Anchor that copies each checkpoint into a directory,

@@ -22,6 +22,7 @@ var (
 	ErrNotLog         = errors.New("not an operation log") // the directory holds no log files at all
 	ErrNoEntries      = errors.New("no entries")           // the log's segments hold no entry
 	ErrNoKey          = errors.New("no key")               // nothing says which key signs the log
+	ErrTimestamp      = errors.New("bad time-stamp token") // a checkpoint's RFC 3161 token does not stamp it, or does not verify
 )
 
 // ErrInUse is wrapped by the error Open returns when another writer, in

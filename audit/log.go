@@ -65,6 +65,15 @@ type Options struct {
 	Now func() time.Time
 	// Anchor, if set, receives every signed checkpoint.
 	Anchor Anchor
+	// Timestamper, if set, time-stamps every signed checkpoint (RFC 3161:
+	// tsa.Client). Tokens are kept in checkpoints.tsr beside the
+	// checkpoints file. A failure never stops the log: it is logged,
+	// recorded in the checkpoint entry, and the next checkpoint is
+	// stamped in turn.
+	Timestamper Timestamper
+	// TimestampTimeout bounds one call to Timestamper. Default
+	// DefaultTimestampTimeout.
+	TimestampTimeout time.Duration
 }
 
 func (o *Options) setDefaults(dir string) error {
@@ -112,6 +121,9 @@ func (o *Options) setDefaults(dir string) error {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.TimestampTimeout <= 0 {
+		o.TimestampTimeout = DefaultTimestampTimeout
+	}
 	return nil
 }
 
@@ -148,6 +160,7 @@ type Log struct {
 	segSize  int64
 	segStart time.Time
 	cpf      *os.File
+	tsf      *os.File // checkpoints.tsr, with a Timestamper
 	lastCP   SignedCheckpoint
 	lastIsCP bool // the last entry is the checkpoint entry for lastCP
 	err      error
@@ -378,6 +391,11 @@ func (l *Log) recover() error {
 	l.cpf, err = os.OpenFile(filepath.Join(l.dir, checkpointsFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
+	}
+	if l.opts.Timestamper != nil {
+		if err := l.openTimestamps(); err != nil {
+			return err
+		}
 	}
 
 	newKey, err := l.loadKey(keys, first)
@@ -759,7 +777,7 @@ func (l *Log) closeFiles() error {
 			errs = append(errs, err)
 		}
 	}
-	for _, f := range []*os.File{l.seg, l.cpf, l.lock} {
+	for _, f := range []*os.File{l.seg, l.cpf, l.tsf, l.lock} {
 		if f != nil {
 			if err := f.Close(); err != nil {
 				errs = append(errs, err)
@@ -891,10 +909,25 @@ func (l *Log) checkpoint(ctx context.Context, entry bool) (SignedCheckpoint, err
 	var anchorErr error
 	if l.opts.Anchor != nil {
 		actx, cancel := context.WithTimeout(ctx, anchorTimeout)
-		receipt, anchorErr = l.opts.Anchor.Anchor(actx, cp.Note)
+		if ca, ok := l.opts.Anchor.(ConsistencyAnchor); ok {
+			receipt, anchorErr = ca.AnchorConsistent(actx, cp.Note, func(old int64) (tlog.TreeProof, error) {
+				if old < 0 || old > n {
+					return nil, fmt.Errorf("audit: no consistency proof from size %d to %d", old, n)
+				}
+				return tlog.ProveTree(n, old, l.c)
+			})
+		} else {
+			receipt, anchorErr = l.opts.Anchor.Anchor(actx, cp.Note)
+		}
 		cancel()
 		if anchorErr != nil {
 			l.opts.Logger.Warn("audit: anchoring a checkpoint failed", "size", n, "err", anchorErr)
+		}
+	}
+	var tsErr error
+	if l.opts.Timestamper != nil {
+		if tsErr = l.timestamp(ctx, cp); tsErr != nil {
+			l.opts.Logger.Warn("audit: time-stamping a checkpoint failed; the next checkpoint is stamped in turn", "size", n, "err", tsErr)
 		}
 	}
 	if !entry {
@@ -910,6 +943,13 @@ func (l *Log) checkpoint(ctx context.Context, entry bool) (SignedCheckpoint, err
 			other["anchor_error"] = anchorErr.Error()
 		} else {
 			other["anchor_receipt"] = base64.StdEncoding.EncodeToString(receipt)
+		}
+	}
+	if l.opts.Timestamper != nil {
+		if tsErr != nil {
+			other["timestamp_error"] = tsErr.Error()
+		} else {
+			other["timestamp"] = timestampsFile
 		}
 	}
 	if err := l.commit([]*request{l.internal(TypeCheckpoint, other)}); err != nil {

@@ -2,6 +2,8 @@ package audit
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -26,6 +28,11 @@ type VerifyOptions struct {
 	Keys []string
 	// Visit, if set, sees every entry after it has been checked, in order.
 	Visit func(*Entry) error
+	// TSARoots are the CA certificates that the checkpoints' RFC 3161
+	// time-stamp tokens (checkpoints.tsr) must chain to. Without them the
+	// tokens are checked only for consistency: each must stamp its
+	// checkpoint and be validly signed by the certificate it carries.
+	TSARoots *x509.CertPool
 }
 
 // TornTail describes bytes at the end of the log that do not form an entry,
@@ -59,6 +66,9 @@ type Summary struct {
 	Keys     []string
 	KeysFrom string
 	Torn     *TornTail
+	// Timestamps describes the checkpoints' time-stamp tokens, or is nil
+	// when the log has none.
+	Timestamps *TimestampSummary
 }
 
 // String returns the one-line summary printed by goodbot audit verify.
@@ -81,6 +91,9 @@ func (s Summary) String() string {
 	}
 	if s.Torn != nil {
 		fmt.Fprintf(&b, "; WARNING: torn tail of %d bytes in %s (a crash; Open will truncate it)", s.Torn.Bytes, s.Torn.Segment)
+	}
+	if s.Timestamps != nil {
+		fmt.Fprintf(&b, "; %s", s.Timestamps)
 	}
 	return b.String()
 }
@@ -163,6 +176,8 @@ func verifyChain(ctx context.Context, dir string, opts VerifyOptions) (Summary, 
 		return &EntryError{Seq: 0, Segment: segs[0].name, Err: fmt.Errorf("%w: entry 0 is a %s entry, not the key entry a log starts with; give the log's public key with --key", ErrNoKey, firstType)}
 	}
 	var best SignedCheckpoint
+	notes := map[[32]byte]SignedCheckpoint{} // verified checkpoints by SHA-256 of the note
+	untrusted := map[[32]byte]bool{}         // checkpoints skipped, signed by keys not given
 	checkCP := func(seq int64, msg []byte, want int64) (SignedCheckpoint, error) {
 		if tofu && len(trusted) == 0 {
 			return SignedCheckpoint{}, noKey()
@@ -172,6 +187,7 @@ func verifyChain(ctx context.Context, dir string, opts VerifyOptions) (Summary, 
 		if err != nil && !tofu && errors.As(err, &unverified) {
 			// Signed by a key the verifier was not given (an older key).
 			sum.Untrusted++
+			untrusted[sha256.Sum256(msg)] = true
 			return cp, nil
 		}
 		if err != nil {
@@ -199,6 +215,7 @@ func verifyChain(ctx context.Context, dir string, opts VerifyOptions) (Summary, 
 			return cp, &EntryError{Seq: cp.Size - 1, Err: fmt.Errorf("%w: entries 0-%d do not hash to the root signed at size %d; entries 0-%d match the checkpoint at size %d, so entries %d-%d were altered or rewritten", ErrInconsistent, cp.Size-1, cp.Size, best.Size-1, best.Size, best.Size, cp.Size-1)}
 		}
 		sum.Checkpoints++
+		notes[sha256.Sum256(msg)] = cp
 		if cp.Size >= best.Size {
 			best = cp
 		}
@@ -309,6 +326,9 @@ func verifyChain(ctx context.Context, dir string, opts VerifyOptions) (Summary, 
 	sum.Checkpoint = best
 	sum.Unsigned = c.next - best.Size
 	sum.Keys = keyList()
+	if sum.Timestamps, err = verifyTimestamps(dir, notes, untrusted, opts.TSARoots); err != nil {
+		return sum, c, err
+	}
 
 	if len(opts.Checkpoint) > 0 {
 		ext, err := OpenCheckpoint(opts.Checkpoint, append(keyList(), opts.Keys...))

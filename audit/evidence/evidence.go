@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/goodbot/goodbot/audit"
+	"github.com/goodbot/goodbot/audit/tsa"
 	"github.com/goodbot/goodbot/internal/site"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -66,6 +67,12 @@ const (
 	FileWithheld   = "withheld.jsonl"
 	FileFormat     = "FORMAT.md"
 	FileVerifier   = "verify.py"
+	// FileTimestamp is the RFC 3161 time-stamp token of checkpoint.txt,
+	// present when the log was time-stamped.
+	FileTimestamp = "checkpoint.tsr"
+	// FileCosignatures holds witnesses' cosignature lines for
+	// checkpoint.txt, present when the export was given some.
+	FileCosignatures = "checkpoint.cosig"
 	// FileManifestSig holds the signature lines of the signed note whose
 	// text is MANIFEST.sha256, by the log's key.
 	FileManifestSig = "MANIFEST.sha256.sig"
@@ -89,6 +96,11 @@ type ExportOptions struct {
 	Purpose string
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
+	// Cosigned are checkpoints of the log as witnesses cosigned them
+	// (C2SP tlog-cosignature; witness.Redis.Cosigned). The signature lines
+	// of those with the body of the bundle's checkpoint that are not the
+	// log's own go into checkpoint.cosig; the others are ignored.
+	Cosigned [][]byte
 }
 
 // Info is the content of bundle.json.
@@ -114,6 +126,18 @@ type Info struct {
 	Pages    int     `json:"pages"`
 	Robots   int     `json:"robots"`
 	KeysFrom string  `json:"keys_from"`
+	// Timestamp describes checkpoint.tsr, when the bundle has one.
+	Timestamp *TimestampInfo `json:"timestamp,omitempty"`
+	// Cosignatures counts the lines of checkpoint.cosig.
+	Cosignatures int `json:"cosignatures,omitempty"`
+}
+
+// TimestampInfo describes the RFC 3161 token in checkpoint.tsr, as read
+// from it.
+type TimestampInfo struct {
+	File string    `json:"file"` // "checkpoint.tsr"
+	Time time.Time `json:"time"` // the token's genTime
+	TSA  string    `json:"tsa"`  // the signer certificate's subject
 }
 
 // concerns reports whether an entry belongs in a site's bundle: it is about
@@ -182,6 +206,19 @@ func Export(ctx context.Context, auditDir, bundleDir string, opts ExportOptions)
 	idSum := sha256.Sum256([]byte(string(cp.Note) + "\n" + key + "\n" + created.Format(time.RFC3339Nano)))
 	info = Info{Format: Format, ID: "gb-" + hex.EncodeToString(idSum[:8]), Site: key, Origin: cp.Origin, Created: created,
 		Purpose: opts.Purpose, CheckpointSize: cp.Size, Root: hexHash(cp.Root), Entries: len(entries), KeysFrom: sum.KeysFrom}
+	token, err := audit.CheckpointTimestamp(auditDir, cp.Note)
+	if err != nil {
+		return info, fmt.Errorf("evidence: %w", err)
+	}
+	if token != nil {
+		tok, err := tsa.Parse(token)
+		if err != nil {
+			return info, fmt.Errorf("evidence: the time-stamp token of the checkpoint at size %d: %w", cp.Size, err)
+		}
+		info.Timestamp = &TimestampInfo{File: FileTimestamp, Time: tok.GenTime, TSA: tok.Signer.Subject.String()}
+	}
+	cosigs, n := cosignatureLines(cp.Note, opts.Cosigned)
+	info.Cosignatures = n
 
 	if err := os.MkdirAll(filepath.Join(bundleDir, DirRobots), 0o755); err != nil {
 		return info, fmt.Errorf("evidence: %w", err)
@@ -258,7 +295,12 @@ func Export(ctx context.Context, auditDir, bundleDir string, opts ExportOptions)
 		{FileProofs, proofs.Bytes()},
 		{FileCheckpoint, cp.Note},
 		{FileKeys, []byte(strings.Join(keys, "\n") + "\n")},
+		{FileTimestamp, token},
+		{FileCosignatures, cosigs},
 	} {
+		if f.b == nil && (f.name == FileTimestamp || f.name == FileCosignatures) {
+			continue
+		}
 		if err := write(f.name, f.b); err != nil {
 			return info, err
 		}
@@ -355,4 +397,32 @@ func fileSHA256(path string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// cosignatureLines returns the signature lines of the cosigned notes with
+// checkpoint's body that checkpoint itself does not carry, each once, and
+// how many there are; nil if none.
+func cosignatureLines(checkpoint []byte, cosigned [][]byte) ([]byte, int) {
+	body, own, _ := bytes.Cut(checkpoint, []byte("\n\n"))
+	seen := map[string]bool{}
+	for _, l := range strings.Split(string(own), "\n") {
+		seen[l] = true
+	}
+	var out []byte
+	n := 0
+	for _, c := range cosigned {
+		b, sigs, ok := bytes.Cut(c, []byte("\n\n"))
+		if !ok || !bytes.Equal(b, body) {
+			continue
+		}
+		for _, l := range strings.Split(strings.TrimSuffix(string(sigs), "\n"), "\n") {
+			if l == "" || seen[l] {
+				continue
+			}
+			seen[l] = true
+			out = append(append(out, l...), '\n')
+			n++
+		}
+	}
+	return out, n
 }

@@ -35,6 +35,13 @@ var planted = []string{"zhang.san@example.cn", "13812345678"}
 // key, and the log's signing key.
 func realCrawl(t *testing.T) (auditDir, out, key string, signer note.Signer) {
 	t.Helper()
+	return realCrawlStamped(t, nil)
+}
+
+// realCrawlStamped is realCrawl with the log's checkpoints time-stamped by
+// ts (none if nil).
+func realCrawlStamped(t *testing.T, ts audit.Timestamper) (auditDir, out, key string, signer note.Signer) {
+	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/robots.txt", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "User-agent: *\nDisallow: /private/\n")
@@ -72,7 +79,7 @@ func realCrawl(t *testing.T) (auditDir, out, key string, signer note.Signer) {
 	root := t.TempDir()
 	auditDir, out = filepath.Join(root, "out", "audit"), filepath.Join(root, "out")
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	l, err := audit.Open(auditDir, audit.Options{KeyFile: filepath.Join(root, "keys", "audit.key"), Origin: "goodbot.test/evidence", Logger: quiet})
+	l, err := audit.Open(auditDir, audit.Options{KeyFile: filepath.Join(root, "keys", "audit.key"), Origin: "goodbot.test/evidence", Logger: quiet, Timestamper: ts})
 	if err != nil {
 		t.Fatal(err)
 	}

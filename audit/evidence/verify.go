@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,9 +15,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/goodbot/goodbot/audit"
+	"github.com/goodbot/goodbot/audit/tsa"
 	"github.com/goodbot/goodbot/audit/warc"
+	"github.com/goodbot/goodbot/audit/witness"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -33,6 +37,31 @@ type BundleSummary struct {
 	Pages      int  // stored pages in WARC records (conversion, or response with the body as stored)
 	Linked     int  // pages whose digest a fetch entry records as stored
 	Robots     int  // robots.txt copies matched to their entries
+	// Timestamp is the checkpoint's RFC 3161 token, when the bundle has
+	// one; TimestampTrusted says whether it was checked against CA roots.
+	Timestamp        *tsa.Token
+	TimestampTrusted bool
+	// Cosignatures counts the lines of checkpoint.cosig; Cosigned lists
+	// the witnesses (BundleOptions.WitnessKeys) whose cosignature
+	// verified, with the time each signed.
+	Cosignatures int
+	Cosigned     []Cosignature
+}
+
+// Cosignature is a witness's verified cosignature of the checkpoint.
+type Cosignature struct {
+	Witness string    // the witness's verifier key
+	Time    time.Time // when it cosigned
+}
+
+// BundleOptions configure VerifyBundleWith.
+type BundleOptions struct {
+	// TSARoots are the CA certificates checkpoint.tsr's signer must chain
+	// to. Without them the token is checked for consistency only.
+	TSARoots *x509.CertPool
+	// WitnessKeys are witnesses' cosignature/v1 verifier keys: each must
+	// have a valid cosignature of the checkpoint in checkpoint.cosig.
+	WitnessKeys []string
 }
 
 // String returns a one-line summary.
@@ -45,8 +74,23 @@ func (s BundleSummary) String() string {
 	if s.Withheld > 0 || s.Signed {
 		tree = fmt.Sprintf(" (%d entries of other sites withheld, their leaf hashes listed: the whole tree recomputed)", s.Withheld)
 	}
-	return fmt.Sprintf("ok: bundle %s for %s: %d files %s; %d entries, %d proved against the checkpoint of %s at size %d%s; %d robots.txt copies; %d stored pages in %d WARC records (%d matched to fetch entries); public key %s",
-		s.Info.ID, s.Info.Site, s.Files, signed, s.Info.Entries, s.Proven, s.Checkpoint.Origin, s.Checkpoint.Size, tree, s.Robots, s.Pages, s.Records, s.Linked, strings.Join(s.Keys, ", "))
+	ts := ""
+	if t := s.Timestamp; t != nil {
+		ts = fmt.Sprintf("; checkpoint time-stamped at %s by %q", t.GenTime.Format(time.RFC3339), t.Signer.Subject)
+		if s.TimestampTrusted {
+			ts += ", verified against the TSA CA"
+		} else {
+			ts += ", checked for consistency but NOT for trust (no TSA CA given: pass --tsa-ca)"
+		}
+	}
+	for _, c := range s.Cosigned {
+		ts += fmt.Sprintf("; cosigned by witness %s at %s", c.Witness, c.Time.Format(time.RFC3339))
+	}
+	if s.Cosignatures > 0 && len(s.Cosigned) == 0 {
+		ts += fmt.Sprintf("; %d witness cosignatures NOT verified (no witness key given: pass --witness-key)", s.Cosignatures)
+	}
+	return fmt.Sprintf("ok: bundle %s for %s: %d files %s; %d entries, %d proved against the checkpoint of %s at size %d%s; %d robots.txt copies; %d stored pages in %d WARC records (%d matched to fetch entries); public key %s%s",
+		s.Info.ID, s.Info.Site, s.Files, signed, s.Info.Entries, s.Proven, s.Checkpoint.Origin, s.Checkpoint.Size, tree, s.Robots, s.Pages, s.Records, s.Linked, strings.Join(s.Keys, ", "), ts)
 }
 
 // readEntry is what the verifier needs of an entry, read from its bytes.
@@ -106,6 +150,14 @@ func readEntryV1(raw []byte, siteKey string) (readEntry, error) {
 // be compared by the reader with the keys the operator published: the
 // summary prints them.
 func VerifyBundle(ctx context.Context, dir string) (BundleSummary, error) {
+	return VerifyBundleWith(ctx, dir, BundleOptions{})
+}
+
+// VerifyBundleWith is VerifyBundle with options. A bundle with
+// checkpoint.tsr also has its token checked: it must stamp the SHA-256 of
+// checkpoint.txt, be validly signed by the TSA certificate it carries, and
+// (with opts.TSARoots) chain to the TSA's CA.
+func VerifyBundleWith(ctx context.Context, dir string, opts BundleOptions) (BundleSummary, error) {
 	var s BundleSummary
 	read := func(name string) ([]byte, error) {
 		b, err := os.ReadFile(filepath.Join(dir, name))
@@ -168,6 +220,12 @@ func VerifyBundle(ctx context.Context, dir string) (BundleSummary, error) {
 	}
 	if cp.Size != s.Info.CheckpointSize || cp.Root != root || cp.Origin != s.Info.Origin {
 		return s, fmt.Errorf("evidence: %s does not match %s", FileCheckpoint, FileInfo)
+	}
+	if err := s.checkTimestamp(dir, cb, opts.TSARoots); err != nil {
+		return s, err
+	}
+	if err := s.checkCosignatures(dir, cb, opts.WitnessKeys); err != nil {
+		return s, err
 	}
 
 	eb, err := read(FileEntries)
@@ -446,4 +504,66 @@ func checkManifest(dir string, v1 bool) (int, error) {
 		return nil
 	})
 	return len(listed), err
+}
+
+// checkTimestamp checks checkpoint.tsr, if the bundle has one, against the
+// checkpoint's bytes and bundle.json.
+func (s *BundleSummary) checkTimestamp(dir string, checkpoint []byte, roots *x509.CertPool) error {
+	b, err := os.ReadFile(filepath.Join(dir, FileTimestamp))
+	if errors.Is(err, fs.ErrNotExist) {
+		if s.Info.Timestamp != nil {
+			return fmt.Errorf("evidence: %s names %s, which is missing", FileInfo, FileTimestamp)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	if s.Info.Timestamp == nil || s.Info.Timestamp.File != FileTimestamp {
+		return fmt.Errorf("evidence: %s is present but %s does not describe it", FileTimestamp, FileInfo)
+	}
+	tok, err := tsa.Parse(b)
+	if err == nil {
+		err = tok.VerifyData(checkpoint, roots)
+	}
+	if err != nil {
+		return fmt.Errorf("evidence: %s, the time-stamp token of the checkpoint at size %d: %w", FileTimestamp, s.Checkpoint.Size, err)
+	}
+	if !tok.GenTime.Equal(s.Info.Timestamp.Time) {
+		return fmt.Errorf("evidence: %s says the token was made at %s, the token says %s", FileInfo, s.Info.Timestamp.Time.Format(time.RFC3339Nano), tok.GenTime.Format(time.RFC3339Nano))
+	}
+	s.Timestamp, s.TimestampTrusted = tok, roots != nil
+	return nil
+}
+
+// checkCosignatures checks checkpoint.cosig against bundle.json and, for
+// each witness key given, that it holds a valid cosignature of the
+// checkpoint.
+func (s *BundleSummary) checkCosignatures(dir string, checkpoint []byte, keys []string) error {
+	b, err := os.ReadFile(filepath.Join(dir, FileCosignatures))
+	if errors.Is(err, fs.ErrNotExist) {
+		if s.Info.Cosignatures != 0 {
+			return fmt.Errorf("evidence: %s counts %d cosignatures, but %s is missing", FileInfo, s.Info.Cosignatures, FileCosignatures)
+		}
+		if len(keys) > 0 {
+			return fmt.Errorf("evidence: a witness key was given, but the bundle has no %s", FileCosignatures)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	if n := bytes.Count(b, []byte("\n")); n != s.Info.Cosignatures || len(b) == 0 || b[len(b)-1] != '\n' {
+		return fmt.Errorf("evidence: %s has %d lines, %s says %d", FileCosignatures, n, FileInfo, s.Info.Cosignatures)
+	}
+	s.Cosignatures = s.Info.Cosignatures
+	cosigned := append(bytes.Clone(checkpoint), b...)
+	for _, k := range keys {
+		t, err := witness.VerifyCosignature(cosigned, k)
+		if err != nil {
+			return fmt.Errorf("evidence: %s: %w", FileCosignatures, err)
+		}
+		s.Cosigned = append(s.Cosigned, Cosignature{Witness: k, Time: t})
+	}
+	return nil
 }

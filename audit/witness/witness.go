@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -30,9 +29,17 @@ const DefaultPrefix = "{goodbot:audit}:"
 //	<prefix>log:<origin>   list of every signed checkpoint, oldest first
 //	<prefix>size           hash origin -> size of the latest checkpoint
 //	<prefix>latest         hash origin -> the latest signed checkpoint
+//
+// With a Cosigner it is also a C2SP witness: it cosigns each checkpoint
+// that extends the last one it cosigned for the log, and keeps
+//
+//	<prefix>cosigned       hash origin -> the latest checkpoint with its cosignature
+//	<prefix>cosig:<origin> list of every cosigned checkpoint, oldest first
 type Redis struct {
 	Client redis.Cmdable
 	Prefix string // default DefaultPrefix
+	// Cosigner, if set, cosigns checkpoints (see Cosigner).
+	Cosigner *Cosigner
 }
 
 // JobPrefix is the Prefix under which the workers of the distributed job
@@ -46,9 +53,9 @@ func (r Redis) prefix() string {
 	return r.Prefix
 }
 
-// publish appends the checkpoint unless a larger one was witnessed, and
+// publishScript appends the checkpoint unless a larger one was witnessed, and
 // returns the list length and the Redis server time.
-var publish = redis.NewScript(`
+var publishScript = redis.NewScript(`
 local size = tonumber(ARGV[2])
 local cur = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '-1')
 if size < cur then
@@ -71,17 +78,27 @@ type Receipt struct {
 	Key   string    `json:"key"`
 	Index int64     `json:"index"` // position in the list
 	Time  time.Time `json:"time"`  // Redis server time
+	// Cosignature is the witness's signature line over the checkpoint
+	// (C2SP tlog-cosignature), with a Cosigner.
+	Cosignature string `json:"cosignature,omitempty"`
 }
 
-// Anchor implements audit.Anchor.
+// Anchor implements audit.Anchor. With a Cosigner and no consistency
+// proof, it cosigns only a log's first checkpoint or one of the size
+// already cosigned; the log calls AnchorConsistent, which has the proof.
 func (r Redis) Anchor(ctx context.Context, checkpoint []byte) ([]byte, error) {
+	return r.AnchorConsistent(ctx, checkpoint, nil)
+}
+
+// publish appends the checkpoint to Redis and returns the receipt.
+func (r Redis) publish(ctx context.Context, checkpoint []byte, cosignature string) ([]byte, error) {
 	origin, size, err := header(checkpoint)
 	if err != nil {
 		return nil, err
 	}
 	p := r.prefix()
 	key := p + "log:" + origin
-	res, err := publish.Run(ctx, r.Client, []string{key, p + "size", p + "latest"}, origin, size, checkpoint).Int64Slice()
+	res, err := publishScript.Run(ctx, r.Client, []string{key, p + "size", p + "latest"}, origin, size, checkpoint).Int64Slice()
 	if err != nil {
 		if strings.Contains(err.Error(), "ROLLBACK") {
 			return nil, fmt.Errorf("%w: %v", ErrRollback, err)
@@ -91,12 +108,22 @@ func (r Redis) Anchor(ctx context.Context, checkpoint []byte) ([]byte, error) {
 	if len(res) != 3 {
 		return nil, fmt.Errorf("witness: unexpected reply %v", res)
 	}
-	return json.Marshal(Receipt{Kind: "redis", Key: key, Index: res[0] - 1, Time: time.Unix(res[1], res[2]*1000).UTC()})
+	return json.Marshal(Receipt{Kind: "redis", Key: key, Index: res[0] - 1, Time: time.Unix(res[1], res[2]*1000).UTC(), Cosignature: cosignature})
 }
 
 // Latest returns the latest checkpoint witnessed for origin, or nil.
 func (r Redis) Latest(ctx context.Context, origin string) ([]byte, error) {
-	b, err := r.Client.HGet(ctx, r.prefix()+"latest", origin).Bytes()
+	return r.hget(ctx, "latest", origin)
+}
+
+// All returns every checkpoint witnessed for origin, oldest first.
+func (r Redis) All(ctx context.Context, origin string) ([][]byte, error) {
+	return r.list(ctx, "log:"+origin)
+}
+
+// hget returns field of the hash <prefix>key, or nil if it is not set.
+func (r Redis) hget(ctx context.Context, key, field string) ([]byte, error) {
+	b, err := r.Client.HGet(ctx, r.prefix()+key, field).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	}
@@ -106,9 +133,9 @@ func (r Redis) Latest(ctx context.Context, origin string) ([]byte, error) {
 	return b, nil
 }
 
-// All returns every checkpoint witnessed for origin, oldest first.
-func (r Redis) All(ctx context.Context, origin string) ([][]byte, error) {
-	ss, err := r.Client.LRange(ctx, r.prefix()+"log:"+origin, 0, -1).Result()
+// list returns the list <prefix>key.
+func (r Redis) list(ctx context.Context, key string) ([][]byte, error) {
+	ss, err := r.Client.LRange(ctx, r.prefix()+key, 0, -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("witness: %w", err)
 	}
@@ -123,13 +150,6 @@ func (r Redis) All(ctx context.Context, origin string) ([][]byte, error) {
 // not checked here: the witness records what it was given; verifiers check
 // signatures against the log's keys.
 func header(cp []byte) (string, int64, error) {
-	lines := strings.SplitN(string(cp), "\n", 3)
-	if len(lines) < 3 || lines[0] == "" {
-		return "", 0, errors.New("witness: not a checkpoint")
-	}
-	size, err := strconv.ParseInt(lines[1], 10, 64)
-	if err != nil || size < 0 {
-		return "", 0, fmt.Errorf("witness: checkpoint size %q", lines[1])
-	}
-	return lines[0], size, nil
+	origin, size, _, err := parse(cp)
+	return origin, size, err
 }

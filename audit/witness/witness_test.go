@@ -20,29 +20,12 @@ func TestWitnessedLogs(t *testing.T) {
 	rc := redistest.Client(t, addr)
 	w := Redis{Client: rc, Prefix: "{" + redistest.Namespace(t) + "}:"}
 	ctx := context.Background()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	root := t.TempDir()
 	dirs := map[string]string{}
 	for _, origin := range []string{"goodbot.test/worker-1", "goodbot.test/worker-2"} {
 		dir := filepath.Join(root, filepath.Base(origin))
 		dirs[origin] = dir
-		l, err := audit.Open(dir, audit.Options{KeyFile: dir + ".key", Origin: origin, Anchor: w, Logger: quiet, CheckpointEvery: -1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range 30 {
-			if err := l.Record(ctx, audit.Event{Type: audit.TypeRun, Run: &audit.Run{Reason: "tick", Pages: i}}); err != nil {
-				t.Fatal(err)
-			}
-			if i%10 == 9 {
-				if _, err := l.Checkpoint(ctx); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		if err := l.Close(); err != nil {
-			t.Fatal(err)
-		}
+		writeLog(t, w, dir, dir+".key", origin, 30, "tick")
 	}
 	for origin, dir := range dirs {
 		// Three explicit checkpoints, and the final one signed by Close,
@@ -78,5 +61,30 @@ func TestWitnessedLogs(t *testing.T) {
 	}
 	if _, err := w.Anchor(ctx, []byte("nonsense")); err == nil {
 		t.Error("published a non-checkpoint")
+	}
+}
+
+// writeLog writes a log anchored to a with n entries, a checkpoint every 10
+// and the one Close signs.
+func writeLog(t *testing.T, a audit.Anchor, dir, keyFile, origin string, n int, tag string) {
+	t.Helper()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	l, err := audit.Open(dir, audit.Options{KeyFile: keyFile, Origin: origin, Anchor: a, Logger: quiet, CheckpointEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := range n {
+		if err := l.Record(ctx, audit.Event{Type: audit.TypeRun, Run: &audit.Run{Reason: tag, Pages: i}}); err != nil {
+			t.Fatal(err)
+		}
+		if i%10 == 9 {
+			if _, err := l.Checkpoint(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

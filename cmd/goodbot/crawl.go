@@ -27,6 +27,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/goodbot/goodbot/audit"
+	"github.com/goodbot/goodbot/audit/tsa"
 	"github.com/goodbot/goodbot/audit/witness"
 	"github.com/goodbot/goodbot/cmd/goodbot/internal/cliflag"
 	"github.com/goodbot/goodbot/crawler"
@@ -60,6 +61,9 @@ type crawlOptions struct {
 	out          string
 	auditDir     string
 	auditKey     string
+	tsaURL       string
+	tsaCA        string
+	witnessKey   string
 	botKey       string
 	botDirectory string
 	noBotAuth    string
@@ -104,6 +108,9 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	fs.StringVar(&o.out, "out", "./goodbot-out", "output directory: pages under OUT/sites/<site>/")
 	fs.StringVar(&o.auditDir, "audit", "", "operation log directory (default OUT/audit)")
 	fs.StringVar(&o.auditKey, "audit-key", "", "operation log signing key, kept outside the log (default: one per --origin in the user config directory)")
+	fs.StringVar(&o.tsaURL, "tsa", "", "RFC 3161 time-stamping authority URL: every signed checkpoint of the operation log is time-stamped there (tokens in AUDIT/checkpoints.tsr); an outage never stops the crawl")
+	fs.StringVar(&o.witnessKey, "witness-key-file", "", "with --job: the Redis witness cosigns each checkpoint (C2SP tlog-cosignature) with this key (goodbot audit witness-key), after checking it extends the last one cosigned")
+	fs.StringVar(&o.tsaCA, "tsa-ca", "", "with --tsa: PEM file of the TSA's CA certificates; tokens that do not chain to them are refused when issued")
 	fs.StringVar(&o.botKey, "bot-key", "", "key that signs every request (Web Bot Auth), PKCS#8 PEM, generated with mode 0600 when missing; kept outside OUT, apart from the operation log's key (default: one per key directory in the user config directory)")
 	fs.StringVar(&o.botDirectory, "bot-directory", "", "https origin serving your key directory at /.well-known/http-message-signatures-directory, named in each request's Signature-Agent (default: the --contact URL's origin when it is https; with a mailto: contact requests are signed only when this is set); publish it with: goodbot botkey directory")
 	fs.StringVar(&o.noBotAuth, "no-bot-auth", "", "do not sign requests, and record this reason")
@@ -219,6 +226,16 @@ func parseCrawlFlags(args []string, stderr io.Writer) (*crawlOptions, error) {
 	}
 	if o.auditDir == "" {
 		o.auditDir = filepath.Join(o.out, "audit")
+	}
+	if o.tsaURL != "" {
+		if u, err := url.Parse(o.tsaURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, usagef("--tsa %q: want an http or https URL", o.tsaURL)
+		}
+	} else if o.tsaCA != "" {
+		return nil, usagef("--tsa-ca needs --tsa")
+	}
+	if o.witnessKey != "" && o.job == "" {
+		return nil, usagef("--witness-key-file needs --redis and --job: the witness is the job's Redis")
 	}
 	if (o.redis == "") != (o.job == "") {
 		return nil, usagef("--redis and --job go together")
@@ -414,10 +431,33 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 		}
 	}
 	aopts := audit.Options{KeyFile: keyFile, Origin: origin, Logger: logger}
+	if o.tsaURL != "" {
+		c := &tsa.Client{URL: o.tsaURL}
+		if o.tsaCA != "" {
+			if c.Roots, err = tsa.LoadRoots(o.tsaCA); err != nil {
+				return usagef("--tsa-ca: %v", err)
+			}
+		}
+		aopts.Timestamper = c
+	}
 	if rc != nil {
 		// Each checkpoint is published to the job's Redis, so that every
 		// worker's log is witnessed by the others.
-		aopts.Anchor = witness.Redis{Client: rc, Prefix: witness.JobPrefix(o.job)}
+		w := witness.Redis{Client: rc, Prefix: witness.JobPrefix(o.job)}
+		if o.witnessKey != "" {
+			b, err := os.ReadFile(o.witnessKey)
+			if err != nil {
+				return usagef("--witness-key-file: %v", err)
+			}
+			// The witness runs in the worker's process, so it takes the
+			// worker's log signature as given; what it adds is the
+			// consistency check against what it cosigned before, kept in
+			// Redis, and a signature by a key of its own.
+			if w.Cosigner, err = witness.NewCosigner(string(b), nil); err != nil {
+				return usagef("--witness-key-file %s: %v", o.witnessKey, err)
+			}
+		}
+		aopts.Anchor = w
 	}
 	// OpenLog also prunes segments past the retention period.
 	alog, err := crawler.OpenLog(ctx, o.auditDir, aopts)

@@ -97,6 +97,9 @@ func TestCrawlUsageErrors(t *testing.T) {
 		{[]string{"crawl", "--contact", "mailto:me@example.org", "--redis", "redis://127.0.0.1:1", "--job", "j", "--revisit", "http://127.0.0.1:1/"}, "--revisit are for local mode"},
 		{[]string{"crawl", "--contact", "mailto:me@example.org", "--no-such-flag", "http://127.0.0.1:1/"}, "no-such-flag"},
 		{[]string{"crawl", "--contact", "mailto:me@example.org", "--purpose", "marketing", "http://127.0.0.1:1/"}, `--purpose "marketing": want one of unspecified, search, research, ai-train, ai-input, archive`},
+		{[]string{"crawl", "--contact", "mailto:me@example.org", "--tsa", "ftp://tsa.example/", "http://127.0.0.1:1/"}, "--tsa"},
+		{[]string{"crawl", "--contact", "mailto:me@example.org", "--tsa-ca", "ca.pem", "http://127.0.0.1:1/"}, "--tsa-ca needs --tsa"},
+		{[]string{"crawl", "--contact", "mailto:me@example.org", "--witness-key-file", "w.key", "http://127.0.0.1:1/"}, "--witness-key-file needs --redis and --job"},
 		{[]string{"frobnicate"}, "unknown command"},
 	} {
 		for i, a := range tc.args {

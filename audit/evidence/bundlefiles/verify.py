@@ -2,10 +2,13 @@
 """Verify a goodbot evidence bundle (format goodbot-evidence/2) offline.
 
 Written from the bundle's FORMAT.md, RFC 6962/9162 (Merkle trees), C2SP
-tlog-checkpoint and signed-note, and RFC 8032 (Ed25519). Python 3.8+, the
+tlog-checkpoint and signed-note, RFC 8032 (Ed25519), and RFC 3161 / RFC 5652
+(time-stamp tokens; RSA PKCS #1 v1.5 and ECDSA P-256), and C2SP
+tlog-cosignature (witness cosignatures). Python 3.8+, the
 standard library only: it needs neither goodbot nor the network.
 
-    python3 verify.py [--key VKEY]... [--checkpoint FILE] [BUNDLE]
+    python3 verify.py [--key VKEY]... [--checkpoint FILE] [--tsa-ca PEM]
+                      [--witness-key VKEY]... [BUNDLE]
 
 BUNDLE defaults to the directory this script is in. Without --key, the keys
 in the bundle's keys.txt are used, and the script says so: compare them
@@ -128,9 +131,11 @@ def ed25519_verify(public, msg, sig):
 
 
 class Key:
-    """A signed-note verifier key: NAME+HASH+BASE64(0x01 || public key)."""
+    """A signed-note verifier key: NAME+HASH+BASE64(ALG || public key), ALG
+    0x01 (Ed25519, the log's keys) or, with alg=4, 0x04 (a witness's
+    Ed25519 cosignature/v1 key, C2SP tlog-cosignature)."""
 
-    def __init__(self, text):
+    def __init__(self, text, alg=1):
         parts = text.split("+", 2)
         if len(parts) != 3 or not parts[0] or re.search(r"\s", parts[0]):
             raise Failure("key %r: want NAME+HASH+BASE64" % text)
@@ -139,8 +144,8 @@ class Key:
             raw = base64.b64decode(b64, validate=True)
         except binascii.Error:
             raise Failure("key %r: bad base64" % text)
-        if len(raw) != 33 or raw[0] != 1:
-            raise Failure("key %r: not an Ed25519 key" % text)
+        if len(raw) != 33 or raw[0] != alg:
+            raise Failure("key %r: not an Ed25519 %s key (type 0x%02x)" % (text, "cosignature/v1" if alg == 4 else "signed-note", alg))
         self.public = raw[1:]
         self.hash = hashlib.sha256(self.name.encode() + b"\n" + raw).digest()[:4]
         if not re.fullmatch(r"[0-9a-f]{8}", hash_hex) or bytes.fromhex(hash_hex) != self.hash:
@@ -186,6 +191,31 @@ def open_note(msg, keys, what):
     if not good:
         raise Failure("%s: not signed by %s" % (what, " or ".join(k.text for k in keys)))
     return text
+
+
+def check_cosignature(text, lines, key):
+    """Check that lines (checkpoint.cosig) hold a valid cosignature/v1 by
+    key over the checkpoint's text; return its time (POSIX seconds)."""
+    for line in lines:
+        name, sep, b64 = line[2:].partition(" ") if line.startswith("\u2014 ") else ("", "", "")
+        if not sep:
+            raise Failure("checkpoint.cosig: malformed signature line %r" % line)
+        if name != key.name:
+            continue
+        try:
+            sig = base64.b64decode(b64, validate=True)
+        except binascii.Error:
+            raise Failure("checkpoint.cosig: signature line %r: bad base64" % line)
+        if sig[:4] != key.hash:
+            continue
+        if len(sig) != 4 + 8 + 64:
+            raise Failure("checkpoint.cosig: the cosignature by %s is not 8 bytes of time and 64 of signature" % name)
+        t = int.from_bytes(sig[4:12], "big")
+        msg = b"cosignature/v1\ntime %d\n" % t + text
+        if t >= 2**63 or not ed25519_verify(key.public, msg, sig[12:]):
+            raise Failure("checkpoint.cosig: the cosignature by %s does not verify" % name)
+        return t
+    raise Failure("checkpoint.cosig: no cosignature by %s" % key.text)
 
 
 def parse_checkpoint(text, what):
@@ -340,7 +370,7 @@ def concerns(event, site):
     return event.get("type") in RUN_WIDE
 
 
-def verify(root, given_keys, external):
+def verify(root, given_keys, external, tsa_ca=None, witness_keys=()):
     b = Bundle(root)
     out = []
     if given_keys:
@@ -353,6 +383,15 @@ def verify(root, given_keys, external):
         out.append("keys: from the bundle's keys.txt (compare them with the key the operator "
                    "published, or pass --key): " + ", ".join(k.text for k in keys))
 
+    # The format first (the manifest is checked next, and bundle.json again
+    # after it): a bundle of another format gets a message saying so.
+    try:
+        fmt = json.loads(b.read("bundle.json")).get("format")
+    except (ValueError, AttributeError):
+        fmt = None
+    if fmt != FORMAT and isinstance(fmt, str) and fmt.startswith("goodbot-evidence/"):
+        raise Failure("bundle.json: format %r, this verifier reads %r only; verify it with "
+                      "goodbot audit verify-bundle, which reads both" % (fmt, FORMAT))
     files = check_manifest(b, keys)
     out.append("manifest: %d files, digests match, signed by the key" % files)
 
@@ -360,10 +399,37 @@ def verify(root, given_keys, external):
     if info.get("format") != FORMAT:
         raise Failure("bundle.json: format %r, want %r" % (info.get("format"), FORMAT))
     site = info.get("site")
-    origin, size, cp_root = parse_checkpoint(open_note(b.read("checkpoint.txt"), keys, "checkpoint.txt"), "checkpoint.txt")
+    cp_text = open_note(b.read("checkpoint.txt"), keys, "checkpoint.txt")
+    origin, size, cp_root = parse_checkpoint(cp_text, "checkpoint.txt")
     if origin != info.get("origin") or size != info.get("checkpoint_size") or cp_root != unhex(info.get("root"), "bundle.json root"):
         raise Failure("checkpoint.txt does not match bundle.json (origin, size or root)")
     out.append("checkpoint: %s, size %d, root %s, signature verified" % (origin, size, cp_root.hex()))
+    stamp = info.get("timestamp")
+    if os.path.exists(b.path("checkpoint.tsr")):
+        if not isinstance(stamp, dict) or stamp.get("file") != "checkpoint.tsr":
+            raise Failure("checkpoint.tsr is present but bundle.json does not describe it")
+        out.append(check_timestamp(b.read("checkpoint.tsr"), b.read("checkpoint.txt"), tsa_ca))
+    elif stamp is not None:
+        raise Failure("bundle.json names checkpoint.tsr, which is missing")
+    elif tsa_ca:
+        raise Failure("--tsa-ca given, but the bundle has no time-stamp token (checkpoint.tsr)")
+    ncosig = info.get("cosignatures") or 0
+    if os.path.exists(b.path("checkpoint.cosig")):
+        data = b.read("checkpoint.cosig")
+        lines = jsonl(data, "checkpoint.cosig")
+        if len(lines) != ncosig or not lines:
+            raise Failure("checkpoint.cosig has %d lines, bundle.json says %d" % (len(lines), ncosig))
+        lines = [l.decode("utf-8") for l in lines]
+        for wk in witness_keys:
+            k = Key(wk, alg=4)
+            t = check_cosignature(cp_text, lines, k)
+            out.append("cosignature: witness %s cosigned the checkpoint at POSIX time %d (C2SP cosignature/v1), verified" % (k.name, t))
+        if not witness_keys:
+            out.append("cosignature: %d witness cosignatures present, NOT verified: pass --witness-key VKEY" % len(lines))
+    elif ncosig:
+        raise Failure("bundle.json counts %d cosignatures, but checkpoint.cosig is missing" % ncosig)
+    elif witness_keys:
+        raise Failure("--witness-key given, but the bundle has no checkpoint.cosig")
 
     leaves = [None] * size
     unproven = set(info.get("unproven") or [])
@@ -468,14 +534,371 @@ def verify(root, given_keys, external):
     return out
 
 
+# ---------------------------------------------------------------- RFC 3161
+# A minimal DER reader and the checks of a time-stamp token (RFC 3161, CMS
+# SignedData of RFC 5652) on checkpoint.txt: the stamped hash, the signed
+# attributes, the TSA's signature (RSA PKCS #1 v1.5, or ECDSA on P-256),
+# the TSA certificate's key usage, and with --tsa-ca the certificate chain.
+
+OID_SIGNED_DATA = "2a864886f70d010702"
+OID_TSTINFO = "2a864886f70d0109100104"
+OID_CONTENT_TYPE = "2a864886f70d010903"
+OID_MESSAGE_DIGEST = "2a864886f70d010904"
+OID_SIGNING_CERT = "2a864886f70d010910020c"
+OID_SIGNING_CERT_V2 = "2a864886f70d010910022f"
+OID_EKU = "551d25"
+OID_TIME_STAMPING = "2b06010505070308"
+OID_RSA = "2a864886f70d010101"
+OID_EC = "2a8648ce3d0201"
+OID_P256 = "2a8648ce3d030107"
+HASHES = {"608648016503040201": "sha256", "608648016503040202": "sha384",
+          "608648016503040203": "sha512", "2b0e03021a": "sha1"}
+RSA_SIGS = {"2a864886f70d01010b": "sha256", "2a864886f70d01010c": "sha384", "2a864886f70d01010d": "sha512"}
+ECDSA_SIGS = {"2a8648ce3d040302": "sha256", "2a8648ce3d040303": "sha384", "2a8648ce3d040304": "sha512"}
+DIGEST_INFO = {"sha256": "3031300d060960864801650304020105000420",
+               "sha384": "3041300d060960864801650304020205000430",
+               "sha512": "3051300d060960864801650304020305000440"}
+
+
+class DER:
+    """One DER element: tag byte, content bytes, and the whole encoding."""
+
+    def __init__(self, tag, content, raw):
+        self.tag, self.content, self.raw = tag, content, raw
+
+    def children(self):
+        out, off = [], 0
+        while off < len(self.content):
+            e, off = der_read(self.content, off)
+            out.append(e)
+        return out
+
+    def int(self):
+        if self.tag != 0x02 or not self.content:
+            raise Failure("time-stamp token: want an INTEGER")
+        return int.from_bytes(self.content, "big", signed=True)
+
+
+def der_read(b, off):
+    if off + 2 > len(b):
+        raise Failure("time-stamp token: DER runs past its end")
+    tag, n = b[off], b[off + 1]
+    if tag & 0x1F == 0x1F:
+        raise Failure("time-stamp token: multi-byte DER tags are not used by RFC 3161")
+    start = off + 2
+    if n & 0x80:
+        k = n & 0x7F
+        if k == 0 or k > 4 or start + k > len(b):
+            raise Failure("time-stamp token: bad DER length")
+        n = int.from_bytes(b[start:start + k], "big")
+        start += k
+    end = start + n
+    if end > len(b):
+        raise Failure("time-stamp token: DER element runs past its end")
+    return DER(tag, b[start:end], b[off:end]), end
+
+
+def der_one(b, what):
+    e, end = der_read(b, 0)
+    if end != len(b):
+        raise Failure("%s: trailing bytes after the DER element" % what)
+    return e
+
+
+def want(e, tag, what):
+    if e.tag != tag:
+        raise Failure("%s: DER tag 0x%02x, want 0x%02x" % (what, e.tag, tag))
+    return e
+
+
+def oid(e, what):
+    return want(e, 0x06, what).content.hex()
+
+
+def alg_oid(e, what):
+    """The OID of an AlgorithmIdentifier whose parameters are absent or NULL."""
+    kids = want(e, 0x30, what).children()
+    if not kids or len(kids) > 2 or (len(kids) == 2 and kids[1].raw != b"\x05\x00"):
+        raise Failure("%s: bad algorithm identifier" % what)
+    return oid(kids[0], what)
+
+
+def alg_hash(e, what):
+    kids = want(e, 0x30, what).children()
+    name = HASHES.get(oid(kids[0], what)) if kids else None
+    if name is None or len(kids) > 2 or (len(kids) == 2 and kids[1].raw != b"\x05\x00"):
+        raise Failure("%s: unsupported hash algorithm" % what)
+    return name
+
+
+class Cert:
+    """An X.509 certificate: the parts the checks need."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        top = want(der_one(raw, "certificate"), 0x30, "certificate").children()
+        if len(top) != 3:
+            raise Failure("certificate: want tbsCertificate, signatureAlgorithm, signature")
+        self.tbs = want(top[0], 0x30, "tbsCertificate").raw
+        self.sig_alg = alg_oid(top[1], "certificate signature algorithm")
+        sig = want(top[2], 0x03, "certificate signature").content
+        self.sig = sig[1:]
+        f = top[0].children()
+        if f and f[0].tag == 0xA0:
+            f = f[1:]
+        self.serial = f[0].int()
+        self.issuer, self.subject = want(f[2], 0x30, "issuer").raw, want(f[4], 0x30, "subject").raw
+        validity = want(f[3], 0x30, "validity").children()
+        self.not_before, self.not_after = asn1_time(validity[0]), asn1_time(validity[1])
+        spki = want(f[5], 0x30, "subjectPublicKeyInfo").children()
+        alg = want(spki[0], 0x30, "key algorithm").children()
+        bits = want(spki[1], 0x03, "public key").content[1:]
+        kind = oid(alg[0], "key algorithm")
+        if kind == OID_RSA:
+            n, e = der_one(bits, "RSA key").children()
+            self.key = ("rsa", n.int(), e.int())
+        elif kind == OID_EC and len(alg) > 1 and alg[1].content.hex() == OID_P256 and len(bits) == 65 and bits[0] == 4:
+            self.key = ("p256", int.from_bytes(bits[1:33], "big"), int.from_bytes(bits[33:], "big"))
+        else:
+            self.key = ("unsupported", 0, 0)
+        self.eku = None  # (critical, [purpose OIDs]) of the extendedKeyUsage extension
+        for x in f[6:]:
+            if x.tag != 0xA3:
+                continue
+            for ext in want(der_one(x.content, "extensions"), 0x30, "extensions").children():
+                parts = ext.children()
+                if oid(parts[0], "extension") != OID_EKU:
+                    continue
+                critical = len(parts) == 3 and parts[1].tag == 0x01 and parts[1].content != b"\x00"
+                purposes = [oid(p, "extendedKeyUsage") for p in want(der_one(want(parts[-1], 0x04, "extension").content, "extendedKeyUsage"), 0x30, "extendedKeyUsage").children()]
+                if self.eku is not None:
+                    raise Failure("certificate: two extendedKeyUsage extensions")
+                self.eku = (critical, purposes)
+
+    def name(self):
+        """The subject's common name (2.5.4.3), for messages."""
+        for rdn in der_one(self.subject, "subject").children():
+            for atv in rdn.children():
+                t, v = atv.children()
+                if t.content.hex() == "550403":
+                    return v.content.decode("utf-8", "replace")
+        return "(no common name)"
+
+
+def asn1_time(e):
+    s = e.content.decode("ascii", "replace")
+    if e.tag == 0x17:  # UTCTime YYMMDDHHMMSSZ
+        s = ("19" if int(s[:2]) >= 50 else "20") + s
+    elif e.tag != 0x18:
+        raise Failure("time-stamp token: want a UTCTime or GeneralizedTime")
+    if not re.fullmatch(r"\d{14}(\.\d+)?Z", s):
+        raise Failure("time-stamp token: time %r is not in UTC" % s)
+    return s[:14]  # YYYYMMDDHHMMSS: comparable as a string
+
+
+# P-256 (FIPS 186-4 D.1.2.3), affine coordinates; None is the point at infinity.
+P256_P = 2**256 - 2**224 + 2**192 + 2**96 - 1
+P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+P256_B = 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B
+P256_G = (0x6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296,
+          0x4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5)
+
+
+def _ec_add(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    p = P256_P
+    if a[0] == b[0] and (a[1] + b[1]) % p == 0:
+        return None
+    if a == b:
+        lam = 3 * (a[0] * a[0] - 1) * pow(2 * a[1], p - 2, p) % p  # a = -3
+    else:
+        lam = (b[1] - a[1]) * pow(b[0] - a[0], p - 2, p) % p
+    x = (lam * lam - a[0] - b[0]) % p
+    return (x, (lam * (a[0] - x) - a[1]) % p)
+
+
+def _ec_mul(k, pt):
+    out = None
+    while k:
+        if k & 1:
+            out = _ec_add(out, pt)
+        pt = _ec_add(pt, pt)
+        k >>= 1
+    return out
+
+
+def check_signature(key, hname, signed, sig, what):
+    """Check sig over signed by key with hash hname (RSA PKCS #1 v1.5 or ECDSA P-256)."""
+    h = hashlib.new(hname, signed).digest()
+    kind, a, b = key
+    if kind == "rsa":
+        n, e = a, b
+        k = (n.bit_length() + 7) // 8
+        s = int.from_bytes(sig, "big")
+        if len(sig) != k or s >= n:
+            raise Failure("%s: RSA signature of the wrong size" % what)
+        em = pow(s, e, n).to_bytes(k, "big")
+        t = bytes.fromhex(DIGEST_INFO[hname]) + h
+        if k < len(t) + 11 or em != b"\x00\x01" + b"\xff" * (k - len(t) - 3) + b"\x00" + t:
+            raise Failure("%s: the RSA signature does not verify" % what)
+        return
+    if kind == "p256":
+        q = (a, b)
+        if (b * b - a * a * a + 3 * a - P256_B) % P256_P != 0:
+            raise Failure("%s: the public key is not on P-256" % what)
+        r, s = [x.int() for x in want(der_one(sig, what), 0x30, what).children()]
+        if not (0 < r < P256_N and 0 < s < P256_N):
+            raise Failure("%s: the ECDSA signature is out of range" % what)
+        z = int.from_bytes(h[:32], "big")
+        w = pow(s, P256_N - 2, P256_N)
+        pt = _ec_add(_ec_mul(z * w % P256_N, P256_G), _ec_mul(r * w % P256_N, q))
+        if pt is None or pt[0] % P256_N != r:
+            raise Failure("%s: the ECDSA signature does not verify" % what)
+        return
+    raise Failure("%s: unsupported public key (RSA and ECDSA P-256 are)" % what)
+
+
+def check_cert_signature(cert, issuer, what):
+    alg = cert.sig_alg
+    hname = RSA_SIGS.get(alg) or ECDSA_SIGS.get(alg)
+    if hname is None or (alg in RSA_SIGS) != (issuer.key[0] == "rsa"):
+        raise Failure("%s: unsupported certificate signature algorithm" % what)
+    check_signature(issuer.key, hname, cert.tbs, cert.sig, what)
+
+
+def check_timestamp(token, stamped, ca_file):
+    """Check an RFC 3161 token over the bytes stamped; return a line for the report."""
+    try:
+        return _check_timestamp(token, stamped, ca_file)
+    except (IndexError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise Failure("checkpoint.tsr: malformed time-stamp token (%s: %s)" % (type(e).__name__, e))
+
+
+def _check_timestamp(token, stamped, ca_file):
+    what = "checkpoint.tsr"
+    ci = want(der_one(token, what), 0x30, what).children()
+    if len(ci) != 2 or oid(ci[0], what) != OID_SIGNED_DATA or ci[1].tag != 0xA0:
+        raise Failure("%s: not a CMS signed-data ContentInfo" % what)
+    sd = want(der_one(ci[1].content, what), 0x30, what).children()
+    if len(sd) < 4 or sd[0].int() != 3:
+        raise Failure("%s: signed data version is not 3" % what)
+    digest_algs = [alg_hash(a, what) for a in want(sd[1], 0x31, what).children()]
+    encap = want(sd[2], 0x30, what).children()
+    if len(encap) != 2 or oid(encap[0], what) != OID_TSTINFO or encap[1].tag != 0xA0:
+        raise Failure("%s: the signed content is not a TSTInfo" % what)
+    econtent = want(der_one(encap[1].content, what), 0x04, what).content
+    certs = []
+    rest = sd[3:]
+    if rest and rest[0].tag == 0xA0:
+        certs = [Cert(c.raw) for c in rest[0].children()]
+        rest = rest[1:]
+    if rest and rest[0].tag == 0xA1:
+        rest = rest[1:]
+    if len(rest) != 1 or len(want(rest[0], 0x31, what).children()) != 1:
+        raise Failure("%s: want exactly one signer" % what)
+
+    tst = want(der_one(econtent, "TSTInfo"), 0x30, "TSTInfo").children()
+    if tst[0].int() != 1:
+        raise Failure("TSTInfo: version is not 1")
+    imprint = want(tst[2], 0x30, "messageImprint").children()
+    iname = alg_hash(imprint[0], "messageImprint")
+    hashed = want(imprint[1], 0x04, "messageImprint").content
+    if hashed != hashlib.new(iname, stamped).digest():
+        raise Failure("%s: the token stamps %s %s, not the %s of checkpoint.txt (%s): it is a token for another checkpoint"
+                      % (what, iname, hashed.hex(), iname, hashlib.new(iname, stamped).hexdigest()))
+    gen_time = asn1_time(want(tst[4], 0x18, "TSTInfo genTime"))
+
+    si = want(rest[0].children()[0], 0x30, what).children()
+    if len(si) < 6 or si[3].tag != 0xA0:
+        raise Failure("%s: the signer has no signed attributes" % what)
+    if si[0].int() not in (1, 3):
+        raise Failure("%s: signer info version %d" % (what, si[0].int()))
+    dname = alg_hash(si[2], "signer digest algorithm")
+    if dname not in digest_algs or dname == "sha1":
+        raise Failure("%s: the signer's digest algorithm is not among the signed data's, or is SHA-1" % what)
+    sid = si[1]
+    signer = None
+    for c in certs:
+        if sid.tag == 0x30:
+            issuer, serial = sid.children()
+            if c.issuer == issuer.raw and c.serial == serial.int():
+                signer = c
+        elif sid.tag == 0x80 and sid.content in c.raw:
+            signer = c  # subjectKeyIdentifier: the key id appears in the certificate
+    if signer is None:
+        raise Failure("%s: the token does not carry the signer's certificate" % what)
+    signed = b"\x31" + si[3].raw[1:]
+    seen = {}
+    for attr in der_one(signed, "signed attributes").children():
+        t, vals = want(attr, 0x30, what).children()
+        if oid(t, what) in seen:
+            raise Failure("%s: a signed attribute appears twice" % what)
+        seen[oid(t, what)] = der_one(want(vals, 0x31, what).content, what)
+    if seen.get(OID_CONTENT_TYPE) is None or oid(seen[OID_CONTENT_TYPE], what) != OID_TSTINFO:
+        raise Failure("%s: the content-type attribute is not TSTInfo" % what)
+    md = seen.get(OID_MESSAGE_DIGEST)
+    if md is None or md.tag != 0x04 or md.content != hashlib.new(dname, econtent).digest():
+        raise Failure("%s: the message-digest attribute does not match the TSTInfo" % what)
+    if OID_SIGNING_CERT_V2 in seen:
+        ids = seen[OID_SIGNING_CERT_V2].children()[0].children()[0].children()
+        hname = alg_hash(ids[0], "ESSCertIDv2") if ids[0].tag == 0x30 else "sha256"
+        cert_hash = ids[1 if ids[0].tag == 0x30 else 0].content
+    elif OID_SIGNING_CERT in seen:
+        hname, cert_hash = "sha1", seen[OID_SIGNING_CERT].children()[0].children()[0].children()[0].content
+    else:
+        raise Failure("%s: no signing-certificate attribute" % what)
+    if cert_hash != hashlib.new(hname, signer.raw).digest():
+        raise Failure("%s: the signing-certificate attribute names another certificate" % what)
+    sig_alg = alg_oid(si[4], what)
+    named = RSA_SIGS.get(sig_alg) or ECDSA_SIGS.get(sig_alg)
+    if (named is not None and named != dname) or not (sig_alg in (OID_RSA, OID_EC) or named):
+        raise Failure("%s: unsupported or mismatched signature algorithm" % what)
+    check_signature(signer.key, dname, signed, want(si[5], 0x04, what).content, what + ": token signature")
+    if signer.eku is None or not signer.eku[0] or signer.eku[1] != [OID_TIME_STAMPING]:
+        raise Failure("%s: the TSA certificate's extended key usage is not timeStamping alone, critical" % what)
+
+    when = "%s-%s-%sT%s:%s:%sZ" % (gen_time[:4], gen_time[4:6], gen_time[6:8], gen_time[8:10], gen_time[10:12], gen_time[12:])
+    line = "time-stamp: checkpoint.txt stamped at %s by %r (RFC 3161), hash and signature verified" % (when, signer.name())
+    if not ca_file:
+        return line + "; checked for consistency but NOT for trust: pass --tsa-ca FILE with the TSA's CA certificate"
+    roots = []
+    with open(ca_file, "rb") as f:
+        for m in re.finditer(rb"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", f.read(), re.S):
+            roots.append(Cert(base64.b64decode(b"".join(m.group(1).split()))))
+    if not roots:
+        raise Failure("%s: holds no PEM certificate" % ca_file)
+    cert, depth = signer, 0
+    while True:
+        if not (cert.not_before <= gen_time <= cert.not_after):
+            raise Failure("%s: certificate %r is not valid at the token's time" % (what, cert.name()))
+        root = next((r for r in roots if r.subject == cert.issuer), None)
+        if root is not None:
+            check_cert_signature(cert, root, "%s: certificate %r" % (what, cert.name()))
+            if not (root.not_before <= gen_time <= root.not_after):
+                raise Failure("%s: the CA certificate %r is not valid at the token's time" % (what, root.name()))
+            break
+        parent = next((c for c in certs if c.subject == cert.issuer and c is not cert), None)
+        depth += 1
+        if parent is None or depth > 4:
+            raise Failure("%s: the TSA certificate does not chain to the CA in %s" % (what, ca_file))
+        check_cert_signature(cert, parent, "%s: certificate %r" % (what, cert.name()))
+        cert = parent
+    return line + "; the TSA certificate chains to the CA in %s" % ca_file
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description="Verify a goodbot evidence bundle offline.")
     ap.add_argument("--key", action="append", default=[], help="the operator's public key (NAME+HASH+BASE64); repeatable")
     ap.add_argument("--checkpoint", help="a signed checkpoint of the same log held by someone else")
+    ap.add_argument("--tsa-ca", help="PEM file of the CA certificate the time-stamping authority's certificate must chain to")
+    ap.add_argument("--witness-key", action="append", default=[], help="a witness's cosignature/v1 key (NAME+HASH+BASE64); it must have cosigned the checkpoint; repeatable")
     ap.add_argument("bundle", nargs="?", default=os.path.dirname(os.path.abspath(__file__)))
     args = ap.parse_args(argv)
     try:
-        lines = verify(args.bundle, args.key, args.checkpoint)
+        lines = verify(args.bundle, args.key, args.checkpoint, args.tsa_ca, args.witness_key)
     except (Failure, OSError) as e:
         print("FAILED: %s: %s" % (args.bundle, e), file=sys.stderr)
         return 1

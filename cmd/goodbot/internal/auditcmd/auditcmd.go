@@ -4,6 +4,7 @@ package auditcmd
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/audit/evidence"
+	"github.com/goodbot/goodbot/audit/tsa"
 	"github.com/goodbot/goodbot/audit/witness"
 	"github.com/goodbot/goodbot/cmd/goodbot/internal/cliflag"
 	"github.com/goodbot/goodbot/crawler"
@@ -29,9 +31,11 @@ import (
 const usage = `usage: goodbot audit COMMAND [flags]
 
 commands:
-  verify [--checkpoint FILE] [--key VKEY]... [--redis URL --job NAME] DIR
-      check the log; exit 0 with a one-line summary if intact, 1 naming the
-      first bad entry and the problem
+  verify [--checkpoint FILE] [--key VKEY]... [--tsa-ca PEM]
+         [--redis URL --job NAME [--witness-key VKEY]...] DIR
+      check the log and its RFC 3161 time-stamp tokens; exit 0 with a
+      one-line summary if intact, 1 naming the first bad entry and the
+      problem; with --witness-key, also the witness's cosignature
   checkpoint [--sign KEYFILE] DIR
       print the latest signed checkpoint, to hand to a counterparty or witness
   show DIR [--site HOST] [--type T] [--since TIME] [--json]
@@ -39,10 +43,16 @@ commands:
   prove DIR --entry N [--checkpoint FILE]
       print an inclusion proof of entry N (JSON)
   export DIR --site HOST -o BUNDLE [--out OUTDIR] [--sign KEYFILE] [--purpose TEXT]
+         [--redis URL --job NAME]
       write the evidence bundle for one site (OUTDIR defaults to DIR/..); its
-      manifest is signed with the log's key (default: the log's default key)
-  verify-bundle BUNDLE
+      manifest is signed with the log's key (default: the log's default key);
+      with --redis and --job it carries the job witness's cosignature
+  verify-bundle [--tsa-ca PEM] [--witness-key VKEY]... BUNDLE
       check an evidence bundle offline
+  witness-key -o FILE NAME
+      make a witness key (C2SP cosignature/v1) named NAME, e.g.
+      witness.example.org/goodbot, for goodbot crawl --witness-key-file;
+      prints the public key to give to verifiers
   rotate-key DIR --key-file FILE
       replace the signing key (the log must not be open elsewhere); the new
       public key is recorded in the log, endorsed by the old one
@@ -73,6 +83,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runExport(ctx, args, stdout, stderr)
 	case "verify-bundle":
 		err = runVerifyBundle(ctx, args, stdout, stderr)
+	case "witness-key":
+		err = runWitnessKey(args, stdout, stderr)
 	case "rotate-key":
 		err = runWriter(ctx, "rotate-key", args, stdout, stderr)
 	case "prune":
@@ -139,6 +151,31 @@ func verifyFlags(fs *flag.FlagSet) (cpFile *string, keys *keyList, keyFile *stri
 	return
 }
 
+// tsaCAFlag adds --tsa-ca, the CA certificates that RFC 3161 time-stamp
+// tokens must chain to.
+func tsaCAFlag(fs *flag.FlagSet) *string {
+	return fs.String("tsa-ca", "", "PEM file of the CA certificates the checkpoints' RFC 3161 time-stamp tokens must chain to (without it tokens are checked for consistency, not trust)")
+}
+
+// witnessKeyFlag adds --witness-key, a witness's cosignature/v1 key.
+func witnessKeyFlag(fs *flag.FlagSet) *keyList {
+	k := &keyList{}
+	fs.Var(k, "witness-key", "a witness's cosignature/v1 public key (C2SP tlog-cosignature, NAME+HASH+BASE64); it must have cosigned the checkpoint; repeatable")
+	return k
+}
+
+// tsaRoots loads --tsa-ca, or returns nil when it is not given.
+func tsaRoots(file string) (*x509.CertPool, error) {
+	if file == "" {
+		return nil, nil
+	}
+	p, err := tsa.LoadRoots(file)
+	if err != nil {
+		return nil, usageError{fmt.Sprintf("--tsa-ca: %v", err)}
+	}
+	return p, nil
+}
+
 func verifyOptions(cpFile string, keys keyList, keyFile string) (audit.VerifyOptions, error) {
 	var o audit.VerifyOptions
 	if cpFile != "" {
@@ -164,6 +201,8 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cpFile, keys, keyFile := verifyFlags(fs)
 	redisURL := fs.String("redis", "", "with --job: also prove the log extends the latest checkpoint the job's other workers witnessed")
 	job := fs.String("job", "", "the distributed job whose Redis witnessed the log")
+	tsaCA := tsaCAFlag(fs)
+	wkeys := witnessKeyFlag(fs)
 	pos, err := parse(fs, args, 1, "DIR")
 	if err != nil {
 		return err
@@ -171,8 +210,14 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if (*redisURL == "") != (*job == "") {
 		return usageError{"--redis and --job go together"}
 	}
+	if len(*wkeys) > 0 && *redisURL == "" {
+		return usageError{"--witness-key needs --redis and --job: the cosigned checkpoints are kept by the job's witness"}
+	}
 	o, err := verifyOptions(*cpFile, *keys, *keyFile)
 	if err != nil {
+		return err
+	}
+	if o.TSARoots, err = tsaRoots(*tsaCA); err != nil {
 		return err
 	}
 	sum, err := audit.Verify(ctx, pos[0], o)
@@ -183,22 +228,18 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *redisURL == "" {
 		return nil
 	}
-	return verifyWitnessed(ctx, pos[0], sum.Origin, *redisURL, *job, o, stdout)
+	return verifyWitnessed(ctx, pos[0], sum.Origin, *redisURL, *job, *wkeys, o, stdout)
 }
 
 // verifyWitnessed proves that the log in dir is a consistent extension of
 // the latest checkpoint of it that a distributed job's Redis witnessed: the
 // log was neither cut nor rewritten since.
-func verifyWitnessed(ctx context.Context, dir, origin, redisURL, job string, o audit.VerifyOptions, stdout io.Writer) error {
-	rc, _, err := redisconn.Open(ctx, redisURL, 0)
-	if errors.Is(err, redisconn.ErrBadURL) {
-		return usageError{"--redis: " + err.Error()}
-	}
+func verifyWitnessed(ctx context.Context, dir, origin, redisURL, job string, wkeys []string, o audit.VerifyOptions, stdout io.Writer) error {
+	w, closeRedis, err := jobWitness(ctx, redisURL, job)
 	if err != nil {
-		return fmt.Errorf("--redis: %w", err)
+		return err
 	}
-	defer rc.Close()
-	w := witness.Redis{Client: rc, Prefix: witness.JobPrefix(job)}
+	defer closeRedis()
 	cp, err := w.Latest(ctx, origin)
 	if err != nil {
 		return err
@@ -212,7 +253,41 @@ func verifyWitnessed(ctx context.Context, dir, origin, redisURL, job string, o a
 	}
 	size := strings.SplitN(string(cp), "\n", 3)[1]
 	fmt.Fprintf(stdout, "ok: the log extends the checkpoint of size %s that job %s witnessed\n", size, job)
+	if len(wkeys) == 0 {
+		return nil
+	}
+	cosigned, err := w.Cosigned(ctx, origin)
+	if err != nil {
+		return err
+	}
+	if cosigned == nil {
+		return fmt.Errorf("%s: job %s's witness has cosigned no checkpoint of log %s", dir, job, origin)
+	}
+	for _, k := range wkeys {
+		at, err := witness.VerifyCosignature(cosigned, k)
+		if err != nil {
+			return fmt.Errorf("%s: the latest cosigned checkpoint: %w", dir, err)
+		}
+		o.Checkpoint = cosigned
+		if _, err := audit.Verify(ctx, dir, o); err != nil {
+			return fmt.Errorf("%s: against the checkpoint cosigned by %s: %w", dir, k, err)
+		}
+		size := strings.SplitN(string(cosigned), "\n", 3)[1]
+		fmt.Fprintf(stdout, "ok: the log extends the checkpoint of size %s that witness %s cosigned at %s\n", size, k, at.Format(time.RFC3339))
+	}
 	return nil
+}
+
+// jobWitness connects to the Redis witness of a distributed job.
+func jobWitness(ctx context.Context, redisURL, job string) (witness.Redis, func(), error) {
+	rc, _, err := redisconn.Open(ctx, redisURL, 0)
+	if errors.Is(err, redisconn.ErrBadURL) {
+		return witness.Redis{}, nil, usageError{"--redis: " + err.Error()}
+	}
+	if err != nil {
+		return witness.Redis{}, nil, fmt.Errorf("--redis: %w", err)
+	}
+	return witness.Redis{Client: rc, Prefix: witness.JobPrefix(job)}, func() { rc.Close() }, nil
 }
 
 func runCheckpoint(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -463,6 +538,8 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	out := fs.String("out", "", "the crawl output directory with sites/ (default: the parent of DIR)")
 	sign := fs.String("sign", "", "the log's private signing key, which signs the bundle's manifest (default: the log's default key file, as goodbot crawl uses)")
 	purpose := fs.String("purpose", "", "what the crawl was for, for the report (the log records the job, not a purpose)")
+	redisURL := fs.String("redis", "", "with --job: put the witness's cosignature of the checkpoint, kept in the job's Redis, in the bundle")
+	job := fs.String("job", "", "the distributed job whose Redis witness cosigned the log")
 	cpFile, keys, keyFile := verifyFlags(fs)
 	pos, err := parse(fs, args, 1, "DIR")
 	if err != nil {
@@ -470,6 +547,9 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *siteFlag == "" || *bundle == "" {
 		return usageError{"--site HOST and -o BUNDLE are required"}
+	}
+	if (*redisURL == "") != (*job == "") {
+		return usageError{"--redis and --job go together"}
 	}
 	o, err := verifyOptions(*cpFile, *keys, *keyFile)
 	if err != nil {
@@ -483,16 +563,70 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	info, err := evidence.Export(ctx, pos[0], *bundle, evidence.ExportOptions{Site: *siteFlag, Out: outDir, Verify: o, Signer: signer, Purpose: *purpose})
+	var cosigned [][]byte
+	if *redisURL != "" {
+		if cosigned, err = jobCosigned(ctx, pos[0], *redisURL, *job); err != nil {
+			return err
+		}
+	}
+	info, err := evidence.Export(ctx, pos[0], *bundle, evidence.ExportOptions{Site: *siteFlag, Out: outDir, Verify: o, Signer: signer, Purpose: *purpose, Cosigned: cosigned})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d entries (proved at size %d), %d pages, %d robots.txt copies; open %s in a browser\n",
 		*bundle, info.Entries, info.CheckpointSize, info.Pages, info.Robots, filepath.Join(*bundle, evidence.FileReport))
+	if *redisURL != "" && info.Cosignatures == 0 {
+		fmt.Fprintf(stderr, "goodbot audit export: note: job %s's witness has not cosigned the bundle's checkpoint (size %d); the bundle has no cosignature\n", *job, info.CheckpointSize)
+	}
 	if len(info.Unproven) > 0 {
 		fmt.Fprintf(stderr, "goodbot audit export: note: %d entries are newer than the last checkpoint and have no proof\n", len(info.Unproven))
 	}
 	return nil
+}
+
+// runWitnessKey makes a witness's cosignature key.
+func runWitnessKey(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("witness-key", stderr)
+	out := fs.String("o", "", "the private key file to create (mode 0600); required")
+	pos, err := parse(fs, args, 1, "NAME")
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		return usageError{"-o FILE is required"}
+	}
+	skey, vkey, err := witness.GenerateCosignerKey(pos[0])
+	if err != nil {
+		return usageError{fmt.Sprintf("NAME %q: %v", pos[0], err)}
+	}
+	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(skey + "\n"); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "witness public key (cosignature/v1): %s\n", vkey)
+	return nil
+}
+
+// jobCosigned returns every checkpoint of the log in dir that the job's
+// witness cosigned.
+func jobCosigned(ctx context.Context, dir, redisURL, job string) ([][]byte, error) {
+	origin, err := audit.LogOrigin(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	w, closeRedis, err := jobWitness(ctx, redisURL, job)
+	if err != nil {
+		return nil, err
+	}
+	defer closeRedis()
+	return w.AllCosigned(ctx, origin)
 }
 
 // exportSigner loads the key that signs a bundle's manifest: the file
@@ -523,11 +657,17 @@ func exportSigner(dir, file string) (note.Signer, error) {
 
 func runVerifyBundle(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("verify-bundle", stderr)
+	tsaCA := tsaCAFlag(fs)
+	wkeys := witnessKeyFlag(fs)
 	pos, err := parse(fs, args, 1, "BUNDLE")
 	if err != nil {
 		return err
 	}
-	s, err := evidence.VerifyBundle(ctx, pos[0])
+	roots, err := tsaRoots(*tsaCA)
+	if err != nil {
+		return err
+	}
+	s, err := evidence.VerifyBundleWith(ctx, pos[0], evidence.BundleOptions{TSARoots: roots, WitnessKeys: *wkeys})
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}

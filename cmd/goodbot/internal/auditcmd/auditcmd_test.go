@@ -14,7 +14,11 @@ import (
 	"time"
 
 	"github.com/goodbot/goodbot/audit"
+	"github.com/goodbot/goodbot/audit/tsa"
+	"github.com/goodbot/goodbot/audit/witness"
 	"github.com/goodbot/goodbot/crawler/output"
+	"github.com/goodbot/goodbot/internal/redistest"
+	"github.com/goodbot/goodbot/internal/tsatest"
 )
 
 const testSite = "127.0.0.1:8080"
@@ -23,10 +27,19 @@ const testSite = "127.0.0.1:8080"
 // stored pages for one, and returns OUT and the log options.
 func fixture(t *testing.T) (string, audit.Options) {
 	t.Helper()
+	return fixtureWith(t, nil)
+}
+
+// fixtureWith is fixture with the log options changed by set (if not nil).
+func fixtureWith(t *testing.T, set func(*audit.Options)) (string, audit.Options) {
+	t.Helper()
 	root := t.TempDir()
 	out := filepath.Join(root, "out")
 	opts := audit.Options{KeyFile: filepath.Join(root, "audit.key"), Origin: "goodbot.test/cli",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if set != nil {
+		set(&opts)
+	}
 	l, err := audit.Open(filepath.Join(out, "audit"), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -218,6 +231,86 @@ func TestExportVerifyBundle(t *testing.T) {
 	os.WriteFile(filepath.Join(bundle, "report.html"), []byte("<p>nothing to see</p>"), 0o644)
 	if code, _, stderr := run("verify-bundle", bundle); code != 1 || !strings.Contains(stderr, "report.html") {
 		t.Fatalf("verify-bundle of an altered bundle: %d %q", code, stderr)
+	}
+}
+
+// TestTimestampedVerify runs goodbot audit verify, export and
+// verify-bundle on a log time-stamped by a real TSA (openssl ts).
+func TestTimestampedVerify(t *testing.T) {
+	s := tsatest.Start(t, tsatest.Options{ECDSA: true})
+	other := tsatest.Start(t, tsatest.Options{ECDSA: true})
+	out, opts := fixtureWith(t, func(o *audit.Options) { o.Timestamper = &tsa.Client{URL: s.URL} })
+	dir := filepath.Join(out, "audit")
+	code, stdout, stderr := run("verify", "--tsa-ca", s.CAFile, dir)
+	if code != 0 || !strings.Contains(stdout, "verified against the TSA CA") || !strings.Contains(stdout, "goodbot test TSA") {
+		t.Fatalf("verify --tsa-ca: %d %q %q", code, stdout, stderr)
+	}
+	if code, stdout, _ = run("verify", dir); code != 0 || !strings.Contains(stdout, "NOT for trust") {
+		t.Fatalf("verify without --tsa-ca: %d %q", code, stdout)
+	}
+	if code, _, stderr = run("verify", "--tsa-ca", other.CAFile, dir); code != 1 || !strings.Contains(stderr, "checkpoint at size") || !strings.Contains(stderr, "does not chain") {
+		t.Fatalf("verify against another CA: %d %q", code, stderr)
+	}
+	if code, _, stderr = run("verify", "--tsa-ca", filepath.Join(dir, "keys"), dir); code != 2 || !strings.Contains(stderr, "no PEM certificate") {
+		t.Fatalf("verify --tsa-ca with a file that is not PEM: %d %q", code, stderr)
+	}
+	bundle := filepath.Join(t.TempDir(), "bundle")
+	if code, stdout, stderr = run("export", dir, "--site", testSite, "-o", bundle, "--sign", opts.KeyFile); code != 0 {
+		t.Fatalf("export: %d %q %q", code, stdout, stderr)
+	}
+	if code, stdout, stderr = run("verify-bundle", "--tsa-ca", s.CAFile, bundle); code != 0 || !strings.Contains(stdout, "checkpoint time-stamped at") || !strings.Contains(stdout, "verified against the TSA CA") {
+		t.Fatalf("verify-bundle --tsa-ca: %d %q %q", code, stdout, stderr)
+	}
+	if code, stdout, _ = run("verify-bundle", bundle); code != 0 || !strings.Contains(stdout, "NOT for trust") {
+		t.Fatalf("verify-bundle without --tsa-ca: %d %q", code, stdout)
+	}
+	if code, _, stderr = run("verify-bundle", "--tsa-ca", other.CAFile, bundle); code != 1 || !strings.Contains(stderr, "checkpoint.tsr") {
+		t.Fatalf("verify-bundle against another CA: %d %q", code, stderr)
+	}
+}
+
+// TestCosignedVerify: a log whose job witness cosigned its checkpoints
+// verifies against the cosigned checkpoint with --witness-key, exports a
+// bundle with the cosignature, and verify-bundle checks it.
+func TestCosignedVerify(t *testing.T) {
+	addr := redistest.Addr(t)
+	rc := redistest.Client(t, addr)
+	job := redistest.Namespace(t)
+	keyFile := filepath.Join(t.TempDir(), "witness.key")
+	code, stdout, stderr := run("witness-key", "-o", keyFile, "witness.goodbot.test/cli")
+	if code != 0 || !strings.HasPrefix(stdout, "witness public key (cosignature/v1): witness.goodbot.test/cli+") {
+		t.Fatalf("witness-key: %d %q %q", code, stdout, stderr)
+	}
+	wkey := strings.TrimSpace(strings.TrimPrefix(stdout, "witness public key (cosignature/v1): "))
+	c, err := witness.NewCosigner(mustRead(t, keyFile), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, opts := fixtureWith(t, func(o *audit.Options) {
+		o.Anchor = witness.Redis{Client: rc, Prefix: witness.JobPrefix(job), Cosigner: c}
+	})
+	dir := filepath.Join(out, "audit")
+	url := "redis://" + addr
+	code, stdout, stderr = run("verify", "--redis", url, "--job", job, "--witness-key", wkey, dir)
+	if code != 0 || !strings.Contains(stdout, "that witness "+wkey+" cosigned at") {
+		t.Fatalf("verify --witness-key: %d %q %q", code, stdout, stderr)
+	}
+	_, other, _ := witness.GenerateCosignerKey("witness.goodbot.test/cli")
+	if code, _, stderr = run("verify", "--redis", url, "--job", job, "--witness-key", other, dir); code != 1 || !strings.Contains(stderr, "no valid cosignature") {
+		t.Fatalf("verify with another witness key: %d %q", code, stderr)
+	}
+	if code, _, stderr = run("verify", "--witness-key", wkey, dir); code != 2 {
+		t.Fatalf("--witness-key without --redis: %d %q", code, stderr)
+	}
+	bundle := filepath.Join(t.TempDir(), "bundle")
+	if code, stdout, stderr = run("export", dir, "--site", testSite, "-o", bundle, "--sign", opts.KeyFile, "--redis", url, "--job", job); code != 0 || stderr != "" {
+		t.Fatalf("export --redis: %d %q %q", code, stdout, stderr)
+	}
+	if code, stdout, stderr = run("verify-bundle", "--witness-key", wkey, bundle); code != 0 || !strings.Contains(stdout, "cosigned by witness "+wkey) {
+		t.Fatalf("verify-bundle --witness-key: %d %q %q", code, stdout, stderr)
+	}
+	if code, _, stderr = run("verify-bundle", "--witness-key", other, bundle); code != 1 {
+		t.Fatalf("verify-bundle with another witness key: %d %q", code, stderr)
 	}
 }
 
