@@ -302,7 +302,11 @@ func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 		OnFetch:      cr.onRobots,
 		Shared:       cfg.RobotsShared,
 	})
-	if cfg.Purpose.ConcernsTDM() {
+	// A site's tdmrep.json decides only whether its pages are stored: a
+	// crawler that keeps no pages (no OutDir, as the complaint proof
+	// fetch of package operator) does not ask for it.
+	g.keepsPages = cr.store != nil
+	if cfg.Purpose.ConcernsTDM() && g.keepsPages {
 		g.tdm = newTDMCache(g, cfg.RobotsTTL)
 	}
 	cr.gate = g

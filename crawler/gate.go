@@ -150,6 +150,7 @@ type gate struct {
 	ua, from   string
 	limiter    limiter.Limiter
 	robots     *robots.Cache
+	keepsPages bool // the crawler stores pages (Config.OutDir): usage preferences matter
 	addrs      *addrChecker
 	blocks     *blocks
 	inScope    func(site string) bool
@@ -349,11 +350,15 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 		if just, ok := g.ignore[s]; ok {
 			pass("robots", "ignored by relaxation: "+just)
 			// The relaxation is about fetching: the file's usage
-			// preferences still apply to what is fetched.
-			if v, err := g.robots.Check(ctx, u); err == nil && r != nil {
-				r.mu.Lock()
-				r.robotsUsage = v.Usage
-				r.mu.Unlock()
+			// preferences still apply to what is stored, so a crawler
+			// that stores pages still reads them (one that stores
+			// nothing, as a complaint's proof fetch, need not ask).
+			if g.keepsPages {
+				if v, err := g.robots.Check(ctx, u); err == nil && r != nil {
+					r.mu.Lock()
+					r.robotsUsage = v.Usage
+					r.mu.Unlock()
+				}
 			}
 		} else {
 			v, err := g.robots.Check(ctx, u)
