@@ -34,8 +34,8 @@ type scanner struct {
 	cats  [numCats]int
 	catOn uint8
 	intl  intlState
-	// seen is repeatNames' scratch list of the values looked for.
-	seen [][]byte
+	// rep is repeatNames' scratch space, allocated on first use.
+	rep *repeatState
 	// mobileNearName are eleven-digit numbers in unlisted mobile ranges
 	// without a phone word, kept for mobilesNearNames.
 	mobileNearName []group
