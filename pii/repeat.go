@@ -2,30 +2,35 @@ package pii
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
+	"math/bits"
 	"slices"
 )
 
-// repeatBits is the size, in bits, of the hash of a value's first four
-// bytes by which repeatNames looks values up.
-const repeatBits = 12
-
 // repeatState is repeatNames' scratch space, kept with the scanner.
 type repeatState struct {
-	// head[h] is 1 + the index in vals of the last value whose first four
-	// bytes hash to h, or 0; vals[i].next chains to the one before.
-	head [1 << repeatBits]int32
-	vals []repeatValue
-	hits []repeatHit
+	// head[h] is 1 + the index in grams of the last gram hashing to h,
+	// or 0; grams[i].next chains to the one before.
+	head  []int32
+	shift uint
+	grams []repeatGram
+	vals  []repeatValue
+	hits  []repeatHit
 }
 
 // repeatValue is one value repeatNames looks for.
 type repeatValue struct {
-	v    []byte
-	k    int   // the span in sc.out that found it
-	from int   // where the next occurrence may start
-	next int32 // chain in repeatState.head
-	pre  uint32
+	v []byte
+	k int // the span in sc.out that found it
+}
+
+// repeatGram is the four bytes of vals[val] at offset off.
+type repeatGram struct {
+	x    uint32
+	val  int32
+	off  int32
+	next int32
 }
 
 // repeatHit is an occurrence of vals[v] at page offset at.
@@ -34,7 +39,21 @@ type repeatHit struct {
 	at int32
 }
 
-func repeatHash(x uint32) uint32 { return x * 0x9E3779B1 >> (32 - repeatBits) }
+// repeatStride is how far apart the offsets are at which repeatNames
+// reads the text. A value is at least six bytes long, so any occurrence
+// holds the four bytes at one of them, at its offset 0, 1 or 2.
+const repeatStride = 3
+
+func (rs *repeatState) hash(x uint32) uint32 { return x * 0x9E3779B1 >> rs.shift }
+
+// add chains the gram of vals[val] at offset off.
+func (rs *repeatState) add(val, off int) {
+	v := rs.vals[val].v
+	x := binary.LittleEndian.Uint32(v[off:])
+	h := rs.hash(x)
+	rs.grams = append(rs.grams, repeatGram{x: x, val: int32(val), off: int32(off), next: rs.head[h]})
+	rs.head[h] = int32(len(rs.grams))
+}
 
 // repeatNames finds every other occurrence on the page of a value found
 // once: a name labelled in data-member="Michael Novak" is the same
@@ -44,29 +63,50 @@ func repeatHash(x uint32) uint32 { return x * 0x9E3779B1 >> (32 - repeatBits) }
 // context or shape established once must not leak elsewhere for want of
 // it: no value the scanner reports survives redaction.
 //
-// All values are looked for in one pass over the text, by the hash of
-// the four bytes at each offset; occurrences of one value do not overlap,
-// each found after the end of the one before, as a search value by value
-// would find them.
+// All values are looked for in one pass over the text, by a hash of four
+// bytes at every third offset. Occurrences of one value do not overlap:
+// each counts from the end of the one before, as a search value by value
+// finds them, and they are reported value by value, in order.
 func (sc *scanner) repeatNames() {
 	t := sc.p.text
 	if sc.rep == nil {
 		sc.rep = new(repeatState)
 	}
 	rs := sc.rep
-	vals := rs.vals[:0]
+	rs.vals, rs.grams, rs.hits = rs.vals[:0], rs.grams[:0], rs.hits[:0]
 	n := len(sc.out)
+	nv := 0
+	for k := 0; k < n; k++ {
+		sp := sc.out[k]
+		if sp.s >= 0 && sp.score >= sc.f.minScore && sp.end-sp.s >= 6 {
+			nv++
+		}
+	}
+	if nv == 0 {
+		return
+	}
+	// A table of at least four slots per gram, so that chains are short.
+	size := max(256, 1<<bits.Len(uint(4*repeatStride*nv)))
+	if cap(rs.head) < size {
+		rs.head = make([]int32, size)
+	}
+	rs.head = rs.head[:size]
+	rs.shift = uint(32 - bits.Len(uint(size-1)))
+	defer func() {
+		for _, g := range rs.grams {
+			rs.head[rs.hash(g.x)] = 0
+		}
+	}()
 	for k := 0; k < n; k++ {
 		sp := sc.out[k]
 		if sp.s < 0 || sp.score < sc.f.minScore || sp.end-sp.s < 6 {
 			continue // "王" alone is too short to look for
 		}
 		v := t[sp.s:sp.end]
-		pre := binary.LittleEndian.Uint32(v)
-		h := repeatHash(pre)
+		x := binary.LittleEndian.Uint32(v)
 		dup := false
-		for j := rs.head[h]; j > 0; j = vals[j-1].next {
-			if bytes.Equal(vals[j-1].v, v) {
+		for j := rs.head[rs.hash(x)]; j > 0; j = rs.grams[j-1].next {
+			if g := rs.grams[j-1]; g.x == x && g.off == 0 && bytes.Equal(rs.vals[g.val].v, v) {
 				dup = true
 				break
 			}
@@ -74,29 +114,36 @@ func (sc *scanner) repeatNames() {
 		if dup {
 			continue
 		}
-		vals = append(vals, repeatValue{v: v, k: k, next: rs.head[h], pre: pre})
-		rs.head[h] = int32(len(vals))
-	}
-	hits := rs.hits[:0]
-	if len(vals) > 0 {
-		for i := 0; i+4 <= len(t); i++ {
-			x := binary.LittleEndian.Uint32(t[i:])
-			for j := rs.head[repeatHash(x)]; j > 0; {
-				rv := &vals[j-1]
-				if rv.pre == x && i >= rv.from && bytes.HasPrefix(t[i:], rv.v) {
-					rv.from = i + len(rv.v)
-					hits = append(hits, repeatHit{v: j - 1, at: int32(i)})
-				}
-				j = rv.next
-			}
+		rs.vals = append(rs.vals, repeatValue{v: v, k: k})
+		for off := range repeatStride {
+			rs.add(len(rs.vals)-1, off)
 		}
 	}
-	// Report value by value, each in order of offset.
-	slices.SortStableFunc(hits, func(a, b repeatHit) int { return int(a.v - b.v) })
-	for _, hv := range hits {
-		rv := &vals[hv.v]
-		sp := sc.out[rv.k]
+	for i := 0; i+4 <= len(t); i += repeatStride {
+		x := binary.LittleEndian.Uint32(t[i:])
+		for j := rs.head[rs.hash(x)]; j > 0; {
+			g := &rs.grams[j-1]
+			if at := i - int(g.off); g.x == x && at >= 0 && bytes.HasPrefix(t[at:], rs.vals[g.val].v) {
+				rs.hits = append(rs.hits, repeatHit{v: g.val, at: int32(at)})
+			}
+			j = g.next
+		}
+	}
+	slices.SortFunc(rs.hits, func(a, b repeatHit) int {
+		return cmp.Or(cmp.Compare(a.v, b.v), cmp.Compare(a.at, b.at))
+	})
+	from, last := 0, int32(-1)
+	for _, hv := range rs.hits {
+		rv := rs.vals[hv.v]
+		if hv.v != last {
+			from, last = 0, hv.v
+		}
 		at, end := int(hv.at), int(hv.at)+len(rv.v)
+		if at < from {
+			continue // overlaps the occurrence before, or found twice
+		}
+		from = end
+		sp := sc.out[rv.k]
 		if at == sp.s {
 			continue
 		}
@@ -107,8 +154,4 @@ func (sc *scanner) repeatNames() {
 		r.s, r.end, r.rule = at, end, "name-repeat"
 		sc.out = append(sc.out, r)
 	}
-	for _, rv := range vals {
-		rs.head[repeatHash(rv.pre)] = 0
-	}
-	rs.vals, rs.hits = vals[:0], hits[:0]
 }

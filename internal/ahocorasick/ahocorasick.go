@@ -4,6 +4,11 @@
 // it, and the crawler the markers of challenge pages.
 package ahocorasick
 
+import (
+	"cmp"
+	"slices"
+)
+
 // Matcher is an Aho-Corasick automaton compiled to a DFA over byte classes,
 // matching ASCII case-insensitively. It is immutable, and safe for
 // concurrent use.
@@ -14,6 +19,7 @@ type Matcher struct {
 	outStart []int32 // state -> first index into outs
 	outs     []int32 // pattern ids, grouped by state
 	patLen   []int32
+	maxLen   int       // the longest pattern's length
 	ascii    []bool    // pattern is pure ASCII: FindWords matches it only at word boundaries
 	rootSkip [256]bool // the byte starts no pattern: from the root it leads back to the root
 }
@@ -56,6 +62,7 @@ func New(patterns []string) *Matcher {
 		}
 		nodes[s].out = append(nodes[s].out, int32(id))
 		a.patLen = append(a.patLen, int32(len(p)))
+		a.maxLen = max(a.maxLen, len(p))
 		ascii := true
 		for i := 0; i < len(p); i++ {
 			if p[i] >= 0x80 {
@@ -148,6 +155,14 @@ func (a *Matcher) First(t []byte) (Match, bool) {
 // premultiplied by the number of classes, negated when the state has
 // output, so the inner loop does one load per byte.
 func (a *Matcher) scan(t []byte, dst []Match, words, first bool) []Match {
+	if !first && len(t) >= splitMin && len(t)/2 > a.maxLen {
+		return a.scanSplit(t, dst, words)
+	}
+	return a.scanOne(t, dst, words, first)
+}
+
+// scanOne is scan in one walk.
+func (a *Matcher) scanOne(t []byte, dst []Match, words, first bool) []Match {
 	s := int32(0)
 	delta := a.delta
 	class := &a.class
@@ -173,6 +188,49 @@ func (a *Matcher) scan(t []byte, dst []Match, words, first bool) []Match {
 			}
 		}
 	}
+	return dst
+}
+
+// splitMin is the shortest text scanSplit walks in two halves.
+const splitMin = 1024
+
+// scanSplit is scan for all matches in two walks at once, one over each
+// half of t, which a processor runs side by side: a single walk is bound
+// by the latency of its chain of dependent table loads. The second walk
+// starts early enough (the longest pattern's length less one byte) to see
+// every match that ends in its half, and reports only those; the matches
+// are then in order of their ends, as scan gives them.
+func (a *Matcher) scanSplit(t []byte, dst []Match, words bool) []Match {
+	n0 := len(dst)
+	mid := len(t) / 2
+	j := mid - (a.maxLen - 1)
+	delta := a.delta
+	class := &a.class
+	s1, s2 := int32(0), int32(0)
+	for i := 0; i < mid; i, j = i+1, j+1 {
+		s1 = delta[s1+int32(class[t[i]])]
+		s2 = delta[s2+int32(class[t[j]])]
+		if s1 < 0 {
+			s1 = -s1
+			dst = a.emit(t, i, s1, dst, words)
+		}
+		if s2 < 0 {
+			s2 = -s2
+			if j >= mid {
+				dst = a.emit(t, j, s2, dst, words)
+			}
+		}
+	}
+	for ; j < len(t); j++ {
+		s2 = delta[s2+int32(class[t[j]])]
+		if s2 < 0 {
+			s2 = -s2
+			dst = a.emit(t, j, s2, dst, words)
+		}
+	}
+	// The two walks' matches are interleaved, each in order: the first
+	// walk's all end before the second's.
+	slices.SortStableFunc(dst[n0:], func(x, y Match) int { return cmp.Compare(x.End, y.End) })
 	return dst
 }
 

@@ -1,6 +1,8 @@
 package ahocorasick
 
 import (
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -93,4 +95,28 @@ func asciiFold(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// TestSplitWalk checks that the two-walk scan of long texts finds what one
+// walk finds, in the same order, matches across the middle included.
+func TestSplitWalk(t *testing.T) {
+	pats := []string{"ab", "abcab", "b", "电话", "话号", "手机号码", "tel", "abcabcabcabcabcabc"}
+	m := New(pats)
+	r := rand.New(rand.NewPCG(1, 2))
+	alphabet := []string{"a", "b", "c", "A", " ", "电", "话", "号", "手", "机", "码", "t", "e", "l", "\xe8"}
+	for range 300 {
+		var sb strings.Builder
+		n := 1000 + r.IntN(3000)
+		for sb.Len() < n {
+			sb.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		text := []byte(sb.String())
+		for _, words := range []bool{false, true} {
+			got := m.scan(text, nil, words, false)
+			want := m.scanOne(text, nil, words, false)
+			if !slices.Equal(got, want) {
+				t.Fatalf("split walk found %d matches, one walk %d (words=%v, text of %d bytes)", len(got), len(want), words, len(text))
+			}
+		}
+	}
 }
