@@ -153,6 +153,7 @@ func skipTo(b []byte, i int, c byte) int {
 // attrSpan is one attribute of a start tag: name and value offsets.
 type attrSpan struct {
 	ns, ne, vs, ve int
+	name           attrName
 }
 
 // lexTag lexes the start tag at b[i] ('<' then a letter) and returns the
@@ -213,28 +214,22 @@ func lexTag(b []byte, i int, p *page, cf func(start, end int)) int {
 			}
 			ve = k
 		}
-		attrs = append(attrs, attrSpan{as, ae, vs, ve})
+		attrs = append(attrs, attrSpan{as, ae, vs, ve, classifyAttr(b[as:ae])})
 	}
 	p.attrs = attrs
 	// The value of content= and value= is labelled by the field it fills:
 	// <meta name="author" content="…">, <input name="mobile" value="…">.
 	var field []byte
 	for _, a := range attrs {
-		switch an := b[a.ns:a.ne]; {
-		case len(an) == 4 && bytes.EqualFold(an, []byte("name")),
-			len(an) == 8 && bytes.EqualFold(an, []byte("property")),
-			len(an) == 8 && bytes.EqualFold(an, []byte("itemprop")),
-			len(an) == 10 && bytes.EqualFold(an, []byte("http-equiv")):
-			if field == nil && a.ve > a.vs && a.ve-a.vs <= 64 {
-				field = b[a.vs:a.ve]
-			}
+		if a.name.field && field == nil && a.ve > a.vs && a.ve-a.vs <= 64 {
+			field = b[a.vs:a.ve]
 		}
 	}
 	// Inside text that an inline tag does not break, the attributes are
 	// read once the text is closed, so that they do not split it.
 	p.deferring = p.open >= 0
 	for _, a := range attrs {
-		attr(b, b[a.ns:a.ne], field, a.vs, a.ve, p, cf)
+		attr(b, b[a.ns:a.ne], a.name, field, a.vs, a.ve, p, cf)
 	}
 	p.deferring = false
 	if len(name) == 2 || len(name) == 5 {
@@ -403,73 +398,69 @@ const (
 	attrCFEmail                 // Cloudflare's obfuscated e-mail
 )
 
-// kindOf classifies an attribute name, case-insensitively.
-func kindOf(name []byte) attrKind {
+// attrName is what an attribute's name says about its value.
+type attrName struct {
+	kind attrKind
+	// structural: the value is markup vocabulary (class names, ids,
+	// styles, link types) rather than content.
+	structural bool
+	// field: the value names the field the tag fills (name=, property=,
+	// itemprop=, http-equiv=).
+	field bool
+}
+
+// classifyAttr classifies an attribute name, case-insensitively.
+func classifyAttr(name []byte) attrName {
 	if len(name) > 5 && (name[0]|0x20 == 'd' && bytes.EqualFold(name[:5], []byte("data-")) ||
 		name[0]|0x20 == 'a' && bytes.EqualFold(name[:5], []byte("aria-"))) {
 		if bytes.EqualFold(name, []byte("data-cfemail")) {
-			return attrCFEmail
+			return attrName{kind: attrCFEmail}
 		}
 		if hasSuffixFold(name, "src") || hasSuffixFold(name, "href") || hasSuffixFold(name, "url") {
-			return attrURL
+			return attrName{kind: attrURL}
 		}
-		return attrLabel
+		return attrName{kind: attrLabel}
 	}
-	switch len(name) {
-	case 3:
-		if bytes.EqualFold(name, []byte("src")) {
-			return attrURL
-		}
-		if bytes.EqualFold(name, []byte("alt")) {
-			return attrLabel
-		}
-	case 4:
-		if bytes.EqualFold(name, []byte("href")) || bytes.EqualFold(name, []byte("cite")) {
-			return attrURL
-		}
-	case 5:
-		if bytes.EqualFold(name, []byte("value")) {
-			return attrField
-		}
-		if bytes.EqualFold(name, []byte("title")) || bytes.EqualFold(name, []byte("label")) {
-			return attrLabel
-		}
-	case 6:
-		if bytes.EqualFold(name, []byte("action")) || bytes.EqualFold(name, []byte("poster")) || bytes.EqualFold(name, []byte("srcset")) {
-			return attrURL
-		}
-	case 7:
-		if bytes.EqualFold(name, []byte("content")) {
-			return attrField
-		}
-		if bytes.EqualFold(name, []byte("summary")) {
-			return attrLabel
-		}
-	case 10:
-		if bytes.EqualFold(name, []byte("formaction")) || bytes.EqualFold(name, []byte("background")) {
-			return attrURL
-		}
-	case 11:
-		if bytes.EqualFold(name, []byte("placeholder")) {
-			return attrLabel
-		}
+	var buf [12]byte // longer than any name below
+	if len(name) > len(buf) {
+		return attrName{}
 	}
-	return attrPlain
+	low := buf[:len(name)]
+	for i, c := range name {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		low[i] = c
+	}
+	switch string(low) {
+	case "src", "href", "cite", "action", "poster", "srcset", "formaction", "background":
+		return attrName{kind: attrURL}
+	case "alt", "title", "label", "summary", "placeholder":
+		return attrName{kind: attrLabel}
+	case "value", "content":
+		return attrName{kind: attrField}
+	case "id", "rel", "dir", "for", "type", "role", "lang", "class", "style", "width", "align", "sizes", "media",
+		"target", "height", "method", "loading", "charset", "tabindex", "decoding":
+		return attrName{structural: true}
+	case "name", "property", "itemprop", "http-equiv":
+		return attrName{field: true}
+	}
+	return attrName{}
 }
 
 func hasSuffixFold(b []byte, suffix string) bool {
 	return len(b) >= len(suffix) && bytes.EqualFold(b[len(b)-len(suffix):], []byte(suffix))
 }
 
-// attr adds the value b[vs:ve] of attribute name to p. field is the name
-// of the field the tag fills (its name=, property=, itemprop= or
-// http-equiv=), or nil.
-func attr(b, name, field []byte, vs, ve int, p *page, cf func(start, end int)) {
+// attr adds the value b[vs:ve] of attribute name, classified as an, to
+// p. field is the name of the field the tag fills (its name=, property=,
+// itemprop= or http-equiv=), or nil.
+func attr(b, name []byte, an attrName, field []byte, vs, ve int, p *page, cf func(start, end int)) {
 	if ve <= vs {
 		return
 	}
 	v := b[vs:ve]
-	switch kindOf(name) {
+	switch an.kind {
 	case attrCFEmail:
 		if _, ok := cfDecode(v); ok {
 			cf(vs, ve)
@@ -515,33 +506,11 @@ func attr(b, name, field []byte, vs, ve int, p *page, cf func(start, end int)) {
 			p.label(name, vs)
 		}
 	case attrPlain:
-		if structural(name) && inert(v) {
+		if an.structural && inert(v) {
 			return
 		}
 	}
 	p.addSegment(b, vs, ve)
-}
-
-// structural reports whether an attribute's value is markup vocabulary
-// (class names, ids, styles, link types) rather than content.
-func structural(name []byte) bool {
-	switch len(name) {
-	case 2:
-		return bytes.EqualFold(name, []byte("id"))
-	case 3:
-		return bytes.EqualFold(name, []byte("rel")) || bytes.EqualFold(name, []byte("dir")) || bytes.EqualFold(name, []byte("for"))
-	case 4:
-		return bytes.EqualFold(name, []byte("type")) || bytes.EqualFold(name, []byte("role")) || bytes.EqualFold(name, []byte("lang"))
-	case 5:
-		return bytes.EqualFold(name, []byte("class")) || bytes.EqualFold(name, []byte("style")) || bytes.EqualFold(name, []byte("width")) || bytes.EqualFold(name, []byte("align")) || bytes.EqualFold(name, []byte("sizes")) || bytes.EqualFold(name, []byte("media"))
-	case 6:
-		return bytes.EqualFold(name, []byte("target")) || bytes.EqualFold(name, []byte("height")) || bytes.EqualFold(name, []byte("method"))
-	case 7:
-		return bytes.EqualFold(name, []byte("loading")) || bytes.EqualFold(name, []byte("charset"))
-	case 8:
-		return bytes.EqualFold(name, []byte("tabindex")) || bytes.EqualFold(name, []byte("decoding"))
-	}
-	return false
 }
 
 // inertTab classifies the bytes of a structural value for inert: bit 0 a
@@ -572,9 +541,16 @@ var inertTab = func() (t [256]uint8) {
 // entity has more; letters end a group, as "10px" is no number), fewer
 // colons than a MAC address has, and no spelt-out " at " of an e-mail.
 func inert(v []byte) bool {
-	group, colons, at := 0, 0, false
-	for i, c := range v {
-		k := inertTab[c]
+	group, colons := 0, 0
+	for i := 0; i < len(v); {
+		// Eight letters, hyphens and spaces at a time: none starts or
+		// lengthens a digit group, and the last, a letter, ends any.
+		if i+8 <= len(v) && inertRun[v[i]]|inertRun[v[i+1]]|inertRun[v[i+2]]|inertRun[v[i+3]]|inertRun[v[i+4]]|inertRun[v[i+5]]|inertRun[v[i+6]]|inertRun[v[i+7]]|inertEnd[v[i+7]] == 0 {
+			group = 0
+			i += 8
+			continue
+		}
+		k := inertTab[v[i]]
 		if k&1 != 0 {
 			return false
 		}
@@ -583,12 +559,24 @@ func inert(v []byte) bool {
 		if group > 4 {
 			return false
 		}
-		if k&16 != 0 && i+2 < len(v) && v[i+1] == 'a' && v[i+2] == 't' {
-			at = true
-		}
+		i++
 	}
-	return colons < 5 && !at
+	return colons < 5 && !bytes.Contains(v, []byte(" at")) && !bytes.Contains(v, []byte("(at"))
 }
+
+// inertRun marks the bytes that are not lower-case letters, '_', '-' or
+// spaces, inertEnd those that are not letters or '_'.
+var inertRun, inertEnd = func() (run, end [256]uint8) {
+	for c := range 256 {
+		run[c], end[c] = 1, 1
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		run[c], end[c] = 0, 0
+	}
+	run['_'], end['_'] = 0, 0
+	run['-'], run[' '] = 0, 0
+	return run, end
+}()
 
 // nestedEncoding reports whether a URL uses encodings that one pass of
 // percent-decoding does not undo: '+' for spaces in the query, escaped
