@@ -473,7 +473,7 @@ func attr(b, name []byte, an attrName, field []byte, vs, ve int, p *page, cf fun
 			// long digit groups, so nothing any entity could be.
 			return
 		}
-		if k := bytes.Index(v, []byte("/cdn-cgi/l/email-protection#")); k >= 0 {
+		if k := cfProtected(v); k >= 0 {
 			hs := vs + k + len("/cdn-cgi/l/email-protection#")
 			if _, ok := cfDecode(b[hs:ve]); ok {
 				cf(hs, ve)
@@ -543,40 +543,62 @@ var inertTab = func() (t [256]uint8) {
 func inert(v []byte) bool {
 	group, colons := 0, 0
 	for i := 0; i < len(v); {
-		// Eight letters, hyphens and spaces at a time: none starts or
-		// lengthens a digit group, and the last, a letter, ends any.
-		if i+8 <= len(v) && inertRun[v[i]]|inertRun[v[i+1]]|inertRun[v[i+2]]|inertRun[v[i+3]]|inertRun[v[i+4]]|inertRun[v[i+5]]|inertRun[v[i+6]]|inertRun[v[i+7]]|inertEnd[v[i+7]] == 0 {
-			group = 0
-			i += 8
-			continue
+		if i+8 <= len(v) {
+			// Eight bytes at a time where none is a digit or a colon:
+			// the group can only end, at a letter.
+			o := inertChunk[v[i]] | inertChunk[v[i+1]] | inertChunk[v[i+2]] | inertChunk[v[i+3]] |
+				inertChunk[v[i+4]] | inertChunk[v[i+5]] | inertChunk[v[i+6]] | inertChunk[v[i+7]]
+			if o&1 != 0 {
+				return false
+			}
+			if o&2 == 0 {
+				if o&4 != 0 {
+					group = 0
+				}
+				i += 8
+				continue
+			}
 		}
-		k := inertTab[v[i]]
-		if k&1 != 0 {
-			return false
+		for e := min(i+8, len(v)); i < e; i++ {
+			k := inertTab[v[i]]
+			if k&1 != 0 {
+				return false
+			}
+			group = (group + int(k>>1&1)) & -int(k>>2&1)
+			colons += int(k >> 3 & 1)
+			if group > 4 {
+				return false
+			}
 		}
-		group = (group + int(k>>1&1)) * int(k>>2&1)
-		colons += int(k >> 3 & 1)
-		if group > 4 {
-			return false
-		}
-		i++
 	}
 	return colons < 5 && !bytes.Contains(v, []byte(" at")) && !bytes.Contains(v, []byte("(at"))
 }
 
-// inertRun marks the bytes that are not lower-case letters, '_', '-' or
-// spaces, inertEnd those that are not letters or '_'.
-var inertRun, inertEnd = func() (run, end [256]uint8) {
-	for c := range 256 {
-		run[c], end[c] = 1, 1
+// inertChunk sums up inertTab for inert's eight-byte steps: bit 0 a byte
+// that is not inert, bit 1 a digit or a colon, bit 2 a byte that ends a
+// digit group.
+var inertChunk = func() (t [256]uint8) {
+	for c, k := range inertTab {
+		switch {
+		case k&1 != 0:
+			t[c] = 1
+		case k&2 != 0 || k&8 != 0:
+			t[c] = 2
+		case k&4 == 0:
+			t[c] = 4
+		}
 	}
-	for c := 'a'; c <= 'z'; c++ {
-		run[c], end[c] = 0, 0
-	}
-	run['_'], end['_'] = 0, 0
-	run['-'], run[' '] = 0, 0
-	return run, end
+	return t
 }()
+
+// cfProtected returns the offset of Cloudflare's e-mail protection path
+// in v, or -1.
+func cfProtected(v []byte) int {
+	if bytes.IndexByte(v, '#') < 0 {
+		return -1 // the path ends with '#': a quick test first
+	}
+	return bytes.Index(v, []byte("/cdn-cgi/l/email-protection#"))
+}
 
 // nestedEncoding reports whether a URL uses encodings that one pass of
 // percent-decoding does not undo: '+' for spaces in the query, escaped
@@ -584,6 +606,9 @@ var inertRun, inertEnd = func() (run, end [256]uint8) {
 func nestedEncoding(v []byte) bool {
 	if q := bytes.IndexByte(v, '?'); q >= 0 && bytes.IndexByte(v[q:], '+') >= 0 {
 		return true
+	}
+	if bytes.IndexByte(v, '%') < 0 {
+		return false
 	}
 	if legacyPercent(v) {
 		return true
