@@ -85,8 +85,9 @@ func (sc *scanner) repeatNames() {
 	if nv == 0 {
 		return
 	}
-	// A table of at least four slots per gram, so that chains are short.
-	size := max(256, 1<<bits.Len(uint(4*repeatStride*nv)))
+	// A table of at least sixteen slots per gram: most offsets find theirs
+	// empty (at most 1 MiB of it).
+	size := min(1<<18, max(1024, 1<<bits.Len(uint(16*repeatStride*nv))))
 	if cap(rs.head) < size {
 		rs.head = make([]int32, size)
 	}

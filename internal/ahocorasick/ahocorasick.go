@@ -155,7 +155,7 @@ func (a *Matcher) First(t []byte) (Match, bool) {
 // premultiplied by the number of classes, negated when the state has
 // output, so the inner loop does one load per byte.
 func (a *Matcher) scan(t []byte, dst []Match, words, first bool) []Match {
-	if !first && len(t) >= splitMin && len(t)/2 > a.maxLen {
+	if !first && len(t) >= splitMin && len(t)/4 > a.maxLen {
 		return a.scanSplit(t, dst, words)
 	}
 	return a.scanOne(t, dst, words, first)
@@ -191,45 +191,75 @@ func (a *Matcher) scanOne(t []byte, dst []Match, words, first bool) []Match {
 	return dst
 }
 
-// splitMin is the shortest text scanSplit walks in two halves.
+// splitMin is the shortest text scanSplit walks in four parts.
 const splitMin = 1024
 
-// scanSplit is scan for all matches in two walks at once, one over each
-// half of t, which a processor runs side by side: a single walk is bound
-// by the latency of its chain of dependent table loads. The second walk
-// starts early enough (the longest pattern's length less one byte) to see
-// every match that ends in its half, and reports only those; the matches
-// are then in order of their ends, as scan gives them.
+// scanSplit is scan for all matches in four walks at once, one over each
+// quarter of t, which a processor runs side by side: a single walk is
+// bound by the latency of its chain of dependent table loads. Each walk
+// but the first starts early enough (the longest pattern's length less
+// one byte) to see every match that ends in its quarter, and reports only
+// those; the matches are then put in order of their ends, as scan gives
+// them.
 func (a *Matcher) scanSplit(t []byte, dst []Match, words bool) []Match {
 	n0 := len(dst)
-	mid := len(t) / 2
-	j := mid - (a.maxLen - 1)
+	q := len(t) / 4
+	back := a.maxLen - 1
 	delta := a.delta
 	class := &a.class
-	s1, s2 := int32(0), int32(0)
-	for i := 0; i < mid; i, j = i+1, j+1 {
-		s1 = delta[s1+int32(class[t[i]])]
-		s2 = delta[s2+int32(class[t[j]])]
+	var s [4]int32
+	j1, j2, j3 := q-back, 2*q-back, 3*q-back
+	s0, s1, s2, s3 := int32(0), int32(0), int32(0), int32(0)
+	for i := 0; i < q; i, j1, j2, j3 = i+1, j1+1, j2+1, j3+1 {
+		s0 = delta[s0+int32(class[t[i]])]
+		s1 = delta[s1+int32(class[t[j1]])]
+		s2 = delta[s2+int32(class[t[j2]])]
+		s3 = delta[s3+int32(class[t[j3]])]
+		if s0|s1|s2|s3 >= 0 {
+			continue
+		}
+		if s0 < 0 {
+			s0 = -s0
+			dst = a.emit(t, i, s0, dst, words)
+		}
 		if s1 < 0 {
 			s1 = -s1
-			dst = a.emit(t, i, s1, dst, words)
+			if j1 >= q {
+				dst = a.emit(t, j1, s1, dst, words)
+			}
 		}
 		if s2 < 0 {
 			s2 = -s2
-			if j >= mid {
-				dst = a.emit(t, j, s2, dst, words)
+			if j2 >= 2*q {
+				dst = a.emit(t, j2, s2, dst, words)
+			}
+		}
+		if s3 < 0 {
+			s3 = -s3
+			if j3 >= 3*q {
+				dst = a.emit(t, j3, s3, dst, words)
 			}
 		}
 	}
-	for ; j < len(t); j++ {
-		s2 = delta[s2+int32(class[t[j]])]
-		if s2 < 0 {
-			s2 = -s2
-			dst = a.emit(t, j, s2, dst, words)
+	// The last back bytes of each quarter after the first, one walk at a
+	// time, the last quarter to the end.
+	s[1], s[2], s[3] = s1, s2, s3
+	ends := [4]int{1: 2 * q, 2: 3 * q, 3: len(t)}
+	starts := [4]int{1: j1, 2: j2, 3: j3}
+	for w := 1; w < 4; w++ {
+		st := s[w]
+		for j := starts[w]; j < ends[w]; j++ {
+			st = delta[st+int32(class[t[j]])]
+			if st < 0 {
+				st = -st
+				if j >= w*q {
+					dst = a.emit(t, j, st, dst, words)
+				}
+			}
 		}
 	}
-	// The two walks' matches are interleaved, each in order: the first
-	// walk's all end before the second's.
+	// Each walk's matches are in order, and all end before the next
+	// walk's; between them, they are interleaved.
 	slices.SortStableFunc(dst[n0:], func(x, y Match) int { return cmp.Compare(x.End, y.End) })
 	return dst
 }
