@@ -103,24 +103,25 @@ func markupSection(b []byte, i int, p *page) (int, bool) {
 // that does not break text: a value split by them
 // ("1<span>38</span>12345678") is read as one.
 func inline(b []byte, k int) bool {
-	var buf [7]byte
 	n := 0
 	for k+n < len(b) && isLetter(b[k+n]) {
-		if n == len(buf) {
+		if n == 7 {
 			return false
 		}
-		buf[n] = b[k+n] | 0x20
 		n++
 	}
 	if n == 0 || k+n < len(b) && !nameEnd[b[k+n]] {
 		return false
 	}
-	switch string(buf[:n]) {
-	case "a", "abbr", "b", "big", "cite", "del", "em", "font", "i", "ins", "mark", "q", "s", "small", "span", "strong", "sub", "sup", "u", "wbr":
-		return true
-	}
-	return false
+	_, ok := inlineTags.lookup(b[k : k+n])
+	return ok
 }
+
+// inlineTags are the inline elements.
+var inlineTags = newWordTable(map[string]uint8{
+	"a": 1, "abbr": 1, "b": 1, "big": 1, "cite": 1, "del": 1, "em": 1, "font": 1, "i": 1, "ins": 1,
+	"mark": 1, "q": 1, "s": 1, "small": 1, "span": 1, "strong": 1, "sub": 1, "sup": 1, "u": 1, "wbr": 1,
+})
 
 // nameEnd marks the bytes that end an attribute name.
 var nameEnd = func() (t [256]bool) {
@@ -421,32 +422,51 @@ func classifyAttr(name []byte) attrName {
 		}
 		return attrName{kind: attrLabel}
 	}
+	if v, ok := attrNames.lookup(name); ok {
+		return attrClasses[v]
+	}
+	if len(name) <= 8 {
+		return attrName{}
+	}
 	var buf [12]byte // longer than any name below
 	if len(name) > len(buf) {
 		return attrName{}
 	}
 	low := buf[:len(name)]
 	for i, c := range name {
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		low[i] = c
+		low[i] = wordLower[c]
 	}
 	switch string(low) {
-	case "src", "href", "cite", "action", "poster", "srcset", "formaction", "background":
+	case "formaction", "background":
 		return attrName{kind: attrURL}
-	case "alt", "title", "label", "summary", "placeholder":
+	case "placeholder":
 		return attrName{kind: attrLabel}
-	case "value", "content":
-		return attrName{kind: attrField}
-	case "id", "rel", "dir", "for", "type", "role", "lang", "class", "style", "width", "align", "sizes", "media",
-		"target", "height", "method", "loading", "charset", "tabindex", "decoding":
-		return attrName{structural: true}
-	case "name", "property", "itemprop", "http-equiv":
+	case "http-equiv":
 		return attrName{field: true}
 	}
 	return attrName{}
 }
+
+// attrClasses are the classes of attrNames' values.
+var attrClasses = [...]attrName{
+	{kind: attrURL},
+	{kind: attrLabel},
+	{kind: attrField},
+	{structural: true},
+	{field: true},
+}
+
+// attrNames are the attribute names of up to eight bytes that classifyAttr
+// knows, by their index in attrClasses.
+var attrNames = newWordTable(map[string]uint8{
+	"src": 0, "href": 0, "cite": 0, "action": 0, "poster": 0, "srcset": 0,
+	"alt": 1, "title": 1, "label": 1, "summary": 1,
+	"value": 2, "content": 2,
+	"id": 3, "rel": 3, "dir": 3, "for": 3, "type": 3, "role": 3, "lang": 3, "class": 3, "style": 3, "width": 3,
+	"align": 3, "sizes": 3, "media": 3, "target": 3, "height": 3, "method": 3, "loading": 3, "charset": 3,
+	"tabindex": 3, "decoding": 3,
+	"name": 4, "property": 4, "itemprop": 4,
+})
 
 func hasSuffixFold(b []byte, suffix string) bool {
 	return len(b) >= len(suffix) && bytes.EqualFold(b[len(b)-len(suffix):], []byte(suffix))
