@@ -260,8 +260,25 @@ func (a *Matcher) scanSplit(t []byte, dst []Match, words bool) []Match {
 	}
 	// Each walk's matches are in order, and all end before the next
 	// walk's; between them, they are interleaved.
-	slices.SortStableFunc(dst[n0:], func(x, y Match) int { return cmp.Compare(x.End, y.End) })
+	sortByEnd(dst[n0:])
 	return dst
+}
+
+// sortByEnd sorts m by End, keeping the order of matches with equal ends.
+func sortByEnd(m []Match) {
+	if len(m) > 64 {
+		slices.SortStableFunc(m, func(x, y Match) int { return cmp.Compare(x.End, y.End) })
+		return
+	}
+	for i := 1; i < len(m); i++ {
+		x := m[i]
+		j := i
+		for j > 0 && m[j-1].End > x.End {
+			m[j] = m[j-1]
+			j--
+		}
+		m[j] = x
+	}
 }
 
 func (a *Matcher) emit(t []byte, i int, s int32, dst []Match, words bool) []Match {

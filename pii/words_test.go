@@ -1,0 +1,31 @@
+package pii
+
+import "testing"
+
+func TestEntityIndex(t *testing.T) {
+	for i, e := range allEntities {
+		if got := entityIndex(e); got != i {
+			t.Errorf("entityIndex(%s) = %d, want %d", e, got, i)
+		}
+	}
+	if got := entityIndex("NOT_AN_ENTITY"); got != -1 {
+		t.Errorf("entityIndex of an unknown entity = %d, want -1", got)
+	}
+}
+
+func TestWordTable(t *testing.T) {
+	w := newWordTable(map[string]uint8{"a": 1, "span": 2, "strong": 3, "tabindex": 4})
+	for _, c := range []struct {
+		in   string
+		want uint8
+		ok   bool
+	}{
+		{"a", 1, true}, {"A", 1, true}, {"SPAN", 2, true}, {"Strong", 3, true}, {"tabIndex", 4, true},
+		{"", 0, false}, {"b", 0, false}, {"spa", 0, false}, {"spans", 0, false}, {"a\x00", 0, false},
+		{"\x00", 0, false}, {"tabindexx", 0, false}, {"ſpan", 0, false}, {"spa\xc5", 0, false},
+	} {
+		if v, ok := w.lookup([]byte(c.in)); v != c.want || ok != c.ok {
+			t.Errorf("lookup(%q) = %d, %v; want %d, %v", c.in, v, ok, c.want, c.ok)
+		}
+	}
+}
