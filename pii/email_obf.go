@@ -158,7 +158,7 @@ func (sc *scanner) spelledEmails() {
 		sc.spelledAt(int(p))
 	}
 	for from := 0; ; {
-		j := bytes.Index(t[from:], []byte(" at "))
+		j := indexSpacedAt(t[from:])
 		if j < 0 {
 			break
 		}

@@ -877,7 +877,7 @@ func (sc *scanner) addresses() {
 func (sc *scanner) addressesAt(marker []byte) {
 	t := sc.p.text
 	for from := 0; ; {
-		j := bytes.Index(t[from:], marker)
+		j := indexRune3(t[from:], marker)
 		if j < 0 {
 			return
 		}

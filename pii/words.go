@@ -1,6 +1,10 @@
 package pii
 
-import "math/rand/v2"
+import (
+	"bytes"
+	"encoding/binary"
+	"math/rand/v2"
+)
 
 // wordTable maps short ASCII words, case-insensitively, to small values:
 // the tag and attribute names the lexer looks up for every tag. A word of
@@ -85,4 +89,58 @@ func (w *wordTable) lookup(b []byte) (uint8, bool) {
 		return 0, false
 	}
 	return w.vals[h], true
+}
+
+// indexRune3 returns the offset of the first occurrence of m, the UTF-8
+// form of a three-byte rune, in t, or -1. It looks for m's last byte,
+// which in Chinese text is much rarer than its first: every ideograph
+// from U+5000 to U+5FFF starts with the byte 号 (U+53F7) starts with.
+func indexRune3(t []byte, m []byte) int {
+	last := m[2]
+	for k := 2; k < len(t); {
+		j := bytes.IndexByte(t[k:], last)
+		if j < 0 {
+			return -1
+		}
+		k += j
+		if t[k-2] == m[0] && t[k-1] == m[1] {
+			return k - 2
+		}
+		k++
+	}
+	return -1
+}
+
+// indexSpacedAt returns the offset of the first " at " in t, or -1. It
+// tests eight offsets at a time: spaces are too common for bytes.Index's
+// search by the first byte.
+func indexSpacedAt(t []byte) int {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	// zero marks the zero bytes of v (and perhaps bytes of 1 above one).
+	zero := func(v uint64) uint64 { return (v - lo) & ^v & hi }
+	i := 0
+	for ; i+11 <= len(t); i += 8 {
+		a := binary.LittleEndian.Uint64(t[i:])
+		b := binary.LittleEndian.Uint64(t[i+1:])
+		c := binary.LittleEndian.Uint64(t[i+2:])
+		d := binary.LittleEndian.Uint64(t[i+3:])
+		if zero(a^' '*lo)&zero(b^'a'*lo)&zero(c^'t'*lo)&zero(d^' '*lo) == 0 {
+			continue // no " at " starts in t[i:i+8]
+		}
+		for k := i; k < i+8; k++ {
+			if spacedAt(t, k) {
+				return k
+			}
+		}
+	}
+	for ; i+4 <= len(t); i++ {
+		if spacedAt(t, i) {
+			return i
+		}
+	}
+	return -1
+}
+
+func spacedAt(t []byte, k int) bool {
+	return t[k] == ' ' && t[k+1] == 'a' && t[k+2] == 't' && t[k+3] == ' '
 }

@@ -1,6 +1,10 @@
 package pii
 
-import "testing"
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+)
 
 func TestEntityIndex(t *testing.T) {
 	for i, e := range allEntities {
@@ -26,6 +30,25 @@ func TestWordTable(t *testing.T) {
 	} {
 		if v, ok := w.lookup([]byte(c.in)); v != c.want || ok != c.ok {
 			t.Errorf("lookup(%q) = %d, %v; want %d, %v", c.in, v, ok, c.want, c.ok)
+		}
+	}
+}
+
+func TestIndexHelpers(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	pieces := []string{" ", "a", "t", " at ", "at", "号", "號", "路", "\x01", "\x00", "x", "中", "\xb7", "\xe5\x8f"}
+	for range 5000 {
+		var b []byte
+		for n := r.IntN(40); n > 0; n-- {
+			b = append(b, pieces[r.IntN(len(pieces))]...)
+		}
+		if got, want := indexSpacedAt(b), bytes.Index(b, []byte(" at ")); got != want {
+			t.Fatalf("indexSpacedAt(%q) = %d, want %d", b, got, want)
+		}
+		for _, m := range []string{"号", "號"} {
+			if got, want := indexRune3(b, []byte(m)), bytes.Index(b, []byte(m)); got != want {
+				t.Fatalf("indexRune3(%q, %q) = %d, want %d", b, m, got, want)
+			}
 		}
 	}
 }
