@@ -158,7 +158,7 @@ func (sc *scanner) spelledEmails() {
 		sc.spelledAt(int(p))
 	}
 	for from := 0; ; {
-		j := indexSpacedAt(t[from:])
+		j := bytes.Index(t[from:], []byte(" at "))
 		if j < 0 {
 			break
 		}

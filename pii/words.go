@@ -2,7 +2,6 @@ package pii
 
 import (
 	"bytes"
-	"encoding/binary"
 	"math/rand/v2"
 )
 
@@ -109,38 +108,4 @@ func indexRune3(t []byte, m []byte) int {
 		k++
 	}
 	return -1
-}
-
-// indexSpacedAt returns the offset of the first " at " in t, or -1. It
-// tests eight offsets at a time: spaces are too common for bytes.Index's
-// search by the first byte.
-func indexSpacedAt(t []byte) int {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	// zero marks the zero bytes of v (and perhaps bytes of 1 above one).
-	zero := func(v uint64) uint64 { return (v - lo) & ^v & hi }
-	i := 0
-	for ; i+11 <= len(t); i += 8 {
-		a := binary.LittleEndian.Uint64(t[i:])
-		b := binary.LittleEndian.Uint64(t[i+1:])
-		c := binary.LittleEndian.Uint64(t[i+2:])
-		d := binary.LittleEndian.Uint64(t[i+3:])
-		if zero(a^' '*lo)&zero(b^'a'*lo)&zero(c^'t'*lo)&zero(d^' '*lo) == 0 {
-			continue // no " at " starts in t[i:i+8]
-		}
-		for k := i; k < i+8; k++ {
-			if spacedAt(t, k) {
-				return k
-			}
-		}
-	}
-	for ; i+4 <= len(t); i++ {
-		if spacedAt(t, i) {
-			return i
-		}
-	}
-	return -1
-}
-
-func spacedAt(t []byte, k int) bool {
-	return t[k] == ' ' && t[k+1] == 'a' && t[k+2] == 't' && t[k+3] == ' '
 }

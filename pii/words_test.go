@@ -42,9 +42,6 @@ func TestIndexHelpers(t *testing.T) {
 		for n := r.IntN(40); n > 0; n-- {
 			b = append(b, pieces[r.IntN(len(pieces))]...)
 		}
-		if got, want := indexSpacedAt(b), bytes.Index(b, []byte(" at ")); got != want {
-			t.Fatalf("indexSpacedAt(%q) = %d, want %d", b, got, want)
-		}
 		for _, m := range []string{"号", "號"} {
 			if got, want := indexRune3(b, []byte(m)), bytes.Index(b, []byte(m)); got != want {
 				t.Fatalf("indexRune3(%q, %q) = %d, want %d", b, m, got, want)
