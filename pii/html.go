@@ -572,6 +572,9 @@ func inert(v []byte) bool {
 				return false
 			}
 			if o&2 == 0 {
+				if o&8 != 0 && spaceAt(v, i, i+8) {
+					return false
+				}
 				if o&4 != 0 {
 					group = 0
 				}
@@ -586,17 +589,27 @@ func inert(v []byte) bool {
 			}
 			group = (group + int(k>>1&1)) & -int(k>>2&1)
 			colons += int(k >> 3 & 1)
-			if group > 4 {
+			if group > 4 || k&16 != 0 && spaceAt(v, i, i+1) {
 				return false
 			}
 		}
 	}
-	return colons < 5 && !bytes.Contains(v, []byte(" at")) && !bytes.Contains(v, []byte("(at"))
+	return colons < 5
+}
+
+// spaceAt reports whether a spelt-out " at" or "(at" starts in v[i:e].
+func spaceAt(v []byte, i, e int) bool {
+	for ; i < e && i+2 < len(v); i++ {
+		if (v[i] == ' ' || v[i] == '(') && v[i+1] == 'a' && v[i+2] == 't' {
+			return true
+		}
+	}
+	return false
 }
 
 // inertChunk sums up inertTab for inert's eight-byte steps: bit 0 a byte
 // that is not inert, bit 1 a digit or a colon, bit 2 a byte that ends a
-// digit group.
+// digit group, bit 3 a byte that may start " at".
 var inertChunk = func() (t [256]uint8) {
 	for c, k := range inertTab {
 		switch {
@@ -606,6 +619,9 @@ var inertChunk = func() (t [256]uint8) {
 			t[c] = 2
 		case k&4 == 0:
 			t[c] = 4
+		}
+		if k&16 != 0 {
+			t[c] |= 8
 		}
 	}
 	return t

@@ -49,3 +49,39 @@ func TestIndexHelpers(t *testing.T) {
 		}
 	}
 }
+
+// inertByByte is inert as first written, one byte at a time: the
+// reference for the eight-byte steps.
+func inertByByte(v []byte) bool {
+	group, colons, at := 0, 0, false
+	for i, c := range v {
+		k := inertTab[c]
+		if k&1 != 0 {
+			return false
+		}
+		group = (group + int(k>>1&1)) * int(k>>2&1)
+		colons += int(k >> 3 & 1)
+		if group > 4 {
+			return false
+		}
+		if k&16 != 0 && i+2 < len(v) && v[i+1] == 'a' && v[i+2] == 't' {
+			at = true
+		}
+	}
+	return colons < 5 && !at
+}
+
+func TestInertReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	pieces := []string{"a", "b", "menu-item", " ", "-", "1", "23", "4567", ":", ".", "/", "(", ")", " at", "(at", "at",
+		"_", "#", "A", "@", "%", "\xe4", "\n", ",", "px", "z"}
+	for range 20000 {
+		var b []byte
+		for n := r.IntN(30); n > 0; n-- {
+			b = append(b, pieces[r.IntN(len(pieces))]...)
+		}
+		if got, want := inert(b), inertByByte(b); got != want {
+			t.Fatalf("inert(%q) = %v, want %v", b, got, want)
+		}
+	}
+}
