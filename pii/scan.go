@@ -36,6 +36,8 @@ type scanner struct {
 	intl  intlState
 	// rep is repeatNames' scratch space, allocated on first use.
 	rep *repeatState
+	// labels caches the classes of labels, from page to page.
+	labels labelCache
 	// mobileNearName are eleven-digit numbers in unlisted mobile ranges
 	// without a phone word, kept for mobilesNearNames.
 	mobileNearName []group
