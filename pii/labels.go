@@ -28,7 +28,18 @@ type labelInfo struct {
 }
 
 // labelBefore returns the label of the value starting at t[s], if any.
+// The last answer is kept: the rules ask for one value's label several
+// times.
 func (sc *scanner) labelBefore(s int) labelInfo {
+	if s == sc.lbAt {
+		return sc.lbInfo
+	}
+	li := sc.labelBeforeAt(s)
+	sc.lbAt, sc.lbInfo = s, li
+	return li
+}
+
+func (sc *scanner) labelBeforeAt(s int) labelInfo {
 	t := sc.p.text
 	k := s
 	if k > 0 && (t[k-1] == '"' || t[k-1] == '\'') {

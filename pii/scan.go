@@ -38,6 +38,10 @@ type scanner struct {
 	rep *repeatState
 	// labels caches the classes of labels, from page to page.
 	labels labelCache
+	// lbAt is the offset labelBefore last answered for, with lbInfo, or
+	// -1 before the first question about the current text.
+	lbAt   int
+	lbInfo labelInfo
 	// mobileNearName are eleven-digit numbers in unlisted mobile ranges
 	// without a phone word, kept for mobilesNearNames.
 	mobileNearName []group
@@ -78,6 +82,7 @@ func isAlnum(c byte) bool { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'z' 
 // candidate scanner, then names and addresses.
 func (sc *scanner) run() {
 	t := sc.p.text
+	sc.lbAt = -1
 	sc.hits = dropPlaceholders(t, lex.ac.FindWords(t, sc.hits[:0]))
 	sc.now = time.Now()
 	sc.seps, sc.salut, sc.ats = sc.seps[:0], sc.salut[:0], sc.ats[:0]
