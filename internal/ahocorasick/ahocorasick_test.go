@@ -83,6 +83,16 @@ func FuzzFind(f *testing.F) {
 		if len(got) != naive {
 			t.Fatalf("%d matches, naive search finds %d", len(got), naive)
 		}
+		// Repeated past splitMin, the text is matched in four walks,
+		// which must find what one walk finds.
+		if len(text) > 0 {
+			long := []byte(strings.Repeat(text, splitMin/len(text)+2))
+			for _, words := range []bool{false, true} {
+				if a, b := m.scan(long, nil, words, false), m.scanOne(long, nil, words, false); !slices.Equal(a, b) {
+					t.Fatalf("four walks found %d matches in %q repeated, one walk %d (words=%v)", len(a), text, len(b), words)
+				}
+			}
+		}
 	})
 }
 
