@@ -254,6 +254,9 @@ const maxHeader = 48
 // gives its values the context a label would, and the attributes inside
 // the cell (<span data-value="…">). k is the offset after the start tag.
 func (p *page) tableCell(b, name []byte, k int) {
+	if name[0]|0x20 != 't' {
+		return // not table, tr, th or td: <li>, <input>
+	}
 	switch {
 	case bytes.EqualFold(name, []byte("table")):
 		p.headers = p.headers[:0]
@@ -350,6 +353,9 @@ const (
 var rawNames = [...]string{rawScript: "script", rawStyle: "style", rawTextarea: "textarea", rawTitle: "title"}
 
 func rawTextElement(name []byte) int {
+	if len(name) == 0 || name[0]|0x20 != 's' && name[0]|0x20 != 't' {
+		return rawNone // not script, style, textarea or title
+	}
 	switch len(name) {
 	case 5:
 		if bytes.EqualFold(name, []byte("style")) {
