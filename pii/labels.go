@@ -99,7 +99,7 @@ func labelLine(l []byte, lc *labelCache) labelInfo {
 			}
 			l = l[size:]
 		}
-		return lc.classify(b, classifyCNLabel)
+		return lc.classifyCN(b)
 	}
 	words := 1
 	for _, c := range l {
@@ -113,7 +113,7 @@ func labelLine(l []byte, lc *labelCache) labelInfo {
 	if words > 3 {
 		return labelInfo{}
 	}
-	return lc.classify(l, classifyLabel)
+	return lc.classifyASCII(l)
 }
 
 // labelAt classifies the label that ends right before the separator t[p].
@@ -152,7 +152,7 @@ func labelAt(t []byte, p int, lc *labelCache) labelInfo {
 		if len(b) == 0 {
 			return labelInfo{}
 		}
-		return lc.classify(b, classifyCNLabel)
+		return lc.classifyCN(b)
 	}
 	s := e
 	words := 1
@@ -172,7 +172,7 @@ func labelAt(t []byte, p int, lc *labelCache) labelInfo {
 	if s == e || e-s >= 40 {
 		return labelInfo{}
 	}
-	return lc.classify(t[s:e], classifyLabel)
+	return lc.classifyASCII(t[s:e])
 }
 
 // labelCache remembers the classes of the labels a scanner has met: a
@@ -195,23 +195,49 @@ type labelEntry struct {
 	li  labelInfo
 }
 
-// classify returns classify(b), from the cache when b is in it.
-func (lc *labelCache) classify(b []byte, classify func([]byte) labelInfo) labelInfo {
+// classifyASCII returns classifyLabel(b), from the cache when b is in it.
+func (lc *labelCache) classifyASCII(b []byte) labelInfo {
+	e, ok := lc.entry(b)
+	if ok {
+		return e.li
+	}
+	li := classifyLabel(b)
+	lc.store(e, b, li)
+	return li
+}
+
+// classifyCN returns classifyCNLabel(b), from the cache when b is in it.
+// (ASCII and Chinese labels have no bytes in common, so they share it.)
+func (lc *labelCache) classifyCN(b []byte) labelInfo {
+	e, ok := lc.entry(b)
+	if ok {
+		return e.li
+	}
+	li := classifyCNLabel(b)
+	lc.store(e, b, li)
+	return li
+}
+
+// entry returns the entry for b and reports whether it holds b, or nil
+// for a label too long to keep.
+func (lc *labelCache) entry(b []byte) (*labelEntry, bool) {
 	if len(b) == 0 || len(b) > labelCacheKey {
-		return classify(b)
+		return nil, false
 	}
 	h := uint32(2166136261) // FNV-1a
 	for _, c := range b {
 		h = (h ^ uint32(c)) * 16777619
 	}
 	e := &lc.ents[h%labelCacheSize]
-	if int(e.n) == len(b) && string(e.key[:e.n]) == string(b) {
-		return e.li
+	return e, int(e.n) == len(b) && string(e.key[:e.n]) == string(b)
+}
+
+// store keeps li as the class of b in e, if e is not nil.
+func (lc *labelCache) store(e *labelEntry, b []byte, li labelInfo) {
+	if e != nil {
+		e.n, e.li = uint8(len(b)), li
+		copy(e.key[:], b)
 	}
-	li := classify(b)
-	e.n, e.li = uint8(len(b)), li
-	copy(e.key[:], b)
-	return li
 }
 
 // labelWords is an ASCII label split into lower-case words at separators
