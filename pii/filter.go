@@ -123,17 +123,26 @@ func (sc *scanner) report() Report {
 		for _, s := range sc.out {
 			r.Counts[s.e]++
 		}
-		var seen [numCats][]int32
+		// A category's first term, and whether another one follows.
+		var first [numCats]int32
+		var two [numCats]bool
+		for k := range first {
+			first[k] = -1
+		}
 		for _, h := range sc.hits {
 			c := lex.entries[h.Pattern].cats
 			for k := range numCats {
-				if c&(1<<k) != 0 && !slices.Contains(seen[k], h.Pattern) {
-					seen[k] = append(seen[k], h.Pattern)
+				switch {
+				case c&(1<<k) == 0:
+				case first[k] < 0:
+					first[k] = h.Pattern
+				case h.Pattern != first[k]:
+					two[k] = true
 				}
 			}
 		}
 		for k := range numCats {
-			if len(seen[k]) >= 2 {
+			if two[k] {
 				r.Sensitive = append(r.Sensitive, catNames[k])
 			}
 		}
