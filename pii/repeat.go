@@ -44,7 +44,10 @@ type repeatHit struct {
 // holds the four bytes at one of them, at its offset 0, 1 or 2.
 const repeatStride = 3
 
-func (rs *repeatState) hash(x uint32) uint32 { return x * 0x9E3779B1 >> rs.shift }
+// repeatMul is the multiplier of the grams' hash (Fibonacci hashing).
+const repeatMul = 0x9E3779B1
+
+func (rs *repeatState) hash(x uint32) uint32 { return x * repeatMul >> rs.shift }
 
 // add chains the gram of vals[val] at offset off.
 func (rs *repeatState) add(val, off int) {
@@ -120,10 +123,11 @@ func (sc *scanner) repeatNames() {
 			rs.add(len(rs.vals)-1, off)
 		}
 	}
+	head, grams, shift := rs.head, rs.grams, rs.shift // not reloaded as hits grow
 	for i := 0; i+4 <= len(t); i += repeatStride {
 		x := binary.LittleEndian.Uint32(t[i:])
-		for j := rs.head[rs.hash(x)]; j > 0; {
-			g := &rs.grams[j-1]
+		for j := head[x*repeatMul>>shift]; j > 0; {
+			g := &grams[j-1]
 			if at := i - int(g.off); g.x == x && at >= 0 && bytes.HasPrefix(t[at:], rs.vals[g.val].v) {
 				rs.hits = append(rs.hits, repeatHit{v: g.val, at: int32(at)})
 			}

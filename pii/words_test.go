@@ -3,6 +3,7 @@ package pii
 import (
 	"bytes"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -83,5 +84,72 @@ func TestInertReference(t *testing.T) {
 		if got, want := inert(b), inertByByte(b); got != want {
 			t.Fatalf("inert(%q) = %v, want %v", b, got, want)
 		}
+	}
+}
+
+// repeatNamesByValue is repeatNames as first written, one bytes.Index
+// search per value: the reference for the one-pass search.
+func repeatNamesByValue(sc *scanner) {
+	t := sc.p.text
+	n := len(sc.out)
+	var seen [][]byte
+	for k := 0; k < n; k++ {
+		sp := sc.out[k]
+		if sp.s < 0 || sp.score < sc.f.minScore {
+			continue
+		}
+		v := t[sp.s:sp.end]
+		if len(v) < 6 || slices.ContainsFunc(seen, func(x []byte) bool { return bytes.Equal(x, v) }) {
+			continue
+		}
+		seen = append(seen, v)
+		for from := 0; from < len(t); {
+			j := bytes.Index(t[from:], v)
+			if j < 0 {
+				break
+			}
+			at := from + j
+			from = at + len(v)
+			if at == sp.s {
+				continue
+			}
+			if at > 0 && isAlnum(t[at-1]) && isAlnum(v[0]) || from < len(t) && isAlnum(t[from]) && isAlnum(v[len(v)-1]) {
+				continue
+			}
+			r := sp
+			r.s, r.end, r.rule = at, from, "name-repeat"
+			sc.out = append(sc.out, r)
+		}
+	}
+}
+
+func TestRepeatNamesReference(t *testing.T) {
+	f := mustNew(t, Config{})
+	r := rand.New(rand.NewPCG(7, 8))
+	pieces := []string{"王小明", "李四", "aaa", "a", "Michael Novak", "1381234", "5678", " ", "\n", "x", "王", "小明王小明", "ab"}
+	for range 3000 {
+		var text []byte
+		for n := r.IntN(60); n > 0; n-- {
+			text = append(text, pieces[r.IntN(len(pieces))]...)
+		}
+		var spans []span
+		for n := r.IntN(6); n > 0 && len(text) > 0; n-- {
+			s := r.IntN(len(text))
+			e := min(len(text), s+1+r.IntN(16))
+			spans = append(spans, span{e: CNPersonName, s: s, end: e, score: 0.3 + r.Float64()*0.6, rule: "x"})
+		}
+		if r.IntN(5) == 0 {
+			spans = append(spans, span{e: Email, s: -1, end: -1, ss: 1, se: 2, score: 0.9})
+		}
+		got, want := f.get(), f.get()
+		got.p.text, want.p.text = text, text
+		got.out, want.out = append(got.out[:0], spans...), append(want.out[:0], spans...)
+		got.repeatNames()
+		repeatNamesByValue(want)
+		if !slices.Equal(got.out, want.out) {
+			t.Fatalf("text %q, spans %+v:\none pass %+v\nby value %+v", text, spans, got.out, want.out)
+		}
+		f.put(got)
+		f.put(want)
 	}
 }
