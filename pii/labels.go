@@ -99,7 +99,7 @@ func labelLine(l []byte, lc *labelCache) labelInfo {
 			}
 			l = l[size:]
 		}
-		return lc.classifyCN(b)
+		return lc.classify(b, true)
 	}
 	words := 1
 	for _, c := range l {
@@ -113,7 +113,7 @@ func labelLine(l []byte, lc *labelCache) labelInfo {
 	if words > 3 {
 		return labelInfo{}
 	}
-	return lc.classifyASCII(l)
+	return lc.classify(l, false)
 }
 
 // labelAt classifies the label that ends right before the separator t[p].
@@ -152,7 +152,7 @@ func labelAt(t []byte, p int, lc *labelCache) labelInfo {
 		if len(b) == 0 {
 			return labelInfo{}
 		}
-		return lc.classifyCN(b)
+		return lc.classify(b, true)
 	}
 	s := e
 	words := 1
@@ -172,7 +172,7 @@ func labelAt(t []byte, p int, lc *labelCache) labelInfo {
 	if s == e || e-s >= 40 {
 		return labelInfo{}
 	}
-	return lc.classifyASCII(t[s:e])
+	return lc.classify(t[s:e], false)
 }
 
 // labelCache remembers the classes of the labels a scanner has met: a
@@ -195,25 +195,22 @@ type labelEntry struct {
 	li  labelInfo
 }
 
-// classifyASCII returns classifyLabel(b), from the cache when b is in it.
-func (lc *labelCache) classifyASCII(b []byte) labelInfo {
+// classify returns the class of the label b, Chinese (classifyCNLabel)
+// or ASCII (classifyLabel), from the cache when b is in it. ASCII and
+// Chinese labels have no bytes in common, so they share it. (The two
+// classifiers are called directly, not passed in: a func value would make
+// the callers' label buffers escape to the heap.)
+func (lc *labelCache) classify(b []byte, cn bool) labelInfo {
 	e, ok := lc.entry(b)
 	if ok {
 		return e.li
 	}
-	li := classifyLabel(b)
-	lc.store(e, b, li)
-	return li
-}
-
-// classifyCN returns classifyCNLabel(b), from the cache when b is in it.
-// (ASCII and Chinese labels have no bytes in common, so they share it.)
-func (lc *labelCache) classifyCN(b []byte) labelInfo {
-	e, ok := lc.entry(b)
-	if ok {
-		return e.li
+	var li labelInfo
+	if cn {
+		li = classifyCNLabel(b)
+	} else {
+		li = classifyLabel(b)
 	}
-	li := classifyCNLabel(b)
 	lc.store(e, b, li)
 	return li
 }
