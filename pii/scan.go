@@ -42,6 +42,11 @@ type scanner struct {
 	// -1 before the first question about the current text.
 	lbAt   int
 	lbInfo labelInfo
+	// cwKey is the window windowContext last answered for, with cwMask,
+	// if cwOK; run clears cwOK.
+	cwKey  [4]int
+	cwMask uint64
+	cwOK   bool
 	// mobileNearName are eleven-digit numbers in unlisted mobile ranges
 	// without a phone word, kept for mobilesNearNames.
 	mobileNearName []group
@@ -82,7 +87,7 @@ func isAlnum(c byte) bool { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'z' 
 // candidate scanner, then names and addresses.
 func (sc *scanner) run() {
 	t := sc.p.text
-	sc.lbAt = -1
+	sc.lbAt, sc.cwOK = -1, false
 	sc.hits = dropPlaceholders(t, lex.ac.FindWords(t, sc.hits[:0]))
 	sc.now = time.Now()
 	sc.seps, sc.salut, sc.ats = sc.seps[:0], sc.salut[:0], sc.ats[:0]
@@ -213,16 +218,28 @@ func (sc *scanner) contextWin(e Entity, s, end, before, after int) bool {
 	if sc.labelBefore(s).mask&b != 0 {
 		return true // "mobile":"…", contactPhone=…
 	}
+	return sc.windowContext(s, end, before, after)&b != 0
+}
+
+// windowContext returns the entities that a context word within the rune
+// windows around [s, end) is one for. The last window's answer is kept:
+// the rules ask about one candidate's window entity by entity.
+func (sc *scanner) windowContext(s, end, before, after int) uint64 {
+	if key := [4]int{s, end, before, after}; sc.cwOK && key == sc.cwKey {
+		return sc.cwMask
+	}
 	ws := int32(runeBack(sc.p.text, s, before))
 	we := int32(runeFwd(sc.p.text, end, after))
+	var mask uint64
 	k := sort.Search(len(sc.hits), func(i int) bool { return sc.hits[i].End > ws })
 	for ; k < len(sc.hits) && sc.hits[k].Start < we; k++ {
 		h := sc.hits[k]
-		if h.Start >= ws && h.End <= we && lex.entries[h.Pattern].ctx&b != 0 {
-			return true
+		if h.Start >= ws && h.End <= we {
+			mask |= lex.entries[h.Pattern].ctx
 		}
 	}
-	return false
+	sc.cwKey, sc.cwMask, sc.cwOK = [4]int{s, end, before, after}, mask, true
+	return mask
 }
 
 // formatScore is the score of a format-only finding per entity: strong
