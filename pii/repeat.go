@@ -58,6 +58,18 @@ func (rs *repeatState) add(val, off int) {
 	rs.head[h] = int32(len(rs.grams))
 }
 
+// lookAt records the values whose grams, chained from slot j, occur at
+// t[i:], x being the four bytes there.
+func (rs *repeatState) lookAt(t []byte, i int, x uint32, j int32) {
+	for j > 0 {
+		g := &rs.grams[j-1]
+		if at := i - int(g.off); g.x == x && at >= 0 && bytes.HasPrefix(t[at:], rs.vals[g.val].v) {
+			rs.hits = append(rs.hits, repeatHit{v: g.val, at: int32(at)})
+		}
+		j = g.next
+	}
+}
+
 // repeatNames finds every other occurrence on the page of a value found
 // once: a name labelled in data-member="Michael Novak" is the same
 // person's in alt="Photo of Michael Novak" and <h3>Michael Novak</h3>, a
@@ -123,16 +135,22 @@ func (sc *scanner) repeatNames() {
 			rs.add(len(rs.vals)-1, off)
 		}
 	}
-	head, grams, shift := rs.head, rs.grams, rs.shift // not reloaded as hits grow
-	for i := 0; i+4 <= len(t); i += repeatStride {
-		x := binary.LittleEndian.Uint32(t[i:])
-		for j := head[x*repeatMul>>shift]; j > 0; {
-			g := &grams[j-1]
-			if at := i - int(g.off); g.x == x && at >= 0 && bytes.HasPrefix(t[at:], rs.vals[g.val].v) {
-				rs.hits = append(rs.hits, repeatHit{v: g.val, at: int32(at)})
-			}
-			j = g.next
+	head, shift := rs.head, rs.shift // not reloaded as hits grow
+	i := 0
+	// Two offsets, i and i+3, from one eight-byte load.
+	for ; i+8 <= len(t); i += 2 * repeatStride {
+		w := binary.LittleEndian.Uint64(t[i:])
+		x0, x1 := uint32(w), uint32(w>>(8*repeatStride))
+		h0, h1 := head[x0*repeatMul>>shift], head[x1*repeatMul>>shift]
+		if h0|h1 == 0 {
+			continue
 		}
+		rs.lookAt(t, i, x0, h0)
+		rs.lookAt(t, i+repeatStride, x1, h1)
+	}
+	for ; i+4 <= len(t); i += repeatStride {
+		x := binary.LittleEndian.Uint32(t[i:])
+		rs.lookAt(t, i, x, head[x*repeatMul>>shift])
 	}
 	slices.SortFunc(rs.hits, func(a, b repeatHit) int {
 		return cmp.Or(cmp.Compare(a.v, b.v), cmp.Compare(a.at, b.at))
