@@ -37,11 +37,16 @@ func TestWordTable(t *testing.T) {
 
 func TestIndexHelpers(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	pieces := []string{" ", "a", "t", " at ", "at", "号", "號", "路", "\x01", "\x00", "x", "中", "\xb7", "\xe5\x8f"}
+	pieces := []string{" ", "a", "t", " at ", "at", "号", "號", "路", "\x01", "\x00", "x", "中", "\xb7", "\xe5\x8f", "<", "\""}
 	for range 5000 {
 		var b []byte
 		for n := r.IntN(40); n > 0; n-- {
 			b = append(b, pieces[r.IntN(len(pieces))]...)
+		}
+		for _, c := range []byte{'<', '"', 0xb7} {
+			if got, want := indexByteNear(b, c), bytes.IndexByte(b, c); got != want {
+				t.Fatalf("indexByteNear(%q, %q) = %d, want %d", b, c, got, want)
+			}
 		}
 		for _, m := range []string{"号", "號"} {
 			if got, want := indexRune3(b, []byte(m)), bytes.Index(b, []byte(m)); got != want {
