@@ -96,16 +96,17 @@ func (sc *scanner) run() {
 	sc.mobileNearName = sc.mobileNearName[:0]
 	n := len(t)
 	for i := 0; i < n; {
-		// Most bytes start no candidate: skip them eight at a time.
-		for i+8 <= n && trig[t[i]]|trig[t[i+1]]|trig[t[i+2]]|trig[t[i+3]]|trig[t[i+4]]|trig[t[i+5]]|trig[t[i+6]]|trig[t[i+7]] == 0 {
-			i += 8
-		}
-		if i >= n {
-			break
-		}
 		switch trig[t[i]] {
 		case tNone:
+			// Most bytes start no candidate: skip them eight at a
+			// time, then one at a time up to the byte that does.
 			i++
+			for i+8 <= n && trig[t[i]]|trig[t[i+1]]|trig[t[i+2]]|trig[t[i+3]]|trig[t[i+4]]|trig[t[i+5]]|trig[t[i+6]]|trig[t[i+7]] == 0 {
+				i += 8
+			}
+			for i < n && trig[t[i]] == tNone {
+				i++
+			}
 		case tDigit:
 			if i > 0 && (isAlnum(t[i-1]) || t[i-1] == '.' || t[i-1] == '-' && i > 1 && isAlnum(t[i-2]) && !isDigit(t[i-2])) {
 				i = skipAlnum(t, i)
