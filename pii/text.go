@@ -275,7 +275,11 @@ func (p *page) normalise(srcb []byte, s, e int) {
 				if special[c] {
 					break
 				}
-				j++
+				// Up to the byte that failed the eight-byte test, one
+				// at a time, rather than testing again at every byte.
+				for k := min(j+8, e); j < k && srcb[j] < utf8.RuneSelf && !special[srcb[j]]; {
+					j++
+				}
 				continue
 			}
 			n := stable(srcb[j:e])
