@@ -169,7 +169,7 @@ func skipTo(b []byte, i int, c byte) int {
 
 // attrSpan is one attribute of a start tag: name and value offsets.
 type attrSpan struct {
-	ns, ne, vs, ve int
+	ns, ne, vs, ve int32 // MaxInput fits
 	name           attrName
 }
 
@@ -231,7 +231,7 @@ func lexTag(b []byte, i int, p *page, cf func(start, end int)) int {
 			}
 			ve = k
 		}
-		attrs = append(attrs, attrSpan{as, ae, vs, ve, classifyAttr(b[as:ae])})
+		attrs = append(attrs, attrSpan{int32(as), int32(ae), int32(vs), int32(ve), classifyAttr(b[as:ae])})
 	}
 	p.attrs = attrs
 	// The value of content= and value= is labelled by the field it fills:
@@ -246,7 +246,7 @@ func lexTag(b []byte, i int, p *page, cf func(start, end int)) int {
 	// read once the text is closed, so that they do not split it.
 	p.deferring = p.open >= 0
 	for _, a := range attrs {
-		attr(b, b[a.ns:a.ne], a.name, field, a.vs, a.ve, p, cf)
+		attr(b, b[a.ns:a.ne], a.name, field, int(a.vs), int(a.ve), p, cf)
 	}
 	p.deferring = false
 	if len(name) == 2 || len(name) == 5 {
