@@ -1,7 +1,6 @@
 package pii
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
@@ -57,48 +56,6 @@ func (f *Filter) scanHTML(b []byte) *scanner {
 	}
 	sc.resolve()
 	return sc
-}
-
-// repeatNames finds every other occurrence on the page of a value found
-// once: a name labelled in data-member="Michael Novak" is the same
-// person's in alt="Photo of Michael Novak" and <h3>Michael Novak</h3>, a
-// plate found after 车牌 is the same plate where no word names it, and an
-// ITIN standing alone is the same one inside a longer run of digits. What
-// context or shape established once must not leak elsewhere for want of
-// it: no value the scanner reports survives redaction.
-func (sc *scanner) repeatNames() {
-	t := sc.p.text
-	n := len(sc.out)
-	seen := sc.seen[:0]
-	defer func() { sc.seen = seen[:0] }()
-	for k := 0; k < n; k++ {
-		sp := sc.out[k]
-		if sp.s < 0 || sp.score < sc.f.minScore {
-			continue
-		}
-		v := t[sp.s:sp.end]
-		if len(v) < 6 || slices.ContainsFunc(seen, func(x []byte) bool { return bytes.Equal(x, v) }) {
-			continue // "王" alone is too short to look for
-		}
-		seen = append(seen, v)
-		for from := 0; from < len(t); {
-			j := bytes.Index(t[from:], v)
-			if j < 0 {
-				break
-			}
-			at := from + j
-			from = at + len(v)
-			if at == sp.s {
-				continue
-			}
-			if at > 0 && isAlnum(t[at-1]) && isAlnum(v[0]) || from < len(t) && isAlnum(t[from]) && isAlnum(v[len(v)-1]) {
-				continue // inside a longer word or number
-			}
-			r := sp
-			r.s, r.end, r.rule = at, from, "name-repeat"
-			sc.out = append(sc.out, r)
-		}
-	}
 }
 
 // resolve maps spans to the source, applies the threshold and merges
@@ -166,17 +123,26 @@ func (sc *scanner) report() Report {
 		for _, s := range sc.out {
 			r.Counts[s.e]++
 		}
-		var seen [numCats][]int32
+		// A category's first term, and whether another one follows.
+		var first [numCats]int32
+		var two [numCats]bool
+		for k := range first {
+			first[k] = -1
+		}
 		for _, h := range sc.hits {
 			c := lex.entries[h.Pattern].cats
 			for k := range numCats {
-				if c&(1<<k) != 0 && !slices.Contains(seen[k], h.Pattern) {
-					seen[k] = append(seen[k], h.Pattern)
+				switch {
+				case c&(1<<k) == 0:
+				case first[k] < 0:
+					first[k] = h.Pattern
+				case h.Pattern != first[k]:
+					two[k] = true
 				}
 			}
 		}
 		for k := range numCats {
-			if len(seen[k]) >= 2 {
+			if two[k] {
 				r.Sensitive = append(r.Sensitive, catNames[k])
 			}
 		}

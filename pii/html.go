@@ -34,7 +34,7 @@ func lexHTML(b []byte, p *page, cf func(start, end int)) {
 		}
 	}
 	for i < n {
-		j := bytes.IndexByte(b[i:], '<')
+		j := indexByteNear(b[i:], '<')
 		if j < 0 {
 			break
 		}
@@ -103,24 +103,25 @@ func markupSection(b []byte, i int, p *page) (int, bool) {
 // that does not break text: a value split by them
 // ("1<span>38</span>12345678") is read as one.
 func inline(b []byte, k int) bool {
-	var buf [7]byte
 	n := 0
 	for k+n < len(b) && isLetter(b[k+n]) {
-		if n == len(buf) {
+		if n == 7 {
 			return false
 		}
-		buf[n] = b[k+n] | 0x20
 		n++
 	}
 	if n == 0 || k+n < len(b) && !nameEnd[b[k+n]] {
 		return false
 	}
-	switch string(buf[:n]) {
-	case "a", "abbr", "b", "big", "cite", "del", "em", "font", "i", "ins", "mark", "q", "s", "small", "span", "strong", "sub", "sup", "u", "wbr":
-		return true
-	}
-	return false
+	_, ok := inlineTags.lookup(b[k : k+n])
+	return ok
 }
+
+// inlineTags are the inline elements.
+var inlineTags = newWordTable(map[string]uint8{
+	"a": 1, "abbr": 1, "b": 1, "big": 1, "cite": 1, "del": 1, "em": 1, "font": 1, "i": 1, "ins": 1,
+	"mark": 1, "q": 1, "s": 1, "small": 1, "span": 1, "strong": 1, "sub": 1, "sup": 1, "u": 1, "wbr": 1,
+})
 
 // nameEnd marks the bytes that end an attribute name.
 var nameEnd = func() (t [256]bool) {
@@ -141,9 +142,25 @@ func blank(b []byte) bool {
 
 func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
+// indexByteNear is bytes.IndexByte for a byte that is usually near: the
+// next tag, the end of an attribute value. It looks at the first sixteen
+// bytes itself, which is quicker than the call for so few.
+func indexByteNear(b []byte, c byte) int {
+	n := min(len(b), 16)
+	for i, x := range b[:n] {
+		if x == c {
+			return i
+		}
+	}
+	if k := bytes.IndexByte(b[n:], c); k >= 0 {
+		return n + k
+	}
+	return -1
+}
+
 // skipTo returns the offset just after the next c at or after i, or len(b).
 func skipTo(b []byte, i int, c byte) int {
-	k := bytes.IndexByte(b[i:], c)
+	k := indexByteNear(b[i:], c)
 	if k < 0 {
 		return len(b)
 	}
@@ -152,7 +169,8 @@ func skipTo(b []byte, i int, c byte) int {
 
 // attrSpan is one attribute of a start tag: name and value offsets.
 type attrSpan struct {
-	ns, ne, vs, ve int
+	ns, ne, vs, ve int32 // MaxInput fits
+	name           attrName
 }
 
 // lexTag lexes the start tag at b[i] ('<' then a letter) and returns the
@@ -198,7 +216,7 @@ func lexTag(b []byte, i int, p *page, cf func(start, end int)) int {
 		var vs, ve int
 		if q := b[k]; q == '"' || q == '\'' {
 			vs = k + 1
-			e := bytes.IndexByte(b[vs:], q)
+			e := indexByteNear(b[vs:], q)
 			if e < 0 {
 				ve = n
 				k = n
@@ -213,28 +231,22 @@ func lexTag(b []byte, i int, p *page, cf func(start, end int)) int {
 			}
 			ve = k
 		}
-		attrs = append(attrs, attrSpan{as, ae, vs, ve})
+		attrs = append(attrs, attrSpan{int32(as), int32(ae), int32(vs), int32(ve), classifyAttr(b[as:ae])})
 	}
 	p.attrs = attrs
 	// The value of content= and value= is labelled by the field it fills:
 	// <meta name="author" content="…">, <input name="mobile" value="…">.
 	var field []byte
 	for _, a := range attrs {
-		switch an := b[a.ns:a.ne]; {
-		case len(an) == 4 && bytes.EqualFold(an, []byte("name")),
-			len(an) == 8 && bytes.EqualFold(an, []byte("property")),
-			len(an) == 8 && bytes.EqualFold(an, []byte("itemprop")),
-			len(an) == 10 && bytes.EqualFold(an, []byte("http-equiv")):
-			if field == nil && a.ve > a.vs && a.ve-a.vs <= 64 {
-				field = b[a.vs:a.ve]
-			}
+		if a.name.field && field == nil && a.ve > a.vs && a.ve-a.vs <= 64 {
+			field = b[a.vs:a.ve]
 		}
 	}
 	// Inside text that an inline tag does not break, the attributes are
 	// read once the text is closed, so that they do not split it.
 	p.deferring = p.open >= 0
 	for _, a := range attrs {
-		attr(b, b[a.ns:a.ne], field, a.vs, a.ve, p, cf)
+		attr(b, b[a.ns:a.ne], a.name, field, int(a.vs), int(a.ve), p, cf)
 	}
 	p.deferring = false
 	if len(name) == 2 || len(name) == 5 {
@@ -258,6 +270,9 @@ const maxHeader = 48
 // gives its values the context a label would, and the attributes inside
 // the cell (<span data-value="…">). k is the offset after the start tag.
 func (p *page) tableCell(b, name []byte, k int) {
+	if name[0]|0x20 != 't' {
+		return // not table, tr, th or td: <li>, <input>
+	}
 	switch {
 	case bytes.EqualFold(name, []byte("table")):
 		p.headers = p.headers[:0]
@@ -354,6 +369,9 @@ const (
 var rawNames = [...]string{rawScript: "script", rawStyle: "style", rawTextarea: "textarea", rawTitle: "title"}
 
 func rawTextElement(name []byte) int {
+	if len(name) == 0 || name[0]|0x20 != 's' && name[0]|0x20 != 't' {
+		return rawNone // not script, style, textarea or title
+	}
 	switch len(name) {
 	case 5:
 		if bytes.EqualFold(name, []byte("style")) {
@@ -403,73 +421,88 @@ const (
 	attrCFEmail                 // Cloudflare's obfuscated e-mail
 )
 
-// kindOf classifies an attribute name, case-insensitively.
-func kindOf(name []byte) attrKind {
+// attrName is what an attribute's name says about its value.
+type attrName struct {
+	kind attrKind
+	// structural: the value is markup vocabulary (class names, ids,
+	// styles, link types) rather than content.
+	structural bool
+	// field: the value names the field the tag fills (name=, property=,
+	// itemprop=, http-equiv=).
+	field bool
+}
+
+// classifyAttr classifies an attribute name, case-insensitively.
+func classifyAttr(name []byte) attrName {
 	if len(name) > 5 && (name[0]|0x20 == 'd' && bytes.EqualFold(name[:5], []byte("data-")) ||
 		name[0]|0x20 == 'a' && bytes.EqualFold(name[:5], []byte("aria-"))) {
 		if bytes.EqualFold(name, []byte("data-cfemail")) {
-			return attrCFEmail
+			return attrName{kind: attrCFEmail}
 		}
 		if hasSuffixFold(name, "src") || hasSuffixFold(name, "href") || hasSuffixFold(name, "url") {
-			return attrURL
+			return attrName{kind: attrURL}
 		}
-		return attrLabel
+		return attrName{kind: attrLabel}
 	}
-	switch len(name) {
-	case 3:
-		if bytes.EqualFold(name, []byte("src")) {
-			return attrURL
-		}
-		if bytes.EqualFold(name, []byte("alt")) {
-			return attrLabel
-		}
-	case 4:
-		if bytes.EqualFold(name, []byte("href")) || bytes.EqualFold(name, []byte("cite")) {
-			return attrURL
-		}
-	case 5:
-		if bytes.EqualFold(name, []byte("value")) {
-			return attrField
-		}
-		if bytes.EqualFold(name, []byte("title")) || bytes.EqualFold(name, []byte("label")) {
-			return attrLabel
-		}
-	case 6:
-		if bytes.EqualFold(name, []byte("action")) || bytes.EqualFold(name, []byte("poster")) || bytes.EqualFold(name, []byte("srcset")) {
-			return attrURL
-		}
-	case 7:
-		if bytes.EqualFold(name, []byte("content")) {
-			return attrField
-		}
-		if bytes.EqualFold(name, []byte("summary")) {
-			return attrLabel
-		}
-	case 10:
-		if bytes.EqualFold(name, []byte("formaction")) || bytes.EqualFold(name, []byte("background")) {
-			return attrURL
-		}
-	case 11:
-		if bytes.EqualFold(name, []byte("placeholder")) {
-			return attrLabel
-		}
+	if v, ok := attrNames.lookup(name); ok {
+		return attrClasses[v]
 	}
-	return attrPlain
+	if len(name) <= 8 {
+		return attrName{}
+	}
+	var buf [12]byte // longer than any name below
+	if len(name) > len(buf) {
+		return attrName{}
+	}
+	low := buf[:len(name)]
+	for i, c := range name {
+		low[i] = wordLower[c]
+	}
+	switch string(low) {
+	case "formaction", "background":
+		return attrName{kind: attrURL}
+	case "placeholder":
+		return attrName{kind: attrLabel}
+	case "http-equiv":
+		return attrName{field: true}
+	}
+	return attrName{}
 }
+
+// attrClasses are the classes of attrNames' values.
+var attrClasses = [...]attrName{
+	{kind: attrURL},
+	{kind: attrLabel},
+	{kind: attrField},
+	{structural: true},
+	{field: true},
+}
+
+// attrNames are the attribute names of up to eight bytes that classifyAttr
+// knows, by their index in attrClasses.
+var attrNames = newWordTable(map[string]uint8{
+	"src": 0, "href": 0, "cite": 0, "action": 0, "poster": 0, "srcset": 0,
+	"alt": 1, "title": 1, "label": 1, "summary": 1,
+	"value": 2, "content": 2,
+	"id": 3, "rel": 3, "dir": 3, "for": 3, "type": 3, "role": 3, "lang": 3, "class": 3, "style": 3, "width": 3,
+	"align": 3, "sizes": 3, "media": 3, "target": 3, "height": 3, "method": 3, "loading": 3, "charset": 3,
+	"tabindex": 3, "decoding": 3,
+	"name": 4, "property": 4, "itemprop": 4,
+})
 
 func hasSuffixFold(b []byte, suffix string) bool {
 	return len(b) >= len(suffix) && bytes.EqualFold(b[len(b)-len(suffix):], []byte(suffix))
 }
 
-// attr adds the value b[vs:ve] of attribute name to p. field is the name
-// of the field the tag fills (its name=, property=, itemprop= or
-// http-equiv=), or nil.
-func attr(b, name, field []byte, vs, ve int, p *page, cf func(start, end int)) {
+// attr adds the value b[vs:ve] of attribute name, classified as an, to
+// p. field is the name of the field the tag fills (its name=, property=,
+// itemprop= or http-equiv=), or nil.
+func attr(b, name []byte, an attrName, field []byte, vs, ve int, p *page, cf func(start, end int)) {
 	if ve <= vs {
 		return
 	}
 	v := b[vs:ve]
-	switch kindOf(name) {
+	switch an.kind {
 	case attrCFEmail:
 		if _, ok := cfDecode(v); ok {
 			cf(vs, ve)
@@ -482,7 +515,7 @@ func attr(b, name, field []byte, vs, ve int, p *page, cf func(start, end int)) {
 			// long digit groups, so nothing any entity could be.
 			return
 		}
-		if k := bytes.Index(v, []byte("/cdn-cgi/l/email-protection#")); k >= 0 {
+		if k := cfProtected(v); k >= 0 {
 			hs := vs + k + len("/cdn-cgi/l/email-protection#")
 			if _, ok := cfDecode(b[hs:ve]); ok {
 				cf(hs, ve)
@@ -515,33 +548,11 @@ func attr(b, name, field []byte, vs, ve int, p *page, cf func(start, end int)) {
 			p.label(name, vs)
 		}
 	case attrPlain:
-		if structural(name) && inert(v) {
+		if an.structural && inert(v) {
 			return
 		}
 	}
 	p.addSegment(b, vs, ve)
-}
-
-// structural reports whether an attribute's value is markup vocabulary
-// (class names, ids, styles, link types) rather than content.
-func structural(name []byte) bool {
-	switch len(name) {
-	case 2:
-		return bytes.EqualFold(name, []byte("id"))
-	case 3:
-		return bytes.EqualFold(name, []byte("rel")) || bytes.EqualFold(name, []byte("dir")) || bytes.EqualFold(name, []byte("for"))
-	case 4:
-		return bytes.EqualFold(name, []byte("type")) || bytes.EqualFold(name, []byte("role")) || bytes.EqualFold(name, []byte("lang"))
-	case 5:
-		return bytes.EqualFold(name, []byte("class")) || bytes.EqualFold(name, []byte("style")) || bytes.EqualFold(name, []byte("width")) || bytes.EqualFold(name, []byte("align")) || bytes.EqualFold(name, []byte("sizes")) || bytes.EqualFold(name, []byte("media"))
-	case 6:
-		return bytes.EqualFold(name, []byte("target")) || bytes.EqualFold(name, []byte("height")) || bytes.EqualFold(name, []byte("method"))
-	case 7:
-		return bytes.EqualFold(name, []byte("loading")) || bytes.EqualFold(name, []byte("charset"))
-	case 8:
-		return bytes.EqualFold(name, []byte("tabindex")) || bytes.EqualFold(name, []byte("decoding"))
-	}
-	return false
 }
 
 // inertTab classifies the bytes of a structural value for inert: bit 0 a
@@ -572,22 +583,79 @@ var inertTab = func() (t [256]uint8) {
 // entity has more; letters end a group, as "10px" is no number), fewer
 // colons than a MAC address has, and no spelt-out " at " of an e-mail.
 func inert(v []byte) bool {
-	group, colons, at := 0, 0, false
-	for i, c := range v {
-		k := inertTab[c]
-		if k&1 != 0 {
-			return false
+	group, colons := 0, 0
+	for i := 0; i < len(v); {
+		if i+8 <= len(v) {
+			// Eight bytes at a time where none is a digit or a colon:
+			// the group can only end, at a letter.
+			o := inertChunk[v[i]] | inertChunk[v[i+1]] | inertChunk[v[i+2]] | inertChunk[v[i+3]] |
+				inertChunk[v[i+4]] | inertChunk[v[i+5]] | inertChunk[v[i+6]] | inertChunk[v[i+7]]
+			if o&1 != 0 {
+				return false
+			}
+			if o&2 == 0 {
+				if o&8 != 0 && spaceAt(v, i, i+8) {
+					return false
+				}
+				if o&4 != 0 {
+					group = 0
+				}
+				i += 8
+				continue
+			}
 		}
-		group = (group + int(k>>1&1)) * int(k>>2&1)
-		colons += int(k >> 3 & 1)
-		if group > 4 {
-			return false
-		}
-		if k&16 != 0 && i+2 < len(v) && v[i+1] == 'a' && v[i+2] == 't' {
-			at = true
+		for e := min(i+8, len(v)); i < e; i++ {
+			k := inertTab[v[i]]
+			if k&1 != 0 {
+				return false
+			}
+			group = (group + int(k>>1&1)) & -int(k>>2&1)
+			colons += int(k >> 3 & 1)
+			if group > 4 || k&16 != 0 && spaceAt(v, i, i+1) {
+				return false
+			}
 		}
 	}
-	return colons < 5 && !at
+	return colons < 5
+}
+
+// spaceAt reports whether a spelt-out " at" or "(at" starts in v[i:e].
+func spaceAt(v []byte, i, e int) bool {
+	for ; i < e && i+2 < len(v); i++ {
+		if (v[i] == ' ' || v[i] == '(') && v[i+1] == 'a' && v[i+2] == 't' {
+			return true
+		}
+	}
+	return false
+}
+
+// inertChunk sums up inertTab for inert's eight-byte steps: bit 0 a byte
+// that is not inert, bit 1 a digit or a colon, bit 2 a byte that ends a
+// digit group, bit 3 a byte that may start " at".
+var inertChunk = func() (t [256]uint8) {
+	for c, k := range inertTab {
+		switch {
+		case k&1 != 0:
+			t[c] = 1
+		case k&2 != 0 || k&8 != 0:
+			t[c] = 2
+		case k&4 == 0:
+			t[c] = 4
+		}
+		if k&16 != 0 {
+			t[c] |= 8
+		}
+	}
+	return t
+}()
+
+// cfProtected returns the offset of Cloudflare's e-mail protection path
+// in v, or -1.
+func cfProtected(v []byte) int {
+	if bytes.IndexByte(v, '#') < 0 {
+		return -1 // the path ends with '#': a quick test first
+	}
+	return bytes.Index(v, []byte("/cdn-cgi/l/email-protection#"))
 }
 
 // nestedEncoding reports whether a URL uses encodings that one pass of
@@ -596,6 +664,9 @@ func inert(v []byte) bool {
 func nestedEncoding(v []byte) bool {
 	if q := bytes.IndexByte(v, '?'); q >= 0 && bytes.IndexByte(v[q:], '+') >= 0 {
 		return true
+	}
+	if bytes.IndexByte(v, '%') < 0 {
+		return false
 	}
 	if legacyPercent(v) {
 		return true

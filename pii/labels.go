@@ -28,7 +28,18 @@ type labelInfo struct {
 }
 
 // labelBefore returns the label of the value starting at t[s], if any.
+// The last answer is kept: the rules ask for one value's label several
+// times.
 func (sc *scanner) labelBefore(s int) labelInfo {
+	if s == sc.lbAt {
+		return sc.lbInfo
+	}
+	li := sc.labelBeforeAt(s)
+	sc.lbAt, sc.lbInfo = s, li
+	return li
+}
+
+func (sc *scanner) labelBeforeAt(s int) labelInfo {
 	t := sc.p.text
 	k := s
 	if k > 0 && (t[k-1] == '"' || t[k-1] == '\'') {
@@ -55,7 +66,7 @@ func (sc *scanner) labelBefore(s int) labelInfo {
 		if k > 0 && t[k-1] != ':' && t[k-1] != '=' {
 			ls := bytes.LastIndexByte(t[:k], '\n') + 1
 			if k-ls > 0 && k-ls <= 32 {
-				return labelLine(t[ls:k])
+				return labelLine(t[ls:k], &sc.labels)
 			}
 			return labelInfo{}
 		}
@@ -63,13 +74,13 @@ func (sc *scanner) labelBefore(s int) labelInfo {
 	if k == 0 || t[k-1] != ':' && t[k-1] != '=' {
 		return labelInfo{}
 	}
-	return labelAt(t, k-1)
+	return labelAt(t, k-1, &sc.labels)
 }
 
 // labelLine classifies a whole line of text as a label: a term of a
 // definition list, a table cell, a line of its own. Only a short line of
 // ideographs, or of at most three ASCII words, is one.
-func labelLine(l []byte) labelInfo {
+func labelLine(l []byte, lc *labelCache) labelInfo {
 	l = bytes.TrimSpace(l)
 	if len(l) == 0 {
 		return labelInfo{}
@@ -88,7 +99,7 @@ func labelLine(l []byte) labelInfo {
 			}
 			l = l[size:]
 		}
-		return classifyCNLabel(b)
+		return lc.classify(b, true)
 	}
 	words := 1
 	for _, c := range l {
@@ -102,11 +113,11 @@ func labelLine(l []byte) labelInfo {
 	if words > 3 {
 		return labelInfo{}
 	}
-	return classifyLabel(l)
+	return lc.classify(l, false)
 }
 
 // labelAt classifies the label that ends right before the separator t[p].
-func labelAt(t []byte, p int) labelInfo {
+func labelAt(t []byte, p int, lc *labelCache) labelInfo {
 	k := p
 	for n := 0; n < 2 && k > 0 && t[k-1] == ' '; n++ {
 		k--
@@ -141,7 +152,7 @@ func labelAt(t []byte, p int) labelInfo {
 		if len(b) == 0 {
 			return labelInfo{}
 		}
-		return classifyCNLabel(b)
+		return lc.classify(b, true)
 	}
 	s := e
 	words := 1
@@ -161,7 +172,69 @@ func labelAt(t []byte, p int) labelInfo {
 	if s == e || e-s >= 40 {
 		return labelInfo{}
 	}
-	return classifyLabel(t[s:e])
+	return lc.classify(t[s:e], false)
+}
+
+// labelCache remembers the classes of the labels a scanner has met: a
+// page repeats its labels (every attribute value is labelled by the
+// attribute's name), and a label's class depends on its bytes alone, so
+// entries stay valid from page to page. It is direct-mapped by a hash of
+// the label.
+type labelCache struct {
+	ents [labelCacheSize]labelEntry
+}
+
+const (
+	labelCacheSize = 256
+	labelCacheKey  = 40 // longer labels are not kept
+)
+
+type labelEntry struct {
+	n   uint8 // length of key; 0 for an empty entry
+	key [labelCacheKey]byte
+	li  labelInfo
+}
+
+// classify returns the class of the label b, Chinese (classifyCNLabel)
+// or ASCII (classifyLabel), from the cache when b is in it. ASCII and
+// Chinese labels have no bytes in common, so they share it. (The two
+// classifiers are called directly, not passed in: a func value would make
+// the callers' label buffers escape to the heap.)
+func (lc *labelCache) classify(b []byte, cn bool) labelInfo {
+	e, ok := lc.entry(b)
+	if ok {
+		return e.li
+	}
+	var li labelInfo
+	if cn {
+		li = classifyCNLabel(b)
+	} else {
+		li = classifyLabel(b)
+	}
+	lc.store(e, b, li)
+	return li
+}
+
+// entry returns the entry for b and reports whether it holds b, or nil
+// for a label too long to keep.
+func (lc *labelCache) entry(b []byte) (*labelEntry, bool) {
+	if len(b) == 0 || len(b) > labelCacheKey {
+		return nil, false
+	}
+	h := uint32(2166136261) // FNV-1a
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	e := &lc.ents[h%labelCacheSize]
+	return e, int(e.n) == len(b) && string(e.key[:e.n]) == string(b)
+}
+
+// store keeps li as the class of b in e, if e is not nil.
+func (lc *labelCache) store(e *labelEntry, b []byte, li labelInfo) {
+	if e != nil {
+		e.n, e.li = uint8(len(b)), li
+		copy(e.key[:], b)
+	}
 }
 
 // labelWords is an ASCII label split into lower-case words at separators

@@ -269,7 +269,7 @@ func (sc *scanner) labelledName(p int) {
 	if v >= len(t) || !isUpper(t[v]) && t[v] < 0xE4 {
 		return
 	}
-	lb := labelAt(t, p)
+	lb := labelAt(t, p, &sc.labels)
 	if lb.mask&(bit(CNPersonName)|bit(PersonName)) == 0 {
 		return
 	}

@@ -72,8 +72,70 @@ var allEntities = [...]Entity{CNResidentID, CNMobile, CNLandline, BankCard, CNPa
 	Phone, LicensePlate, VIN, MACAddress, USPassport, USITIN, KRRRN, INAadhaar, BRCPF, ESDNI,
 	ITFiscalCode, FRNIR, PLPESEL}
 
+// entityIndex returns the index of e in allEntities, or -1. It is a
+// switch rather than a search: emit asks for every candidate.
 func entityIndex(e Entity) int {
-	return slices.Index(allEntities[:], e)
+	switch e {
+	case CNResidentID:
+		return 0
+	case CNMobile:
+		return 1
+	case CNLandline:
+		return 2
+	case BankCard:
+		return 3
+	case CNPassport:
+		return 4
+	case HKID:
+		return 5
+	case TWID:
+		return 6
+	case MOID:
+		return 7
+	case Email:
+		return 8
+	case IPAddress:
+		return 9
+	case IBAN:
+		return 10
+	case USSSN:
+		return 11
+	case Coordinates:
+		return 12
+	case CNPersonName:
+		return 13
+	case CNAddress:
+		return 14
+	case PersonName:
+		return 15
+	case Phone:
+		return 16
+	case LicensePlate:
+		return 17
+	case VIN:
+		return 18
+	case MACAddress:
+		return 19
+	case USPassport:
+		return 20
+	case USITIN:
+		return 21
+	case KRRRN:
+		return 22
+	case INAadhaar:
+		return 23
+	case BRCPF:
+		return 24
+	case ESDNI:
+		return 25
+	case ITFiscalCode:
+		return 26
+	case FRNIR:
+		return 27
+	case PLPESEL:
+		return 28
+	}
+	return -1
 }
 
 // Tier is how a finding was established. Higher tiers are more certain.

@@ -34,8 +34,19 @@ type scanner struct {
 	cats  [numCats]int
 	catOn uint8
 	intl  intlState
-	// seen is repeatNames' scratch list of the values looked for.
-	seen [][]byte
+	// rep is repeatNames' scratch space, allocated on first use.
+	rep *repeatState
+	// labels caches the classes of labels, from page to page.
+	labels labelCache
+	// lbAt is the offset labelBefore last answered for, with lbInfo, or
+	// -1 before the first question about the current text.
+	lbAt   int
+	lbInfo labelInfo
+	// cwKey is the window windowContext last answered for, with cwMask,
+	// if cwOK; run clears cwOK.
+	cwKey  [4]int
+	cwMask uint64
+	cwOK   bool
 	// mobileNearName are eleven-digit numbers in unlisted mobile ranges
 	// without a phone word, kept for mobilesNearNames.
 	mobileNearName []group
@@ -76,6 +87,7 @@ func isAlnum(c byte) bool { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'z' 
 // candidate scanner, then names and addresses.
 func (sc *scanner) run() {
 	t := sc.p.text
+	sc.lbAt, sc.cwOK = -1, false
 	sc.hits = dropPlaceholders(t, lex.ac.FindWords(t, sc.hits[:0]))
 	sc.now = time.Now()
 	sc.seps, sc.salut, sc.ats = sc.seps[:0], sc.salut[:0], sc.ats[:0]
@@ -86,7 +98,15 @@ func (sc *scanner) run() {
 	for i := 0; i < n; {
 		switch trig[t[i]] {
 		case tNone:
+			// Most bytes start no candidate: skip them eight at a
+			// time, then one at a time up to the byte that does.
 			i++
+			for i+8 <= n && trig[t[i]]|trig[t[i+1]]|trig[t[i+2]]|trig[t[i+3]]|trig[t[i+4]]|trig[t[i+5]]|trig[t[i+6]]|trig[t[i+7]] == 0 {
+				i += 8
+			}
+			for i < n && trig[t[i]] == tNone {
+				i++
+			}
 		case tDigit:
 			if i > 0 && (isAlnum(t[i-1]) || t[i-1] == '.' || t[i-1] == '-' && i > 1 && isAlnum(t[i-2]) && !isDigit(t[i-2])) {
 				i = skipAlnum(t, i)
@@ -199,16 +219,28 @@ func (sc *scanner) contextWin(e Entity, s, end, before, after int) bool {
 	if sc.labelBefore(s).mask&b != 0 {
 		return true // "mobile":"…", contactPhone=…
 	}
+	return sc.windowContext(s, end, before, after)&b != 0
+}
+
+// windowContext returns the entities that a context word within the rune
+// windows around [s, end) is one for. The last window's answer is kept:
+// the rules ask about one candidate's window entity by entity.
+func (sc *scanner) windowContext(s, end, before, after int) uint64 {
+	if key := [4]int{s, end, before, after}; sc.cwOK && key == sc.cwKey {
+		return sc.cwMask
+	}
 	ws := int32(runeBack(sc.p.text, s, before))
 	we := int32(runeFwd(sc.p.text, end, after))
+	var mask uint64
 	k := sort.Search(len(sc.hits), func(i int) bool { return sc.hits[i].End > ws })
 	for ; k < len(sc.hits) && sc.hits[k].Start < we; k++ {
 		h := sc.hits[k]
-		if h.Start >= ws && h.End <= we && lex.entries[h.Pattern].ctx&b != 0 {
-			return true
+		if h.Start >= ws && h.End <= we {
+			mask |= lex.entries[h.Pattern].ctx
 		}
 	}
-	return false
+	sc.cwKey, sc.cwMask, sc.cwOK = [4]int{s, end, before, after}, mask, true
+	return mask
 }
 
 // formatScore is the score of a format-only finding per entity: strong
@@ -870,7 +902,7 @@ func (sc *scanner) addresses() {
 func (sc *scanner) addressesAt(marker []byte) {
 	t := sc.p.text
 	for from := 0; ; {
-		j := bytes.Index(t[from:], marker)
+		j := indexRune3(t[from:], marker)
 		if j < 0 {
 			return
 		}

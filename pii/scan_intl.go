@@ -346,6 +346,12 @@ func (sc *scanner) intlLate(d []byte, shape []int, s, e int, toEnd bool) bool {
 		return false
 	}
 	multi := len(shape) > 1
+	// shortCard is pure, and two rules below ask it about the same digits.
+	var isShortCard bool
+	var shortShapes [][]int
+	if L := len(d); L >= 12 && L <= 15 {
+		isShortCard, shortShapes = shortCard(d)
+	}
 	switch L := len(d); L {
 	case 9:
 		if validITIN(d) && (shapeIs(shape, 3, 2, 4) || !multi && sc.context(USITIN, s, e)) {
@@ -366,7 +372,7 @@ func (sc *scanner) intlLate(d []byte, shape []int, s, e int, toEnd bool) bool {
 			return true
 		}
 	case 12:
-		if ok, _ := shortCard(d); ok && sc.context(BankCard, s, e) {
+		if isShortCard && sc.context(BankCard, s, e) {
 			return sc.card(s, e, "card-luhn-short")
 		}
 		if validAadhaar(d) && (shapeIs(shape, 4, 4, 4) || !multi && sc.context(INAadhaar, s, e)) {
@@ -393,9 +399,9 @@ func (sc *scanner) intlLate(d []byte, shape []int, s, e int, toEnd bool) bool {
 		}
 	}
 	if L := len(d); L >= 12 && L <= 15 && toEnd {
-		if ok, shapes := shortCard(d); ok {
+		if isShortCard {
 			grouped := len(d) >= 13 && groupsOfFour(shape)
-			for _, sh := range shapes {
+			for _, sh := range shortShapes {
 				grouped = grouped || shapeIs(shape, sh...)
 			}
 			if grouped || sc.context(BankCard, s, e) {

@@ -275,18 +275,28 @@ func (p *page) normalise(srcb []byte, s, e int) {
 				if special[c] {
 					break
 				}
-				j++
+				// Up to the byte that failed the eight-byte test, one
+				// at a time, rather than testing again at every byte.
+				for k := min(j+8, e); j < k && srcb[j] < utf8.RuneSelf && !special[srcb[j]]; {
+					j++
+				}
 				continue
 			}
 			n := stable(srcb[j:e])
-			if n == 0 {
-				r, size := utf8.DecodeRune(srcb[j:e])
-				if !nfkcStable(r) {
-					break
+			if n > 0 {
+				// A run of ideographs: copy them without testing each
+				// for eight plain ASCII bytes first.
+				j += n
+				for j+3 <= e && stable(srcb[j:j+3]) > 0 {
+					j += 3
 				}
-				n = size
+				continue
 			}
-			j += n
+			r, size := utf8.DecodeRune(srcb[j:e])
+			if !nfkcStable(r) {
+				break
+			}
+			j += size
 		}
 		if j > i {
 			p.ident(i, srcb[i:j])

@@ -4,6 +4,11 @@
 // it, and the crawler the markers of challenge pages.
 package ahocorasick
 
+import (
+	"cmp"
+	"slices"
+)
+
 // Matcher is an Aho-Corasick automaton compiled to a DFA over byte classes,
 // matching ASCII case-insensitively. It is immutable, and safe for
 // concurrent use.
@@ -14,6 +19,7 @@ type Matcher struct {
 	outStart []int32 // state -> first index into outs
 	outs     []int32 // pattern ids, grouped by state
 	patLen   []int32
+	maxLen   int       // the longest pattern's length
 	ascii    []bool    // pattern is pure ASCII: FindWords matches it only at word boundaries
 	rootSkip [256]bool // the byte starts no pattern: from the root it leads back to the root
 }
@@ -56,6 +62,7 @@ func New(patterns []string) *Matcher {
 		}
 		nodes[s].out = append(nodes[s].out, int32(id))
 		a.patLen = append(a.patLen, int32(len(p)))
+		a.maxLen = max(a.maxLen, len(p))
 		ascii := true
 		for i := 0; i < len(p); i++ {
 			if p[i] >= 0x80 {
@@ -148,6 +155,14 @@ func (a *Matcher) First(t []byte) (Match, bool) {
 // premultiplied by the number of classes, negated when the state has
 // output, so the inner loop does one load per byte.
 func (a *Matcher) scan(t []byte, dst []Match, words, first bool) []Match {
+	if !first && len(t) >= splitMin && len(t)/4 > a.maxLen {
+		return a.scanSplit(t, dst, words)
+	}
+	return a.scanOne(t, dst, words, first)
+}
+
+// scanOne is scan in one walk.
+func (a *Matcher) scanOne(t []byte, dst []Match, words, first bool) []Match {
 	s := int32(0)
 	delta := a.delta
 	class := &a.class
@@ -174,6 +189,96 @@ func (a *Matcher) scan(t []byte, dst []Match, words, first bool) []Match {
 		}
 	}
 	return dst
+}
+
+// splitMin is the shortest text scanSplit walks in four parts.
+const splitMin = 1024
+
+// scanSplit is scan for all matches in four walks at once, one over each
+// quarter of t, which a processor runs side by side: a single walk is
+// bound by the latency of its chain of dependent table loads. Each walk
+// but the first starts early enough (the longest pattern's length less
+// one byte) to see every match that ends in its quarter, and reports only
+// those; the matches are then put in order of their ends, as scan gives
+// them.
+func (a *Matcher) scanSplit(t []byte, dst []Match, words bool) []Match {
+	n0 := len(dst)
+	q := len(t) / 4
+	back := a.maxLen - 1
+	delta := a.delta
+	class := &a.class
+	var s [4]int32
+	j1, j2, j3 := q-back, 2*q-back, 3*q-back
+	s0, s1, s2, s3 := int32(0), int32(0), int32(0), int32(0)
+	for i := 0; i < q; i, j1, j2, j3 = i+1, j1+1, j2+1, j3+1 {
+		s0 = delta[s0+int32(class[t[i]])]
+		s1 = delta[s1+int32(class[t[j1]])]
+		s2 = delta[s2+int32(class[t[j2]])]
+		s3 = delta[s3+int32(class[t[j3]])]
+		if s0|s1|s2|s3 >= 0 {
+			continue
+		}
+		if s0 < 0 {
+			s0 = -s0
+			dst = a.emit(t, i, s0, dst, words)
+		}
+		if s1 < 0 {
+			s1 = -s1
+			if j1 >= q {
+				dst = a.emit(t, j1, s1, dst, words)
+			}
+		}
+		if s2 < 0 {
+			s2 = -s2
+			if j2 >= 2*q {
+				dst = a.emit(t, j2, s2, dst, words)
+			}
+		}
+		if s3 < 0 {
+			s3 = -s3
+			if j3 >= 3*q {
+				dst = a.emit(t, j3, s3, dst, words)
+			}
+		}
+	}
+	// The last back bytes of each quarter after the first, one walk at a
+	// time, the last quarter to the end.
+	s[1], s[2], s[3] = s1, s2, s3
+	ends := [4]int{1: 2 * q, 2: 3 * q, 3: len(t)}
+	starts := [4]int{1: j1, 2: j2, 3: j3}
+	for w := 1; w < 4; w++ {
+		st := s[w]
+		for j := starts[w]; j < ends[w]; j++ {
+			st = delta[st+int32(class[t[j]])]
+			if st < 0 {
+				st = -st
+				if j >= w*q {
+					dst = a.emit(t, j, st, dst, words)
+				}
+			}
+		}
+	}
+	// Each walk's matches are in order, and all end before the next
+	// walk's; between them, they are interleaved.
+	sortByEnd(dst[n0:])
+	return dst
+}
+
+// sortByEnd sorts m by End, keeping the order of matches with equal ends.
+func sortByEnd(m []Match) {
+	if len(m) > 64 {
+		slices.SortStableFunc(m, func(x, y Match) int { return cmp.Compare(x.End, y.End) })
+		return
+	}
+	for i := 1; i < len(m); i++ {
+		x := m[i]
+		j := i
+		for j > 0 && m[j-1].End > x.End {
+			m[j] = m[j-1]
+			j--
+		}
+		m[j] = x
+	}
 }
 
 func (a *Matcher) emit(t []byte, i int, s int32, dst []Match, words bool) []Match {

@@ -1,6 +1,8 @@
 package ahocorasick
 
 import (
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -81,6 +83,16 @@ func FuzzFind(f *testing.F) {
 		if len(got) != naive {
 			t.Fatalf("%d matches, naive search finds %d", len(got), naive)
 		}
+		// Repeated past splitMin, the text is matched in four walks,
+		// which must find what one walk finds.
+		if len(text) > 0 {
+			long := []byte(strings.Repeat(text, splitMin/len(text)+2))
+			for _, words := range []bool{false, true} {
+				if a, b := m.scan(long, nil, words, false), m.scanOne(long, nil, words, false); !slices.Equal(a, b) {
+					t.Fatalf("four walks found %d matches in %q repeated, one walk %d (words=%v)", len(a), text, len(b), words)
+				}
+			}
+		}
 	})
 }
 
@@ -93,4 +105,32 @@ func asciiFold(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// TestSplitWalk checks that the two-walk scan of long texts finds what one
+// walk finds, in the same order, matches across the middle included.
+func TestSplitWalk(t *testing.T) {
+	pats := []string{"ab", "abcab", "b", "电话", "话号", "手机号码", "tel", "abcabcabcabcabcabc"}
+	m := New(pats)
+	r := rand.New(rand.NewPCG(1, 2))
+	alphabet := []string{"a", "b", "c", "A", " ", "电", "话", "号", "手", "机", "码", "t", "e", "l", "\xe8"}
+	for n := range 600 {
+		var sb strings.Builder
+		size := 1000 + r.IntN(3000)
+		for sb.Len() < size {
+			if n%2 == 1 && r.IntN(40) != 0 {
+				sb.WriteString("x") // few matches: sorted by insertion
+				continue
+			}
+			sb.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		text := []byte(sb.String())
+		for _, words := range []bool{false, true} {
+			got := m.scan(text, nil, words, false)
+			want := m.scanOne(text, nil, words, false)
+			if !slices.Equal(got, want) {
+				t.Fatalf("split walk found %d matches, one walk %d (words=%v, text of %d bytes)", len(got), len(want), words, len(text))
+			}
+		}
+	}
 }
