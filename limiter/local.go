@@ -28,6 +28,14 @@ type localSite struct {
 	last int64 // latest instant passed to lim
 
 	announced bool // the initial event was recorded, or is being recorded
+
+	// rolled is the day and count a reservation into a later day replaced
+	// (charge starts the slot's day at 0); zero when none. If that
+	// reservation is given back and nothing else was charged to the new
+	// day, the earlier day's count comes back: without it, a run that
+	// ended while a worker waited for a slot past midnight would forget
+	// what the site was sent today.
+	rolled struct{ day, count int64 }
 }
 
 var _ Limiter = (*Local)(nil)
@@ -103,7 +111,11 @@ func (l *Local) Wait(ctx context.Context, site string) (Grant, error) {
 		if promoted {
 			ls.sync(t0)
 		}
+		prevDay, prevCount := ls.st.Day, ls.st.Count
 		ok := ls.st.charge(slot, l.s.p, &rr)
+		if ls.st.Day > prevDay {
+			ls.rolled.day, ls.rolled.count = prevDay, prevCount
+		}
 		if !ok {
 			r.CancelAt(timeMicros(ls.last))
 		}
@@ -168,6 +180,9 @@ func (l *Local) giveBack(ls *localSite, r *rate.Reservation, slot int64, charged
 	r.CancelAt(timeMicros(ls.last))
 	if charged {
 		ls.st.cancel(slot, 0, l.s.p)
+		if r := ls.rolled; r.day != 0 && ls.st.Count == 0 && ls.st.Day > r.day {
+			ls.st.Day, ls.st.Count = r.day, r.count
+		}
 	}
 }
 

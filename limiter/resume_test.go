@@ -128,3 +128,52 @@ func TestLocalSaveLoadState(t *testing.T) {
 		}
 	}
 }
+
+// A reservation into the next day that is given back (the run ended while
+// the worker waited for it) does not make the limiter forget today's
+// count: the next run still knows what the site was sent today.
+func TestLocalGiveBackNextDayKeepsToday(t *testing.T) {
+	e, err := ParseTraffic("s.example=30") // 3 a day at share 0.1: one every third of a day
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, _ := NewEstimates(e)
+	const day = time.Hour
+	clock := time.Now().Truncate(day).Add(day - 10*time.Minute) // the clock stands still
+	now := func() time.Time { return clock }
+	l, err := NewLocal(Config{Estimates: est, DayLength: day, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := l.Wait(ctx, "s.example"); err != nil {
+		t.Fatal(err)
+	}
+	// The next slot is 20 minutes on, in the next day: a worker waits for
+	// it, and gives up when its run ends.
+	wctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := l.Wait(wctx, "s.example"); err == nil {
+		t.Fatal("the waiting worker was granted its slot")
+	}
+	b, err := l.SaveState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2, err := NewLocal(Config{Estimates: est, DayLength: day, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l2.LoadState(b); err != nil {
+		t.Fatal(err)
+	}
+	for _, lim := range []*Local{l, l2} {
+		st, err := lim.Status(ctx, "s.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.SentToday != 1 {
+			t.Errorf("after the next-day reservation was given back: %v; want sent today 1", st)
+		}
+	}
+}

@@ -199,9 +199,15 @@ func TestServeBrowser(t *testing.T) {
 	checkAt := time.Now()
 	do("checking the proof", chromedp.Click(chromedp.CSS("#check")))
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		do("reading the answer", chromedp.WaitVisible(chromedp.CSS("#state")))
-		if state = text("#state"); strings.Contains(state, "proven by the site") {
-			break
+		// While the old page is replaced, a read may find its document
+		// gone ("Cannot find context with specified id"): read again.
+		rctx, cancel := context.WithTimeout(bctx, 5*time.Second)
+		v, err := chromedp.Run(rctx, chromedp.Text(chromedp.CSS("#state")))
+		cancel()
+		if err == nil {
+			if state = v; strings.Contains(state, "proven by the site") {
+				break
+			}
 		}
 		if time.Now().After(deadline) {
 			html, _ := chromedp.Run(bctx, chromedp.OuterHTML(chromedp.CSS("main")))
