@@ -152,6 +152,10 @@ func (l *Local) Wait(ctx context.Context, site string) (Grant, error) {
 			l.giveBack(ls, r, slot, true)
 			continue
 		}
+		l.mu.Lock()
+		// The next slot, for SaveState: a later run waits for it.
+		ls.st.TAT = max(ls.st.TAT, slot+interval)
+		l.mu.Unlock()
 		return Grant{At: timeMicros(slot), Waited: durationMicros(l.now() - start), Interval: durationMicros(interval)}, nil
 	}
 }
@@ -373,6 +377,26 @@ func (l *Local) LoadState(b []byte) error {
 			cur.EWMA, cur.Base, cur.ErrRate, cur.NObs, cur.Adapt = st.EWMA, st.Base, st.ErrRate, st.NObs, st.Adapt
 		}
 		ls.sync(now)
+		ls.notBefore(now, st.TAT)
 	}
 	return nil
+}
+
+// notBefore makes the rate limiter grant nothing before tat, the earliest
+// next slot an earlier run left (its last grant plus one interval), by
+// taking its tokens up to then; the caller holds l.mu. Without it the
+// first request after a restart would go out at once, however recently
+// the last run sent one.
+func (ls *localSite) notBefore(now, tat int64) {
+	if tat <= now || ls.t <= 0 {
+		return
+	}
+	ls.st.TAT = max(ls.st.TAT, tat)
+	ls.last = max(ls.last, now)
+	at := timeMicros(ls.last)
+	// The bucket's tokens, then one per interval up to tat.
+	n := ls.lim.Burst() + int((tat-now+ls.t-1)/ls.t) - 1
+	for range min(n, 10_000) {
+		ls.lim.ReserveN(at, 1)
+	}
 }

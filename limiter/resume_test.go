@@ -177,3 +177,44 @@ func TestLocalGiveBackNextDayKeepsToday(t *testing.T) {
 		}
 	}
 }
+
+// The spacing holds across a restart: the first request of the next run
+// waits for the slot after the last one the earlier run was granted.
+func TestLocalSpacingAcrossRestart(t *testing.T) {
+	e, err := ParseTraffic("s.example=30")
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, _ := NewEstimates(e)
+	cfg := Config{Estimates: est, DayLength: time.Hour} // one request every 20 minutes
+	l, err := NewLocal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	g, err := l.Wait(ctx, "s.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := l.SaveState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2, err := NewLocal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l2.LoadState(b); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	_, err = l2.Wait(wctx, "s.example")
+	var later *LaterError
+	if !errors.As(err, &later) {
+		t.Fatalf("Wait just after the last run's grant: %v, want a LaterError", err)
+	}
+	if want := g.At.Add(20 * time.Minute); later.At.Before(want.Add(-time.Second)) {
+		t.Errorf("next slot %v, want %v (one interval after the last grant)", later.At, want)
+	}
+}
