@@ -146,6 +146,10 @@ type gate struct {
 	ignore     map[string]string // site -> justification, for IgnoreRobots
 	deny       *denyList
 	signer     *botauth.Signer // signs every request sent; nil when signing is off
+	// paceSite, if set, is told after each grant for a frontier item
+	// (not robots.txt) when the site's next slot comes: the frontier then
+	// leases nothing of the site before.
+	paceSite func(ctx context.Context, site string, next time.Time)
 
 	reqs    sync.Map // id -> *request
 	reqSeq  atomic.Uint64
@@ -382,6 +386,9 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 		return refuse("stoplist", audit.Defer, "stop list unavailable, sending nothing: "+err.Error(), time.Now().Add(5*time.Second))
 	} else if stopped {
 		return refuse("stoplist", audit.Refuse, "site was put on the stop list while the request waited for its slot: "+reason, time.Time{})
+	}
+	if g.paceSite != nil && r != nil {
+		g.paceSite(ctx, s, grant.At.Add(grant.Interval))
 	}
 	d.Wait = grant.Waited
 	pass("limiter", fmt.Sprintf("granted after %s at interval %s", grant.Waited.Round(time.Millisecond), grant.Interval))
