@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -247,10 +248,21 @@ type manyResult struct {
 	cpu      time.Duration
 	rssStart int64 // bytes, after the server started and before the crawler was built
 	rssEnd   int64 // bytes, at the end of the crawl
-	baseG    int   // goroutines before the crawler was built
-	peakG    int
-	budget   budgetReport
-	ms       *manyServer
+	// heapStart and heapEnd are the live heap (after a GC) before the
+	// crawler was built and after its crawl, with the crawler still held.
+	heapStart, heapEnd uint64
+	baseG              int // goroutines before the crawler was built
+	peakG              int
+	budget             budgetReport
+	ms                 *manyServer
+}
+
+// liveHeap returns the bytes of live heap objects after a collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }
 
 func cpuTime() time.Duration {
@@ -310,8 +322,7 @@ func runMany(tb testing.TB, mc manyCrawl) manyResult {
 		}
 		sink = alog
 	}
-	runtime.GC()
-	res := manyResult{ms: ms, rssStart: vmRSS(), baseG: runtime.NumGoroutine()}
+	res := manyResult{ms: ms, rssStart: vmRSS(), heapStart: liveHeap(), baseG: runtime.NumGoroutine()}
 	lim, err := limiter.NewLocal(limiter.Config{Estimates: est, Sink: sink})
 	if err != nil {
 		tb.Fatal(err)
@@ -362,6 +373,16 @@ func runMany(tb testing.TB, mc manyCrawl) manyResult {
 		tb.Fatal(err)
 	}
 	res.rssEnd = vmRSS()
+	res.heapEnd = liveHeap()
+	if p := os.Getenv("MANYSITES_HEAPPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		pprof.WriteHeapProfile(f)
+		f.Close()
+	}
+	runtime.KeepAlive(cr)
 	res.peakG = int(peak.Load())
 	if alog != nil {
 		if err := alog.Close(); err != nil {
@@ -424,11 +445,13 @@ func BenchmarkManySites(b *testing.B) {
 			}
 			for range b.N {
 				res := runMany(b, bc.mc)
+				n := float64(max(bc.mc.sites, bc.mc.frontier))
 				reqs := float64(res.budget.requests)
 				b.ReportMetric(reqs/res.elapsed.Seconds(), "req/s")
 				b.ReportMetric(res.cpu.Seconds()/reqs*1e6, "cpu-µs/req")
 				b.ReportMetric(float64(res.rssEnd)/(1<<20), "rss-MiB")
-				b.ReportMetric(float64(res.rssEnd-res.rssStart)/float64(bc.mc.sites)/1024, "rss-KiB/site")
+				b.ReportMetric(float64(res.rssEnd-res.rssStart)/n/1024, "rss-KiB/site")
+				b.ReportMetric(float64(int64(res.heapEnd)-int64(res.heapStart))/n/1024, "heap-KiB/site")
 				b.ReportMetric(float64(res.peakG-res.baseG), "goroutines")
 				b.ReportMetric(float64(res.ms.peakConns.Load()), "peak-conns")
 				b.ReportMetric(float64(res.budget.sitesSeen), "sites-reached")
