@@ -463,8 +463,9 @@ func (g *gate) drain(s string) {
 
 // pacer spaces the requests that leave this process for one site.
 type pacer struct {
-	mu   sync.Mutex
-	last time.Time // when the latest request left
+	mu    sync.Mutex
+	last  time.Time    // when the latest request passed pace
+	wrote atomic.Int64 // when the latest request was written out (Unix ns)
 }
 
 // pace holds a granted request until at least interval after the previous
@@ -480,7 +481,14 @@ func (g *gate) pace(ctx context.Context, s string, interval time.Duration) error
 	p := v.(*pacer)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if wait := time.Until(p.last.Add(interval)); wait > 0 {
+	// A request leaves when it is written, after its connection is
+	// dialled, which can take long: count from then, or the next request,
+	// on a kept-alive connection, reaches the site early.
+	last := p.last
+	if w := p.wrote.Load(); w > last.UnixNano() {
+		last = time.Unix(0, w)
+	}
+	if wait := time.Until(last.Add(interval)); wait > 0 {
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -670,7 +678,16 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 		}
 	}
 	wrote := &wroteHeader{h: http.Header{}}
-	out = out.WithContext(httptrace.WithClientTrace(out.Context(), &httptrace.ClientTrace{WroteHeaderField: wrote.add}))
+	trace := &httptrace.ClientTrace{WroteHeaderField: wrote.add}
+	if v, ok := g.pacers.Load(s); ok {
+		p := v.(*pacer)
+		trace.WroteHeaders = func() {
+			now := time.Now().UnixNano()
+			for old := p.wrote.Load(); now > old && !p.wrote.CompareAndSwap(old, now); old = p.wrote.Load() {
+			}
+		}
+	}
+	out = out.WithContext(httptrace.WithClientTrace(out.Context(), trace))
 	start := time.Now()
 	g.stats.sent.Add(1)
 	if r != nil {
