@@ -312,6 +312,9 @@ func runMany(tb testing.TB, mc manyCrawl) manyResult {
 		tb.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("MANYSITES_LOG") != "" {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
 	var sink audit.Sink = audit.Discard{}
 	var alog *audit.Log
 	if mc.auditLog {
@@ -468,6 +471,8 @@ func BenchmarkManySites(b *testing.B) {
 				b.ReportMetric(float64(res.budget.sitesSeen), "sites-reached")
 				b.ReportMetric(float64(len(res.budget.violations)), "budget_violations")
 				b.ReportMetric(res.budget.minGap.Seconds(), "min-gap-s")
+				b.ReportMetric(float64(res.sum.Errors), "errors")
+				b.ReportMetric(res.elapsed.Seconds(), "crawl-s")
 				b.ReportMetric(0, "ns/op")
 				for i, v := range res.budget.violations {
 					if i == 5 {
