@@ -36,14 +36,7 @@ func TestSinkCountsEvents(t *testing.T) {
 		}
 	}
 	m.Gauge("goodbot_frontier_queued", "URLs queued.", func() float64 { return 42 })
-	srv := httptest.NewServer(m.Handler())
-	defer srv.Close()
-	resp, err := srv.Client().Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	b := scrape(t, m)
 	for _, want := range []string{
 		`goodbot_decisions_total{gate="limiter",kind="page",site="a.example",verdict="allow"} 1`,
 		`goodbot_backend_unavailable_total{gate="limiter"} 1`,
@@ -59,7 +52,7 @@ func TestSinkCountsEvents(t *testing.T) {
 		`goodbot_audit_record_seconds_count 8`,
 		`goodbot_frontier_queued 42`,
 	} {
-		if !strings.Contains(string(b), want) {
+		if !strings.Contains(b, want) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
@@ -103,15 +96,7 @@ func TestSiteLabelBounded(t *testing.T) {
 	if err := s.Record(ctx, refused("s1.example")); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(m.Handler())
-	defer srv.Close()
-	resp, err := srv.Client().Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	out := string(b)
+	out := scrape(t, m)
 	for _, want := range []string{
 		`goodbot_requests_total{class="ok",site="s0.example"} 1`,
 		`goodbot_requests_total{class="ok",site="s2.example"} 1`,
@@ -132,4 +117,21 @@ func TestSiteLabelBounded(t *testing.T) {
 	if n := strings.Count(out, "\ngoodbot_decisions_total{"); n != 2 {
 		t.Errorf("%d decision series, want 2", n)
 	}
+}
+
+// scrape returns what m's handler serves.
+func scrape(t *testing.T, m *Metrics) string {
+	t.Helper()
+	srv := httptest.NewServer(m.Handler())
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
