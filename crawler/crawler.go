@@ -310,6 +310,13 @@ func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 		g.tdm = newTDMCache(g, cfg.RobotsTTL)
 	}
 	cr.gate = g
+	if sp, ok := cr.front.(frontier.SitePacer); ok {
+		g.paceSite = func(ctx context.Context, site string, next time.Time) {
+			if err := sp.PaceSite(ctx, site, next); err != nil {
+				cr.cfg.Logger.Debug("frontier could not pace site", "site", site, "err", err)
+			}
+		}
+	}
 
 	if cfg.CacheDir != "" {
 		dc, err := openDevCache(cfg.CacheDir, cfg.CacheTTL)

@@ -160,6 +160,10 @@ type gate struct {
 	ignore     map[string]string // site -> justification, for IgnoreRobots
 	deny       *denyList
 	signer     *botauth.Signer // signs every request sent; nil when signing is off
+	// paceSite, if set, is told after each grant for a frontier item
+	// (not robots.txt) when the site's next slot comes: the frontier then
+	// leases nothing of the site before.
+	paceSite func(ctx context.Context, site string, next time.Time)
 
 	reqs    sync.Map // id -> *request
 	reqSeq  atomic.Uint64
@@ -439,6 +443,9 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 	} else if stopped {
 		return refuse("stoplist", audit.Refuse, "site was put on the stop list while the request waited for its slot: "+reason, time.Time{})
 	}
+	if g.paceSite != nil && r != nil {
+		g.paceSite(ctx, s, grant.At.Add(grant.Interval))
+	}
 	d.Wait = grant.Waited
 	pass("limiter", fmt.Sprintf("granted after %s at interval %s", grant.Waited.Round(time.Millisecond), grant.Interval))
 	d.Verdict, d.Reason = audit.Allow, "all checks passed"
@@ -514,8 +521,9 @@ func (g *gate) drain(s string) {
 
 // pacer spaces the requests that leave this process for one site.
 type pacer struct {
-	mu   sync.Mutex
-	last time.Time // when the latest request left
+	mu    sync.Mutex
+	last  time.Time    // when the latest request passed pace
+	wrote atomic.Int64 // when the latest request was written out (Unix ns)
 }
 
 // pace holds a granted request until at least interval after the previous
@@ -531,7 +539,14 @@ func (g *gate) pace(ctx context.Context, s string, interval time.Duration) error
 	p := v.(*pacer)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if wait := time.Until(p.last.Add(interval)); wait > 0 {
+	// A request leaves when it is written, after its connection is
+	// dialled, which can take long: count from then, or the next request,
+	// on a kept-alive connection, reaches the site early.
+	last := p.last
+	if w := p.wrote.Load(); w > last.UnixNano() {
+		last = time.Unix(0, w)
+	}
+	if wait := time.Until(last.Add(interval)); wait > 0 {
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -728,7 +743,16 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 		}
 	}
 	wrote := &wroteHeader{h: http.Header{}}
-	out = out.WithContext(httptrace.WithClientTrace(out.Context(), &httptrace.ClientTrace{WroteHeaderField: wrote.add}))
+	trace := &httptrace.ClientTrace{WroteHeaderField: wrote.add}
+	if v, ok := g.pacers.Load(s); ok {
+		p := v.(*pacer)
+		trace.WroteHeaders = func() {
+			now := time.Now().UnixNano()
+			for old := p.wrote.Load(); now > old && !p.wrote.CompareAndSwap(old, now); old = p.wrote.Load() {
+			}
+		}
+	}
+	out = out.WithContext(httptrace.WithClientTrace(out.Context(), trace))
 	start := time.Now()
 	g.stats.sent.Add(1)
 	if r != nil {

@@ -204,19 +204,26 @@ func testConfig(t *testing.T, sink audit.Sink, sites ...*testSite) Config {
 	}
 }
 
-// crawl runs a crawler over seeds, following every link, and returns it.
-func crawl(t *testing.T, cfg Config, seeds ...string) (*Crawler, Summary) {
-	t.Helper()
+// seeded returns a crawler that follows every link, with seeds queued.
+func seeded(tb testing.TB, cfg Config, seeds ...string) *Crawler {
+	tb.Helper()
 	cr, err := New(cfg)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	cr.OnHTML("a[href]", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("href")) })
 	for _, s := range seeds {
 		if err := cr.Seed(s); err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
+	return cr
+}
+
+// crawl runs a crawler over seeds, following every link, and returns it.
+func crawl(t *testing.T, cfg Config, seeds ...string) (*Crawler, Summary) {
+	t.Helper()
+	cr := seeded(t, cfg, seeds...)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	sum, err := cr.Run(ctx)

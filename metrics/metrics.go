@@ -3,12 +3,20 @@
 // Every decision, request, hold and personal-data finding of a crawl is an
 // audit event, so the metrics are read off the event stream: wrap the
 // crawl's audit sink with Metrics.Sink, and serve Metrics.Handler.
+//
+// The site label is bounded: a site gets a label of its own when the
+// limiter gives it a budget (its first budget event: every site goodbot
+// sends a request to has one), up to Options.MaxSites sites; the decisions
+// on every other host (links out of scope, refused hosts, which a crawl
+// meets without bound) and the sites beyond the first MaxSites are counted
+// under OtherSite.
 package metrics
 
 import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,12 +43,38 @@ type Metrics struct {
 	complaints  *prometheus.CounterVec // action
 	deletions   prometheus.Counter     // records deleted
 	gauges      map[string]prometheus.GaugeFunc
+
+	maxSites int
+	mu       sync.Mutex
+	labelled map[string]bool // sites with a label of their own
+}
+
+// OtherSite is the site label of hosts without a label of their own (see
+// the package documentation). It is no valid site key, so no site is
+// confused with it.
+const OtherSite = "(other)"
+
+// DefaultMaxSites is Options.MaxSites's default.
+const DefaultMaxSites = 1000
+
+// Options configures a Metrics.
+type Options struct {
+	// MaxSites is the most sites with a site label of their own; the
+	// rest are counted under OtherSite. Default DefaultMaxSites.
+	MaxSites int
 }
 
 // New returns a Metrics with its own registry (plus Go and process
+// collectors) and the default Options.
+func New() *Metrics { return NewWith(Options{}) }
+
+// NewWith returns a Metrics with its own registry (plus Go and process
 // collectors).
-func New() *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry()}
+func NewWith(opts Options) *Metrics {
+	if opts.MaxSites <= 0 {
+		opts.MaxSites = DefaultMaxSites
+	}
+	m := &Metrics{reg: prometheus.NewRegistry(), maxSites: opts.MaxSites, labelled: map[string]bool{}}
 	m.decisions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "goodbot_decisions_total",
 		Help: "Decisions of the outgoing-request gate, by site, request kind, verdict and the gate that decided."},
 		[]string{"site", "kind", "verdict", "gate"})
@@ -121,11 +155,30 @@ func (s *asyncSink) Append(ctx context.Context, e audit.Event) error {
 	return err
 }
 
+// siteLabel returns the site label of site; a budget gives a site a label
+// of its own while fewer than MaxSites have one.
+func (m *Metrics) siteLabel(site string, budget bool) (string, bool) {
+	if site == "" {
+		return "", true // events of the crawl as a whole
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.labelled[site] {
+		return site, true
+	}
+	if budget && len(m.labelled) < m.maxSites {
+		m.labelled[site] = true
+		return site, true
+	}
+	return OtherSite, false
+}
+
 func (m *Metrics) observe(e audit.Event, took time.Duration, err error) {
 	m.auditLag.Observe(took.Seconds())
 	if err != nil {
 		m.auditErrors.Inc()
 	}
+	site, own := m.siteLabel(e.Site, e.Budget != nil)
 	switch {
 	case e.Decision != nil:
 		d := e.Decision
@@ -138,20 +191,22 @@ func (m *Metrics) observe(e audit.Event, took time.Duration, err error) {
 				m.unavailable.WithLabelValues(last.Gate).Inc()
 			}
 		}
-		m.decisions.WithLabelValues(e.Site, d.Kind, string(d.Verdict), gate).Inc()
+		m.decisions.WithLabelValues(site, d.Kind, string(d.Verdict), gate).Inc()
 	case e.Fetch != nil:
-		m.fetches.WithLabelValues(e.Site, e.Fetch.Class).Inc()
-		m.bytes.WithLabelValues(e.Site).Add(float64(e.Fetch.Bytes))
+		m.fetches.WithLabelValues(site, e.Fetch.Class).Inc()
+		m.bytes.WithLabelValues(site).Add(float64(e.Fetch.Bytes))
 	case e.Budget != nil:
 		b := e.Budget
-		if b.BudgetPerDay > 0 {
-			m.budget.WithLabelValues(e.Site).Set(b.BudgetPerDay)
+		// A gauge under OtherSite would hold whichever site came last:
+		// only sites with a label of their own have one.
+		if b.BudgetPerDay > 0 && own {
+			m.budget.WithLabelValues(site).Set(b.BudgetPerDay)
 		}
-		if b.Interval > 0 {
-			m.interval.WithLabelValues(e.Site).Set(b.Interval.Seconds())
+		if b.Interval > 0 && own {
+			m.interval.WithLabelValues(site).Set(b.Interval.Seconds())
 		}
 		if b.Change == "hold" {
-			m.holds.WithLabelValues(e.Site).Inc()
+			m.holds.WithLabelValues(site).Inc()
 		}
 	case e.PII != nil:
 		for ent, n := range e.PII.Counts {

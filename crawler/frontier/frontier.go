@@ -195,3 +195,14 @@ type Revisitor interface {
 func DeferredError(due time.Time) error {
 	return fmt.Errorf("%w: the next item is due at %s", ErrDeferred, due.UTC().Format(time.RFC3339))
 }
+
+// A SitePacer is a Frontier that can hold a site's work until the site's
+// next slot, so that workers are not handed items they would only wait on
+// (or defer) while other sites are ready. The crawler calls PaceSite with
+// the instant the limiter's next grant for the site can come, after each
+// grant. Pacing is a hint for efficiency: the limiter still decides.
+type SitePacer interface {
+	// PaceSite leases no item of site before notBefore. A notBefore
+	// earlier than the one in force changes nothing.
+	PaceSite(ctx context.Context, site string, notBefore time.Time) error
+}

@@ -31,6 +31,7 @@ var (
 	_ Deferrer    = (*Memory)(nil)
 	_ Revisitor   = (*Memory)(nil)
 	_ SiteCounter = (*Memory)(nil)
+	_ SitePacer   = (*Memory)(nil)
 )
 
 // Memory is an in-process Frontier.
@@ -41,8 +42,8 @@ type Memory struct {
 	changed  chan struct{}   // closed and replaced whenever work may have become available
 	seen     map[string]bool // Item.Key -> queued or leased now
 	sites    map[string]*siteQueue
-	ring     []string // sites in round-robin order
-	next     int      // ring index to try first
+	ready    siteRing  // sites that may have an item to lease now, in round-robin order
+	paced    pacedHeap // sites with items waiting for their next slot (PaceSite)
 	deferred deferHeap
 	dropped  map[string]bool
 	queued   int
@@ -55,7 +56,38 @@ type Memory struct {
 type siteQueue struct {
 	items    []Item
 	inflight int
-	pages    int // completed leases that counted
+	pages    int       // completed leases that counted
+	slot     time.Time // no lease before then (PaceSite)
+	inReady  bool      // in Memory.ready
+	inPaced  bool      // in Memory.paced
+	pidx     int       // index in Memory.paced while inPaced
+}
+
+// leasable reports whether q has an item to lease at now.
+func (q *siteQueue) leasable(perSite int, now time.Time) bool {
+	return len(q.items) > 0 && q.inflight < perSite && !now.Before(q.slot)
+}
+
+// touchLocked puts q where it belongs after a change: in the ready ring
+// when it has an item to lease now, in the paced heap when it has items
+// waiting for its slot. Each site is in each at most once, so that a lease
+// costs O(1) (O(log sites) for a paced site) however many sites the
+// frontier holds; entries that became stale are dropped when reached.
+func (m *Memory) touchLocked(q *siteQueue, now time.Time) {
+	if len(q.items) == 0 || q.inflight >= m.opts.PerSite {
+		return // Complete, Retry or an Add touches it again
+	}
+	if now.Before(q.slot) {
+		if !q.inPaced {
+			q.inPaced = true
+			heap.Push(&m.paced, q)
+		}
+		return
+	}
+	if !q.inReady {
+		q.inReady = true
+		m.ready.push(q)
+	}
 }
 
 // NewMemory returns an empty in-process frontier.
@@ -132,9 +164,9 @@ func (m *Memory) enqueueLocked(it Item) {
 		if q == nil {
 			q = &siteQueue{}
 			m.sites[it.Site] = q
-			m.ring = append(m.ring, it.Site)
 		}
 		q.items = append(q.items, it)
+		m.touchLocked(q, m.opts.Now())
 	}
 	m.signalLocked()
 }
@@ -168,9 +200,15 @@ func (m *Memory) NextWithin(ctx context.Context, horizon time.Duration) (Lease, 
 				m.enqueueLocked(it)
 			}
 		}
+		// Sites whose slot came are ready again.
+		for m.paced.Len() > 0 && !m.paced[0].slot.After(now) {
+			q := heap.Pop(&m.paced).(*siteQueue)
+			q.inPaced = false
+			m.touchLocked(q, now)
+		}
 		limitReached := m.opts.MaxPages > 0 && m.pages+m.inflight >= m.opts.MaxPages
 		if !limitReached {
-			if l, ok := m.leaseLocked(); ok {
+			if l, ok := m.leaseLocked(now); ok {
 				m.mu.Unlock()
 				return l, nil
 			}
@@ -183,6 +221,9 @@ func (m *Memory) NextWithin(ctx context.Context, horizon time.Duration) (Lease, 
 		var due time.Time
 		if m.deferred.Len() > 0 {
 			due = m.deferred[0].NotBefore
+		}
+		if m.paced.Len() > 0 && (due.IsZero() || m.paced[0].slot.Before(due)) {
+			due = m.paced[0].slot
 		}
 		if horizon > 0 && m.inflight == 0 && !limitReached && !due.IsZero() && due.After(now.Add(horizon)) {
 			// Nothing is in flight, so every site has room: nothing
@@ -197,23 +238,27 @@ func (m *Memory) NextWithin(ctx context.Context, horizon time.Duration) (Lease, 
 	}
 }
 
-// leaseLocked takes the first item of the next site in the ring that has
-// capacity, and advances the ring past it.
-func (m *Memory) leaseLocked() (Lease, bool) {
-	n := len(m.ring)
-	for i := 0; i < n; i++ {
-		idx := (m.next + i) % n
-		q := m.sites[m.ring[idx]]
-		if len(q.items) == 0 || q.inflight >= m.opts.PerSite {
+// leaseLocked takes the first item of the first site in the ready ring
+// that can lease one, and puts the site back at the ring's end if it can
+// lease more.
+func (m *Memory) leaseLocked(now time.Time) (Lease, bool) {
+	for m.ready.len() > 0 {
+		q := m.ready.pop()
+		q.inReady = false
+		if !q.leasable(m.opts.PerSite, now) {
+			m.touchLocked(q, now) // stale: emptied, full, or paced since
 			continue
 		}
 		it := q.items[0]
 		q.items[0] = Item{}
 		q.items = q.items[1:]
+		if len(q.items) == 0 {
+			q.items = nil // let the backing array go
+		}
 		q.inflight++
 		m.queued--
 		m.inflight++
-		m.next = (idx + 1) % n
+		m.touchLocked(q, now)
 		m.leaseSeq++
 		id := strconv.FormatUint(m.leaseSeq, 10)
 		m.leases[id] = it
@@ -230,7 +275,28 @@ func (m *Memory) endLocked(l Lease) error {
 	m.inflight--
 	if q := m.sites[l.Item.Site]; q != nil {
 		q.inflight--
+		m.touchLocked(q, m.opts.Now())
 	}
+	return nil
+}
+
+// PaceSite implements SitePacer.
+func (m *Memory) PaceSite(ctx context.Context, site string, notBefore time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	q := m.sites[site]
+	if q == nil {
+		q = &siteQueue{}
+		m.sites[site] = q
+	}
+	if !notBefore.After(q.slot) {
+		return nil
+	}
+	q.slot = notBefore
+	if q.inPaced {
+		heap.Fix(&m.paced, q.pidx)
+	}
+	// A site in the ready ring is checked again when it is reached.
 	return nil
 }
 
@@ -278,7 +344,7 @@ func (m *Memory) DropSite(ctx context.Context, site string) (int, error) {
 	defer m.mu.Unlock()
 	m.dropped[site] = true
 	n := 0
-	if q := m.sites[site]; q != nil {
+	if q := m.sites[site]; q != nil { // stale ring and heap entries are dropped when reached
 		for _, it := range q.items {
 			m.seen[it.Key()] = false
 		}
@@ -314,6 +380,18 @@ func (m *Memory) Deferred(ctx context.Context) (map[string]DeferredSite, error) 
 		}
 		out[it.Site] = d
 	}
+	for _, q := range m.paced {
+		if len(q.items) == 0 {
+			continue
+		}
+		site := q.items[0].Site
+		d := out[site]
+		d.Count += len(q.items)
+		if d.Earliest.IsZero() || q.slot.Before(d.Earliest) {
+			d.Earliest = q.slot
+		}
+		out[site] = d
+	}
 	return out, nil
 }
 
@@ -345,4 +423,49 @@ func (h *deferHeap) Pop() any {
 	it := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return it
+}
+
+// siteRing is a FIFO of sites.
+type siteRing struct {
+	buf  []*siteQueue
+	head int
+}
+
+func (r *siteRing) len() int { return len(r.buf) - r.head }
+
+func (r *siteRing) push(q *siteQueue) { r.buf = append(r.buf, q) }
+
+func (r *siteRing) pop() *siteQueue {
+	q := r.buf[r.head]
+	r.buf[r.head] = nil
+	r.head++
+	if r.head > 1024 && r.head*2 >= len(r.buf) {
+		// Slide the live part down, so the buffer does not grow forever.
+		n := copy(r.buf, r.buf[r.head:])
+		clear(r.buf[n:])
+		r.buf, r.head = r.buf[:n], 0
+	}
+	return q
+}
+
+// pacedHeap orders paced sites by their slot.
+type pacedHeap []*siteQueue
+
+func (h pacedHeap) Len() int           { return len(h) }
+func (h pacedHeap) Less(i, j int) bool { return h[i].slot.Before(h[j].slot) }
+func (h pacedHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].pidx, h[j].pidx = i, j
+}
+func (h *pacedHeap) Push(x any) {
+	q := x.(*siteQueue)
+	q.pidx = len(*h)
+	*h = append(*h, q)
+}
+func (h *pacedHeap) Pop() any {
+	old := *h
+	q := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return q
 }

@@ -1,6 +1,7 @@
 package robots
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -436,7 +437,9 @@ func (c *Cache) fetchOwn(parent context.Context, key string, origin *url.URL) *e
 	e := &entry{status: status, fetchedAt: now}
 	switch {
 	case err == nil && status >= 200 && status <= 299:
-		f.Body = body[:min(len(body), MaxSize)]
+		// Kept as long as the entry: a copy of its own size, not
+		// io.ReadAll's buffer (512 bytes at least, for a file of 30).
+		f.Body = bytes.Clone(body[:min(len(body), MaxSize)])
 		e.body = f.Body
 		sum := sha256.Sum256(f.Body)
 		f.SHA256 = hex.EncodeToString(sum[:])

@@ -1,0 +1,502 @@
+package crawler
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/goodbot/goodbot/audit"
+	"github.com/goodbot/goodbot/crawler/frontier"
+	"github.com/goodbot/goodbot/limiter"
+)
+
+// A many-site crawl: n loopback sites, each a listener of its own on a
+// distinct address 127.10.x.y (the whole of 127/8 is loopback on Linux), all
+// on one port, so that every site is a site key of its own with its own
+// connection pool, limiter state and frontier queue, as distinct hosts are.
+// The addresses are reached as seeds the user gave, the legitimate path by
+// which goodbot contacts a non-public address (see netsafe.go).
+
+// manySite is what the server saw of one site.
+type manySite struct {
+	mu       sync.Mutex
+	count    int
+	first    time.Time
+	last     time.Time
+	minGap   time.Duration // smallest gap between two arrivals; 0 before the second
+	inFlight int
+}
+
+// manyServer serves every site from one handler and keeps, per site, only
+// counters and the smallest gap between arrivals (bounded memory).
+type manyServer struct {
+	pages int // pages per site: /p/0 links to /p/1 ... /p/pages-1
+	sites []manySite
+	index map[string]int // Host header -> site
+	hosts []string       // site -> "127.10.x.y:port"
+
+	srv       *http.Server
+	listeners []net.Listener
+	conns     atomic.Int64 // open connections, server side
+	peakConns atomic.Int64
+	parallel  atomic.Int64 // most requests at once to any one site
+}
+
+// manyAddr is the loopback address of site i (i < 64,000).
+func manyAddr(i int) string {
+	return fmt.Sprintf("127.10.%d.%d", i/250, i%250+1)
+}
+
+// raiseFileLimit raises the soft limit on open files to the hard limit.
+func raiseFileLimit(tb testing.TB) uint64 {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		tb.Fatal(err)
+	}
+	rl.Cur = rl.Max
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		tb.Fatal(err)
+	}
+	return rl.Cur
+}
+
+// newManyServer starts n sites of pages pages each.
+func newManyServer(tb testing.TB, n, pages int) *manyServer {
+	tb.Helper()
+	if n > 64000 {
+		tb.Fatalf("at most 64,000 sites, not %d", n)
+	}
+	if lim := raiseFileLimit(tb); uint64(n)+2000 > lim {
+		tb.Skipf("%d sites need more than the %d open files allowed", n, lim)
+	}
+	ms := &manyServer{pages: pages, sites: make([]manySite, n), index: make(map[string]int, n), hosts: make([]string, n)}
+	filler := strings.Repeat("<p>Lorem ipsum dolor sit amet.</p>", 20)
+	ms.srv = &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			i, ok := ms.index[r.Host]
+			if !ok {
+				http.Error(w, "unknown site", http.StatusMisdirectedRequest)
+				return
+			}
+			st := &ms.sites[i]
+			now := time.Now()
+			st.mu.Lock()
+			if st.count > 0 {
+				if g := now.Sub(st.last); st.count == 1 || g < st.minGap {
+					st.minGap = g
+				}
+			} else {
+				st.first = now
+			}
+			st.count++
+			st.last = now
+			st.inFlight++
+			p := int64(st.inFlight)
+			st.mu.Unlock()
+			for {
+				old := ms.parallel.Load()
+				if p <= old || ms.parallel.CompareAndSwap(old, p) {
+					break
+				}
+			}
+			defer func() {
+				st.mu.Lock()
+				st.inFlight--
+				st.mu.Unlock()
+			}()
+			if r.URL.Path == "/robots.txt" {
+				io.WriteString(w, "User-agent: *\nDisallow: /private/\n")
+				return
+			}
+			k, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/p/"))
+			if err != nil || k < 0 || k >= pages {
+				http.NotFound(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprintf(w, "<html><head><title>Site %d page %d</title></head><body>%s", i, k, filler)
+			if k == 0 {
+				for j := 1; j < pages; j++ {
+					fmt.Fprintf(w, `<a href="/p/%d">p%d</a> `, j, j)
+				}
+			} else {
+				io.WriteString(w, `<a href="/p/0">home</a>`)
+			}
+			io.WriteString(w, "</body></html>")
+		}),
+		ConnState: func(c net.Conn, s http.ConnState) {
+			switch s {
+			case http.StateNew:
+				n := ms.conns.Add(1)
+				for {
+					old := ms.peakConns.Load()
+					if n <= old || ms.peakConns.CompareAndSwap(old, n) {
+						break
+					}
+				}
+			case http.StateClosed, http.StateHijacked:
+				ms.conns.Add(-1)
+			}
+		},
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          nil,
+	}
+	first, err := net.Listen("tcp", manyAddr(0)+":0")
+	if err != nil {
+		tb.Skipf("cannot listen on %s (loopback addresses beyond 127.0.0.1 needed): %v", manyAddr(0), err)
+	}
+	port := first.Addr().(*net.TCPAddr).Port
+	ms.listeners = append(ms.listeners, first)
+	for i := 1; i < n; i++ {
+		l, err := net.Listen("tcp", net.JoinHostPort(manyAddr(i), strconv.Itoa(port)))
+		if err != nil {
+			ms.close()
+			tb.Fatalf("listen for site %d: %v", i, err)
+		}
+		ms.listeners = append(ms.listeners, l)
+	}
+	for i, l := range ms.listeners {
+		h := l.Addr().String()
+		ms.index[h] = i
+		ms.hosts[i] = h
+		go ms.srv.Serve(l)
+	}
+	tb.Cleanup(ms.close)
+	return ms
+}
+
+func (ms *manyServer) close() {
+	ms.srv.Close()
+	for _, l := range ms.listeners {
+		l.Close()
+	}
+}
+
+// budgetReport checks every site's arrivals against its interval: no gap
+// shorter than interval-tol, and no more arrivals than the span allows.
+type budgetReport struct {
+	requests   int
+	sitesSeen  int
+	violations []string
+	minGap     time.Duration // smallest gap of any site
+}
+
+func (ms *manyServer) check(interval, tol time.Duration) budgetReport {
+	rep := budgetReport{minGap: -1}
+	for i := range ms.sites {
+		st := &ms.sites[i]
+		st.mu.Lock()
+		count, first, last, gap := st.count, st.first, st.last, st.minGap
+		st.mu.Unlock()
+		rep.requests += count
+		if count == 0 {
+			continue
+		}
+		rep.sitesSeen++
+		if count < 2 {
+			continue
+		}
+		if rep.minGap < 0 || gap < rep.minGap {
+			rep.minGap = gap
+		}
+		if gap < interval-tol {
+			rep.violations = append(rep.violations, fmt.Sprintf("site %s: two arrivals %v apart, interval %v", ms.hosts[i], gap, interval))
+		}
+		if allowed := 1 + int(last.Sub(first)/(interval-tol)); count > allowed {
+			rep.violations = append(rep.violations, fmt.Sprintf("site %s: %d arrivals in %v, at most %d allowed", ms.hosts[i], count, last.Sub(first), allowed))
+		}
+	}
+	return rep
+}
+
+// siteOf returns the site key of a seed "http://host:port/p/0".
+func siteOf(seed string) string {
+	return strings.TrimSuffix(strings.TrimPrefix(seed, "http://"), "/p/0")
+}
+
+// perDayFor is the daily traffic estimate whose budget, at the default
+// share, is one request every interval.
+func perDayFor(interval time.Duration) float64 {
+	return float64(24*time.Hour/interval) / limiter.DefaultShare
+}
+
+// manyCrawl is one crawl of a many-site benchmark or test.
+type manyCrawl struct {
+	sites    int           // sites served and seeded
+	frontier int           // sites seeded in all (>= sites); the rest are never reached
+	pages    int           // pages per site
+	interval time.Duration // each site's budget: one request per interval
+	workers  int
+	maxPages int           // 0: no limit
+	maxWait  time.Duration // Config.MaxWait; 0 for the default
+	// tolerance is how much shorter than interval a gap between two
+	// arrivals may be (the server's clock reads when its handler runs,
+	// which scheduling delays by tens of milliseconds on a loaded
+	// machine, more under -race). Default interval/10.
+	tolerance time.Duration
+	auditLog  bool
+}
+
+type manyResult struct {
+	sum      Summary
+	elapsed  time.Duration
+	cpu      time.Duration
+	rssStart int64 // bytes, after the server started and before the crawler was built
+	rssEnd   int64 // bytes, at the end of the crawl
+	// heapStart and heapEnd are the live heap (after a GC) before the
+	// crawler was built and after its crawl, with the crawler still held.
+	heapStart, heapEnd uint64
+	baseG              int // goroutines before the crawler was built
+	peakG              int
+	budget             budgetReport
+	ms                 *manyServer
+}
+
+// liveHeap returns the bytes of live heap objects after a collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// vmRSS reads the process's resident set size.
+func vmRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func runMany(tb testing.TB, mc manyCrawl) manyResult {
+	tb.Helper()
+	if mc.frontier < mc.sites {
+		mc.frontier = mc.sites
+	}
+	ms := newManyServer(tb, mc.sites, mc.pages)
+	perDay := perDayFor(mc.interval)
+	var es []limiter.Estimate
+	seeds := make([]string, mc.frontier)
+	for i := range mc.frontier {
+		var h string
+		if i < mc.sites {
+			h = ms.hosts[i]
+		} else {
+			// Never reached: the crawl is bounded before them. Port 9
+			// (discard) on an address nothing listens on.
+			h = fmt.Sprintf("127.%d.%d.%d:9", 20+i/62500, (i/250)%250, i%250+1)
+		}
+		es = append(es, limiter.Estimate{Site: h, PerDay: perDay, Source: "many-site benchmark", At: time.Now().UTC(), Kind: limiter.KindUser})
+		seeds[i] = "http://" + h + "/p/0"
+	}
+	est, err := limiter.NewEstimates(es...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("MANYSITES_LOG") != "" {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	var sink audit.Sink = audit.Discard{}
+	var alog *audit.Log
+	if mc.auditLog {
+		dir := tb.TempDir()
+		alog, err = audit.Open(filepath.Join(dir, "audit"), audit.Options{KeyFile: filepath.Join(dir, "key"), Logger: logger})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		sink = alog
+	}
+	res := manyResult{ms: ms, rssStart: vmRSS(), heapStart: liveHeap(), baseG: runtime.NumGoroutine()}
+	lim, err := limiter.NewLocal(limiter.Config{Estimates: est, Sink: sink})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	front := frontier.NewMemory(frontier.Options{PerSite: 1, MaxPages: mc.maxPages})
+	cr := seeded(tb, Config{
+		Frontier: front,
+		Contact:  "mailto:bench@example.org",
+		Parallel: 1,
+		Workers:  mc.workers,
+		MaxPages: mc.maxPages,
+		MaxWait:  mc.maxWait,
+		Limiter:  lim,
+		Sink:     sink,
+		Horizon:  -1,
+		Logger:   logger,
+	}, seeds...)
+	for i := mc.sites; i < mc.frontier; i++ {
+		// The sites beyond those served wait, as sites whose next slot
+		// is hours away do in a crawl of many slowly paced sites.
+		if err := front.PaceSite(context.Background(), siteOf(seeds[i]), time.Now().Add(time.Hour)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	done := make(chan struct{})
+	var peak atomic.Int64
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if g := int64(runtime.NumGoroutine()); g > peak.Load() {
+				peak.Store(g)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	cpu0, t0 := cpuTime(), time.Now()
+	res.sum, err = cr.Run(ctx)
+	res.elapsed, res.cpu = time.Since(t0), cpuTime()-cpu0
+	close(done)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res.rssEnd = vmRSS()
+	res.heapEnd = liveHeap()
+	if p := os.Getenv("MANYSITES_HEAPPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		pprof.WriteHeapProfile(f)
+		f.Close()
+	}
+	runtime.KeepAlive(cr)
+	res.peakG = int(peak.Load())
+	if alog != nil {
+		if err := alog.Close(); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if mc.tolerance == 0 {
+		mc.tolerance = mc.interval / 10
+	}
+	res.budget = ms.check(mc.interval, mc.tolerance)
+	return res
+}
+
+// TestManySites crawls 200 loopback sites, a few pages each, and checks
+// that every site was crawled whole and that no site's arrivals came
+// faster than its budget allows. It makes no assertion on speed.
+func TestManySites(t *testing.T) {
+	if testing.Short() {
+		t.Skip("many-site crawl in -short mode")
+	}
+	const sites, pages = 200, 3
+	res := runMany(t, manyCrawl{sites: sites, pages: pages, interval: time.Second, tolerance: 300 * time.Millisecond,
+		workers: 16, maxWait: 100 * time.Millisecond, auditLog: true})
+	if res.sum.Reason != "done" {
+		t.Errorf("crawl ended with %q", res.sum.Reason)
+	}
+	want := sites * (pages + 1) // robots.txt and every page
+	if res.budget.requests != want || res.budget.sitesSeen != sites {
+		t.Errorf("server saw %d requests to %d sites, want %d to %d", res.budget.requests, res.budget.sitesSeen, want, sites)
+	}
+	if res.sum.Pages+res.sum.NotStored != sites*pages && res.sum.OK != want {
+		t.Errorf("summary: %d pages, %d ok answers; want %d pages, %d ok", res.sum.Pages, res.sum.OK, sites*pages, want)
+	}
+	for _, v := range res.budget.violations {
+		t.Error(v)
+	}
+	if p := res.ms.parallel.Load(); p > 1 {
+		t.Errorf("a site had %d requests at once, Parallel is 1", p)
+	}
+}
+
+// BenchmarkManySites crawls many loopback sites at once, each with a small
+// budget (one request every 2 s) and a few pages (robots.txt, /p/0 and
+// three pages it links to), with the operation log, and reports
+// throughput, cost and whether every site stayed within its budget
+// (budget_violations must be 0). The frontier=100000 variant seeds 100,000
+// sites, of which the first 10,000 are served and crawled whole; the other
+// 90,000 wait in the frontier (paced an hour ahead, as slowly paced sites
+// wait in a real crawl) and the crawl stops after the 40,000 pages of the
+// first: only the frontier holds them all.
+//
+// MaxWait is 100 ms: a worker hands a site's item back to the frontier
+// rather than sleep up to a minute for the site's next slot, which with
+// 64 workers and a 2 s interval would bound the crawl to 32 requests a
+// second whatever the number of sites. MANYSITES_MAXWAIT and
+// MANYSITES_WORKERS override it and the number of workers;
+// MANYSITES_HEAPPROFILE names a file for a heap profile taken at the end
+// of the crawl, the crawler still live.
+//
+//	go test -run '^$' -bench ManySites -benchtime 1x ./crawler/
+func BenchmarkManySites(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		mc   manyCrawl
+	}{
+		{"sites=1000", manyCrawl{sites: 1000, pages: 4, interval: 2 * time.Second, workers: 64, maxWait: 100 * time.Millisecond}},
+		{"sites=10000", manyCrawl{sites: 10000, pages: 4, interval: 2 * time.Second, workers: 64, maxWait: 100 * time.Millisecond}},
+		{"frontier=100000", manyCrawl{sites: 10000, frontier: 100000, pages: 4, interval: 2 * time.Second, workers: 64, maxWait: 100 * time.Millisecond, maxPages: 40000}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			bc.mc.auditLog = true
+			if v := os.Getenv("MANYSITES_MAXWAIT"); v != "" {
+				bc.mc.maxWait, _ = time.ParseDuration(v)
+			}
+			if v := os.Getenv("MANYSITES_WORKERS"); v != "" {
+				bc.mc.workers, _ = strconv.Atoi(v)
+			}
+			for range b.N {
+				res := runMany(b, bc.mc)
+				n := float64(max(bc.mc.sites, bc.mc.frontier))
+				reqs := float64(res.budget.requests)
+				b.ReportMetric(reqs/res.elapsed.Seconds(), "req/s")
+				b.ReportMetric(res.cpu.Seconds()/reqs*1e6, "cpu-µs/req")
+				b.ReportMetric(float64(res.rssEnd)/(1<<20), "rss-MiB")
+				b.ReportMetric(float64(res.rssEnd-res.rssStart)/n/1024, "rss-KiB/site")
+				b.ReportMetric(float64(int64(res.heapEnd)-int64(res.heapStart))/n/1024, "heap-KiB/site")
+				b.ReportMetric(float64(res.peakG-res.baseG), "goroutines")
+				b.ReportMetric(float64(res.ms.peakConns.Load()), "peak-conns")
+				b.ReportMetric(float64(res.budget.sitesSeen), "sites-reached")
+				b.ReportMetric(float64(len(res.budget.violations)), "budget_violations")
+				b.ReportMetric(res.budget.minGap.Seconds(), "min-gap-s")
+				b.ReportMetric(float64(res.sum.Errors), "errors")
+				b.ReportMetric(res.elapsed.Seconds(), "crawl-s")
+				b.ReportMetric(0, "ns/op")
+				for i, v := range res.budget.violations {
+					if i == 5 {
+						b.Logf("... %d more", len(res.budget.violations)-i)
+						break
+					}
+					b.Log(v)
+				}
+			}
+		})
+	}
+}
