@@ -34,16 +34,17 @@ func countEntries(t *testing.T, dir string) map[Type]int {
 	return n
 }
 
-// A crash leaves the open segment with the zeros of its preallocated space
-// after the last entry: Open keeps every entry, reports no torn tail, cuts
-// the zeros off, and a segment holding nothing but zeros is removed.
-func TestPreallocatedTailAfterCrash(t *testing.T) {
-	l, dir := testLog(t, Options{CheckpointEvery: -1, CheckpointEntries: -1})
-	recordN(t, l, 0, 30)
+// crashed records n fetch entries in a new log and stops it as a crash
+// would. It returns the log, its directory, the path and bytes of its last
+// segment, and the segment's frames, which must hold no torn tail.
+func crashed(t *testing.T, n int) (l *Log, dir, seg string, b []byte, frames []framed) {
+	t.Helper()
+	l, dir = testLog(t, Options{CheckpointEvery: -1, CheckpointEntries: -1})
+	recordN(t, l, 0, n)
 	if err := l.abandon(); err != nil {
 		t.Fatal(err)
 	}
-	seg := lastSegment(t, dir)
+	seg = lastSegment(t, dir)
 	b, err := os.ReadFile(seg)
 	if err != nil {
 		t.Fatal(err)
@@ -52,6 +53,14 @@ func TestPreallocatedTailAfterCrash(t *testing.T) {
 	if err != nil || tn != nil {
 		t.Fatalf("readFrames: torn %+v, err %v", tn, err)
 	}
+	return l, dir, seg, b, frames
+}
+
+// A crash leaves the open segment with the zeros of its preallocated space
+// after the last entry: Open keeps every entry, reports no torn tail, cuts
+// the zeros off, and a segment holding nothing but zeros is removed.
+func TestPreallocatedTailAfterCrash(t *testing.T) {
+	l, dir, seg, b, frames := crashed(t, 30)
 	end := framesEnd(frames)
 	if end >= int64(len(b)) || !zeros(b[end:]) {
 		t.Fatalf("segment has %d bytes of entries in %d bytes: want a preallocated zero tail", end, len(b))
@@ -100,20 +109,7 @@ func TestPreallocatedTailAfterCrash(t *testing.T) {
 // An entry torn by a crash, with the preallocated zeros after it, is a torn
 // tail: Open cuts it, keeps every complete entry and records the recovery.
 func TestTornEntryBeforePreallocatedZeros(t *testing.T) {
-	l, dir := testLog(t, Options{CheckpointEvery: -1, CheckpointEntries: -1})
-	recordN(t, l, 0, 10)
-	if err := l.abandon(); err != nil {
-		t.Fatal(err)
-	}
-	seg := lastSegment(t, dir)
-	b, err := os.ReadFile(seg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	frames, _, err := readFrames("", b, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, dir, seg, b, frames := crashed(t, 10)
 	// Zero the second half of the last entry, as if its last blocks never
 	// reached the disk.
 	last := frames[len(frames)-1]

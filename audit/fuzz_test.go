@@ -37,6 +37,9 @@ func FuzzReadFrames(f *testing.F) {
 	f.Add(good)
 	f.Add(append(append([]byte{}, good...), good[:9]...))
 	f.Add(append(append([]byte{}, good...), make([]byte, 40)...))
+	// A torn entry before preallocated zeros, and zeros where an entry began.
+	f.Add(append(append(append([]byte{}, good...), good[:12]...), make([]byte, 64)...))
+	f.Add(append(append(append([]byte{}, good...), 0, 0, 0), make([]byte, 64)...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		frames, tn, err := readFrames("s", b, 0)
 		if err != nil {

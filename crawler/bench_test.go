@@ -23,12 +23,10 @@ import (
 	"github.com/goodbot/goodbot/limiter"
 )
 
-// benchPages is the size of the benchmark site.
-const benchPages = 5000
-
-// benchSite serves pages /p/0 ... /p/4999; page i links to 2i+1, 2i+2 and
-// i+1, so every page is reachable from /p/0 and most links are seen twice.
-func benchSite(b *testing.B) (*httptest.Server, *atomic.Int64) {
+// benchSite serves pages /p/0 ... /p/(benchPages-1); page i links to 2i+1,
+// 2i+2 and i+1, so every page is reachable from /p/0 and most links are
+// seen twice.
+func benchSite(b *testing.B, benchPages int) (*httptest.Server, *atomic.Int64) {
 	var hits atomic.Int64
 	filler := strings.Repeat("<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>", 40) // ~2.6 KB of text
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -59,20 +57,28 @@ const benchParallel = 8
 
 // BenchmarkCrawl5000 compares goodbot's full gate at a cap that does not
 // bind with bare colly at the same parallelism, on the same loopback site.
+// The goodbot+auditlog variant, with the durable operation log as the CLI
+// keeps it, reports the log's group commit: entries per fsync, fsyncs per
+// page and the p50/p99 time a decision waited to be durable.
 //
-//	go test -run '^$' -bench Crawl5000 -benchtime 3x -count 5 ./crawler/ | tee new.txt
+//	go test -run '^$' -bench Crawl5000 -count 6 ./crawler/ | tee new.txt
 //	benchstat new.txt
-func BenchmarkCrawl5000(b *testing.B) {
+func BenchmarkCrawl5000(b *testing.B) { benchCrawl(b, 5000) }
+
+// BenchmarkCrawl50000 is BenchmarkCrawl5000 on a site of 50,000 pages.
+func BenchmarkCrawl50000(b *testing.B) { benchCrawl(b, 50000) }
+
+func benchCrawl(b *testing.B, benchPages int) {
 	b.Run("colly", func(b *testing.B) {
 		defer reportCPU(b)()
 		for range b.N {
-			srv, hits := benchSite(b)
+			srv, hits := benchSite(b, benchPages)
 			c := colly.NewCollector(colly.Async(true))
 			c.Limit(&colly.LimitRule{DomainGlob: "*", Parallelism: benchParallel})
 			c.OnHTML("a[href]", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("href")) })
 			c.Visit(srv.URL + "/p/0")
 			c.Wait()
-			if hits.Load() != benchPages {
+			if hits.Load() != int64(benchPages) {
 				b.Fatalf("colly fetched %d pages, want %d", hits.Load(), benchPages)
 			}
 		}
@@ -80,12 +86,18 @@ func BenchmarkCrawl5000(b *testing.B) {
 	for _, tc := range []struct {
 		name     string
 		auditLog bool
-	}{{"goodbot", false}, {"goodbot+auditlog", true}} {
+		window   time.Duration // audit.Options.CommitWindow
+	}{
+		{"goodbot", false, 0},
+		{"goodbot+auditlog", true, 0},
+		// Without the commit window: each fsync takes what is queued.
+		{"goodbot+auditlog+nowindow", true, -1},
+	} {
 		b.Run(tc.name, func(b *testing.B) {
 			defer reportCPU(b)()
 			var st audit.Stats
 			for range b.N {
-				srv, hits := benchSite(b)
+				srv, hits := benchSite(b, benchPages)
 				u, _ := url.Parse(srv.URL)
 				e, _ := limiter.ParseTraffic(site.Key(u) + "=1e12")
 				est, _ := limiter.NewEstimates(e)
@@ -94,7 +106,7 @@ func BenchmarkCrawl5000(b *testing.B) {
 				if tc.auditLog {
 					dir := b.TempDir()
 					var err error
-					alog, err = audit.Open(filepath.Join(dir, "audit"), audit.Options{KeyFile: filepath.Join(dir, "key"), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+					alog, err = audit.Open(filepath.Join(dir, "audit"), audit.Options{KeyFile: filepath.Join(dir, "key"), CommitWindow: tc.window, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -126,14 +138,14 @@ func BenchmarkCrawl5000(b *testing.B) {
 					}
 					st = alog.Stats()
 				}
-				if hits.Load() != benchPages || sum.OK < benchPages {
+				if hits.Load() != int64(benchPages) || sum.OK < benchPages {
 					b.Fatalf("goodbot fetched %d pages (%d ok), want %d", hits.Load(), sum.OK, benchPages)
 				}
 			}
 			if tc.auditLog {
 				// The last iteration's log: the group commit figures.
 				b.ReportMetric(st.EntriesPerSync(), "entries/fsync")
-				b.ReportMetric(float64(st.Syncs)/benchPages, "fsyncs/page")
+				b.ReportMetric(float64(st.Syncs)/float64(benchPages), "fsyncs/page")
 				b.ReportMetric(float64(st.WaitP50.Microseconds()), "decision-wait-p50-µs")
 				b.ReportMetric(float64(st.WaitP99.Microseconds()), "decision-wait-p99-µs")
 			}
