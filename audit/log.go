@@ -812,7 +812,10 @@ func (l *Log) run() {
 			evs, ctl = batch[:len(batch)-1], last
 		}
 		if len(evs) > 0 {
-			err := l.commit(waiting > 0 || ctl != nil, evs)
+			// Appended entries alone ride on a later fsync, but wait
+			// no longer than maxUnsynced for one, however fast they come.
+			sync := waiting > 0 || ctl != nil || (!l.dirty.IsZero() && time.Since(l.dirty) >= maxUnsynced)
+			err := l.commit(sync, evs)
 			for _, e := range evs {
 				e.done <- result{err: err}
 			}
