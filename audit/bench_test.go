@@ -39,7 +39,10 @@ func BenchmarkAppend(b *testing.B) {
 			n := float64(per * batch)
 			b.ReportMetric(n/b.Elapsed().Seconds(), "entries/s")
 			l.Close()
-			b.ReportMetric(n/float64(l.syncs), "entries/fsync")
+			st := l.Stats()
+			b.ReportMetric(st.EntriesPerSync(), "entries/fsync")
+			b.ReportMetric(float64(st.WaitP50.Microseconds()), "wait-p50-µs")
+			b.ReportMetric(float64(st.WaitP99.Microseconds()), "wait-p99-µs")
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -311,6 +312,11 @@ func readFrames(seg string, b []byte, firstSeq int64) ([]framed, *torn, error) {
 	for off < len(b) {
 		p, n, problem := readFrame(b[off:])
 		if problem != "" {
+			if zeros(b[off:]) {
+				// Preallocated space after the last entry. A frame is
+				// never all zeros (its length is at least minPayload).
+				break
+			}
 			if _, ok := validFrameAfter(b[off+1:], entryPrefix); ok {
 				sentinel := ErrBadFrame
 				if problem == "bad CRC" {
@@ -324,6 +330,40 @@ func readFrames(seg string, b []byte, firstSeq int64) ([]framed, *torn, error) {
 		off += n
 	}
 	return out, nil, nil
+}
+
+// framesEnd returns the offset just after the last of frames.
+func framesEnd(frames []framed) int64 {
+	if len(frames) == 0 {
+		return 0
+	}
+	f := frames[len(frames)-1]
+	return f.off + frameHeader + int64(len(f.payload))
+}
+
+// zeros reports whether b holds only zero bytes.
+func zeros(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b) != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// zeroFile reports whether the file at path is empty or holds only zeros.
+func zeroFile(path string) (bool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false, fmt.Errorf("audit: %w", err)
+	}
+	return zeros(b), nil
 }
 
 // appendChecked decodes the frames of one segment and adds them to c,

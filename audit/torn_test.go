@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -45,6 +46,12 @@ func TestTornTailAtEveryOffset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The crash left the segment's preallocated space after the entries.
+	if end := framesEnd(frames); end >= int64(len(full)) || !zeros(full[end:]) {
+		t.Fatalf("abandoned segment: %d bytes of entries in %d bytes, want a zero-filled preallocated tail", end, len(full))
+	} else {
+		full = full[:end]
+	}
 	// Entries 0..cp.Size-1 are signed; the checkpoint entry is entry cp.Size.
 	signedEnd := frames[cp.Size-1].off + int64(frameHeader+len(frames[cp.Size-1].payload))
 	boundary := map[int64]int{}
@@ -61,7 +68,18 @@ func TestTornTailAtEveryOffset(t *testing.T) {
 		tried++
 		d := copyDir(t, dir)
 		s := filepath.Join(d, filepath.Base(seg))
-		if err := os.WriteFile(s, full[:off], 0o640); err != nil {
+		cut := full[:off]
+		if tried%2 == 0 {
+			// As a crash leaves a preallocated segment: the bytes
+			// written, then zeros. Zeros where a frame began are no
+			// frame at all, so a cut that left only zeros of the next
+			// frame is a clean end.
+			cut = append(slices.Clone(cut), make([]byte, 3000)...)
+			if start := lastFrameEnd(frames, off); zeros(full[start:off]) {
+				atBoundary = true
+			}
+		}
+		if err := os.WriteFile(s, cut, 0o640); err != nil {
 			t.Fatal(err)
 		}
 		l2, err := Open(d, opts)
@@ -106,4 +124,15 @@ func TestTornTailAtEveryOffset(t *testing.T) {
 		}
 	}
 	t.Logf("tried %d cut points", tried)
+}
+
+// lastFrameEnd is where the last of frames that ends at or before off ends.
+func lastFrameEnd(frames []framed, off int64) int64 {
+	end := int64(0)
+	for _, f := range frames {
+		if e := f.off + int64(frameHeader+len(f.payload)); e <= off {
+			end = e
+		}
+	}
+	return end
 }
