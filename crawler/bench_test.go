@@ -165,10 +165,11 @@ func reportCPU(b *testing.B) func() {
 	}
 }
 
-func cpuTime(b *testing.B) time.Duration {
+// cpuTime is the CPU time (user and system) the process has used.
+func cpuTime(tb testing.TB) time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -274,12 +274,6 @@ func liveHeap() uint64 {
 	return m.HeapAlloc
 }
 
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // vmRSS reads the process's resident set size.
 func vmRSS() int64 {
 	b, err := os.ReadFile("/proc/self/status")
@@ -377,9 +371,9 @@ func runMany(tb testing.TB, mc manyCrawl) manyResult {
 			}
 		}
 	}()
-	cpu0, t0 := cpuTime(), time.Now()
+	cpu0, t0 := cpuTime(tb), time.Now()
 	res.sum, err = cr.Run(ctx)
-	res.elapsed, res.cpu = time.Since(t0), cpuTime()-cpu0
+	res.elapsed, res.cpu = time.Since(t0), cpuTime(tb)-cpu0
 	close(done)
 	if err != nil {
 		tb.Fatal(err)
