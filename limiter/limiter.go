@@ -85,6 +85,19 @@ type Grant struct {
 	At       time.Time     // when the request may be sent
 	Waited   time.Duration // how long Wait blocked
 	Interval time.Duration // the pacing interval in force for the site
+	// Latest is the last instant, by this process's clock, at which the
+	// request may still be sent under this grant; zero when any time after
+	// At will do. A sender that cannot send by then gives the grant back
+	// with Retaker.Retake instead of sending late, bunched with the
+	// request of the next slot.
+	Latest time.Time
+}
+
+// Retaker is implemented by limiters whose grants carry a Latest instant.
+type Retaker interface {
+	// Retake gives back g, a grant for site that can no longer be used in
+	// time, and waits for a new one, as Wait does.
+	Retake(ctx context.Context, site string, g Grant) (Grant, error)
 }
 
 // Observation is how a site answered one request.
