@@ -96,7 +96,7 @@ type runResult struct {
 	asked    []time.Time // when Wait was called (local clock)
 	sent     int64
 	errs     int64
-	retaken  int64 // grants given back at the send
+	retaken  int64           // grants given back at the send
 	late     []time.Duration // at the send: how long after its slot
 }
 
