@@ -3,8 +3,6 @@ package limiter
 import (
 	"context"
 	"math"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -57,27 +55,13 @@ func BenchmarkRedisWait(b *testing.B) {
 }
 
 // scriptMicros returns the Redis time per script call since the last
-// CONFIG RESETSTAT, from INFO commandstats (evalsha, or eval).
+// CONFIG RESETSTAT, from INFO commandstats (fcall, evalsha and eval).
 func scriptMicros(b *testing.B, c *redis.Client) float64 {
-	info, err := c.Info(context.Background(), "commandstats").Result()
-	if err != nil {
-		b.Fatal(err)
+	calls, usec := scriptTotals(b, c)
+	if calls == 0 {
+		return math.NaN()
 	}
-	for _, line := range strings.Split(info, "\n") {
-		if !strings.HasPrefix(line, "cmdstat_evalsha:") {
-			continue
-		}
-		for _, kv := range strings.Split(strings.TrimSpace(strings.TrimPrefix(line, "cmdstat_evalsha:")), ",") {
-			if v, ok := strings.CutPrefix(kv, "usec_per_call="); ok {
-				f, err := strconv.ParseFloat(v, 64)
-				if err != nil {
-					b.Fatal(err)
-				}
-				return f
-			}
-		}
-	}
-	return math.NaN()
+	return usec / float64(calls)
 }
 
 func BenchmarkRedisWaitParallel(b *testing.B) {
