@@ -15,25 +15,13 @@ import (
 // BenchmarkRedisWaitObserve is one request as the crawler makes it: a
 // grant, then the site's ordinary answer reported. It reports the Redis
 // time and the Redis calls (scripts, from INFO commandstats) per request.
-// Sub-benchmarks: the scripts as Redis functions (fcall) and as EVALSHA
-// scripts (evalsha).
 func BenchmarkRedisWaitObserve(b *testing.B) {
-	for _, mode := range []struct {
-		name string
-		mode int32
-	}{{"fcall", modeUnknown}, {"evalsha", modeEval}} {
-		b.Run(mode.name, func(b *testing.B) { benchWaitObserve(b, mode.mode) })
-	}
-}
-
-func benchWaitObserve(b *testing.B, mode int32) {
 	const site = "bench.example"
 	c := redistest.Client(b, redistest.Addr(b))
 	l, err := NewRedis(c, redistest.Namespace(b), Config{Estimates: benchEstimates(b, site), Burst: 1 << 30})
 	if err != nil {
 		b.Fatal(err)
 	}
-	l.mode.Store(mode)
 	ctx := context.Background()
 	if _, err := l.Wait(ctx, site); err != nil { // the first call reads the whole state
 		b.Fatal(err)
@@ -90,44 +78,33 @@ func scriptTotals(b *testing.B, c *redis.Client) (calls int64, usec float64) {
 }
 
 // BenchmarkReserveScript is the reservation alone, called back to back
-// from one goroutine: as an EVALSHA script or a Redis function, carrying
-// no observations or one ordinary answer. It reports Redis time per call.
+// from one goroutine, carrying no observations or one ordinary answer. It
+// reports Redis time per call.
 func BenchmarkReserveScript(b *testing.B) {
 	c := redistest.Client(b, redistest.Addr(b))
 	ctx := context.Background()
-	if err := c.FunctionLoad(ctx, functionLibrary).Err(); err != nil && !strings.Contains(err.Error(), "already exists") {
-		b.Fatal(err)
-	}
 	key := "goodbot:{" + redistest.Namespace(b) + ":script.example}"
 	keys := []string{key, key + ":hot"}
 	p := params{DayLen: 86400e6, Burst: 1 << 30, MaxHold: 1e6, BaseBackoff: 1e6, MaxBackoff: 1e6, Forgive: 1e6, AdaptEvery: 30e6, MaxFactor: 2}
 	in := estimateArgs{Est: 864e9, Low: 864e9, High: 864e9, Source: "bench", Kind: int64(KindUser), Budget: 864e8, BudgetT: 1}
 	sc := redis.NewScript(reserveScript)
 	batch := obsBatch{N: 1, LatN: 1, LatSum: 30000}
-	for _, how := range []string{"evalsha", "fcall"} {
-		for _, obs := range []string{"", batch.pack()} {
-			name := how + "/none"
-			if obs != "" {
-				name = how + "/one-answer"
+	for _, obs := range []string{"", batch.pack()} {
+		name := "none"
+		if obs != "" {
+			name = "one-answer"
+		}
+		b.Run(name, func(b *testing.B) {
+			if err := c.ConfigResetStat(ctx).Err(); err != nil {
+				b.Fatal(err)
 			}
-			b.Run(name, func(b *testing.B) {
-				if err := c.ConfigResetStat(ctx).Err(); err != nil {
+			for b.Loop() {
+				args := append(scriptArgs(0, p, 60_000, in, false), "0", obs)
+				if err := sc.Run(ctx, c, keys, args...).Err(); err != nil {
 					b.Fatal(err)
 				}
-				for b.Loop() {
-					args := append(scriptArgs(0, p, 60_000, in, false), "0", obs)
-					var err error
-					if how == "fcall" {
-						err = c.FCall(ctx, reserveFunction, keys, args...).Err()
-					} else {
-						err = sc.Run(ctx, c, keys, args...).Err()
-					}
-					if err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(scriptMicros(b, c), "redis-µs/call")
-			})
-		}
+			}
+			b.ReportMetric(scriptMicros(b, c), "redis-µs/call")
+		})
 	}
 }

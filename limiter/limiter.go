@@ -42,8 +42,8 @@
 //
 // Local paces the workers of one process with golang.org/x/time/rate.
 // Redis shares the state of every site among all processes of a job, one
-// Lua call per request in steady state (a Redis function on Redis 7, else
-// an EVALSHA script; ordinary answers ride on the next reservation), with
+// Lua script call per request in steady state (ordinary answers ride on
+// the next reservation), with
 // Redis's clock, and fails closed: when Redis cannot be reached, nothing is
 // granted. Its grants carry a send window (Grant.Latest, Retaker): a
 // request that could not leave within it is given back rather than sent

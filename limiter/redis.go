@@ -55,10 +55,6 @@ type Redis struct {
 	// reports it).
 	retakes atomic.Int64
 
-	// mode is how the scripts are called: modeUnknown, modeFunction or
-	// modeEval.
-	mode atomic.Int32
-
 	// clock is Redis's clock minus ours. It turns a call's deadline into
 	// Redis time, and a slot into this process's time.
 	clock clockOffset
@@ -222,69 +218,6 @@ func SendWindow(interval time.Duration) time.Duration {
 // maxRetakes is how many late slots in a row one Wait gives back.
 const maxRetakes = 3
 
-// Ways of calling the scripts (Redis.mode).
-const (
-	modeUnknown  int32 = iota // functions, if the server takes them
-	modeFunction              // FCALL of functionLibrary
-	modeEval                  // EVALSHA (Redis before 7, or a server that refused the library)
-)
-
-// call runs sc's operation: as a Redis function (Redis 7 and later),
-// loading the library when the server lacks it (first use, a restart
-// without data, a new cluster master), or else as an EVALSHA script.
-func (r *Redis) call(ctx context.Context, sc *redis.Script, keys []string, args []any) *redis.Cmd {
-	if r.mode.Load() == modeEval {
-		return sc.Run(ctx, r.c, keys, args...)
-	}
-	fn := updateFunction
-	if sc == r.reserve {
-		fn = reserveFunction
-	}
-	cmd := r.c.FCall(ctx, fn, keys, args...)
-	if err := cmd.Err(); err == nil || !strings.Contains(err.Error(), "Function not found") {
-		if err == nil {
-			r.mode.CompareAndSwap(modeUnknown, modeFunction)
-		}
-		return cmd
-	}
-	if err := r.loadLibrary(ctx); err != nil {
-		if r.mode.Load() == modeEval {
-			return sc.Run(ctx, r.c, keys, args...)
-		}
-		cmd := redis.NewCmd(ctx)
-		cmd.SetErr(err)
-		return cmd
-	}
-	return r.c.FCall(ctx, fn, keys, args...)
-}
-
-// loadLibrary loads functionLibrary, on every master of a cluster. A
-// server that does not know FUNCTION (Redis before 7) switches this
-// limiter to EVALSHA for good.
-func (r *Redis) loadLibrary(ctx context.Context) error {
-	load := func(ctx context.Context, c redis.Cmdable) error {
-		err := c.FunctionLoad(ctx, functionLibrary).Err()
-		if err != nil && strings.Contains(err.Error(), "already exists") {
-			return nil
-		}
-		return err
-	}
-	var err error
-	if cc, ok := r.c.(*redis.ClusterClient); ok {
-		err = cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return load(ctx, m) })
-	} else {
-		err = load(ctx, r.c)
-	}
-	if err != nil && (strings.Contains(err.Error(), "unknown command") || strings.Contains(err.Error(), "unknown subcommand")) {
-		r.s.Logger.LogAttrs(ctx, slog.LevelInfo, "limiter: Redis has no functions (before 7.0); calling the scripts with EVALSHA", slog.String("error", err.Error()))
-		r.mode.Store(modeEval)
-	}
-	if err != nil {
-		return fmt.Errorf("limiter: loading the Redis function library: %w", err)
-	}
-	return nil
-}
-
 func (r *Redis) run(ctx context.Context, sc *redis.Script, site, what string, head int, args []any) (scriptReply, error) {
 	cctx, cancel := context.WithTimeout(ctx, r.s.Timeout)
 	defer cancel()
@@ -307,7 +240,7 @@ func (r *Redis) run(ctx context.Context, sc *redis.Script, site, what string, he
 	keys := []string{r.Key(site), r.Key(site) + ":hot"}
 	sent := time.Now()
 	go func() {
-		v, err := replyStrings(r.call(cctx, sc, keys, args))
+		v, err := replyStrings(sc.Run(cctx, r.c, keys, args...))
 		done <- result{v, err}
 	}()
 	var v []string

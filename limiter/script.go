@@ -1,8 +1,6 @@
 package limiter
 
 import (
-	"crypto/sha1"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 
@@ -68,24 +66,16 @@ var stateFields = []string{
 // and then either the whole state, formatted (stateFields), or only the
 // hold. The short reply, all integers, is what a reservation usually
 // gets: formatting a number costs about as much Redis time as a GET.
-
-// scriptDefs are the functions both scripts use. They work on the call's
-// KEYS, its arguments A, its time now, dayLen and ttl, and the hot state
-// H, which begin sets for each call: as an EVAL script the whole text runs
-// for each call; as a Redis function library (functionLibrary) the
-// functions are made once, when the library is loaded, and only begin and
-// the operation run for each call.
-const scriptDefs = `
-local HOT, OLDHOT = '<dddddddddddddd', '<dddddddd'
-local function begin(keys, args)
-  KEYS, A, H = keys, args, {}
-  now = tonumber(A[1])
-  if now <= 0 then
-    local t = redis.call('TIME')
-    now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-  end
-  dayLen, ttl = tonumber(A[2]), tonumber(A[4])
+const scriptPrelude = `
+local A = ARGV
+local now = tonumber(A[1])
+if now <= 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
+local dayLen, ttl = tonumber(A[2]), tonumber(A[4])
+local HOT, OLDHOT = '<dddddddddddddd', '<dddddddd'
+local H = {}
 -- getHot reads the hot key into H and reports whether it held the whole
 -- hot state. The previous version's hot key, eight doubles without the
 -- adaptive fields (which its hash holds), is read too but reported as
@@ -293,9 +283,7 @@ end
 // ARGV[10] is the caller's observations of the site since its last
 // reservation, "n errs latN latSum" (empty: none), applied first
 // (model.go's observeBatch).
-const reserveScript = evalHead + scriptDefs + "begin(KEYS, A)\n" + reserveBody
-
-const reserveBody = `
+const reserveScript = scriptPrelude + `
 local deadline = tonumber(A[9])
 if deadline > 0 and now > deadline then return shortReply({2, 0, 0, 0, 0, 0, 0}, false, 0) end
 local L
@@ -360,9 +348,7 @@ return {now, 1, ok, flags, slot, t, nextDay, H.cnt, H.lim, H.hold}
 // Reply head: change initflag (status and cancel: change only). The rest
 // is the whole state for status, when asked for, or when something
 // changed; else only the hold.
-const updateScript = evalHead + scriptDefs + "begin(KEYS, A)\n" + updateBody
-
-const updateBody = `
+const updateScript = scriptPrelude + `
 local P = params()
 local op = A[9]
 local L = lib()
@@ -435,31 +421,6 @@ L.save()
 if c == '' and not init and A[5] ~= '1' then return shortReply({c, 0}, true, S.hold) end
 return L.reply({c, init and 1 or 0}, true)
 `
-
-// evalHead declares what begin sets, for an EVAL script (which has KEYS
-// and ARGV as globals).
-const evalHead = "local KEYS, A, now, dayLen, ttl, H = KEYS, ARGV\n"
-
-// libraryVersion names the function library and its functions after its
-// code, so that processes of different versions sharing one Redis each
-// call their own.
-var libraryVersion = func() string {
-	sum := sha1.Sum([]byte(scriptDefs + reserveBody + updateBody))
-	return hex.EncodeToString(sum[:8])
-}()
-
-// Names of the Redis functions (Redis 7 and later).
-var (
-	reserveFunction = "goodbot_reserve_" + libraryVersion
-	updateFunction  = "goodbot_update_" + libraryVersion
-)
-
-// functionLibrary is the code of both scripts as a Redis function library
-// (FUNCTION LOAD): the functions of scriptDefs are made once, at load.
-var functionLibrary = "#!lua name=goodbot_limiter_" + libraryVersion + "\n" +
-	"local KEYS, A, now, dayLen, ttl, H\n" + scriptDefs +
-	"redis.register_function('" + reserveFunction + "', function(keys, args)\nbegin(keys, args)\n" + reserveBody + "\nend)\n" +
-	"redis.register_function('" + updateFunction + "', function(keys, args)\nbegin(keys, args)\n" + updateBody + "\nend)\n"
 
 // fmtNum formats v as the scripts read it.
 func fmtNum(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
