@@ -17,11 +17,7 @@ import (
 // time and the Redis calls (scripts, from INFO commandstats) per request.
 func BenchmarkRedisWaitObserve(b *testing.B) {
 	const site = "bench.example"
-	c := redistest.Client(b, redistest.Addr(b))
-	l, err := NewRedis(c, redistest.Namespace(b), Config{Estimates: benchEstimates(b, site), Burst: 1 << 30})
-	if err != nil {
-		b.Fatal(err)
-	}
+	l, c := benchRedis(b, site)
 	ctx := context.Background()
 	if _, err := l.Wait(ctx, site); err != nil { // the first call reads the whole state
 		b.Fatal(err)

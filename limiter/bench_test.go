@@ -35,13 +35,20 @@ func BenchmarkLocalWait(b *testing.B) {
 	}
 }
 
-func BenchmarkRedisWait(b *testing.B) {
-	const site = "bench.example"
+// benchRedis returns a Redis limiter for site whose burst never binds,
+// and its client.
+func benchRedis(b *testing.B, site string) (*Redis, *redis.Client) {
 	c := redistest.Client(b, redistest.Addr(b))
 	l, err := NewRedis(c, redistest.Namespace(b), Config{Estimates: benchEstimates(b, site), Burst: 1 << 30})
 	if err != nil {
 		b.Fatal(err)
 	}
+	return l, c
+}
+
+func BenchmarkRedisWait(b *testing.B) {
+	const site = "bench.example"
+	l, c := benchRedis(b, site)
 	ctx := context.Background()
 	if err := c.ConfigResetStat(ctx).Err(); err != nil {
 		b.Fatal(err)
@@ -66,11 +73,7 @@ func scriptMicros(b *testing.B, c *redis.Client) float64 {
 
 func BenchmarkRedisWaitParallel(b *testing.B) {
 	const site = "bench.example"
-	c := redistest.Client(b, redistest.Addr(b))
-	l, err := NewRedis(c, redistest.Namespace(b), Config{Estimates: benchEstimates(b, site), Burst: 1 << 30})
-	if err != nil {
-		b.Fatal(err)
-	}
+	l, _ := benchRedis(b, site)
 	ctx := context.Background()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

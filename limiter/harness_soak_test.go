@@ -235,6 +235,19 @@ func TestSoakAccuracy(t *testing.T) {
 			o.mu.Lock()
 			transit := slices.Clone(o.transit)
 			o.mu.Unlock()
+			if len(arr) > 0 {
+				sorted := slices.SortedFunc(slices.Values(arr), func(a, b time.Time) int { return a.Compare(b) })
+				best, at := 0, 0
+				for i, j := 0, 0; i < len(sorted); i++ {
+					for j < len(sorted) && sorted[j].Sub(sorted[i]) < time.Second {
+						j++
+					}
+					if j-i > best {
+						best, at = j-i, i
+					}
+				}
+				line += fmt.Sprintf("; densest 1s at +%v", sorted[at].Sub(sorted[0]).Round(time.Millisecond))
+			}
 			line += fmt.Sprintf(" (late wake-ups %d); lateness at send p50 %v p99 %v max %v; transit p99 %v max %v",
 				retakes, arrivals.Quantile(res.late, 0.5).Round(time.Microsecond), arrivals.Quantile(res.late, 0.99).Round(time.Microsecond), arrivals.Quantile(res.late, 1).Round(time.Microsecond),
 				arrivals.Quantile(transit, 0.99).Round(time.Microsecond), arrivals.Quantile(transit, 1).Round(time.Microsecond))

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/goodbot/goodbot/internal/redistest"
 )
 
@@ -269,16 +271,25 @@ func TestReserveAfterDeadlineChangesNothing(t *testing.T) {
 // A state the previous version wrote, all of it in one hash, is kept: the
 // next reservation reads it, splits it into the hot key and the hash, and
 // decides as the model does.
+// previousState is a state the previous versions may have left, in the
+// model: the key it goes under, the parameters and the estimate.
+func previousState(t *testing.T, site string, p params) (c *redis.Client, key string, in estimateArgs, m state) {
+	c = redistest.Client(t, redistest.Addr(t))
+	key = "goodbot:{" + redistest.Namespace(t) + ":" + site + "}"
+	t.Cleanup(func() { c.Del(context.Background(), key, key+":hot") })
+	in = estimateArgs{Est: 1000, Low: 500, High: 2000, Source: "t", Kind: 2, Budget: 50, BudgetT: 1728e6}
+	m.ensure(previousNow, in, p)
+	m.Count, m.Granted, m.TAT, m.Robots = 7, 9, previousNow+5e6, 2e6
+	return c, key, in, m
+}
+
+const previousNow = 1_763_900_000_000_000
+
 func TestScriptReadsPreviousVersionState(t *testing.T) {
-	c := redistest.Client(t, redistest.Addr(t))
 	ctx := context.Background()
-	key := "goodbot:{" + redistest.Namespace(t) + ":old.example}"
 	p := params{DayLen: 86400e6, Burst: 1, MaxHold: 1e6, BaseBackoff: 1e6, MaxBackoff: 1e6, Forgive: 1e6, AdaptEvery: 1e6, MaxFactor: 2}
-	in := estimateArgs{Est: 1000, Low: 500, High: 2000, Source: "t", Kind: 2, Budget: 50, BudgetT: 1728e6}
-	const now = 1_763_900_000_000_000
-	var m state
-	m.ensure(now, in, p)
-	m.Count, m.Granted, m.TAT, m.Robots = 7, 9, now+5e6, 2e6
+	c, key, in, m := previousState(t, "old.example", p)
+	const now = previousNow
 	set := map[string]string{
 		"tat": fmtInt(m.TAT), "day": fmtInt(m.Day), "cnt": fmtInt(m.Count), "gr": fmtInt(m.Granted),
 		"rob": fmtInt(m.Robots), "fac": fmtNum(m.Factor), "est": fmtNum(m.Est), "lo": fmtNum(m.Low),
@@ -296,7 +307,6 @@ func TestScriptReadsPreviousVersionState(t *testing.T) {
 	if err := c.HSet(ctx, key, old...).Err(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Del(context.Background(), key, key+":hot") })
 	v, err := replyStrings(c.Eval(ctx, reserveScript, []string{key, key + ":hot"}, append(scriptArgs(now+1, p, 60_000, in, true), "0")...))
 	if err != nil {
 		t.Fatal(err)
@@ -319,15 +329,10 @@ func TestScriptReadsPreviousVersionState(t *testing.T) {
 // rewrites the hot key with the adaptive fields, and decides as the model
 // does.
 func TestScriptReadsPreviousHotKey(t *testing.T) {
-	c := redistest.Client(t, redistest.Addr(t))
 	ctx := context.Background()
-	key := "goodbot:{" + redistest.Namespace(t) + ":oldhot.example}"
 	p := params{DayLen: 86400e6, Burst: 1, MaxHold: 1e6, BaseBackoff: 1e6, MaxBackoff: 1e6, Forgive: 1e6, AdaptEvery: 1, MaxFactor: 4}
-	in := estimateArgs{Est: 1000, Low: 500, High: 2000, Source: "t", Kind: 2, Budget: 50, BudgetT: 1728e6}
-	const now = 1_763_900_000_000_000
-	var m state
-	m.ensure(now, in, p)
-	m.Count, m.Granted, m.TAT, m.Robots = 7, 9, now+5e6, 2e6
+	c, key, in, m := previousState(t, "oldhot.example", p)
+	const now = previousNow
 	m.Factor, m.EWMA, m.Base, m.ErrRate, m.NObs, m.Adapt = 1.5, 40000, 10000, 0.05, 12, now-1e6
 	hot := make([]byte, 0, 64)
 	for _, v := range []float64{float64(m.TAT), float64(m.Day), float64(m.Count), float64(m.Granted), float64(m.Hold), float64(m.interval()), float64(dailyLimit(m.Budget)), float64(m.PendDay)} {
@@ -357,7 +362,6 @@ func TestScriptReadsPreviousHotKey(t *testing.T) {
 	if err := c.Set(ctx, key+":hot", hot, time.Minute).Err(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Del(context.Background(), key, key+":hot") })
 	b := obsBatch{N: 2, LatN: 2, LatSum: 2e6} // slow answers: slower
 	v, err := replyStrings(c.Eval(ctx, reserveScript, []string{key, key + ":hot"}, append(scriptArgs(now+1, p, 60_000, in, true), "0", b.pack())...))
 	if err != nil {
