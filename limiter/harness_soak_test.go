@@ -8,7 +8,7 @@
 //	go test -tags soak -run Soak -v -timeout 10m ./limiter/
 //
 // (-run SoakAccuracy for the arrival figures alone; SOAK_RUN=30s for
-// longer runs.)
+// longer runs; SOAK_OBSERVE=1 to report answers too, see crawl.)
 package limiter
 
 import (
@@ -100,8 +100,13 @@ type runResult struct {
 	late     []time.Duration // at the send: how long after its slot
 }
 
-// crawl runs workers that each loop Wait → GET until the deadline.
+// crawl runs workers that each loop Wait → GET until the deadline. With
+// SOAK_OBSERVE=1 they also report each answer (Observe), as the crawler
+// does: Redis calls per request then include the answers', and the
+// adaptive slow-down may lengthen the interval when loopback latency
+// wavers, which lowers the utilisation measured against T.
 func crawl(ctx context.Context, ls []Limiter, workers int, site, url string, res *runResult, mu *sync.Mutex) {
+	observe := os.Getenv("SOAK_OBSERVE") == "1"
 	var wg sync.WaitGroup
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128}}
 	for w := range workers {
@@ -136,11 +141,17 @@ func crawl(ctx context.Context, ls []Limiter, workers int, site, url string, res
 				if err != nil {
 					panic(err)
 				}
-				req.Header.Set("X-Sent", strconv.FormatInt(time.Now().UnixNano(), 10))
+				sent := time.Now()
+				req.Header.Set("X-Sent", strconv.FormatInt(sent.UnixNano(), 10))
 				resp, err := client.Do(req)
 				if err == nil {
 					resp.Body.Close()
 					atomic.AddInt64(&res.sent, 1)
+					if observe {
+						// As the gate does; an ordinary answer rides on
+						// the next reservation.
+						l.Observe(ctx, site, Observation{Status: resp.StatusCode, Latency: time.Since(sent)})
+					}
 				}
 			}
 		})
@@ -247,6 +258,9 @@ func TestSoakAccuracy(t *testing.T) {
 					}
 				}
 				line += fmt.Sprintf("; densest 1s at +%v", sorted[at].Sub(sorted[0]).Round(time.Millisecond))
+			}
+			if st, err := ls[0].Status(context.Background(), site); err == nil && st.Interval != interval {
+				line += fmt.Sprintf("; interval at the end %v (adaptive)", st.Interval)
 			}
 			line += fmt.Sprintf(" (late wake-ups %d); lateness at send p50 %v p99 %v max %v; transit p99 %v max %v",
 				retakes, arrivals.Quantile(res.late, 0.5).Round(time.Microsecond), arrivals.Quantile(res.late, 0.99).Round(time.Microsecond), arrivals.Quantile(res.late, 1).Round(time.Microsecond),
