@@ -458,8 +458,11 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	if err := g.pace(ctx, s, grant.Interval); err != nil {
-		return nil, err
+	if grant, err = g.onTime(ctx, s, grant); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return refuse("limiter", audit.Defer, "the grant's slot passed before the request could leave, and no new one came: "+err.Error(), time.Now().Add(2*time.Second))
 	}
 	// Pacing may have held the request a moment: a complaint that came
 	// meanwhile still stops it (the decision above is then followed by
@@ -524,6 +527,37 @@ type pacer struct {
 	mu    sync.Mutex
 	last  time.Time    // when the latest request passed pace
 	wrote atomic.Int64 // when the latest request was written out (Unix ns)
+}
+
+// onTime paces a granted request (see pace) and makes sure that it leaves
+// within its grant's window: a grant whose Latest has passed by then (the
+// worker woke late, the decision's fsync was slow) is given back for a new
+// one, up to three times, rather than sent bunched with the next slot's
+// request, which may be another process's. A limiter whose grants carry no
+// Latest is paced only.
+func (g *gate) onTime(ctx context.Context, s string, grant limiter.Grant) (limiter.Grant, error) {
+	rt, canRetake := g.limiter.(limiter.Retaker)
+	for retakes := 0; ; retakes++ {
+		gap := grant.Interval
+		if !grant.Latest.IsZero() {
+			// Within the window the slots already space requests by at
+			// least interval less the window.
+			gap -= limiter.SendWindow(grant.Interval)
+		}
+		if err := g.pace(ctx, s, gap); err != nil {
+			return grant, err
+		}
+		if grant.Latest.IsZero() || !time.Now().After(grant.Latest) || !canRetake || retakes == 3 {
+			return grant, nil
+		}
+		wctx, cancel := context.WithTimeout(ctx, g.cfg.MaxWait)
+		next, err := rt.Retake(wctx, s, grant)
+		cancel()
+		if err != nil {
+			return grant, err
+		}
+		grant = next
+	}
 }
 
 // pace holds a granted request until at least interval after the previous

@@ -3,8 +3,6 @@ package limiter
 import (
 	"context"
 	"math"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -37,13 +35,20 @@ func BenchmarkLocalWait(b *testing.B) {
 	}
 }
 
-func BenchmarkRedisWait(b *testing.B) {
-	const site = "bench.example"
+// benchRedis returns a Redis limiter for site whose burst never binds,
+// and its client.
+func benchRedis(b *testing.B, site string) (*Redis, *redis.Client) {
 	c := redistest.Client(b, redistest.Addr(b))
 	l, err := NewRedis(c, redistest.Namespace(b), Config{Estimates: benchEstimates(b, site), Burst: 1 << 30})
 	if err != nil {
 		b.Fatal(err)
 	}
+	return l, c
+}
+
+func BenchmarkRedisWait(b *testing.B) {
+	const site = "bench.example"
+	l, c := benchRedis(b, site)
 	ctx := context.Background()
 	if err := c.ConfigResetStat(ctx).Err(); err != nil {
 		b.Fatal(err)
@@ -57,36 +62,18 @@ func BenchmarkRedisWait(b *testing.B) {
 }
 
 // scriptMicros returns the Redis time per script call since the last
-// CONFIG RESETSTAT, from INFO commandstats (evalsha, or eval).
+// CONFIG RESETSTAT, from INFO commandstats (fcall, evalsha and eval).
 func scriptMicros(b *testing.B, c *redis.Client) float64 {
-	info, err := c.Info(context.Background(), "commandstats").Result()
-	if err != nil {
-		b.Fatal(err)
+	calls, usec := scriptTotals(b, c)
+	if calls == 0 {
+		return math.NaN()
 	}
-	for _, line := range strings.Split(info, "\n") {
-		if !strings.HasPrefix(line, "cmdstat_evalsha:") {
-			continue
-		}
-		for _, kv := range strings.Split(strings.TrimSpace(strings.TrimPrefix(line, "cmdstat_evalsha:")), ",") {
-			if v, ok := strings.CutPrefix(kv, "usec_per_call="); ok {
-				f, err := strconv.ParseFloat(v, 64)
-				if err != nil {
-					b.Fatal(err)
-				}
-				return f
-			}
-		}
-	}
-	return math.NaN()
+	return usec / float64(calls)
 }
 
 func BenchmarkRedisWaitParallel(b *testing.B) {
 	const site = "bench.example"
-	c := redistest.Client(b, redistest.Addr(b))
-	l, err := NewRedis(c, redistest.Namespace(b), Config{Estimates: benchEstimates(b, site), Burst: 1 << 30})
-	if err != nil {
-		b.Fatal(err)
-	}
+	l, _ := benchRedis(b, site)
 	ctx := context.Background()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

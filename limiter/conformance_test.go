@@ -338,11 +338,16 @@ func TestConformanceAdaptive(t *testing.T) {
 		rec := &recorder{}
 		l := newLimiter(t, Config{Estimates: estimatesFor(t, site, interval, 24*time.Hour), Sink: rec, AdaptEvery: time.Microsecond, MaxSlowdown: 4})
 		ctx := context.Background()
+		// Each answer is followed by a Status call: Redis applies a
+		// process's ordinary answers with its next reservation or Status,
+		// at most one adaptive step for all of them, as a crawler that
+		// reserves between answers gets.
 		obs := func(n int, o Observation) {
 			for range n {
 				if err := l.Observe(ctx, site, o); err != nil {
 					t.Fatal(err)
 				}
+				mustStatus(t, l, site)
 				time.Sleep(10 * time.Microsecond) // past AdaptEvery
 			}
 		}

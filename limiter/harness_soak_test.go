@@ -1,10 +1,14 @@
 //go:build soak
 
 // The accuracy harness: a loopback origin logging arrival times, a real
-// redis-server, and 1, 8 and 64 workers (and 3 limiters standing for 3
-// processes) wanting more than the cap. Run it with
+// redis-server, and 1, 8 and 64 workers (and 3 limiters on 3 clients
+// standing for 3 processes) wanting more than the cap, at T = 20 ms and
+// 100 ms. Run it with
 //
 //	go test -tags soak -run Soak -v -timeout 10m ./limiter/
+//
+// (-run SoakAccuracy for the arrival figures alone; SOAK_RUN=30s for
+// longer runs; SOAK_OBSERVE=1 to report answers too, see crawl.)
 package limiter
 
 import (
@@ -12,7 +16,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,9 +33,10 @@ import (
 
 // origin is a loopback site that logs when each request arrives.
 type origin struct {
-	mu  sync.Mutex
-	at  []time.Time
-	srv *httptest.Server
+	mu      sync.Mutex
+	at      []time.Time
+	transit []time.Duration // arrival less the X-Sent header's instant
+	srv     *httptest.Server
 }
 
 func newOrigin(t *testing.T) *origin {
@@ -37,6 +45,9 @@ func newOrigin(t *testing.T) *origin {
 		now := time.Now()
 		o.mu.Lock()
 		o.at = append(o.at, now)
+		if ns, err := strconv.ParseInt(r.Header.Get("X-Sent"), 10, 64); err == nil {
+			o.transit = append(o.transit, now.Sub(time.Unix(0, ns)))
+		}
 		o.mu.Unlock()
 		w.Write([]byte("ok"))
 	}))
@@ -85,10 +96,17 @@ type runResult struct {
 	asked    []time.Time // when Wait was called (local clock)
 	sent     int64
 	errs     int64
+	retaken  int64           // grants given back at the send
+	late     []time.Duration // at the send: how long after its slot
 }
 
-// crawl runs workers that each loop Wait → GET until the deadline.
+// crawl runs workers that each loop Wait → GET until the deadline. With
+// SOAK_OBSERVE=1 they also report each answer (Observe), as the crawler
+// does: Redis calls per request then include the answers', and the
+// adaptive slow-down may lengthen the interval when loopback latency
+// wavers, which lowers the utilisation measured against T.
 func crawl(ctx context.Context, ls []Limiter, workers int, site, url string, res *runResult, mu *sync.Mutex) {
+	observe := os.Getenv("SOAK_OBSERVE") == "1"
 	var wg sync.WaitGroup
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128}}
 	for w := range workers {
@@ -97,6 +115,12 @@ func crawl(ctx context.Context, ls []Limiter, workers int, site, url string, res
 			for ctx.Err() == nil {
 				asked := time.Now()
 				g, err := l.Wait(ctx, site)
+				// As the crawler's gate does: a grant whose window passed
+				// before the send is given back for a new one.
+				for retakes := 0; err == nil && !g.Latest.IsZero() && time.Now().After(g.Latest) && retakes < 3; retakes++ {
+					atomic.AddInt64(&res.retaken, 1)
+					g, err = l.(Retaker).Retake(ctx, site, g)
+				}
 				if err != nil {
 					if ctx.Err() == nil {
 						atomic.AddInt64(&res.errs, 1)
@@ -104,15 +128,30 @@ func crawl(ctx context.Context, ls []Limiter, workers int, site, url string, res
 					}
 					continue
 				}
+				now := time.Now()
 				mu.Lock()
 				res.grants = append(res.grants, g.At)
-				res.returned = append(res.returned, time.Now())
+				res.returned = append(res.returned, now)
 				res.asked = append(res.asked, asked)
+				if !g.Latest.IsZero() {
+					res.late = append(res.late, now.Sub(g.Latest)+SendWindow(g.Interval))
+				}
 				mu.Unlock()
-				resp, err := client.Get(url)
+				req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodGet, url, nil)
+				if err != nil {
+					panic(err)
+				}
+				sent := time.Now()
+				req.Header.Set("X-Sent", strconv.FormatInt(sent.UnixNano(), 10))
+				resp, err := client.Do(req)
 				if err == nil {
 					resp.Body.Close()
 					atomic.AddInt64(&res.sent, 1)
+					if observe {
+						// As the gate does; an ordinary answer rides on
+						// the next reservation.
+						l.Observe(ctx, site, Observation{Status: resp.StatusCode, Latency: time.Since(sent)})
+					}
 				}
 			}
 		})
@@ -122,18 +161,38 @@ func crawl(ctx context.Context, ls []Limiter, workers int, site, url string, res
 
 func TestSoakAccuracy(t *testing.T) {
 	srv := redistest.Start(t)
-	const interval = 20 * time.Millisecond // 50 requests/s
-	const run = 12 * time.Second
-	for _, tc := range []struct {
+	run := 12 * time.Second
+	if v := os.Getenv("SOAK_RUN"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 5*time.Second {
+			t.Fatalf("SOAK_RUN=%q: want a duration of 5s or more", v)
+		}
+		run = d
+	}
+	type tcase struct {
 		name     string
 		limiters int
 		workers  int
-	}{
-		{"1 worker", 1, 1},
-		{"8 workers", 1, 8},
-		{"64 workers", 1, 64},
-		{"3 limiters x 8 workers", 3, 24},
-	} {
+		interval time.Duration
+	}
+	var cases []tcase
+	for _, interval := range []time.Duration{20 * time.Millisecond, 100 * time.Millisecond} {
+		for _, c := range []tcase{
+			{"1 worker", 1, 1, interval},
+			{"8 workers", 1, 8, interval},
+			{"64 workers", 1, 64, interval},
+			{"3 limiters x 8 workers", 3, 24, interval},
+		} {
+			c.name = fmt.Sprintf("T=%v/%s", interval, c.name)
+			cases = append(cases, c)
+		}
+	}
+	var summary []string
+	defer func() {
+		t.Logf("summary (max per window / (1 + W/T), arrivals at the origin):\n%s", strings.Join(summary, "\n"))
+	}()
+	for _, tc := range cases {
+		interval := tc.interval
 		t.Run(tc.name, func(t *testing.T) {
 			o := newOrigin(t)
 			site := o.srv.Listener.Addr().String()
@@ -160,7 +219,11 @@ func TestSoakAccuracy(t *testing.T) {
 			hook.lat, hook.starts = nil, nil
 			hook.mu.Unlock()
 			began := time.Now()
-			ctx, cancel := context.WithTimeout(context.Background(), run)
+			// Cancelled, not a deadline: with a deadline, the workers
+			// whose slot would fall after the end get a LaterError at
+			// once and ask again, which is not a crawl's steady state.
+			ctx, cancel := context.WithCancel(context.Background())
+			defer time.AfterFunc(run, cancel).Stop()
 			defer cancel()
 			var res runResult
 			var mu sync.Mutex
@@ -170,7 +233,39 @@ func TestSoakAccuracy(t *testing.T) {
 				t.Errorf("%d arrivals, %d sent, %d grants: a request without a grant?", len(arr), res.sent, len(res.grants))
 			}
 			report(t, "decision", res.grants, interval, true)
-			report(t, "arrival", arr, interval, true)
+			reps := report(t, "arrival", arr, interval, true)
+			line := fmt.Sprintf("%-32s", tc.name)
+			for _, r := range reps {
+				line += fmt.Sprintf(" W=%v %d/%.0f=%.4f", r.Window, r.Max, r.Bound, r.Ratio)
+			}
+			line += fmt.Sprintf(" util %.4f retaken %d/%d", arrivals.Utilisation(arr, interval), res.retaken, len(res.grants))
+			var retakes int64
+			for _, l := range ls {
+				retakes += l.(*Redis).retakes.Load()
+			}
+			o.mu.Lock()
+			transit := slices.Clone(o.transit)
+			o.mu.Unlock()
+			if len(arr) > 0 {
+				sorted := slices.SortedFunc(slices.Values(arr), func(a, b time.Time) int { return a.Compare(b) })
+				best, at := 0, 0
+				for i, j := 0, 0; i < len(sorted); i++ {
+					for j < len(sorted) && sorted[j].Sub(sorted[i]) < time.Second {
+						j++
+					}
+					if j-i > best {
+						best, at = j-i, i
+					}
+				}
+				line += fmt.Sprintf("; densest 1s at +%v", sorted[at].Sub(sorted[0]).Round(time.Millisecond))
+			}
+			if st, err := ls[0].Status(context.Background(), site); err == nil && st.Interval != interval {
+				line += fmt.Sprintf("; interval at the end %v (adaptive)", st.Interval)
+			}
+			line += fmt.Sprintf(" (late wake-ups %d); lateness at send p50 %v p99 %v max %v; transit p99 %v max %v",
+				retakes, arrivals.Quantile(res.late, 0.5).Round(time.Microsecond), arrivals.Quantile(res.late, 0.99).Round(time.Microsecond), arrivals.Quantile(res.late, 1).Round(time.Microsecond),
+				arrivals.Quantile(transit, 0.99).Round(time.Microsecond), arrivals.Quantile(transit, 1).Round(time.Microsecond))
+			summary = append(summary, line)
 			hook.mu.Lock()
 			lat := slices.Clone(hook.lat)
 			// Calls per grant in the steady state, 2 s after the start to
@@ -196,14 +291,16 @@ func TestSoakAccuracy(t *testing.T) {
 	}
 }
 
-func report(t *testing.T, what string, at []time.Time, interval time.Duration, strict bool) {
+func report(t *testing.T, what string, at []time.Time, interval time.Duration, strict bool) []arrivals.Report {
 	t.Helper()
-	for _, r := range arrivals.Check(at, 1, interval, 100*time.Millisecond, time.Second, 10*time.Second) {
+	reps := arrivals.Check(at, 1, interval, time.Second, 5*time.Second, 10*time.Second)
+	for _, r := range reps {
 		t.Logf("%-8s W=%-5v max %4d bound %6.1f ratio %.4f", what, r.Window, r.Max, r.Bound, r.Ratio)
 		if strict && what == "decision" && float64(r.Max) > r.Bound {
 			t.Errorf("decision-time window %v: %d > bound %v", r.Window, r.Max, r.Bound)
 		}
 	}
+	return reps
 }
 
 // TestSoakOutage pauses, then kills and restarts redis-server under 8

@@ -42,8 +42,13 @@
 //
 // Local paces the workers of one process with golang.org/x/time/rate.
 // Redis shares the state of every site among all processes of a job, one
-// Lua script call per grant, with Redis's clock, and fails closed: when
-// Redis cannot be reached, nothing is granted.
+// Lua script call per request in steady state (ordinary answers ride on
+// the next reservation), with
+// Redis's clock, and fails closed: when Redis cannot be reached, nothing is
+// granted. Its grants carry a send window (Grant.Latest, Retaker): a
+// request that could not leave within it is given back rather than sent
+// bunched with the next, so that what a site sees is bounded, not only
+// what was decided.
 package limiter
 
 import (
@@ -85,6 +90,19 @@ type Grant struct {
 	At       time.Time     // when the request may be sent
 	Waited   time.Duration // how long Wait blocked
 	Interval time.Duration // the pacing interval in force for the site
+	// Latest is the last instant, by this process's clock, at which the
+	// request may still be sent under this grant; zero when any time after
+	// At will do. A sender that cannot send by then gives the grant back
+	// with Retaker.Retake instead of sending late, bunched with the
+	// request of the next slot.
+	Latest time.Time
+}
+
+// Retaker is implemented by limiters whose grants carry a Latest instant.
+type Retaker interface {
+	// Retake gives back g, a grant for site that can no longer be used in
+	// time, and waits for a new one, as Wait does.
+	Retake(ctx context.Context, site string, g Grant) (Grant, error)
 }
 
 // Observation is how a site answered one request.

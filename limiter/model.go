@@ -111,14 +111,18 @@ type reserveResult struct {
 	T              int64 // interval charged
 	Until          int64 // when exhausted: start of the next day
 	Count, Limit   int64
+	Change         change // what the observations applied with it changed
 }
 
 // reserve is the decision the Redis script makes: reserve the next free slot
 // for one request at or after now, or report that the day's budget is spent.
-// in is used only to create the state; change it with reestimate.
-func (s *state) reserve(now int64, in estimateArgs, p params) reserveResult {
+// in is used only to create the state; change it with reestimate. b is the
+// caller's observations since its last reservation (see obsBatch), applied
+// first, so that the slot is paced at the interval they lead to.
+func (s *state) reserve(now int64, in estimateArgs, b obsBatch, p params) reserveResult {
 	var r reserveResult
 	r.Init = s.ensure(now, in, p)
+	r.Change = s.observeBatch(now, b, p)
 	t := s.interval()
 	slot := max(now, s.Hold, s.TAT-(p.Burst-1)*t)
 	r.Promoted = s.promote(slot, p)
@@ -232,6 +236,14 @@ func (s *state) observe(now int64, o obsArgs, p params) change {
 		}
 		return c
 	}
+	return s.adapt(now, o.Err, p)
+}
+
+// adapt makes the adaptive change, if any, that the latency average and
+// the error rate call for after an observation; isErr says that the
+// observation (or one of a batch) was an error, which rules out speeding up.
+func (s *state) adapt(now int64, isErr bool, p params) change {
+	var c change
 	slowLatency := s.EWMA > float64(2*s.Base)
 	slowErrors := s.ErrRate > 0.2
 	if s.NObs >= 5 && (slowLatency || slowErrors) {
@@ -242,12 +254,90 @@ func (s *state) observe(now int64, o obsArgs, p params) change {
 		}
 		return c
 	}
-	if !o.Err && s.Factor > 1 && now-s.Adapt >= p.AdaptEvery {
+	if !isErr && s.Factor > 1 && now-s.Adapt >= p.AdaptEvery {
 		s.Factor = max(float64(s.Factor*0.9), 1)
 		s.Adapt = now
 		return change{Kind: "faster", Reason: "site healthy again"}
 	}
 	return c
+}
+
+// obsBatch sums up the ordinary observations (answers that ask for no
+// hold: not a 429 or 503) that one process made of a site since its last
+// reservation. The Redis backend ships it with the next reservation rather
+// than call Redis once per answer; holds still go at once (observe).
+type obsBatch struct {
+	N      int64 // observations
+	Errs   int64 // of which errors (network errors, 5xx)
+	LatN   int64 // of which had an answer, with a latency
+	LatSum int64 // sum of those latencies
+}
+
+// pack formats b as the scripts read it; empty when b holds nothing.
+func (b obsBatch) pack() string {
+	if b.N == 0 {
+		return ""
+	}
+	return fmtInt(b.N) + " " + fmtInt(b.Errs) + " " + fmtInt(b.LatN) + " " + fmtInt(b.LatSum)
+}
+
+// maxBatchSteps bounds the decay steps a batch applies: after 256 steps
+// the old average weighs less than 0.9^256 ≈ 2e-12.
+const maxBatchSteps = 256
+
+// add counts one ordinary observation into b.
+func (b *obsBatch) add(o obsArgs) {
+	b.N++
+	if o.Err {
+		b.Errs++
+	}
+	if o.Latency > 0 {
+		b.LatN++
+		b.LatSum += o.Latency
+	}
+}
+
+// merge adds the observations of o into b.
+func (b *obsBatch) merge(o obsBatch) {
+	b.N, b.Errs, b.LatN, b.LatSum = b.N+o.N, b.Errs+o.Errs, b.LatN+o.LatN, b.LatSum+o.LatSum
+}
+
+// decay returns f^n, n capped at maxBatchSteps, multiplied out as the
+// script does (a power function may differ between Go and Lua in the last
+// bit).
+func decay(f float64, n int64) float64 {
+	a := 1.0
+	for range min(n, maxBatchSteps) {
+		a = float64(a * f)
+	}
+	return a
+}
+
+// observeBatch applies a batch of ordinary observations as if they had
+// come one by one with the batch's mean error rate and mean latency: the
+// averages decay by one step per observation, then the adaptive change,
+// at most one, is made. A batch with an error cannot speed the site up.
+// The state must exist.
+func (s *state) observeBatch(now int64, b obsBatch, p params) change {
+	if b.N <= 0 {
+		return change{}
+	}
+	s.NObs += b.N
+	a := decay(0.9, b.N)
+	s.ErrRate = float64(a*s.ErrRate) + float64(float64(1-a)*float64(float64(b.Errs)/float64(b.N)))
+	if b.LatN > 0 {
+		mean := float64(b.LatSum) / float64(b.LatN)
+		if s.EWMA == 0 {
+			s.EWMA = mean
+		} else {
+			w := decay(0.8, b.LatN)
+			s.EWMA = float64(w*s.EWMA) + float64(float64(1-w)*mean)
+		}
+		if s.Base == 0 || s.EWMA < s.Base {
+			s.Base = s.EWMA
+		}
+	}
+	return s.adapt(now, b.Errs > 0, p)
 }
 
 // setRobots records the delay robots.txt asks for. The state must exist.

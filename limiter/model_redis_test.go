@@ -2,9 +2,14 @@ package limiter
 
 import (
 	"context"
+	"encoding/binary"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/goodbot/goodbot/internal/redistest"
 )
@@ -42,6 +47,28 @@ func TestScriptMatchesModel(t *testing.T) {
 			return estimateArgs{Est: est, Low: low, High: high, Source: []string{"--traffic", "f.csv:2 (logs)", "default"}[rng.IntN(3)], Kind: int64(rng.IntN(4)), Budget: b, BudgetT: budgetIntervalMicros(b, p.DayLen)}
 		}
 		lookup := mkEst()
+		// mkBatch is the observations a process made since its last
+		// reservation: often none, else some healthy or slow answers and
+		// errors.
+		mkBatch := func() obsBatch {
+			var b obsBatch
+			if rng.IntN(3) == 0 {
+				return b
+			}
+			healthy := trial%2 == 0 && rng.IntN(2) == 0
+			for range 1 + rng.IntN([]int{1, 4, 70, 300}[rng.IntN(4)]) {
+				a := obsArgs{Status: []int64{200, 200, 404, 500, 0}[rng.IntN(5)], Latency: []int64{0, 1000, 5000, 200000, rng.Int64N(1e6)}[rng.IntN(5)]}
+				if healthy {
+					a.Status, a.Latency = 200, 1000
+				}
+				if a.Status == 0 {
+					a.Latency = 0
+				}
+				a.Err = a.Status == 0 || a.Status >= 500
+				b.add(a)
+			}
+			return b
+		}
 		var m state
 		site := "s" + fmtInt(int64(trial)) + ".example"
 		key := r.Key(site)
@@ -83,14 +110,25 @@ func TestScriptMatchesModel(t *testing.T) {
 				if rng.IntN(8) == 0 {
 					in = mkEst()
 				}
-				run(reserveScript, 7, in, "0") // no deadline
-				rr := m.reserve(now, in, p)
+				b := mkBatch()
+				run(reserveScript, 7, in, "0", b.pack()) // no deadline
+				rr := m.reserve(now, in, b, p)
 				var flags int64
 				if rr.Init {
 					flags |= 1
 				}
 				if rr.Promoted {
 					flags |= 4
+				}
+				switch rr.Change.Kind {
+				case "slower":
+					flags |= 8
+				case "faster":
+					flags |= 16
+				}
+				if b.N > 0 {
+					seen["reserve with observations"]++
+					seen["reserve:"+rr.Change.Kind]++
 				}
 				seen["reserve"]++
 				if rr.Exhausted {
@@ -133,6 +171,19 @@ func TestScriptMatchesModel(t *testing.T) {
 				if got.head[0] != ch.Kind || (got.head[1] == "1") != init {
 					t.Fatalf("trial %d step %d obs %+v: script %v, model %q init %v", trial, step, a, got.head, ch.Kind, init)
 				}
+			case k < 8 && rng.IntN(2) == 0:
+				op = "batch"
+				b := mkBatch()
+				if b.N == 0 {
+					b.N = 1
+				}
+				run(updateScript, 2, lookup, "batch", b.pack())
+				init := m.ensure(now, lookup, p)
+				ch := m.observeBatch(now, b, p)
+				seen["batch:"+ch.Kind]++
+				if got.head[0] != ch.Kind || (got.head[1] == "1") != init {
+					t.Fatalf("trial %d step %d batch %+v: script %v, model %q init %v", trial, step, b, got.head, ch.Kind, init)
+				}
 			case k < 8:
 				op = "robots"
 				d := []int64{0, 1e6, 5e6, rng.Int64N(3e6)}[rng.IntN(4)]
@@ -174,7 +225,8 @@ func TestScriptMatchesModel(t *testing.T) {
 		c.Del(ctx, key, key+":hot")
 	}
 	t.Logf("paths covered: %v", seen)
-	for _, k := range []string{"reserve", "exhausted", "promoted", "waited", "hold", "slower", "faster", reasonLower, reasonRaise, "cancel"} {
+	for _, k := range []string{"reserve", "exhausted", "promoted", "waited", "hold", "slower", "faster", reasonLower, reasonRaise, "cancel",
+		"reserve with observations", "reserve:slower", "reserve:faster", "batch:", "batch:slower", "batch:faster"} {
 		if seen[k] == 0 {
 			t.Errorf("no sequence took the %q path", k)
 		}
@@ -219,16 +271,25 @@ func TestReserveAfterDeadlineChangesNothing(t *testing.T) {
 // A state the previous version wrote, all of it in one hash, is kept: the
 // next reservation reads it, splits it into the hot key and the hash, and
 // decides as the model does.
+// previousState is a state the previous versions may have left, in the
+// model: the key it goes under, the parameters and the estimate.
+func previousState(t *testing.T, site string, p params) (c *redis.Client, key string, in estimateArgs, m state) {
+	c = redistest.Client(t, redistest.Addr(t))
+	key = "goodbot:{" + redistest.Namespace(t) + ":" + site + "}"
+	t.Cleanup(func() { c.Del(context.Background(), key, key+":hot") })
+	in = estimateArgs{Est: 1000, Low: 500, High: 2000, Source: "t", Kind: 2, Budget: 50, BudgetT: 1728e6}
+	m.ensure(previousNow, in, p)
+	m.Count, m.Granted, m.TAT, m.Robots = 7, 9, previousNow+5e6, 2e6
+	return c, key, in, m
+}
+
+const previousNow = 1_763_900_000_000_000
+
 func TestScriptReadsPreviousVersionState(t *testing.T) {
-	c := redistest.Client(t, redistest.Addr(t))
 	ctx := context.Background()
-	key := "goodbot:{" + redistest.Namespace(t) + ":old.example}"
 	p := params{DayLen: 86400e6, Burst: 1, MaxHold: 1e6, BaseBackoff: 1e6, MaxBackoff: 1e6, Forgive: 1e6, AdaptEvery: 1e6, MaxFactor: 2}
-	in := estimateArgs{Est: 1000, Low: 500, High: 2000, Source: "t", Kind: 2, Budget: 50, BudgetT: 1728e6}
-	const now = 1_763_900_000_000_000
-	var m state
-	m.ensure(now, in, p)
-	m.Count, m.Granted, m.TAT, m.Robots = 7, 9, now+5e6, 2e6
+	c, key, in, m := previousState(t, "old.example", p)
+	const now = previousNow
 	set := map[string]string{
 		"tat": fmtInt(m.TAT), "day": fmtInt(m.Day), "cnt": fmtInt(m.Count), "gr": fmtInt(m.Granted),
 		"rob": fmtInt(m.Robots), "fac": fmtNum(m.Factor), "est": fmtNum(m.Est), "lo": fmtNum(m.Low),
@@ -246,7 +307,6 @@ func TestScriptReadsPreviousVersionState(t *testing.T) {
 	if err := c.HSet(ctx, key, old...).Err(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Del(context.Background(), key, key+":hot") })
 	v, err := replyStrings(c.Eval(ctx, reserveScript, []string{key, key + ":hot"}, append(scriptArgs(now+1, p, 60_000, in, true), "0")...))
 	if err != nil {
 		t.Fatal(err)
@@ -255,11 +315,70 @@ func TestScriptReadsPreviousVersionState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rr := m.reserve(now+1, in, p)
+	rr := m.reserve(now+1, in, obsBatch{}, p)
 	if g, _ := headInt(rep.head, 2); g != rr.Slot || rep.head[1] != "0" || !reflect.DeepEqual(rep.st, m) {
 		t.Errorf("reserve on the old state: head %v state %+v\nmodel slot %d state %+v", rep.head, rep.st, rr.Slot, m)
 	}
 	if n, err := c.HExists(ctx, key, "tat").Result(); err != nil || n {
 		t.Errorf("the hash still holds tat after the split: %v %v", n, err)
+	}
+}
+
+// The previous version's hot key, eight doubles without the adaptive
+// fields (its hash held those), is kept: the next reservation reads both,
+// rewrites the hot key with the adaptive fields, and decides as the model
+// does.
+func TestScriptReadsPreviousHotKey(t *testing.T) {
+	ctx := context.Background()
+	p := params{DayLen: 86400e6, Burst: 1, MaxHold: 1e6, BaseBackoff: 1e6, MaxBackoff: 1e6, Forgive: 1e6, AdaptEvery: 1, MaxFactor: 4}
+	c, key, in, m := previousState(t, "oldhot.example", p)
+	const now = previousNow
+	m.Factor, m.EWMA, m.Base, m.ErrRate, m.NObs, m.Adapt = 1.5, 40000, 10000, 0.05, 12, now-1e6
+	hot := make([]byte, 0, 64)
+	for _, v := range []float64{float64(m.TAT), float64(m.Day), float64(m.Count), float64(m.Granted), float64(m.Hold), float64(m.interval()), float64(dailyLimit(m.Budget)), float64(m.PendDay)} {
+		hot = binary.LittleEndian.AppendUint64(hot, math.Float64bits(v))
+	}
+	set := map[string]string{
+		"rob": fmtInt(m.Robots), "fac": fmtNum(m.Factor), "est": fmtNum(m.Est), "lo": fmtNum(m.Low),
+		"hi": fmtNum(m.High), "src": m.Source, "psrc": "", "kind": fmtInt(m.Kind), "bud": fmtNum(m.Budget),
+		"bT": fmtInt(m.BudgetT), "ewma": fmtNum(m.EWMA), "base": fmtNum(m.Base), "err": fmtNum(m.ErrRate),
+		"nobs": fmtInt(m.NObs), "adapt": fmtInt(m.Adapt),
+	}
+	var cold []any
+	for _, f := range stateFields {
+		switch f {
+		case "tat", "day", "cnt", "gr", "hold", "pday":
+			continue // the hot key's
+		}
+		v, ok := set[f]
+		if !ok {
+			v = "0"
+		}
+		cold = append(cold, f, v)
+	}
+	if err := c.HSet(ctx, key, cold...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Set(ctx, key+":hot", hot, time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	b := obsBatch{N: 2, LatN: 2, LatSum: 2e6} // slow answers: slower
+	v, err := replyStrings(c.Eval(ctx, reserveScript, []string{key, key + ":hot"}, append(scriptArgs(now+1, p, 60_000, in, true), "0", b.pack())...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := parseReply(v, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr := m.reserve(now+1, in, b, p)
+	if g, _ := headInt(rep.head, 2); g != rr.Slot || rr.Change.Kind != "slower" || !reflect.DeepEqual(rep.st, m) {
+		t.Errorf("reserve on the old hot key: head %v state %+v\nmodel slot %d change %q state %+v", rep.head, rep.st, rr.Slot, rr.Change.Kind, m)
+	}
+	if n, err := c.StrLen(ctx, key+":hot").Result(); err != nil || n != 14*8 {
+		t.Errorf("hot key is %d bytes (%v), want 14 doubles", n, err)
+	}
+	if n, err := c.HExists(ctx, key, "ewma").Result(); err != nil || n {
+		t.Errorf("the hash still holds ewma after the rewrite: %v %v", n, err)
 	}
 }

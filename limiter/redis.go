@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,7 +20,20 @@ import (
 // of every process that uses the same job name. Each decision is one call
 // of one Lua script that reserves the next free slot of the site and
 // returns how long to wait (reservation, not refuse-and-retry); the clock
-// is the Redis server's TIME. Feedback is a second script. A site's state
+// is the Redis server's TIME. Ordinary answers (Observe without a 429 or
+// 503) are summed up in the process and applied by the site's next
+// reservation, so that a request costs one call in steady state; holds,
+// robots.txt and estimates are a second script, called at once.
+//
+// A grant is good for half an interval after its slot (Grant.Latest): a
+// worker that wakes later, on a loaded machine, gives the slot back and
+// reserves again rather than send its request bunched with the next one,
+// from this process or another. Slots are an interval apart, so what a
+// site sees in any window of W is at most W/T + 1 requests, at any number
+// of workers and processes (plus the spread of the network's delay). A
+// worker gives up to three late slots back in a row; after that the
+// lateness is the machine's steady delay, which shifts every request
+// alike, and the grant stands. A site's state
 // is a packed string of what every reservation needs,
 // "goodbot:{JOB:SITE}:hot", and a hash of the rest, "goodbot:{JOB:SITE}",
 // whose hash tag keeps both in one slot of a Redis Cluster (see script.go).
@@ -37,20 +51,28 @@ type Redis struct {
 
 	// nowOverride replaces Redis TIME (tests of the script arithmetic).
 	nowOverride int64
-	// offset is Redis's clock minus ours (µs), as last seen; 0 until a
-	// reply came. It turns a call's deadline into Redis time.
-	offset atomic.Int64
+	// retakes counts the late slots Wait gave back (the soak harness
+	// reports it).
+	retakes atomic.Int64
+
+	// clock is Redis's clock minus ours. It turns a call's deadline into
+	// Redis time, and a slot into this process's time.
+	clock clockOffset
 
 	subOnce sync.Once
 	pubsub  *redis.PubSub // hold announcements of every process of the job
 
 	mu    sync.Mutex
-	seen  map[string]bool  // sites whose initial event this process recorded
-	holds map[string]int64 // latest hold this process knows of, per site
-	wake  chan struct{}    // closed, and replaced, when a hold is announced
+	seen  map[string]bool     // sites whose initial event this process recorded
+	holds map[string]int64    // latest hold this process knows of, per site
+	batch map[string]obsBatch // ordinary observations not yet sent, per site
+	wake  chan struct{}       // closed, and replaced, when a hold is announced
 }
 
-var _ Limiter = (*Redis)(nil)
+var (
+	_ Limiter = (*Redis)(nil)
+	_ Retaker = (*Redis)(nil)
+)
 
 var jobName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}$`)
 
@@ -78,6 +100,7 @@ func NewRedis(client redis.UniversalClient, job string, cfg Config) (*Redis, err
 		update:  redis.NewScript(updateScript),
 		seen:    make(map[string]bool),
 		holds:   make(map[string]int64),
+		batch:   make(map[string]obsBatch),
 		wake:    make(chan struct{}),
 	}, nil
 }
@@ -116,9 +139,19 @@ func (r *Redis) listen(ch <-chan *redis.Message) {
 	}
 }
 
-// Close stops listening to hold announcements. It does not close the
-// Redis client.
+// Close sends the observations not yet sent (best effort, within
+// Config.Timeout each) and stops listening to hold announcements. It does
+// not close the Redis client.
 func (r *Redis) Close() error {
+	r.mu.Lock()
+	sites := make([]string, 0, len(r.batch))
+	for site := range r.batch {
+		sites = append(sites, site)
+	}
+	r.mu.Unlock()
+	for _, site := range sites {
+		r.flush(context.Background(), site)
+	}
 	r.mu.Lock()
 	ps := r.pubsub
 	r.pubsub = nil
@@ -144,6 +177,47 @@ func (r *Redis) args(site string, extra ...any) []any {
 	return append(scriptArgs(r.nowOverride, r.s.p, r.ttl, in, full), extra...)
 }
 
+// clockOffset estimates Redis's clock minus this process's, in µs, from
+// the time in the replies. A reply's time is known to within half its
+// call's round trip, so the estimate is the quickest recent call's: a
+// slower one replaces it only when it is slower by less than the older
+// one's age allows (1 µs per ms, for drift). A reply a busy process read
+// late thus does not move the estimate.
+type clockOffset struct {
+	mu  sync.Mutex
+	off int64
+	rtt int64
+	at  time.Time // zero until a reply came
+}
+
+func (c *clockOffset) note(off, rtt int64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.at.IsZero() || rtt <= c.rtt+now.Sub(c.at).Milliseconds() {
+		c.off, c.rtt, c.at = off, rtt, now
+	}
+}
+
+// get returns the estimate, and false before any reply came.
+func (c *clockOffset) get() (int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.off, !c.at.IsZero()
+}
+
+// SendWindow is how long after its slot a grant of the Redis limiter may
+// still be used (Grant.Latest): half the interval, and at least 5 ms, which
+// a loaded machine's late wake-ups often exceed at shorter intervals. Sent
+// within the window, requests whose slots are an interval apart reach a
+// site at most W/T + 1 in any window W when the window is under T, and
+// at most 0.5% above that for W ≥ 1 s when it is 5 ms.
+func SendWindow(interval time.Duration) time.Duration {
+	return max(interval/2, 5*time.Millisecond)
+}
+
+// maxRetakes is how many late slots in a row one Wait gives back.
+const maxRetakes = 3
+
 func (r *Redis) run(ctx context.Context, sc *redis.Script, site, what string, head int, args []any) (scriptReply, error) {
 	cctx, cancel := context.WithTimeout(ctx, r.s.Timeout)
 	defer cancel()
@@ -155,12 +229,13 @@ func (r *Redis) run(ctx context.Context, sc *redis.Script, site, what string, he
 	}
 	done := make(chan result, 1)
 	if sc == r.reserve {
+		// ARGV[9], before the reservation's own argument.
 		var deadline int64
-		if off := r.offset.Load(); off != 0 {
+		if off, ok := r.clock.get(); ok {
 			dl, _ := cctx.Deadline()
 			deadline = dl.UnixMicro() + off
 		}
-		args = append(args, fmtInt(deadline))
+		args = slices.Insert(args, 8, any(fmtInt(deadline)))
 	}
 	keys := []string{r.Key(site), r.Key(site) + ":hot"}
 	sent := time.Now()
@@ -188,8 +263,9 @@ func (r *Redis) run(ctx context.Context, sc *redis.Script, site, what string, he
 		return scriptReply{}, fmt.Errorf("limiter: %s: %s: %w: %w", site, what, ErrUnavailable, err)
 	}
 	if r.nowOverride == 0 {
-		mid := sent.Add(time.Since(sent) / 2).UnixMicro()
-		r.offset.Store(max(rep.now-mid, 1)) // 0 means unknown
+		back := time.Now()
+		rtt := back.Sub(sent)
+		r.clock.note(rep.now-sent.Add(rtt/2).UnixMicro(), rtt.Microseconds(), back)
 	}
 	if sc == r.reserve && len(rep.head) > 0 && rep.head[0] == "2" {
 		return scriptReply{}, fmt.Errorf("limiter: %s: %s: %w: answered after the deadline", site, what, ErrUnavailable)
@@ -197,19 +273,24 @@ func (r *Redis) run(ctx context.Context, sc *redis.Script, site, what string, he
 	return rep, nil
 }
 
-// Wait implements Limiter. It costs one Redis call per grant; one more
-// when ctx ends during the sleep or when this process learns of a hold
-// that covers the slot (both give the reservation back).
+// Wait implements Limiter. It costs one Redis call per grant, which also
+// carries the observations of the site made since this process's last
+// reservation; one more when ctx ends during the sleep, when this process
+// learns of a hold that covers the slot, or when it woke too late for the
+// slot (each gives the reservation back).
 func (r *Redis) Wait(ctx context.Context, site string) (Grant, error) {
 	start := time.Now()
+	retakes := 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return Grant{}, err
 		}
 		r.subscribe(ctx)
 		wake := r.wakeup()
-		rep, err := r.run(ctx, r.reserve, site, "reserve", 7, r.args(site))
+		b := r.takeBatch(site)
+		rep, err := r.run(ctx, r.reserve, site, "reserve", 7, r.args(site, b.pack()))
 		if err != nil {
+			r.putBatch(site, b)
 			return Grant{}, err
 		}
 		h := make([]int64, 7)
@@ -224,6 +305,13 @@ func (r *Redis) Wait(ctx context.Context, site string) (Grant, error) {
 		if err == nil && first && flags&1 == 0 { // another process created the state
 			err = r.agree(ctx, site, rep.st.Budget)
 		}
+		if err == nil && flags&(8|16) != 0 {
+			c := change{Kind: "faster", Reason: "site healthy again"}
+			if flags&8 != 0 {
+				c = change{Kind: "slower", Reason: slowReason(&rep.st)}
+			}
+			err = r.s.record(ctx, site, rep.now, &rep.st, c)
+		}
 		if err != nil {
 			if ok {
 				r.cancel(site, slot, t)
@@ -233,13 +321,14 @@ func (r *Redis) Wait(ctx context.Context, site string) (Grant, error) {
 		if !ok {
 			return Grant{}, &ExhaustedError{Site: site, Limit: limit, Until: time.UnixMicro(until).UTC()}
 		}
-		// The slot in this process's clock: Redis's time, less the wait.
-		local := time.Now().Add(durationMicros(slot - rep.now))
+		// The slot in this process's clock (run noted the offset).
+		off, _ := r.clock.get()
+		local := time.UnixMicro(slot - off)
 		if dl, has := ctx.Deadline(); has && local.After(dl) {
 			r.cancel(site, slot, t)
 			return Grant{}, &LaterError{Site: site, At: local.UTC()}
 		}
-		if err := r.sleep(ctx, site, slot, durationMicros(slot-rep.now), wake); err != nil {
+		if err := r.sleep(ctx, site, slot, time.Until(local), wake); err != nil {
 			r.cancel(site, slot, t)
 			return Grant{}, err
 		}
@@ -247,8 +336,23 @@ func (r *Redis) Wait(ctx context.Context, site string) (Grant, error) {
 			r.cancel(site, slot, t)
 			continue
 		}
-		return Grant{At: time.UnixMicro(slot), Waited: time.Since(start), Interval: durationMicros(t)}, nil
+		latest := local.Add(SendWindow(durationMicros(t)))
+		if time.Now().After(latest) && retakes < maxRetakes {
+			// Woke too late: sent now, the request would reach the site
+			// bunched with the next slot's.
+			retakes++
+			r.retakes.Add(1)
+			r.cancel(site, slot, t)
+			continue
+		}
+		return Grant{At: time.UnixMicro(slot), Waited: time.Since(start), Interval: durationMicros(t), Latest: latest}, nil
 	}
+}
+
+// Retake implements Retaker: it gives g back and waits for a new grant.
+func (r *Redis) Retake(ctx context.Context, site string, g Grant) (Grant, error) {
+	r.cancel(site, g.At.UnixMicro(), g.Interval.Microseconds())
+	return r.Wait(ctx, site)
 }
 
 // sleep sleeps for d, or until ctx ends, or until a hold covering slot is
@@ -349,11 +453,22 @@ func (r *Redis) cancel(site string, slot, t int64) {
 	r.run(ctx, r.update, site, "cancel", 1, r.args(site, "cancel", fmtInt(slot), fmtInt(t)))
 }
 
-// Observe implements Limiter.
+// Observe implements Limiter. An answer that asks for a hold (429, 503)
+// goes to Redis at once, and reaches every process of the job; any other
+// is added to this process's batch for the site, which its next
+// reservation (or Status, or Close) applies.
 func (r *Redis) Observe(ctx context.Context, site string, o Observation) error {
 	a, err := r.s.observation(o)
 	if err != nil {
 		return fmt.Errorf("%w (site %s)", err, site)
+	}
+	if a.Status != 429 && a.Status != 503 {
+		r.mu.Lock()
+		b := r.batch[site]
+		b.add(a)
+		r.batch[site] = b
+		r.mu.Unlock()
+		return nil
 	}
 	e := "0"
 	if a.Err {
@@ -427,8 +542,54 @@ func (r *Redis) SetEstimate(ctx context.Context, e Estimate) error {
 	return r.changed(ctx, e.Site, rep, c)
 }
 
-// Status implements Limiter.
+// takeBatch removes and returns site's observations not yet sent.
+func (r *Redis) takeBatch(site string) obsBatch {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b := r.batch[site]
+	delete(r.batch, site)
+	return b
+}
+
+// putBatch gives back observations a failed call did not apply.
+func (r *Redis) putBatch(site string, b obsBatch) {
+	if b.N == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cur := r.batch[site]
+	cur.merge(b)
+	r.batch[site] = cur
+}
+
+// flush applies site's observations not yet sent, if any.
+func (r *Redis) flush(ctx context.Context, site string) error {
+	b := r.takeBatch(site)
+	if b.N == 0 {
+		return nil
+	}
+	rep, err := r.run(ctx, r.update, site, "batch", 2, r.args(site, "batch", b.pack()))
+	if err != nil {
+		r.putBatch(site, b)
+		return err
+	}
+	c := change{Kind: rep.head[0]}
+	switch c.Kind {
+	case "slower":
+		c.Reason = slowReason(&rep.st)
+	case "faster":
+		c.Reason = "site healthy again"
+	}
+	return r.changed(ctx, site, rep, c)
+}
+
+// Status implements Limiter. It first applies this process's observations
+// of site not yet sent.
 func (r *Redis) Status(ctx context.Context, site string) (Status, error) {
+	if err := r.flush(ctx, site); err != nil {
+		return Status{}, err
+	}
 	rep, err := r.run(ctx, r.update, site, "status", 1, r.args(site, "status"))
 	if err != nil {
 		return Status{}, err

@@ -168,8 +168,15 @@ func TestRedisFailsClosed(t *testing.T) {
 				t.Fatalf("%s: Wait = %+v, %v; want an error wrapping ErrUnavailable", name, g, err)
 			}
 		}
-		if err := l.Observe(ctx, site, Observation{Status: 200, Latency: time.Millisecond}); !errors.Is(err, ErrUnavailable) {
-			t.Errorf("%s: Observe = %v", name, err)
+		// An ordinary answer waits in the process for the next call
+		// (Status below tries to send it); what must reach Redis at once
+		// fails. (Not a 503 here: the paused server would still apply
+		// its hold when it resumes.)
+		if err := l.Observe(ctx, site, Observation{Status: 200, Latency: time.Millisecond}); err != nil {
+			t.Errorf("%s: Observe(200) = %v, want it kept for the next reservation", name, err)
+		}
+		if err := l.SetRobotsDelay(ctx, site, 0); !errors.Is(err, ErrUnavailable) {
+			t.Errorf("%s: SetRobotsDelay = %v", name, err)
 		}
 		if _, err := l.Status(ctx, site); !errors.Is(err, ErrUnavailable) {
 			t.Errorf("%s: Status = %v", name, err)

@@ -11,16 +11,19 @@ import (
 // inside Lua scripts, which Redis runs atomically. The arithmetic is the
 // model's (model.go), step for step; model_redis_test.go checks that.
 //
-//   - The hot key, "goodbot:{JOB:SITE}:hot", is one string of eight packed
-//     doubles: what every reservation reads and writes (TAT, the day and its
-//     count, grants, the hold, the interval in force, the day's limit and
-//     the day a pending raised estimate waits for). A reservation is GET,
-//     a little arithmetic and SET: it costs about as much Redis time as a
-//     bare GCRA.
+//   - The hot key, "goodbot:{JOB:SITE}:hot", is one string of fourteen
+//     packed doubles: what every reservation reads and writes (TAT, the day
+//     and its count, grants, the hold, the interval in force, the day's
+//     limit and the day a pending raised estimate waits for) and the
+//     adaptive state that the observations it carries update (factor,
+//     latency average and baseline, error rate, observations, time of the
+//     last change). A reservation is GET, a little arithmetic and SET: it
+//     costs about as much Redis time as a bare GCRA.
 //   - The cold key, "goodbot:{JOB:SITE}", is a hash of the rest: the
-//     estimate, robots.txt, the adaptive state. Reservations read it only
-//     when they create the state, promote a raised estimate, or are asked
-//     for the whole state (a process's first call for a site). Every other
+//     estimate, the pending estimate, robots.txt, the back-off step.
+//     Reservations read it only when they create the state, promote a
+//     raised estimate, make the site slower or faster, or are asked for the
+//     whole state (a process's first call for a site). Every other
 //     operation reads and writes both.
 //
 // The hash tag keeps both keys in one slot of a Redis Cluster. Every
@@ -71,18 +74,29 @@ if now <= 0 then
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
 local dayLen, ttl = tonumber(A[2]), tonumber(A[4])
-local HOT = '<dddddddd'
+local HOT, OLDHOT = '<dddddddddddddd', '<dddddddd'
 local H = {}
+-- getHot reads the hot key into H and reports whether it held the whole
+-- hot state. The previous version's hot key, eight doubles without the
+-- adaptive fields (which its hash holds), is read too but reported as
+-- not there, with H.old set, so that the caller reads the hash.
 local function getHot()
   local raw = redis.call('GET', KEYS[2])
   if not raw then return false end
-  H.tat, H.day, H.cnt, H.gr, H.hold, H.t, H.lim, H.pday = struct.unpack(HOT, raw)
+  if #raw == 64 then
+    H.tat, H.day, H.cnt, H.gr, H.hold, H.t, H.lim, H.pday = struct.unpack(OLDHOT, raw)
+    H.old = true
+    return false
+  end
+  H.tat, H.day, H.cnt, H.gr, H.hold, H.t, H.lim, H.pday,
+    H.fac, H.ewma, H.base, H.err, H.nobs, H.adapt = struct.unpack(HOT, raw)
   return true
 end
 -- setHot writes the hot key; renew restarts its time to live, which
 -- costs as much again, so a reservation renews it only when its day turns.
 local function setHot(renew)
-  local v = struct.pack(HOT, H.tat, H.day, H.cnt, H.gr, H.hold, H.t, H.lim, H.pday)
+  local v = struct.pack(HOT, H.tat, H.day, H.cnt, H.gr, H.hold, H.t, H.lim, H.pday,
+    H.fac, H.ewma, H.base, H.err, H.nobs, H.adapt)
   if renew then redis.call('SET', KEYS[2], v, 'PX', ttl) else redis.call('SET', KEYS[2], v, 'KEEPTTL') end
 end
 local function renewCold() redis.call('PEXPIRE', KEYS[1], ttl + math.ceil(dayLen / 1000)) end
@@ -90,6 +104,53 @@ local function dayOf(t)
   local d = math.floor(t / dayLen)
   if d * dayLen > t then d = d - 1 elseif (d + 1) * dayLen <= t then d = d + 1 end
   return d
+end
+-- params reads ARGV[6].
+local function params()
+  local P = {}
+  P.maxHold, P.base, P.maxBack, P.forgive, P.adaptEvery, P.maxFac = string.match(A[6], '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+)$')
+  for k, v in pairs(P) do P[k] = tonumber(v) end
+  return P
+end
+-- adapt and applyBatch work on X, which is H or the whole state S: both
+-- name the adaptive fields alike. adapt is model.go's adapt, applyBatch
+-- its observeBatch, with a batch packed as "n errs latN latSum".
+local function adapt(X, P, isErr)
+  local slowLat = X.ewma > 2 * X.base
+  local slowErr = X.err > 0.2
+  if X.nobs >= 5 and (slowLat or slowErr) then
+    if now - X.adapt >= P.adaptEvery and X.fac < P.maxFac then
+      X.fac = math.min(X.fac * 1.5, P.maxFac); X.adapt = now; return 'slower'
+    end
+  elseif not isErr and X.fac > 1 and now - X.adapt >= P.adaptEvery then
+    X.fac = math.max(X.fac * 0.9, 1); X.adapt = now; return 'faster'
+  end
+  return ''
+end
+local function decay(f, n)
+  local a = 1
+  for _ = 1, math.min(n, 256) do a = a * f end
+  return a
+end
+local function applyBatch(X, P, packed)
+  local n, errs, latN, latSum = string.match(packed, '^(%d+) (%d+) (%d+) (%d+)$')
+  n, errs, latN, latSum = tonumber(n), tonumber(errs), tonumber(latN), tonumber(latSum)
+  if not n then return redis.error_reply('goodbot limiter: bad observation batch ' .. packed) end
+  if n <= 0 then return '' end
+  X.nobs = X.nobs + n
+  local a = decay(0.9, n)
+  X.err = a * X.err + (1 - a) * (errs / n)
+  if latN > 0 then
+    local mean = latSum / latN
+    if X.ewma == 0 then
+      X.ewma = mean
+    else
+      local w = decay(0.8, latN)
+      X.ewma = w * X.ewma + (1 - w) * mean
+    end
+    if X.base == 0 or X.ewma < X.base then X.base = X.ewma end
+  end
+  return adapt(X, P, errs > 0)
 end
 local function shortReply(head, exists, hold)
   local out = {now, exists and 1 or 0}
@@ -105,7 +166,10 @@ local function lib()
   local F = {'tat', 'day', 'cnt', 'gr', 'est', 'lo', 'hi', 'src', 'kind', 'bud', 'bT',
     'pest', 'plo', 'phi', 'psrc', 'pkind', 'pbud', 'pbT', 'pday',
     'rob', 'fac', 'hold', 'k', 'ewma', 'base', 'err', 'nobs', 'adapt'}
-  local HOTF = {tat = true, day = true, cnt = true, gr = true, hold = true, pday = true}
+  local HOTL = {'tat', 'day', 'cnt', 'gr', 'hold', 'pday', 'fac', 'ewma', 'base', 'err', 'nobs', 'adapt'}
+  local OLDL = {'tat', 'day', 'cnt', 'gr', 'hold', 'pday'} -- what the previous hot key held
+  local HOTF = {}
+  for _, f in ipairs(HOTL) do HOTF[f] = true end
   local STR = {src = true, psrc = true}
   local S, O = {}, {}
   local legacy = false
@@ -123,20 +187,31 @@ local function lib()
   end
   function L.interval() return math.ceil(math.max(S.bT, S.rob) * S.fac) end
   local function toHot()
-    H.tat, H.day, H.cnt, H.gr, H.hold, H.pday = S.tat, S.day, S.cnt, S.gr, S.hold, S.pday
+    for _, f in ipairs(HOTL) do H[f] = S[f] end
     H.t = L.interval(); H.lim = math.floor(S.bud)
+  end
+  -- fromHot takes the hot fields from H, which the caller changed.
+  function L.fromHot()
+    for _, f in ipairs(HOTL) do S[f] = H[f] end
   end
   -- load reads the whole state and reports whether it exists. haveHot
   -- says that H holds the hot key; without it, the state exists only if
-  -- the hash is the previous version's (everything in one hash), which is
-  -- kept.
+  -- it is a previous version's, which is kept: everything in one hash, or
+  -- the hot key without the adaptive fields (H.old).
   function L.load(haveHot)
     local raw = redis.call('HGETALL', KEYS[1])
     local m = {}
     for i = 1, #raw, 2 do m[raw[i]] = raw[i + 1] end
     readFields(m)
     if haveHot then
-      S.tat, S.day, S.cnt, S.gr, S.hold, S.pday = H.tat, H.day, H.cnt, H.gr, H.hold, H.pday
+      L.fromHot()
+      return true
+    end
+    if H.old then
+      for _, f in ipairs(OLDL) do S[f] = H[f] end
+      if not m.fac then S.fac = 1 end -- never pace at interval 0
+      legacy = true
+      toHot()
       return true
     end
     if m.tat then
@@ -156,7 +231,7 @@ local function lib()
       end
     end
     if legacy then
-      redis.call('HDEL', KEYS[1], 'tat', 'day', 'cnt', 'gr', 'hold', 'pday')
+      redis.call('HDEL', KEYS[1], unpack(HOTL))
       legacy = false
     end
     if #args > 0 then redis.call('HSET', KEYS[1], unpack(args)) end
@@ -196,14 +271,18 @@ end
 // reserveScript reserves the next free slot for one request (GCRA), charges
 // it to its day, and returns how long to wait. Reply head: ok flags slot t
 // until count limit. The rest of the reply is the whole state when asked
-// for, or when the state was created or a raised estimate promoted (flags
-// 1 and 4); else only the hold. In steady state it is GET, arithmetic and
-// SET.
+// for, or when the state was created, a raised estimate promoted, or the
+// observations made the site slower or faster (flags 1, 4, 8 and 16);
+// else only the hold. In steady state it is GET, arithmetic and SET.
 //
 // ARGV[9] is a deadline in Redis time (0: none): a call that reaches the
 // server after it, because the server was paused or slow, changes nothing
 // and replies ok = 2, so that a reservation nobody waits for any more does
 // not use up a slot.
+//
+// ARGV[10] is the caller's observations of the site since its last
+// reservation, "n errs latN latSum" (empty: none), applied first
+// (model.go's observeBatch).
 const reserveScript = scriptPrelude + `
 local deadline = tonumber(A[9])
 if deadline > 0 and now > deadline then return shortReply({2, 0, 0, 0, 0, 0, 0}, false, 0) end
@@ -214,10 +293,19 @@ if not getHot() then
   if not L.load(false) then L.create(); init = true end
   L.save()
 end
+local ch = ''
+if A[10] and A[10] ~= '' then
+  ch = applyBatch(H, params(), A[10])
+  if type(ch) == 'table' then return ch end
+  if ch ~= '' then
+    if L then L.fromHot() else L = lib(); L.load(true) end
+    H.t = L.interval()
+  end
+end
 local t = H.t
 local slot = math.max(now, H.hold, H.tat - (tonumber(A[3]) - 1) * t)
 if H.pday > 0 and dayOf(slot) >= H.pday then
-  if not L then L = lib(); L.load(true) end
+  if L then L.fromHot() else L = lib(); L.load(true) end
   local S = L.S
   L.setEst({est = S.pest, lo = S.plo, hi = S.phi, src = S.psrc, kind = S.pkind, bud = S.pbud, bT = S.pbT})
   L.save()
@@ -227,7 +315,7 @@ end
 local d = math.max(dayOf(slot), H.day)
 local newDay = d > H.day
 if newDay then H.day = d; H.cnt = 0 end
-local flags = (init and 1 or 0) + (promoted and 4 or 0)
+local flags = (init and 1 or 0) + (promoted and 4 or 0) + (ch == 'slower' and 8 or 0) + (ch == 'faster' and 16 or 0)
 local ok, nextDay = 0, (d + 1) * dayLen
 if H.cnt < H.lim then
   ok, nextDay = 1, 0
@@ -239,10 +327,8 @@ else
 end
 setHot(newDay)
 if newDay then renewCold() end
-if A[5] == '1' or init or promoted then
-  if not L then L = lib(); L.load(true) end
-  local S = L.S
-  S.tat, S.day, S.cnt, S.gr = H.tat, H.day, H.cnt, H.gr
+if A[5] == '1' or flags > 0 then
+  if L then L.fromHot() else L = lib(); L.load(true) end
   return L.reply({ok, flags, slot, t, nextDay, H.cnt, H.lim}, true)
 end
 return {now, 1, ok, flags, slot, t, nextDay, H.cnt, H.lim, H.hold}
@@ -254,6 +340,8 @@ return {now, 1, ok, flags, slot, t, nextDay, H.cnt, H.lim, H.hold}
 //	cancel   slot t               give back an unused reservation
 //	obs      status latency retryAfter err(0/1) jitter [channel site]
 //	         (a new hold is published on channel as "SITE HOLD_UNTIL_µs")
+//	batch    "n errs latN latSum" (observations without a hold, as a
+//	         reservation applies them)
 //	robots   delay
 //	estimate "est kind budget budgetT low high" src
 //
@@ -261,9 +349,7 @@ return {now, 1, ok, flags, slot, t, nextDay, H.cnt, H.lim, H.hold}
 // is the whole state for status, when asked for, or when something
 // changed; else only the hold.
 const updateScript = scriptPrelude + `
-local P = {}
-P.maxHold, P.base, P.maxBack, P.forgive, P.adaptEvery, P.maxFac = string.match(A[6], '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+)$')
-for k, v in pairs(P) do P[k] = tonumber(v) end
+local P = params()
 local op = A[9]
 local L = lib()
 local S = L.S
@@ -311,16 +397,11 @@ if op == 'obs' then
       if A[15] and A[15] ~= '' then redis.call('PUBLISH', A[15], A[16] .. ' ' .. L.fmt(S.hold)) end
     end
   else
-    local slowLat = S.ewma > 2 * S.base
-    local slowErr = S.err > 0.2
-    if S.nobs >= 5 and (slowLat or slowErr) then
-      if now - S.adapt >= P.adaptEvery and S.fac < P.maxFac then
-        S.fac = math.min(S.fac * 1.5, P.maxFac); S.adapt = now; c = 'slower'
-      end
-    elseif not isErr and S.fac > 1 and now - S.adapt >= P.adaptEvery then
-      S.fac = math.max(S.fac * 0.9, 1); S.adapt = now; c = 'faster'
-    end
+    c = adapt(S, P, isErr)
   end
+elseif op == 'batch' then
+  c = applyBatch(S, P, A[10])
+  if type(c) == 'table' then return c end
 elseif op == 'robots' then
   local d = tonumber(A[10])
   if S.rob ~= d then S.rob = d; c = 'robots' end
