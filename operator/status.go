@@ -18,10 +18,14 @@ type logView struct {
 	// Applied is when it recorded it as confirmed and deleted.
 	Applied time.Time
 	// LastSent is the time of the last request to the site the log
-	// records (its answer), and SentAfter how many it records after the
-	// stop, in log order. The gate holds a site's send lock until a
-	// request's answer is recorded, and ApplyComplaint waits for it, so a
-	// request recorded after the stop was sent after it.
+	// records (its answer), and SentAfter how many requests were sent
+	// after the stop: those whose decision, which the gate logs before a
+	// request leaves, comes after the stop in log order. (A request's
+	// fetch entry is logged once its answer was read and stored, so it
+	// may follow the stop although the request left before: the gate
+	// checks the stop list under the site's send lock, and ApplyComplaint
+	// waits for requests already past it.) A fetch whose decision the
+	// log does not hold counts as sent after, to be safe.
 	LastSent  time.Time
 	SentAfter int
 	// Deletions are the deletion records of the complaint.
@@ -33,15 +37,20 @@ type logView struct {
 func readLog(ctx context.Context, dir, s, id string) logView {
 	v := logView{Dir: dir}
 	stopped := false
+	decidedBefore := map[string]bool{} // request IDs allowed before the stop
 	_, err := audit.Verify(ctx, dir, audit.VerifyOptions{Visit: func(e *audit.Entry) error {
 		ev := &e.Event
 		if ev.Site != s {
 			return nil
 		}
 		switch {
+		case ev.Decision != nil:
+			if !stopped && ev.Decision.Verdict == audit.Allow {
+				decidedBefore[ev.Decision.RequestID] = true
+			}
 		case ev.Type == audit.TypeFetch:
 			v.LastSent = ev.Time
-			if stopped {
+			if stopped && (ev.Fetch == nil || !decidedBefore[ev.Fetch.RequestID]) {
 				v.SentAfter++
 			}
 		case ev.Complaint != nil && ev.Complaint.ID == id:
