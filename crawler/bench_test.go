@@ -87,11 +87,17 @@ func benchCrawl(b *testing.B, benchPages int) {
 		name     string
 		auditLog bool
 		window   time.Duration // audit.Options.CommitWindow
+		visit    bool          // follow links with e.Request.Visit, not Config.FollowLinks
 	}{
-		{"goodbot", false, 0},
-		{"goodbot+auditlog", true, 0},
+		{"goodbot", false, 0, false},
+		// The CLI's crawl: the durable operation log, links followed by
+		// Config.FollowLinks.
+		{"goodbot+auditlog", true, 0, false},
 		// Without the commit window: each fsync takes what is queued.
-		{"goodbot+auditlog+nowindow", true, -1},
+		{"goodbot+auditlog+nowindow", true, -1, false},
+		// As a colly user writes it: an OnHTML callback that calls
+		// e.Request.Visit for every link.
+		{"goodbot+auditlog+visit", true, 0, true},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			defer reportCPU(b)()
@@ -122,11 +128,15 @@ func benchCrawl(b *testing.B, benchPages int) {
 					Limiter:  lim,
 					Sink:     sink,
 					Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+
+					FollowLinks: !tc.visit,
 				})
 				if err != nil {
 					b.Fatal(err)
 				}
-				cr.OnHTML("a[href]", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("href")) })
+				if tc.visit {
+					cr.OnHTML("a[href]", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("href")) })
+				}
 				cr.Seed(srv.URL + "/p/0")
 				sum, err := cr.Run(context.Background())
 				if err != nil {

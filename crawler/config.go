@@ -100,6 +100,17 @@ type Config struct {
 	// crawls the seeds only. 0 means no limit. (A Visit called while a
 	// crawl runs adds a link at depth 1, as colly's Collector.Visit does.)
 	MaxDepth int
+	// FollowLinks queues the links of every HTML page fetched: the href
+	// of each <a> and <area>, resolved against the page's URL or its
+	// <base href> as a browser does. A link queued this way passes the
+	// same rules as one a callback queues with e.Request.Visit (scope,
+	// MaxDepth, the URL rules, the page's nofollow, a link that carried
+	// personal data), and gets the page's colly.Context; but the page is
+	// tokenised once for its links, and colly builds no request for them,
+	// which costs a fifth of a crawl's CPU. The links are read from the
+	// page as the personal-data filter left it. Callbacks that queue
+	// links with e.Request.Visit can be used with it, or instead.
+	FollowLinks bool
 	// MaxPages stops the crawl after this many pages were fetched. 0 means
 	// no limit.
 	MaxPages int

@@ -75,9 +75,10 @@ type core struct {
 	gate   *gate
 	front  frontier.Frontier
 	store  *output.Store
-	limits *siteLimits // nil without per-site limits
-	cache  *devCache   // nil without Config.CacheDir
-	pages  pageStore   // the pages stored before, with their validators; nil without a State
+	limits *siteLimits  // nil without per-site limits
+	links  linkResolver // for Config.FollowLinks
+	cache  *devCache    // nil without Config.CacheDir
+	pages  pageStore    // the pages stored before, with their validators; nil without a State
 
 	mu      sync.RWMutex
 	seeds   map[string]bool     // sites of the seeds
@@ -247,6 +248,7 @@ func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 		notes:   map[string]bool{},
 		clones:  map[string]*Crawler{},
 		runCtx:  context.Background(),
+		links:   newLinkResolver(),
 		bot:     bot,
 		pages:   pages,
 	}}
@@ -1282,6 +1284,14 @@ func (cr *Crawler) work(ctx context.Context, k *runState, l frontier.Lease) erro
 	r.mu.Lock()
 	r.prefs = prefs
 	r.mu.Unlock()
+	if cr.cfg.FollowLinks && answered && o.class == "ok" && unreadable == "" {
+		// Before the lease ends: the frontier must not run dry while
+		// this page's links are on their way to it.
+		r.mu.Lock()
+		resp, body := r.resp, r.filtered
+		r.mu.Unlock()
+		cr.owner(it.Collector).followLinks(ctx, r, resp, body)
+	}
 	// Store what the filter, the page's rules and the user's callbacks
 	// let through.
 	if answered && o.class == "ok" && !dropped {

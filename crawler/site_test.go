@@ -204,14 +204,18 @@ func testConfig(t *testing.T, sink audit.Sink, sites ...*testSite) Config {
 	}
 }
 
-// seeded returns a crawler that follows every link, with seeds queued.
+// seeded returns a crawler that follows every link, with seeds queued:
+// by Config.FollowLinks when cfg sets it, else as a colly user does, with
+// e.Request.Visit from an OnHTML callback.
 func seeded(tb testing.TB, cfg Config, seeds ...string) *Crawler {
 	tb.Helper()
 	cr, err := New(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cr.OnHTML("a[href]", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("href")) })
+	if !cfg.FollowLinks {
+		cr.OnHTML("a[href]", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("href")) })
+	}
 	for _, s := range seeds {
 		if err := cr.Seed(s); err != nil {
 			tb.Fatal(err)

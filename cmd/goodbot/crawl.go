@@ -23,7 +23,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gocolly/colly/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/goodbot/goodbot/audit"
@@ -498,6 +497,7 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 		return usageError{err.Error()}
 	}
 	cfg := crawler.Config{
+		FollowLinks:     true,
 		Contact:         o.contact,
 		BotKeyFile:      o.botKey,
 		BotDirectory:    o.botDirectory,
@@ -568,7 +568,6 @@ func crawl(ctx context.Context, o *crawlOptions, stdout, stderr io.Writer) error
 		alog.Close()
 		return usageError{err.Error()}
 	}
-	cr.OnHTML("a[href]", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("href")) })
 	if mx != nil {
 		stop, err := serveMetrics(ctx, o.metricsAddr, mx, cr, logger)
 		if err != nil {

@@ -1,0 +1,179 @@
+package crawler
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gocolly/colly/v2"
+	whatwg "github.com/nlnwa/whatwg-url/url"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+
+	"github.com/goodbot/goodbot/crawler/frontier"
+)
+
+// This file follows a page's links for Config.FollowLinks: the page is
+// tokenised once, and each link goes straight to the frontier, with the
+// rules a link queued by e.Request.Visit gets, but without colly building
+// (and goodbot then aborting) a request for it.
+
+// maxLinks bounds the links followed from one page.
+const maxLinks = 100_000
+
+// linkResolver resolves the href of a link against its page's base URL,
+// as a browser (and colly's e.Request.AbsoluteURL) does, by the WHATWG URL
+// standard. Most hrefs on most sites are plain relative references
+// ("/p/2", "item?id=3", "../a"), for which net/url gives the same URL once
+// NormalizeURL has put it in the crawler's form (FuzzResolveHref checks
+// this); only the others pay for the WHATWG parser.
+type linkResolver struct {
+	whatwg whatwg.Parser
+}
+
+func newLinkResolver() linkResolver {
+	// colly's own parser settings: a lone "%" is encoded as "%25".
+	return linkResolver{whatwg: whatwg.NewParser(whatwg.WithPercentEncodeSinglePercentSign())}
+}
+
+// resolve returns href resolved against base, or "" if it is not a URL
+// (colly's AbsoluteURL gives "" for a fragment-only href, too). base must
+// be an absolute http or https URL.
+func (lr linkResolver) resolve(base *url.URL, href string) string {
+	href = strings.Trim(href, asciiSpace)
+	if strings.HasPrefix(href, "#") {
+		return ""
+	}
+	if plainRelative(href) {
+		if u, err := base.Parse(href); err == nil {
+			return u.String()
+		}
+	}
+	u, err := lr.whatwg.ParseRef(base.String(), href)
+	if err != nil {
+		return ""
+	}
+	return u.Href(false)
+}
+
+// asciiSpace is the white space the URL standard strips around a URL
+// (C0 controls and space; the ones a page's markup has are these).
+const asciiSpace = "\t\n\f\r "
+
+// plainRelative reports whether href is a relative reference that net/url
+// resolves as the WHATWG parser does: a path-absolute ("/a") or
+// path-relative ("a/b", "../c") reference, or a query, made only of
+// printable ASCII that neither parser encodes differently. Anything with a
+// scheme, an authority ("//host"), a backslash, a control or non-ASCII
+// byte, a space, a percent sign or an empty path segment takes the WHATWG
+// path.
+func plainRelative(href string) bool {
+	if strings.Contains(href, "//") {
+		// An authority, or an empty segment that net/url's dot
+		// removal drops and the WHATWG parser keeps.
+		return false
+	}
+	for i := 0; i < len(href); i++ {
+		c := href[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("-._~/?=&+,;!*()@$", c) >= 0:
+		case c == ':':
+			// "mailto:x", "javascript:x", "http:x": a colon before the
+			// first "/" or "?" makes a scheme.
+			if j := strings.IndexAny(href, "/?"); j < 0 || j > i {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// pageLinks calls f with each link of an HTML page, resolved: the href of
+// every <a> and <area> element, against the page's URL or the document's
+// base URL, its first <base href> wherever it stands. Links inside
+// <script>, <style>, comments and other raw text are not links (the
+// tokenizer reads them as text, as colly's parser does).
+func (lr linkResolver) pageLinks(page *url.URL, body []byte, f func(string)) {
+	z := html.NewTokenizer(bytes.NewReader(body))
+	base, baseSet := page, false
+	var hrefs []string
+	for range maxTokens {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			break
+		}
+		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+			continue
+		}
+		name, hasAttr := z.TagName()
+		if !hasAttr {
+			continue
+		}
+		a := atom.Lookup(name)
+		if a != atom.A && a != atom.Area && a != atom.Base {
+			continue
+		}
+		var href string
+		found := false
+		for more := true; more; {
+			var k, v []byte
+			k, v, more = z.TagAttr()
+			if !found && string(k) == "href" {
+				href, found = string(v), true
+			}
+		}
+		switch {
+		case !found:
+		case a != atom.Base:
+			if len(hrefs) < maxLinks {
+				hrefs = append(hrefs, href)
+			}
+		case !baseSet:
+			baseSet = true
+			if b, err := url.Parse(lr.resolve(page, href)); err == nil && b.Scheme != "" && b.Host != "" {
+				base = b
+			}
+		}
+	}
+	for _, h := range hrefs {
+		if abs := lr.resolve(base, h); abs != "" {
+			f(abs)
+		}
+	}
+}
+
+// followLinks queues the links of a fetched HTML page (Config.FollowLinks)
+// as e.Request.Visit would: at the page's depth plus one, with the page's
+// colly.Context for their requests, and through every rule enqueue
+// applies (scope, URL rules, the page's nofollow, the denylist, a link
+// that carried personal data). body is the page as the filter left it.
+func (cr *Crawler) followLinks(ctx context.Context, r *request, resp *colly.Response, body []byte) {
+	if resp == nil || resp.Request == nil || resp.Request.URL == nil || resp.Headers == nil || !isHTMLType(resp.Headers.Get("Content-Type"), body) {
+		return
+	}
+	tmpl := frontier.Item{From: r.item.Site, Depth: r.item.Depth + 1}
+	cr.links.pageLinks(resp.Request.URL, body, func(link string) {
+		// A refusal is recorded by enqueue, and a frontier that fails is
+		// logged there; neither stops the page's other links.
+		cr.enqueue(ctx, link, tmpl, r.ctx)
+	})
+}
+
+// isHTMLType reports whether a response is one colly parses for OnHTML
+// callbacks: by its Content-Type, or by its body when it has none.
+func isHTMLType(ct string, body []byte) bool {
+	if ct == "" {
+		ct = http.DetectContentType(body)
+	}
+	mt, _, _ := strings.Cut(ct, ";")
+	switch strings.TrimSpace(strings.ToLower(mt)) {
+	case "text/html", "application/xhtml+xml":
+		return true
+	}
+	return false
+}
