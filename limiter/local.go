@@ -28,14 +28,6 @@ type localSite struct {
 	last int64 // latest instant passed to lim
 
 	announced bool // the initial event was recorded, or is being recorded
-
-	// rolled is the day and count a reservation into a later day replaced
-	// (charge starts the slot's day at 0); zero when none. If that
-	// reservation is given back and nothing else was charged to the new
-	// day, the earlier day's count comes back: without it, a run that
-	// ended while a worker waited for a slot past midnight would forget
-	// what the site was sent today.
-	rolled struct{ day, count int64 }
 }
 
 var _ Limiter = (*Local)(nil)
@@ -111,11 +103,7 @@ func (l *Local) Wait(ctx context.Context, site string) (Grant, error) {
 		if promoted {
 			ls.sync(t0)
 		}
-		prevDay, prevCount := ls.st.Day, ls.st.Count
 		ok := ls.st.charge(slot, l.s.p, &rr)
-		if ls.st.Day > prevDay {
-			ls.rolled.day, ls.rolled.count = prevDay, prevCount
-		}
 		if !ok {
 			r.CancelAt(timeMicros(ls.last))
 		}
@@ -183,10 +171,9 @@ func (l *Local) giveBack(ls *localSite, r *rate.Reservation, slot int64, charged
 	// the instant given, and must not see an instant before its last one.
 	r.CancelAt(timeMicros(ls.last))
 	if charged {
+		// cancel also brings back the day's count if the slot was the
+		// only one counted in a day it rolled the counter into.
 		ls.st.cancel(slot, 0, l.s.p)
-		if r := ls.rolled; r.day != 0 && ls.st.Count == 0 && ls.st.Day > r.day {
-			ls.st.Day, ls.st.Count = r.day, r.count
-		}
 	}
 }
 
@@ -307,7 +294,7 @@ func (l *Local) Resume(site string, sent []time.Time, holdUntil time.Time) {
 	case ls.st.Day == day:
 		ls.st.Count = max(ls.st.Count, today)
 	case ls.st.Day < day:
-		ls.st.Day, ls.st.Count = day, today
+		ls.st.setDay(day, today)
 	}
 	if len(sent) > 0 {
 		if next := last + ls.t; next > ls.last {
@@ -364,7 +351,8 @@ func (l *Local) LoadState(b []byte) error {
 		}
 		cur := &ls.st
 		if st.Day > cur.Day {
-			cur.Day, cur.Count = st.Day, st.Count
+			// The earlier run's reservations are not given back here.
+			cur.setDay(st.Day, st.Count)
 		} else if st.Day == cur.Day {
 			cur.Count = max(cur.Count, st.Count)
 		}

@@ -43,6 +43,16 @@ type state struct {
 	Count   int64 // requests charged to Day
 	Granted int64 // grants since the state was created
 
+	// PrevDay and PrevCount are the day and count that a reservation into
+	// a later day replaced (charge starts the slot's day at 0). If that
+	// reservation is given back and nothing else is left counted in the
+	// new day, cancel brings them back: without it, a reservation past
+	// midnight that was not used (its run ended, it was retaken) would
+	// leave the site's count for today at 0. PrevDay == Day when no such
+	// day is remembered; PrevCount means nothing then.
+	PrevDay   int64
+	PrevCount int64
+
 	Est     float64
 	Low     float64
 	High    float64
@@ -83,9 +93,17 @@ func (s *state) ensure(now int64, in estimateArgs, p params) bool {
 	if s.Exists {
 		return false
 	}
-	*s = state{Exists: true, Day: dayIndex(now, p.DayLen), Factor: 1}
+	*s = state{Exists: true, Factor: 1}
+	s.setDay(dayIndex(now, p.DayLen), 0)
 	s.setEstimate(in)
 	return true
+}
+
+// setDay sets the day's counter to count requests on day d, forgetting the
+// day a reservation replaced: what is set was not rolled by a reservation,
+// so no give-back may undo it.
+func (s *state) setDay(d, count int64) {
+	s.Day, s.Count, s.PrevDay, s.PrevCount = d, count, d, 0
 }
 
 func (s *state) setEstimate(in estimateArgs) {
@@ -150,6 +168,7 @@ func (s *state) promote(slot int64, p params) bool {
 func (s *state) charge(slot int64, p params, r *reserveResult) bool {
 	d := max(dayIndex(slot, p.DayLen), s.Day)
 	if d > s.Day {
+		s.PrevDay, s.PrevCount = s.Day, s.Count
 		s.Day, s.Count = d, 0
 	}
 	r.Limit = dailyLimit(s.Budget)
@@ -164,13 +183,19 @@ func (s *state) charge(slot int64, p params, r *reserveResult) bool {
 }
 
 // cancel gives back a reservation that was not used: the day's count, and
-// the pacing slot if no later reservation was made.
+// the pacing slot if no later reservation was made. When the count of a
+// day that a reservation rolled into drops back to 0, the reservation was
+// the only one left counted in that day, and the day it replaced comes
+// back with its count (see PrevDay).
 func (s *state) cancel(slot, t int64, p params) {
 	if !s.Exists {
 		return
 	}
 	if dayIndex(slot, p.DayLen) == s.Day && s.Count > 0 {
 		s.Count--
+		if s.Count == 0 && s.PrevDay < s.Day {
+			s.Day, s.Count = s.PrevDay, s.PrevCount
+		}
 	}
 	if s.Granted > 0 {
 		s.Granted--

@@ -291,3 +291,52 @@ func TestRedisLowestEstimateWins(t *testing.T) {
 		t.Errorf("the higher estimate came back: %+v", st)
 	}
 }
+
+// A reservation in the next day that is given back leaves today's count as
+// it was, in Redis as in the in-process limiter
+// (TestLocalGiveBackNextDayKeepsToday). With a budget of one request a day
+// the second reservation of the day falls on the next day; its worker's
+// run ends before the slot, so it is given back.
+func TestRedisGiveBackNextDayKeepsToday(t *testing.T) {
+	const site, day = "s.example", time.Hour
+	c := redistest.Client(t, redistest.Addr(t))
+	job := redistest.Namespace(t)
+	cfg := Config{Estimates: estimatesFor(t, site, day, day), DayLength: day} // 1 a day
+	r, err := NewRedis(c, job, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	// Pin Redis's clock at the real time, so that the first slot, now, is
+	// within its send window (half a day) and the second, a day later, is
+	// after the deadline below.
+	now := time.Now().UnixMicro()
+	r.nowOverride = now
+	ctx := context.Background()
+	if st := mustStatus(t, r, site); st.BudgetPerDay != 1 {
+		t.Fatalf("budget %v a day, want 1", st.BudgetPerDay)
+	}
+	if _, err := r.Wait(ctx, site); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	var later *LaterError
+	if _, err := r.Wait(wctx, site); !errors.As(err, &later) {
+		t.Fatalf("second Wait: %v, want a LaterError (its slot is a day on)", err)
+	}
+	if d := dayIndex(later.At.UnixMicro(), day.Microseconds()); d != dayIndex(now, day.Microseconds())+1 {
+		t.Fatalf("the given-back slot %v is on day %d, want the next day", later.At, d)
+	}
+	r2, err := NewRedis(c, job, cfg) // another process of the job
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	r2.nowOverride = now
+	for i, l := range []*Redis{r, r2} {
+		if st := mustStatus(t, l, site); st.SentToday != 1 {
+			t.Errorf("process %d, after the next-day reservation was given back: %+v; want sent today 1", i+1, st)
+		}
+	}
+}

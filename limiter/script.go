@@ -11,14 +11,18 @@ import (
 // inside Lua scripts, which Redis runs atomically. The arithmetic is the
 // model's (model.go), step for step; model_redis_test.go checks that.
 //
-//   - The hot key, "goodbot:{JOB:SITE}:hot", is one string of fourteen
+//   - The hot key, "goodbot:{JOB:SITE}:hot", is one string of sixteen
 //     packed doubles: what every reservation reads and writes (TAT, the day
 //     and its count, grants, the hold, the interval in force, the day's
-//     limit and the day a pending raised estimate waits for) and the
+//     limit and the day a pending raised estimate waits for), the
 //     adaptive state that the observations it carries update (factor,
 //     latency average and baseline, error rate, observations, time of the
-//     last change). A reservation is GET, a little arithmetic and SET: it
-//     costs about as much Redis time as a bare GCRA.
+//     last change), and the day and count a reservation into a later day
+//     replaced (model.go's PrevDay and PrevCount). A reservation is GET, a
+//     little arithmetic and SET: it costs about as much Redis time as a
+//     bare GCRA. The previous versions' hot keys, fourteen doubles without
+//     the replaced day and eight without the adaptive fields either, are
+//     read too, and rewritten in this format by the next write.
 //   - The cold key, "goodbot:{JOB:SITE}", is a hash of the rest: the
 //     estimate, the pending estimate, robots.txt, the back-off step.
 //     Reservations read it only when they create the state, promote a
@@ -46,6 +50,7 @@ var stateFields = []string{
 	"est", "lo", "hi", "src", "kind", "bud", "bT",
 	"pest", "plo", "phi", "psrc", "pkind", "pbud", "pbT", "pday",
 	"rob", "fac", "hold", "k", "ewma", "base", "err", "nobs", "adapt",
+	"pvday", "pvcnt",
 }
 
 // Arguments common to both scripts, in order:
@@ -74,29 +79,37 @@ if now <= 0 then
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
 local dayLen, ttl = tonumber(A[2]), tonumber(A[4])
-local HOT, OLDHOT = '<dddddddddddddd', '<dddddddd'
+local HOT, HOT14, OLDHOT = '<dddddddddddddddd', '<dddddddddddddd', '<dddddddd'
 local H = {}
 -- getHot reads the hot key into H and reports whether it held the whole
--- hot state. The previous version's hot key, eight doubles without the
--- adaptive fields (which its hash holds), is read too but reported as
--- not there, with H.old set, so that the caller reads the hash.
+-- hot state. The previous version's hot key, fourteen doubles without the
+-- replaced day (pvday, pvcnt), is read as remembering none (pvday = day).
+-- The one before, eight doubles without the adaptive fields (which its
+-- hash holds), is read too but reported as not there, with H.old set, so
+-- that the caller reads the hash.
 local function getHot()
   local raw = redis.call('GET', KEYS[2])
   if not raw then return false end
+  if #raw == 128 then
+    H.tat, H.day, H.cnt, H.gr, H.hold, H.t, H.lim, H.pday,
+      H.fac, H.ewma, H.base, H.err, H.nobs, H.adapt, H.pvday, H.pvcnt = struct.unpack(HOT, raw)
+    return true
+  end
   if #raw == 64 then
     H.tat, H.day, H.cnt, H.gr, H.hold, H.t, H.lim, H.pday = struct.unpack(OLDHOT, raw)
     H.old = true
     return false
   end
   H.tat, H.day, H.cnt, H.gr, H.hold, H.t, H.lim, H.pday,
-    H.fac, H.ewma, H.base, H.err, H.nobs, H.adapt = struct.unpack(HOT, raw)
+    H.fac, H.ewma, H.base, H.err, H.nobs, H.adapt = struct.unpack(HOT14, raw)
+  H.pvday, H.pvcnt = H.day, 0
   return true
 end
 -- setHot writes the hot key; renew restarts its time to live, which
 -- costs as much again, so a reservation renews it only when its day turns.
 local function setHot(renew)
   local v = struct.pack(HOT, H.tat, H.day, H.cnt, H.gr, H.hold, H.t, H.lim, H.pday,
-    H.fac, H.ewma, H.base, H.err, H.nobs, H.adapt)
+    H.fac, H.ewma, H.base, H.err, H.nobs, H.adapt, H.pvday, H.pvcnt)
   if renew then redis.call('SET', KEYS[2], v, 'PX', ttl) else redis.call('SET', KEYS[2], v, 'KEEPTTL') end
 end
 local function renewCold() redis.call('PEXPIRE', KEYS[1], ttl + math.ceil(dayLen / 1000)) end
@@ -165,8 +178,8 @@ local function lib()
   local L = {}
   local F = {'tat', 'day', 'cnt', 'gr', 'est', 'lo', 'hi', 'src', 'kind', 'bud', 'bT',
     'pest', 'plo', 'phi', 'psrc', 'pkind', 'pbud', 'pbT', 'pday',
-    'rob', 'fac', 'hold', 'k', 'ewma', 'base', 'err', 'nobs', 'adapt'}
-  local HOTL = {'tat', 'day', 'cnt', 'gr', 'hold', 'pday', 'fac', 'ewma', 'base', 'err', 'nobs', 'adapt'}
+    'rob', 'fac', 'hold', 'k', 'ewma', 'base', 'err', 'nobs', 'adapt', 'pvday', 'pvcnt'}
+  local HOTL = {'tat', 'day', 'cnt', 'gr', 'hold', 'pday', 'fac', 'ewma', 'base', 'err', 'nobs', 'adapt', 'pvday', 'pvcnt'}
   local OLDL = {'tat', 'day', 'cnt', 'gr', 'hold', 'pday'} -- what the previous hot key held
   local HOTF = {}
   for _, f in ipairs(HOTL) do HOTF[f] = true end
@@ -210,11 +223,13 @@ local function lib()
     if H.old then
       for _, f in ipairs(OLDL) do S[f] = H[f] end
       if not m.fac then S.fac = 1 end -- never pace at interval 0
+      S.pvday, S.pvcnt = S.day, 0 -- no replaced day remembered
       legacy = true
       toHot()
       return true
     end
     if m.tat then
+      S.pvday, S.pvcnt = S.day, 0
       legacy = true
       toHot()
       return true
@@ -255,7 +270,7 @@ local function lib()
   function L.create()
     readFields({})
     for _, f in ipairs(F) do O[f] = nil end
-    S.day = dayOf(now); S.fac = 1
+    S.day = dayOf(now); S.pvday = S.day; S.fac = 1
     L.setEst(L.estimate(A[7], A[8]))
   end
   function L.reply(head, exists)
@@ -314,7 +329,7 @@ if H.pday > 0 and dayOf(slot) >= H.pday then
 end
 local d = math.max(dayOf(slot), H.day)
 local newDay = d > H.day
-if newDay then H.day = d; H.cnt = 0 end
+if newDay then H.pvday = H.day; H.pvcnt = H.cnt; H.day = d; H.cnt = 0 end
 local flags = (init and 1 or 0) + (promoted and 4 or 0) + (ch == 'slower' and 8 or 0) + (ch == 'faster' and 16 or 0)
 local ok, nextDay = 0, (d + 1) * dayLen
 if H.cnt < H.lim then
@@ -358,7 +373,11 @@ if op == 'status' then return L.reply({''}, exists) end
 if op == 'cancel' then
   if not exists then return L.reply({''}, false) end
   local slot, t = tonumber(A[10]), tonumber(A[11])
-  if dayOf(slot) == S.day and S.cnt > 0 then S.cnt = S.cnt - 1 end
+  if dayOf(slot) == S.day and S.cnt > 0 then
+    S.cnt = S.cnt - 1
+    -- the only reservation left in a day it rolled the counter into
+    if S.cnt == 0 and S.pvday < S.day then S.day = S.pvday; S.cnt = S.pvcnt end
+  end
   if S.gr > 0 then S.gr = S.gr - 1 end
   if S.tat == slot + t then S.tat = slot end
   L.save()
@@ -501,6 +520,7 @@ func parseReply(v []string, n int) (scriptReply, error) {
 	s.PendEst, s.PendLow, s.PendHigh, s.PendSource, s.PendKind, s.PendBudget, s.PendBudgetT, s.PendDay = num(11), num(12), num(13), f[14], in(15), num(16), in(17), in(18)
 	s.Robots, s.Factor, s.Hold, s.K = in(19), num(20), in(21), in(22)
 	s.EWMA, s.Base, s.ErrRate, s.NObs, s.Adapt = num(23), num(24), num(25), in(26), in(27)
+	s.PrevDay, s.PrevCount = in(28), in(29)
 	return r, err
 }
 
