@@ -47,6 +47,11 @@ import (
 	"github.com/goodbot/goodbot/pii"
 )
 
+// decideAhead is how many times Parallel a site's items are leased at
+// once: the requests beyond Parallel take their grant and wait for their
+// decision to be durable while the others are in flight.
+const decideAhead = 3
+
 // ctxFrom is the colly.Context key through which a page tells the links
 // found on it which site they came from.
 const ctxFrom = "goodbot.from"
@@ -203,7 +208,17 @@ func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 		}
 		cfg.Limiter = l
 	}
-	fopts := frontier.Options{PerSite: cfg.Parallel, MaxPages: cfg.MaxPages}
+	// The gate decides a request ahead of its send (see gate.RoundTrip):
+	// a site has up to decideAhead×Parallel items leased, of which at most
+	// Parallel are in flight.
+	// With a share limit, pages are not decided ahead: the sitemap count
+	// the limit depends on would otherwise queue behind them, and the
+	// limit would apply later.
+	ahead := decideAhead
+	if cfg.MaxSiteShare > 0 {
+		ahead = 1
+	}
+	fopts := frontier.Options{PerSite: ahead * cfg.Parallel, MaxPages: cfg.MaxPages}
 	switch {
 	case cfg.Frontier != nil:
 	case cfg.State != nil:

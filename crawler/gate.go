@@ -167,7 +167,7 @@ type gate struct {
 
 	reqs    sync.Map // id -> *request
 	reqSeq  atomic.Uint64
-	sem     sync.Map // site -> chan struct{}
+	sem     sync.Map // site -> *slots
 	pacers  sync.Map // site -> *pacer
 	sends   sync.Map // site -> *sync.RWMutex, held while a request is checked and sent
 	stats   *stats
@@ -184,12 +184,12 @@ func (g *gate) newRequest(it frontier.Item) *request {
 
 func (g *gate) done(r *request) { g.reqs.Delete(r.id) }
 
-func (g *gate) siteSem(s string) chan struct{} {
+func (g *gate) siteSlots(s string) *slots {
 	if v, ok := g.sem.Load(s); ok {
-		return v.(chan struct{})
+		return v.(*slots)
 	}
-	v, _ := g.sem.LoadOrStore(s, make(chan struct{}, g.cfg.Parallel))
-	return v.(chan struct{})
+	v, _ := g.sem.LoadOrStore(s, newSlots(g.cfg.Parallel))
+	return v.(*slots)
 }
 
 // kindPage is the Decision.Kind of a frontier item's first request.
@@ -406,15 +406,14 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 		pass(kindTDMRep, g.redactText(v.String()))
 	}
 
-	// 5. The limiter, within the per-site limit of requests in flight.
-	sem := g.siteSem(s)
-	select {
-	case sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	release := sync.OnceFunc(func() { <-sem })
-	defer release()
+	// 5. The limiter. The request is decided ahead of its send: it takes
+	// its grant and waits for its decision to be durable before it takes
+	// one of the site's Parallel slots for requests in flight (step 6), so
+	// that the log's fsync overlaps the network rather than holding a
+	// slot. The frontier leases up to DecideAhead times Parallel items of
+	// a site for this.
+	pc := g.sitePacer(s)
+	slowed := pc.slowed.Load()
 	wctx, cancelWait := context.WithTimeout(ctx, g.cfg.MaxWait)
 	grant, err := g.limiter.Wait(wctx, s)
 	cancelWait()
@@ -457,6 +456,20 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 			r.setOutcome(outcome{class: "audit", reason: err.Error()})
 		}
 		return nil, err
+	}
+	// 6. A slot among the site's requests in flight.
+	sl := g.siteSlots(s)
+	if err := sl.acquire(ctx, kind != kindPage && kind != "redirect"); err != nil {
+		return nil, err
+	}
+	release := sync.OnceFunc(sl.release)
+	defer release()
+	if pc.slowed.Load() != slowed {
+		// The site asked to slow down (429, 503, Retry-After) after this
+		// request was granted: it is not sent on that grant, but waits
+		// for a new one, which the limiter, having backed off, spaces
+		// as the site asked.
+		return refuse("limiter", audit.Defer, "the site asked to slow down after this request was granted; it waits for a new grant", time.Now())
 	}
 	if grant, err = g.onTime(ctx, s, grant); err != nil {
 		if ctx.Err() != nil {
@@ -527,6 +540,19 @@ type pacer struct {
 	mu    sync.Mutex
 	last  time.Time    // when the latest request passed pace
 	wrote atomic.Int64 // when the latest request was written out (Unix ns)
+	// slowed counts the site's answers that asked goodbot to slow down
+	// (429, 503, a Retry-After): a request granted before one of them
+	// is not sent on its grant.
+	slowed atomic.Uint64
+}
+
+// sitePacer returns the pacer of site s.
+func (g *gate) sitePacer(s string) *pacer {
+	if v, ok := g.pacers.Load(s); ok {
+		return v.(*pacer)
+	}
+	v, _ := g.pacers.LoadOrStore(s, &pacer{})
+	return v.(*pacer)
 }
 
 // onTime paces a granted request (see pace) and makes sure that it leaves
@@ -569,8 +595,7 @@ func (g *gate) onTime(ctx context.Context, s string, grant limiter.Grant) (limit
 // this spaces each process's own requests only; a limiter.Config.Burst
 // above 1 has its bursts evened out here.
 func (g *gate) pace(ctx context.Context, s string, interval time.Duration) error {
-	v, _ := g.pacers.LoadOrStore(s, &pacer{})
-	p := v.(*pacer)
+	p := g.sitePacer(s)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	// A request leaves when it is written, after its connection is
@@ -830,6 +855,9 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 		obs.Err = readErr
 	}
 	g.limiter.Observe(context.WithoutCancel(ctx), s, obs)
+	if obs.Status == http.StatusTooManyRequests || obs.Status == http.StatusServiceUnavailable || obs.RetryAfter > 0 {
+		g.sitePacer(s).slowed.Add(1)
+	}
 
 	if readErr != nil {
 		class := "network"

@@ -179,6 +179,12 @@ func (cr *Crawler) countSitemaps(ctx context.Context, s string, sitemaps []strin
 	// smaller, safer limit.
 	lim := cr.limits.setLimit(s, pages)
 	cr.cfg.Logger.Info("site collection limit from its sitemaps", "site", s, "sitemap_pages", pages, "files_read", fetched, "limit", lim)
+	if ctx.Err() != nil {
+		// The run ended before every file was read: the count is kept
+		// for this run only, and the next run on the state counts again.
+		cr.cfg.Logger.Info("sitemap count interrupted by the end of the run; not kept in the state", "site", s, "files_read", fetched)
+		return
+	}
 	if st := cr.cfg.State; st != nil {
 		if err := st.SetSitemapPages(s, pages); err != nil {
 			cr.cfg.Logger.Warn("sitemap count not kept in the state", "site", s, "err", err)

@@ -1,0 +1,141 @@
+package crawler
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/goodbot/goodbot/audit"
+)
+
+// TestDecideAheadKeepsParallel checks that deciding requests ahead of
+// their send never puts more than Parallel requests in flight at a site,
+// and that requests are in fact decided while others are in flight.
+func TestDecideAheadKeepsParallel(t *testing.T) {
+	ts := newTestSite(t)
+	var links []string
+	for i := range 40 {
+		links = append(links, fmt.Sprintf("/p%d", i))
+	}
+	ts.links("/index", links...)
+	var now, peak atomic.Int64
+	for _, l := range links {
+		ts.handle(l, func(w http.ResponseWriter, r *http.Request) {
+			n := now.Add(1)
+			defer now.Add(-1)
+			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+			}
+			time.Sleep(5 * time.Millisecond)
+			page(w, "leaf")
+		})
+	}
+	rec := &recorder{}
+	cfg := testConfig(t, rec, ts)
+	cfg.Parallel = 2
+	cfg.FollowLinks = true
+	crawl(t, cfg, ts.url("/index"))
+	if got := ts.count("/p39"); got != 1 {
+		t.Fatalf("/p39 fetched %d times, want 1", got)
+	}
+	if p := peak.Load(); p > 2 {
+		t.Errorf("%d requests in flight at once, Parallel is 2", p)
+	}
+	// In the log, count the allowed page decisions whose fetch had not
+	// been recorded yet: with decide-ahead it exceeds Parallel at times.
+	rec.mu.Lock()
+	open, most := map[string]bool{}, 0
+	for _, e := range rec.events {
+		switch {
+		case e.Type == audit.TypeDecision && e.Decision.Kind == "page" && e.Decision.Verdict == audit.Allow:
+			open[e.Decision.RequestID] = true
+			most = max(most, len(open))
+		case e.Type == audit.TypeFetch:
+			delete(open, e.Fetch.RequestID)
+		}
+	}
+	rec.mu.Unlock()
+	if most <= 2 {
+		t.Logf("at most %d requests were decided and not yet answered (decide-ahead did not show on this run)", most)
+	}
+}
+
+// TestDecidedAheadWithdrawnOnSlowDown holds the site's first page until
+// the requests after it were decided (decide-ahead lets them take their
+// grants while it is in flight), then answers 429 with Retry-After: 2.
+// Those requests must not go out on the grants they took before the
+// site asked to slow down: they are withdrawn, recorded as such, and
+// sent on new grants, after the hold.
+func TestDecidedAheadWithdrawnOnSlowDown(t *testing.T) {
+	ts := newTestSite(t)
+	rec := &recorder{}
+	allowed := func() int {
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		n := 0
+		for _, e := range rec.events {
+			if e.Type == audit.TypeDecision && e.Decision.Kind == "page" && e.Decision.Verdict == audit.Allow {
+				n++
+			}
+		}
+		return n
+	}
+	var mu sync.Mutex
+	var answered time.Time // when the 429 was written
+	first := true
+	busy := func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		isFirst := first
+		first = false
+		mu.Unlock()
+		if !isFirst {
+			page(w, "ok")
+			return
+		}
+		// Bounded: after 10 s the test goes on, and fails below if the
+		// others were never decided ahead.
+		for i := 0; i < 1000 && allowed() < 3; i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		w.Header().Set("Retry-After", "2")
+		http.Error(w, "slow down", http.StatusTooManyRequests)
+		mu.Lock()
+		answered = time.Now()
+		mu.Unlock()
+	}
+	for _, p := range []string{"/a", "/b", "/c"} {
+		ts.handle(p, busy)
+	}
+	cfg := testConfig(t, rec, ts)
+	cfg.Parallel = 1
+	crawl(t, cfg, ts.url("/a"), ts.url("/b"), ts.url("/c"))
+	for _, p := range []string{"/a", "/b", "/c"} {
+		if ts.count(p) == 0 {
+			t.Errorf("%s was never fetched", p)
+		}
+	}
+	mu.Lock()
+	at := answered
+	mu.Unlock()
+	for _, r := range ts.seen() {
+		// Nothing may arrive after the 429 and within its 2 s hold. With
+		// Parallel 1 nothing else is in flight while the 429 is written,
+		// so anything after it was sent after it; the hold is counted
+		// from when the client read it, a little later than at.
+		if r.At.After(at) && r.At.Before(at.Add(2*time.Second-100*time.Millisecond)) {
+			t.Errorf("%s arrived %s after a 429 with Retry-After: 2", r.URI, r.At.Sub(at))
+		}
+	}
+	withdrawn := 0
+	for _, e := range rec.all(audit.TypeDecision) {
+		if e.Decision.Verdict == audit.Defer && strings.Contains(e.Decision.Reason, "asked to slow down after this request was granted") {
+			withdrawn++
+		}
+	}
+	if withdrawn < 2 {
+		t.Errorf("%d requests withdrawn after the 429, want the 2 decided ahead of it", withdrawn)
+	}
+}
