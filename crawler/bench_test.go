@@ -78,7 +78,10 @@ func benchCrawl(b *testing.B, benchPages int) {
 			c.OnHTML("a[href]", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("href")) })
 			c.Visit(srv.URL + "/p/0")
 			c.Wait()
-			if hits.Load() != int64(benchPages) {
+			// colly's own visited check races in async mode: it now and
+			// then fetches a page twice (5,001 of 5,000 seen). That is
+			// colly's, and costs it time; fewer is a failure.
+			if hits.Load() < int64(benchPages) {
 				b.Fatalf("colly fetched %d pages, want %d", hits.Load(), benchPages)
 			}
 		}

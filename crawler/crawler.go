@@ -761,8 +761,12 @@ func (cr *Crawler) onRequest(r *colly.Request) {
 			// colly's e.Request.Post returns nil once OnRequest aborted
 			// the request: a refusal by design is not left silent.
 			cr.cfg.Logger.Warn("request from a callback not queued", "url", cr.gate.redactURL(r.URL.String()), "method", r.Method, "err", cr.callbackError(err))
+			cr.redactRequestURL(r)
 			cr.callOnError(&colly.Response{Request: r, Ctx: r.Ctx, Headers: &http.Header{}}, err)
 		}
+		// Otherwise no callback sees the aborted request: the user's
+		// OnRequest callbacks skip a hand-off (see OnRequest).
+		return
 	}
 	cr.redactRequestURL(r)
 }

@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gocolly/colly/v2"
@@ -239,6 +241,47 @@ func TestFollowLinksAsVisit(t *testing.T) {
 	for name, r := range map[string]result{"Visit": visit, "FollowLinks": follow} {
 		if strings.Contains(r.events, phone) || strings.Contains(r.events, "%31%33%38%31") {
 			t.Errorf("%s: the planted phone number reached the operation log", name)
+		}
+	}
+}
+
+// TestRefusedVisitErrorURLFiltered: a request a callback starts that
+// goodbot refuses by design (a POST to a login page) reaches OnError with
+// its URL as the filter leaves it, not with the personal data it carried.
+// Before, OnError was called before the URL was filtered.
+func TestRefusedVisitErrorURLFiltered(t *testing.T) {
+	const phone = "13812345678"
+	ts := newTestSite(t)
+	ts.links("/index")
+	cfg := testConfig(t, &recorder{}, ts)
+	cr, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var seen []string
+	cr.OnError(func(resp *colly.Response, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, resp.Request.URL.String()+" "+err.Error())
+	})
+	cr.OnHTML("html", func(e *colly.HTMLElement) {
+		e.Request.Post("/login?mobile="+phone, map[string]string{"user": "x"})
+	})
+	if err := cr.Seed(ts.url("/index")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) == 0 {
+		t.Fatal("the refused login link did not reach OnError")
+	}
+	for _, s := range seen {
+		if strings.Contains(s, phone) {
+			t.Errorf("OnError saw the phone number: %s", s)
 		}
 	}
 }
