@@ -273,16 +273,50 @@ func rewriteMetaCharset(b []byte) []byte {
 
 // indexWordFold is bytes.Index with ASCII case folding; word is lower case.
 func indexWordFold(b []byte, word string) int {
+	lo, up := word[0], word[0]
+	if 'a' <= lo && lo <= 'z' {
+		up = lo - 'a' + 'A'
+	}
 	for off := 0; off+len(word) <= len(b); {
-		k := bytes.IndexAny(b[off:], word[:1]+strings.ToUpper(word[:1]))
+		var k int
+		if lo == up {
+			k = bytes.IndexByte(b[off:], lo)
+		} else {
+			k = indexEither(b[off:], lo, up)
+		}
 		if k < 0 {
 			return -1
 		}
 		i := off + k
-		if i+len(word) <= len(b) && bytes.EqualFold(b[i:i+len(word)], []byte(word)) {
+		if i+len(word) <= len(b) && equalFoldASCII(b[i:i+len(word)], word) {
 			return i
 		}
 		off = i + 1
 	}
 	return -1
+}
+
+// indexEither is the index of the first a or b in s, or -1.
+func indexEither(s []byte, a, b byte) int {
+	for i, c := range s {
+		if c == a || c == b {
+			return i
+		}
+	}
+	return -1
+}
+
+// equalFoldASCII reports whether b is word, ASCII letters in any case;
+// word is lower case.
+func equalFoldASCII(b []byte, word string) bool {
+	for i := range len(word) {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != word[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -1,6 +1,7 @@
 package textdecode
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -111,6 +112,28 @@ func FuzzDecode(f *testing.F) {
 		}
 		if !strings.Contains(ct, "utf-8") {
 			t.Fatalf("content type %q", ct)
+		}
+	})
+}
+
+// FuzzIndexWordFold checks indexWordFold against a plain search of the
+// input with ASCII letters lower-cased.
+func FuzzIndexWordFold(f *testing.F) {
+	for _, s := range []string{"<META charset=x>", "<p>a<MeTa", "cCcCcharSET", "<<<<meta", "", "<met", "ch\u00e4rset charset"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		lower := make([]byte, len(b))
+		for i, c := range b {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			lower[i] = c
+		}
+		for _, w := range []string{"<meta", "charset"} {
+			if got, want := indexWordFold(b, w), bytes.Index(lower, []byte(w)); got != want {
+				t.Fatalf("indexWordFold(%q, %q) = %d, want %d", b, w, got, want)
+			}
 		}
 	})
 }
