@@ -167,6 +167,13 @@ func (m *Memory) enqueueLocked(it Item) {
 		}
 		q.items = append(q.items, it)
 		m.touchLocked(q, m.opts.Now())
+		if q.inflight >= m.opts.PerSite {
+			// No worker can lease it before one of the site's leases
+			// ends, which signals: waking them all now only has them
+			// look and sleep again (a page's links to a busy site
+			// woke every idle worker, for each link).
+			return
+		}
 	}
 	m.signalLocked()
 }

@@ -192,3 +192,42 @@ func BenchmarkMemoryNextManySites(b *testing.B) {
 		})
 	}
 }
+
+// TestMemoryAddToBusySiteThenComplete: an item added to a site whose
+// leases are all out wakes no one, and the lease that ends hands it to
+// the worker waiting.
+func TestMemoryAddToBusySiteThenComplete(t *testing.T) {
+	m := frontier.NewMemory(frontier.Options{PerSite: 1})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := m.Add(ctx, frontier.Item{URL: "http://a.test/1", Site: "a.test"}); err != nil {
+		t.Fatal(err)
+	}
+	l1, err := m.Next(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 1)
+	go func() {
+		l, err := m.Next(ctx)
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		got <- l.Item.URL
+	}()
+	if _, err := m.Add(ctx, frontier.Item{URL: "http://a.test/2", Site: "a.test"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Complete(ctx, l1, true); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case u := <-got:
+		if u != "http://a.test/2" {
+			t.Fatalf("the waiting worker got %q, want the item added while the site was busy", u)
+		}
+	case <-ctx.Done():
+		t.Fatal("the waiting worker never got the item added while the site was busy")
+	}
+}
