@@ -1060,7 +1060,13 @@ func (g *gate) readBody(resp *http.Response) ([]byte, error) {
 		rd = zr
 		resp.Header.Del("Content-Encoding")
 	}
-	body, err := io.ReadAll(io.LimitReader(rd, limit+1))
+	size := int64(512)
+	if !gz && resp.ContentLength > 0 {
+		// Room for the whole body, and the one byte more that tells a
+		// body longer than announced (or than the limit).
+		size = min(resp.ContentLength, limit) + 1
+	}
+	body, err := readAll(io.LimitReader(rd, limit+1), int(size))
 	if err != nil {
 		return nil, fmt.Errorf("read body: %w", err)
 	}
@@ -1068,6 +1074,25 @@ func (g *gate) readBody(resp *http.Response) ([]byte, error) {
 		return nil, errTooLarge
 	}
 	return body, nil
+}
+
+// readAll is io.ReadAll starting with a buffer of size bytes, so that a
+// body of known length is read without growing one.
+func readAll(r io.Reader, size int) ([]byte, error) {
+	b := make([]byte, 0, size)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // parseRetryAfter reads a Retry-After header in either form: seconds or an
