@@ -83,10 +83,9 @@ type core struct {
 	gate   *gate
 	front  frontier.Frontier
 	store  *output.Store
-	limits *siteLimits  // nil without per-site limits
-	links  linkResolver // for Config.FollowLinks
-	cache  *devCache    // nil without Config.CacheDir
-	pages  pageStore    // the pages stored before, with their validators; nil without a State
+	limits *siteLimits // nil without per-site limits
+	cache  *devCache   // nil without Config.CacheDir
+	pages  pageStore   // the pages stored before, with their validators; nil without a State
 
 	mu      sync.RWMutex
 	seeds   map[string]bool     // sites of the seeds
@@ -266,7 +265,6 @@ func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 		notes:   map[string]bool{},
 		clones:  map[string]*Crawler{},
 		runCtx:  context.Background(),
-		links:   newLinkResolver(),
 		bot:     bot,
 		pages:   pages,
 	}}
@@ -296,6 +294,7 @@ func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 		from:       from,
 		limiter:    cfg.Limiter,
 		addrs:      newAddrChecker(),
+		links:      newLinkResolver(),
 		blocks:     newBlocks(),
 		inScope:    cr.inScope,
 		urlRule:    cr.urlRule,

@@ -200,7 +200,7 @@ func FuzzPageRules(f *testing.F) {
 		for _, v := range strings.Split(hdr, "\n") {
 			h.Add("X-Robots-Tag", v)
 		}
-		p := readPageRules(base, h, []byte(body), true, now)
+		p := readPageRules(newLinkResolver(), base, h, []byte(body), true, now)
 		if p == nil {
 			return
 		}

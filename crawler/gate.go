@@ -159,6 +159,7 @@ type gate struct {
 	redactText func(string) string
 	ignore     map[string]string // site -> justification, for IgnoreRobots
 	deny       *denyList
+	links      linkResolver    // resolves a page's links, for its rules and Config.FollowLinks
 	signer     *botauth.Signer // signs every request sent; nil when signing is off
 	// paceSite, if set, is told after each grant for a frontier item
 	// (not robots.txt) when the site's next slot comes: the frontier then
@@ -646,7 +647,7 @@ func (g *gate) filterResponse(resp *http.Response, body []byte, r *request) ([]b
 // (storage) and, in the page's colly.Context, for the links its
 // callbacks follow.
 func (g *gate) pageRules(r *request, resp *http.Response, body []byte) {
-	rules := readPageRules(resp.Request.URL, resp.Header, body, looksHTML(resp.Header.Get("Content-Type"), body), time.Now())
+	rules := readPageRules(g.links, resp.Request.URL, resp.Header, body, looksHTML(resp.Header.Get("Content-Type"), body), time.Now())
 	if rules == nil {
 		return
 	}

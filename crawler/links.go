@@ -3,7 +3,6 @@ package crawler
 import (
 	"bytes"
 	"context"
-	"net/http"
 	"net/url"
 	"strings"
 
@@ -93,15 +92,20 @@ func plainRelative(href string) bool {
 	return true
 }
 
-// pageLinks calls f with each link of an HTML page, resolved: the href of
-// every <a> and <area> element, against the page's URL or the document's
-// base URL, its first <base href> wherever it stands. Links inside
-// <script>, <style>, comments and other raw text are not links (the
-// tokenizer reads them as text, as colly's parser does).
-func (lr linkResolver) pageLinks(page *url.URL, body []byte, f func(string)) {
+// htmlLink is a link as a page has it: the href of an <a> or <area>
+// element, and its rel.
+type htmlLink struct{ href, rel string }
+
+// scanLinks tokenises an HTML page once. It returns the href and rel of
+// every <a> and <area> element that has an href, in document order, and
+// the href of the first <base> element that has one, wherever it stands
+// (the document's base URL). If meta is not nil, it is called with the
+// name (trimmed, lower case) and content of each <meta> element. Of an
+// attribute given twice, the first counts, as in a browser. Links inside
+// <script>, <style>, comments and other raw text are not links: the
+// tokenizer reads them as text, as colly's parser does.
+func scanLinks(body []byte, meta func(name, content string)) (links []htmlLink, base string, hasBase bool) {
 	z := html.NewTokenizer(bytes.NewReader(body))
-	base, baseSet := page, false
-	var hrefs []string
 	for range maxTokens {
 		tt := z.Next()
 		if tt == html.ErrorToken {
@@ -115,33 +119,67 @@ func (lr linkResolver) pageLinks(page *url.URL, body []byte, f func(string)) {
 			continue
 		}
 		a := atom.Lookup(name)
-		if a != atom.A && a != atom.Area && a != atom.Base {
+		if a != atom.A && a != atom.Area && a != atom.Base && (a != atom.Meta || meta == nil) {
 			continue
 		}
-		var href string
-		found := false
+		var href, rel, mname, content string
+		var hasHref, hasRel, hasName, hasContent bool
 		for more := true; more; {
 			var k, v []byte
 			k, v, more = z.TagAttr()
-			if !found && string(k) == "href" {
-				href, found = string(v), true
+			switch string(k) {
+			case "href":
+				if !hasHref {
+					href, hasHref = string(v), true
+				}
+			case "rel":
+				if !hasRel {
+					rel, hasRel = string(v), true
+				}
+			case "name":
+				if !hasName {
+					mname, hasName = strings.ToLower(strings.TrimSpace(string(v))), true
+				}
+			case "content":
+				if !hasContent {
+					content, hasContent = string(v), true
+				}
 			}
 		}
 		switch {
-		case !found:
-		case a != atom.Base:
-			if len(hrefs) < maxLinks {
-				hrefs = append(hrefs, href)
+		case a == atom.Meta:
+			meta(mname, content)
+		case !hasHref:
+		case a == atom.Base:
+			if !hasBase {
+				base, hasBase = href, true
 			}
-		case !baseSet:
-			baseSet = true
-			if b, err := url.Parse(lr.resolve(page, href)); err == nil && b.Scheme != "" && b.Host != "" {
-				base = b
-			}
+		case len(links) < maxLinks:
+			links = append(links, htmlLink{href: href, rel: rel})
 		}
 	}
-	for _, h := range hrefs {
-		if abs := lr.resolve(base, h); abs != "" {
+	return links, base, hasBase
+}
+
+// documentBase returns the URL a page's links resolve against: its first
+// <base href> (see scanLinks) resolved against the page's URL, or the
+// page's URL.
+func (lr linkResolver) documentBase(page *url.URL, base string, hasBase bool) *url.URL {
+	if hasBase {
+		if b, err := url.Parse(lr.resolve(page, base)); err == nil && b.Scheme != "" && b.Host != "" {
+			return b
+		}
+	}
+	return page
+}
+
+// pageLinks calls f with each link of an HTML page (see scanLinks),
+// resolved against the document's base URL.
+func (lr linkResolver) pageLinks(page *url.URL, body []byte, f func(string)) {
+	links, b, hasBase := scanLinks(body, nil)
+	base := lr.documentBase(page, b, hasBase)
+	for _, l := range links {
+		if abs := lr.resolve(base, l.href); abs != "" {
 			f(abs)
 		}
 	}
@@ -153,27 +191,13 @@ func (lr linkResolver) pageLinks(page *url.URL, body []byte, f func(string)) {
 // applies (scope, URL rules, the page's nofollow, the denylist, a link
 // that carried personal data). body is the page as the filter left it.
 func (cr *Crawler) followLinks(ctx context.Context, r *request, resp *colly.Response, body []byte) {
-	if resp == nil || resp.Request == nil || resp.Request.URL == nil || resp.Headers == nil || !isHTMLType(resp.Headers.Get("Content-Type"), body) {
+	if resp == nil || resp.Request == nil || resp.Request.URL == nil || resp.Headers == nil || !looksHTML(resp.Headers.Get("Content-Type"), body) {
 		return
 	}
 	tmpl := frontier.Item{From: r.item.Site, Depth: r.item.Depth + 1}
-	cr.links.pageLinks(resp.Request.URL, body, func(link string) {
+	cr.gate.links.pageLinks(resp.Request.URL, body, func(link string) {
 		// A refusal is recorded by enqueue, and a frontier that fails is
 		// logged there; neither stops the page's other links.
 		cr.enqueue(ctx, link, tmpl, r.ctx)
 	})
-}
-
-// isHTMLType reports whether a response is one colly parses for OnHTML
-// callbacks: by its Content-Type, or by its body when it has none.
-func isHTMLType(ct string, body []byte) bool {
-	if ct == "" {
-		ct = http.DetectContentType(body)
-	}
-	mt, _, _ := strings.Cut(ct, ";")
-	switch strings.TrimSpace(strings.ToLower(mt)) {
-	case "text/html", "application/xhtml+xml":
-		return true
-	}
-	return false
 }

@@ -1,16 +1,12 @@
 package crawler
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"time"
-
-	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
 
 	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/crawler/usage"
@@ -237,14 +233,14 @@ var rulesMatcher = ahocorasick.New([]string{"robots", ProductToken, "nofollow", 
 // readPageRules reads the rules of a page: its X-Robots-Tag headers and,
 // for HTML, its robots meta tags and the rel values of its links. base is
 // the page's URL. It returns nil when the page gives none.
-func readPageRules(base *url.URL, hdr http.Header, body []byte, isHTML bool, now time.Time) *pageRules {
+func readPageRules(lr linkResolver, base *url.URL, hdr http.Header, body []byte, isHTML bool, now time.Time) *pageRules {
 	p := &pageRules{}
 	for _, v := range hdr.Values("X-Robots-Tag") {
 		p.addHeader(v, now)
 	}
 	if isHTML {
 		if _, ok := rulesMatcher.First(body); ok {
-			p.readHTML(base, body, now)
+			p.readHTML(lr, base, body, now)
 		}
 	}
 	p.readUsage(hdr)
@@ -302,102 +298,50 @@ func shortRule(s string) string {
 }
 
 // readHTML reads robots meta tags and rel="nofollow" links from an HTML
-// page, in one pass of the tokenizer. Meta tags count wherever they are:
-// a rule in the body is obeyed too.
-func (p *pageRules) readHTML(base *url.URL, body []byte, now time.Time) {
-	z := html.NewTokenizer(bytes.NewReader(body))
+// page, in one pass of the tokenizer (scanLinks). Meta tags count wherever
+// they are: a rule in the body is obeyed too. Links are resolved as
+// FollowLinks and colly's e.Request.AbsoluteURL resolve them (lr, the
+// document's base URL), so that a link marked nofollow is known by the
+// URL it would be queued as.
+func (p *pageRules) readHTML(lr linkResolver, page *url.URL, body []byte, now time.Time) {
+	links, b, hasBase := scanLinks(body, func(mname, content string) {
+		switch mname {
+		case "tdm-reservation":
+			if p.metaTDM == nil {
+				p.metaTDM = &content
+			}
+		case "tdm-policy":
+			if p.metaPolicy == nil {
+				p.metaPolicy = &content
+			}
+		case "robots":
+			p.addMeta(srcMetaRobots, content, now)
+		case ProductToken:
+			p.addMeta(srcMetaGoodbot, content, now)
+		}
+	})
+	base := lr.documentBase(page, b, hasBase)
 	followed := map[string]bool{} // links some anchor does not mark
-	for range maxTokens {
-		tt := z.Next()
-		if tt == html.ErrorToken {
-			break
-		}
-		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+	for _, l := range links {
+		abs := lr.resolve(base, l.href)
+		if abs == "" {
 			continue
 		}
-		name, hasAttr := z.TagName()
-		if !hasAttr {
+		n, err := NormalizeURL(abs)
+		if err != nil {
 			continue
 		}
-		switch atom.Lookup(name) {
-		case atom.Meta:
-			var mname, content string
-			for {
-				k, v, more := z.TagAttr()
-				switch string(k) {
-				case "name":
-					mname = strings.ToLower(strings.TrimSpace(string(v)))
-				case "content":
-					content = string(v)
+		key := n.String()
+		if mark := relNofollowValue(l.rel); mark != "" {
+			if _, seen := p.relNofollow[key]; !seen && !followed[key] && len(p.relNofollow) < maxRelLinks {
+				if p.relNofollow == nil {
+					p.relNofollow = map[string]string{}
 				}
-				if !more {
-					break
-				}
+				p.relNofollow[key] = mark
 			}
-			switch mname {
-			case "tdm-reservation":
-				if p.metaTDM == nil {
-					p.metaTDM = &content
-				}
-			case "tdm-policy":
-				if p.metaPolicy == nil {
-					p.metaPolicy = &content
-				}
-			case "robots":
-				p.addMeta(srcMetaRobots, content, now)
-			case ProductToken:
-				p.addMeta(srcMetaGoodbot, content, now)
-			}
-		case atom.Base:
-			for {
-				k, v, more := z.TagAttr()
-				if string(k) == "href" {
-					if b, err := base.Parse(strings.TrimSpace(string(v))); err == nil {
-						base = b
-					}
-				}
-				if !more {
-					break
-				}
-			}
-		case atom.A, atom.Area:
-			var href, rel string
-			hasHref := false
-			for {
-				k, v, more := z.TagAttr()
-				switch string(k) {
-				case "href":
-					href, hasHref = string(v), true
-				case "rel":
-					rel = string(v)
-				}
-				if !more {
-					break
-				}
-			}
-			if !hasHref {
-				continue
-			}
-			abs, err := base.Parse(strings.TrimSpace(href))
-			if err != nil {
-				continue
-			}
-			n, err := NormalizeURL(abs.String())
-			if err != nil {
-				continue
-			}
-			key := n.String()
-			if mark := relNofollowValue(rel); mark != "" {
-				if _, seen := p.relNofollow[key]; !seen && !followed[key] && len(p.relNofollow) < maxRelLinks {
-					if p.relNofollow == nil {
-						p.relNofollow = map[string]string{}
-					}
-					p.relNofollow[key] = mark
-				}
-			} else {
-				followed[key] = true
-				delete(p.relNofollow, key)
-			}
+		} else {
+			followed[key] = true
+			delete(p.relNofollow, key)
 		}
 	}
 }

@@ -51,7 +51,7 @@ func TestReadPageRulesHeader(t *testing.T) {
 				h.Add("X-Robots-Tag", v)
 			}
 			base, _ := url.Parse("http://127.0.0.1/p")
-			p := readPageRules(base, h, nil, false, rulesNow)
+			p := readPageRules(newLinkResolver(), base, h, nil, false, rulesNow)
 			if tc.wantRules == 0 {
 				if p != nil {
 					t.Fatalf("rules %+v, want none", p.rules)
@@ -95,7 +95,7 @@ func TestReadPageRulesHTML(t *testing.T) {
 <a rel="noopener" href="e">e</a>
 </body></html>`
 	base, _ := url.Parse("http://127.0.0.1:8080/page")
-	p := readPageRules(base, http.Header{}, []byte(body), true, rulesNow)
+	p := readPageRules(newLinkResolver(), base, http.Header{}, []byte(body), true, rulesNow)
 	if p == nil {
 		t.Fatal("no rules")
 	}

@@ -239,7 +239,7 @@ func TestReadPageUsage(t *testing.T) {
 				h.Set(k, v)
 			}
 			body := []byte("<html><head>" + tc.head + "</head><body>x</body></html>")
-			p := readPageRules(base, h, body, true, rulesNow)
+			p := readPageRules(newLinkResolver(), base, h, body, true, rulesNow)
 			if len(tc.want) == 0 && tc.errSrc == "" {
 				if p != nil {
 					t.Fatalf("rules %+v, want none", p)

@@ -348,34 +348,21 @@ func TestScriptReadsPreviousHotKey(t *testing.T) {
 	c, key, in, m := previousState(t, "oldhot.example", p)
 	const now = previousNow
 	m.Factor, m.EWMA, m.Base, m.ErrRate, m.NObs, m.Adapt = 1.5, 40000, 10000, 0.05, 12, now-1e6
-	hot := make([]byte, 0, 64)
-	for _, v := range []float64{float64(m.TAT), float64(m.Day), float64(m.Count), float64(m.Granted), float64(m.Hold), float64(m.interval()), float64(dailyLimit(m.Budget)), float64(m.PendDay)} {
-		hot = binary.LittleEndian.AppendUint64(hot, math.Float64bits(v))
-	}
 	set := map[string]string{
 		"rob": fmtInt(m.Robots), "fac": fmtNum(m.Factor), "est": fmtNum(m.Est), "lo": fmtNum(m.Low),
 		"hi": fmtNum(m.High), "src": m.Source, "psrc": "", "kind": fmtInt(m.Kind), "bud": fmtNum(m.Budget),
 		"bT": fmtInt(m.BudgetT), "ewma": fmtNum(m.EWMA), "base": fmtNum(m.Base), "err": fmtNum(m.ErrRate),
 		"nobs": fmtInt(m.NObs), "adapt": fmtInt(m.Adapt),
 	}
-	var cold []any
+	var cold []string
 	for _, f := range stateFields {
 		switch f {
 		case "tat", "day", "cnt", "gr", "hold", "pday":
 			continue // the hot key's
 		}
-		v, ok := set[f]
-		if !ok {
-			v = "0"
-		}
-		cold = append(cold, f, v)
+		cold = append(cold, f)
 	}
-	if err := c.HSet(ctx, key, cold...).Err(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Set(ctx, key+":hot", hot, time.Minute).Err(); err != nil {
-		t.Fatal(err)
-	}
+	writeOldState(t, c, key, []float64{float64(m.TAT), float64(m.Day), float64(m.Count), float64(m.Granted), float64(m.Hold), float64(m.interval()), float64(dailyLimit(m.Budget)), float64(m.PendDay)}, cold, set)
 	b := obsBatch{N: 2, LatN: 2, LatSum: 2e6} // slow answers: slower
 	v, err := replyStrings(c.Eval(ctx, reserveScript, []string{key, key + ":hot"}, append(scriptArgs(now+1, p, 60_000, in, true), "0", b.pack())...))
 	if err != nil {
@@ -409,29 +396,13 @@ func TestScriptReadsFourteenDoubleHotKey(t *testing.T) {
 	const now = previousNow
 	m.TAT = (m.Day+1)*p.DayLen + 1e6 // the next slot is in the next day
 	m.Factor, m.EWMA, m.Base, m.ErrRate, m.NObs, m.Adapt = 1.5, 40000, 10000, 0.05, 12, now-1e6
-	hot := make([]byte, 0, 14*8)
-	for _, v := range []float64{float64(m.TAT), float64(m.Day), float64(m.Count), float64(m.Granted), float64(m.Hold), float64(m.interval()),
-		float64(dailyLimit(m.Budget)), float64(m.PendDay), m.Factor, m.EWMA, m.Base, m.ErrRate, float64(m.NObs), float64(m.Adapt)} {
-		hot = binary.LittleEndian.AppendUint64(hot, math.Float64bits(v))
-	}
 	set := map[string]string{
 		"rob": fmtInt(m.Robots), "est": fmtNum(m.Est), "lo": fmtNum(m.Low), "hi": fmtNum(m.High), "src": m.Source,
 		"psrc": "", "kind": fmtInt(m.Kind), "bud": fmtNum(m.Budget), "bT": fmtInt(m.BudgetT),
 	}
-	var cold []any
-	for _, f := range []string{"est", "lo", "hi", "src", "kind", "bud", "bT", "pest", "plo", "phi", "psrc", "pkind", "pbud", "pbT", "rob", "k"} {
-		v, ok := set[f]
-		if !ok {
-			v = "0"
-		}
-		cold = append(cold, f, v)
-	}
-	if err := c.HSet(ctx, key, cold...).Err(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Set(ctx, key+":hot", hot, time.Minute).Err(); err != nil {
-		t.Fatal(err)
-	}
+	writeOldState(t, c, key, []float64{float64(m.TAT), float64(m.Day), float64(m.Count), float64(m.Granted), float64(m.Hold), float64(m.interval()),
+		float64(dailyLimit(m.Budget)), float64(m.PendDay), m.Factor, m.EWMA, m.Base, m.ErrRate, float64(m.NObs), float64(m.Adapt)},
+		[]string{"est", "lo", "hi", "src", "kind", "bud", "bT", "pest", "plo", "phi", "psrc", "pkind", "pbud", "pbT", "rob", "k"}, set)
 	eval := func(sc string, head int, extra ...any) scriptReply {
 		t.Helper()
 		v, err := replyStrings(c.Eval(ctx, sc, []string{key, key + ":hot"}, append(scriptArgs(now+1, p, 60_000, in, true), extra...)...))
@@ -460,5 +431,31 @@ func TestScriptReadsFourteenDoubleHotKey(t *testing.T) {
 	m.cancel(rr.Slot, rr.T, p)
 	if m.Day != today || m.Count != count || !reflect.DeepEqual(rep.st, m) {
 		t.Errorf("after giving the next-day reservation back: state %+v\nmodel %+v; want day %d count %d", rep.st, m, today, count)
+	}
+}
+
+// writeOldState writes a site's state as an earlier version stored it:
+// the hot key as the doubles hot, little-endian, and the hash with the
+// fields cold, each set[f] or "0".
+func writeOldState(t *testing.T, c *redis.Client, key string, hot []float64, cold []string, set map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	b := make([]byte, 0, 8*len(hot))
+	for _, v := range hot {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+	}
+	var fields []any
+	for _, f := range cold {
+		v, ok := set[f]
+		if !ok {
+			v = "0"
+		}
+		fields = append(fields, f, v)
+	}
+	if err := c.HSet(ctx, key, fields...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Set(ctx, key+":hot", b, time.Minute).Err(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -85,7 +85,7 @@ func run(ctx context.Context, contact, auditDir, seed string, w io.Writer) error
 	// The usual colly callbacks. Links followed with e.Request.Visit go
 	// through goodbot's frontier and gate like every other request
 	// (crawler.Config.FollowLinks follows every link the same way, for
-	// about a quarter less CPU: goodbot's CLI uses it).
+	// about a fifth less CPU: goodbot's CLI uses it).
 	// Callbacks run concurrently, in several workers: whatever they share
 	// (here w) needs a lock.
 	var mu sync.Mutex
