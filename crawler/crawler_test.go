@@ -249,8 +249,10 @@ func TestLoginWalls(t *testing.T) {
 	if ts.count("/login?next=/members/a") != 0 {
 		t.Error("the login page itself was requested")
 	}
-	if ts.count("/members/b") != 0 {
-		t.Error("/members/b was requested after /members/a redirected to a login page")
+	// With requests decided ahead, /members/b may leave before
+	// /members/a: then the wall was not known yet. After it, never.
+	if uris := ts.uris(); ts.count("/members/b") != 0 && indexOf(uris, "/members/b") > indexOf(uris, "/members/a") {
+		t.Error("/members/b was requested after /members/a redirected to a login page", uris)
 	}
 	if ts.count("/open") != 1 {
 		t.Error("/open, outside the walled prefix, was not requested")

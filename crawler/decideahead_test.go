@@ -152,3 +152,70 @@ func TestDecidedAheadWithdrawnOnSlowDown(t *testing.T) {
 		t.Errorf("%d requests withdrawn after the 429, want the 2 decided ahead of it", withdrawn)
 	}
 }
+
+// TestLoginRedirectStopsRequestsDecidedAhead: while the first page under
+// /members/ is in flight, the next one was decided and waits for the
+// site's one slot. The first answers with a redirect to a login page.
+// The slot is free as soon as that answer is in, before the client asks
+// for the next hop (which the gate refuses): the waiting request must be
+// stopped by the login wall all the same, not sent.
+func TestLoginRedirectStopsRequestsDecidedAhead(t *testing.T) {
+	ts := newTestSite(t)
+	ts.links("/index", "/members/a", "/members/b")
+	rec := &recorder{}
+	allowed := func(path string) bool {
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		for _, e := range rec.events {
+			if e.Type == audit.TypeDecision && e.Decision.Verdict == audit.Allow && strings.HasSuffix(e.Decision.URL, path) {
+				return true
+			}
+		}
+		return false
+	}
+	var mu sync.Mutex
+	var first string
+	var after []string
+	members := func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		isFirst := first == ""
+		if isFirst {
+			first = r.URL.Path
+		} else {
+			after = append(after, r.URL.Path)
+		}
+		mu.Unlock()
+		if !isFirst {
+			page(w, "behind the wall")
+			return
+		}
+		other := "/members/b"
+		if r.URL.Path == other {
+			other = "/members/a"
+		}
+		// Bounded: after 10 s the test goes on, and fails below.
+		for i := 0; i < 1000 && !allowed(other); i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		// Longer than the site's interval: the other request is past its
+		// pacing and waits for the slot alone.
+		time.Sleep(20 * time.Millisecond)
+		http.Redirect(w, r, "/login?next="+r.URL.Path, http.StatusFound)
+	}
+	ts.handle("/members/a", members)
+	ts.handle("/members/b", members)
+	cfg := testConfig(t, rec, ts)
+	cfg.Parallel = 1
+	crawl(t, cfg, ts.url("/index"))
+	mu.Lock()
+	defer mu.Unlock()
+	if first == "" {
+		t.Fatal("no page under /members/ was requested")
+	}
+	if len(after) > 0 {
+		t.Errorf("%v requested after %s redirected to a login page", after, first)
+	}
+	if ts.count("/login?next="+first) != 0 {
+		t.Error("the login page itself was requested")
+	}
+}

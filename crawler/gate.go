@@ -324,10 +324,8 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 
 	// 3. Refusals the site has shown: challenge pages, login walls.
 	if kind == "redirect" && isLoginURL(u) && !isLoginURL(req.Response.Request.URL) {
-		prev := req.Response.Request.URL
-		prefix := wallPrefix(prev)
-		why := fmt.Sprintf("redirect to a login page (%s); stopping %s%s", g.redactURL(u.String()), site.Key(prev), prefix)
-		g.blocks.blockPrefix(site.Key(prev), prefix, "login wall: "+why)
+		// send blocked the prefix already, when the redirect came in.
+		why := g.blockLoginRedirect(req.Response.Request.URL, u)
 		g.stats.logins.Add(1)
 		res, err := refuse("signal", audit.Refuse, why, time.Time{})
 		if r != nil {
@@ -518,6 +516,15 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
 	return resp, nil
+}
+
+// blockLoginRedirect blocks the part of prev's site that a redirect from
+// prev to target, a login page, walls off, and returns why.
+func (g *gate) blockLoginRedirect(prev, target *url.URL) string {
+	prefix := wallPrefix(prev)
+	why := fmt.Sprintf("redirect to a login page (%s); stopping %s%s", g.redactURL(target.String()), site.Key(prev), prefix)
+	g.blocks.blockPrefix(site.Key(prev), prefix, "login wall: "+why)
+	return why
 }
 
 // sendLock returns the lock a request to s holds from its last check to
@@ -900,6 +907,13 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 		o.reason = "304 Not Modified to a request goodbot knows no earlier answer for: nothing to refer to, nothing stored"
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		o.class = "redirect"
+		if loc, err := req.URL.Parse(resp.Header.Get("Location")); err == nil && followed(resp) && isLoginURL(loc) && !isLoginURL(req.URL) {
+			// A login wall: blocked now, before this request's slot is
+			// free, so that no other request under the prefix leaves
+			// before the client asks for the next hop (whose check
+			// refuses it and records why).
+			g.blockLoginRedirect(req.URL, loc)
+		}
 	case resp.StatusCode == 401 || resp.StatusCode == 403 || resp.StatusCode == 407:
 		o.class = "refused"
 		o.reason = fmt.Sprintf("%d %s: not retried", resp.StatusCode, http.StatusText(resp.StatusCode))
