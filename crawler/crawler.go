@@ -1474,6 +1474,23 @@ func (cr *Crawler) requestTemplate() (*colly.Request, error) {
 	return cr.tmpl, cr.tmplErr
 }
 
+// newCollyRequest returns a request of tmpl's collector for rawURL.
+// Request.Do parses the URL again with the WHATWG parser, as every colly
+// request is parsed; a URL that net/url reads back as it is written (what
+// NormalizeURL gives the frontier) is only parsed by net/url here.
+// Request.New, for any other, parses it with both, as colly does. The
+// request's ID is not the one colly's callbacks see: colly makes the
+// request they see, with an ID of its own, when it sends this one.
+func newCollyRequest(tmpl *colly.Request, method, rawURL string, body []byte) (*colly.Request, error) {
+	if u, err := url.Parse(rawURL); err == nil && u.String() == rawURL {
+		r := *tmpl
+		r.Method, r.URL, r.Body = method, u, bytes.NewReader(body)
+		r.Headers = &http.Header{}
+		return &r, nil
+	}
+	return tmpl.New(method, rawURL, bytes.NewReader(body))
+}
+
 // do runs one item through colly, synchronously: the gate, the callbacks.
 // The request goes to the collector of the clone the item names, whose
 // callbacks handle the response.
@@ -1487,13 +1504,13 @@ func (cr *Crawler) do(r *request, it frontier.Item) error {
 		hdr.Set("Content-Type", it.ContentType)
 	}
 	// A colly.Request can only be made by its collector: from a template
-	// the collector made once, New makes one with a context of its own.
+	// the collector made once.
 	o := cr.owner(it.Collector)
 	tmpl, err := o.requestTemplate()
 	if err != nil {
 		return err
 	}
-	creq, err := tmpl.New(itemMethod(it), it.URL, bytes.NewReader(it.Body))
+	creq, err := newCollyRequest(tmpl, itemMethod(it), it.URL, it.Body)
 	if err != nil {
 		return err
 	}
