@@ -65,6 +65,12 @@ func (e *RefusedError) Error() string {
 	return fmt.Sprintf("goodbot: %s refused the request: %s", e.Gate, e.Reason)
 }
 
+// DeferredUntil returns RetryAt: a refused robots.txt request that may be
+// tried again later is not an unreachable robots.txt (robots.Deferral).
+func (e *RefusedError) DeferredUntil() time.Time { return e.RetryAt }
+
+var _ robots.Deferral = (*RefusedError)(nil)
+
 // StoppedError is returned when goodbot does not hand a response on to the
 // callbacks: a refusal that goodbot obeys (a challenge page or a demand
 // for payment stops the site, a login wall a path prefix), a body over the size limit, or a body the

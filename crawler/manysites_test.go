@@ -21,6 +21,9 @@ import (
 
 	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/crawler/frontier"
+	"github.com/goodbot/goodbot/crawler/robots"
+	"github.com/goodbot/goodbot/internal/redistest"
+	"github.com/goodbot/goodbot/job"
 	"github.com/goodbot/goodbot/limiter"
 )
 
@@ -54,6 +57,19 @@ type manyServer struct {
 	conns     atomic.Int64 // open connections, server side
 	peakConns atomic.Int64
 	parallel  atomic.Int64 // most requests at once to any one site
+
+	robotsRequests atomic.Int64
+}
+
+// pageRequests returns the number of requests for anything but robots.txt.
+func (ms *manyServer) pageRequests() int {
+	n := 0
+	for i := range ms.sites {
+		ms.sites[i].mu.Lock()
+		n += ms.sites[i].count
+		ms.sites[i].mu.Unlock()
+	}
+	return n - int(ms.robotsRequests.Load())
 }
 
 // manyAddr is the loopback address of site i (i < 64,000).
@@ -119,6 +135,7 @@ func newManyServer(tb testing.TB, n, pages int) *manyServer {
 				st.mu.Unlock()
 			}()
 			if r.URL.Path == "/robots.txt" {
+				ms.robotsRequests.Add(1)
 				io.WriteString(w, "User-agent: *\nDisallow: /private/\n")
 				return
 			}
@@ -249,6 +266,14 @@ type manyCrawl struct {
 	// machine, more under -race). Default interval/10.
 	tolerance time.Duration
 	auditLog  bool
+	// redisWorkers, if not 0, crawls with that many crawlers on one
+	// job in a real redis-server, each with its own client, Redis
+	// limiter, job frontier and operation log, as that many machines
+	// do; workers is then each one's number of workers.
+	redisWorkers int
+	// ownRobots: each of the redisWorkers fetches robots.txt itself,
+	// without the job's shared store.
+	ownRobots bool
 }
 
 type manyResult struct {
@@ -264,6 +289,7 @@ type manyResult struct {
 	peakG              int
 	budget             budgetReport
 	ms                 *manyServer
+	logs               []string // the operation logs' directories
 }
 
 // liveHeap returns the bytes of live heap objects after a collection.
@@ -327,6 +353,9 @@ func runMany(tb testing.TB, mc manyCrawl) manyResult {
 			tb.Fatal(err)
 		}
 		sink = alog
+	}
+	if mc.redisWorkers > 0 {
+		return runManyRedis(tb, mc, ms, est, seeds, logger)
 	}
 	res := manyResult{ms: ms, rssStart: vmRSS(), heapStart: liveHeap(), baseG: runtime.NumGoroutine()}
 	lim, err := limiter.NewLocal(limiter.Config{Estimates: est, Sink: sink})
@@ -402,6 +431,122 @@ func runMany(tb testing.TB, mc manyCrawl) manyResult {
 	return res
 }
 
+// runManyRedis is runMany for mc.redisWorkers crawlers on one Redis job.
+// The frontier beyond the served sites is not supported: the job's
+// frontier has no PaceSite.
+func runManyRedis(tb testing.TB, mc manyCrawl, ms *manyServer, est *limiter.Estimates, seeds []string, logger *slog.Logger) manyResult {
+	tb.Helper()
+	if mc.frontier > mc.sites {
+		tb.Fatal("runManyRedis: a frontier beyond the served sites is not supported")
+	}
+	addr := redistest.Addr(tb)
+	name := redistest.Namespace(tb)
+	res := manyResult{ms: ms, rssStart: vmRSS(), heapStart: liveHeap(), baseG: runtime.NumGoroutine()}
+	crs := make([]*Crawler, mc.redisWorkers)
+	var logs []*audit.Log
+	for w := range crs {
+		client := redistest.Client(tb, addr)
+		var sink audit.Sink = audit.Discard{}
+		if mc.auditLog {
+			dir := tb.TempDir()
+			alog, err := audit.Open(filepath.Join(dir, "audit"), audit.Options{KeyFile: filepath.Join(dir, "key"), Logger: logger})
+			if err != nil {
+				tb.Fatal(err)
+			}
+			logs = append(logs, alog)
+			res.logs = append(res.logs, filepath.Join(dir, "audit"))
+			sink = alog
+		}
+		lim, err := limiter.NewRedis(client, name, limiter.Config{Estimates: est, Sink: sink})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { lim.Close() })
+		front, err := job.NewFrontier(client, name, job.FrontierOptions{PerSite: 1, MaxPages: mc.maxPages, Logger: logger})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { front.Close() })
+		var shared robots.Shared
+		if !mc.ownRobots {
+			if shared, err = job.NewRobotsStore(client, name, 0); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		// Every worker is given the seeds, as every worker of a job is
+		// started with the same command line: the job's frontier queues
+		// each once, and a worker's scope and its leave to contact
+		// loopback addresses come from its seeds.
+		crs[w] = seeded(tb, Config{
+			Frontier:     front,
+			RobotsShared: shared,
+			Contact:      "mailto:bench@example.org",
+			Parallel:     1,
+			Workers:      mc.workers,
+			MaxPages:     mc.maxPages,
+			MaxWait:      mc.maxWait,
+			Limiter:      lim,
+			Sink:         sink,
+			Horizon:      -1,
+			Logger:       logger,
+		}, seeds...)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	done := make(chan struct{})
+	var peak atomic.Int64
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if g := int64(runtime.NumGoroutine()); g > peak.Load() {
+				peak.Store(g)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	cpu0, t0 := cpuTime(tb), time.Now()
+	sums := make([]Summary, len(crs))
+	errs := make([]error, len(crs))
+	var wg sync.WaitGroup
+	for w, cr := range crs {
+		wg.Go(func() { sums[w], errs[w] = cr.Run(ctx) })
+	}
+	wg.Wait()
+	res.elapsed, res.cpu = time.Since(t0), cpuTime(tb)-cpu0
+	close(done)
+	for w, err := range errs {
+		if err != nil {
+			tb.Fatalf("worker %d: %v", w, err)
+		}
+	}
+	res.sum = sums[0]
+	for _, s := range sums[1:] {
+		res.sum.Pages += s.Pages
+		res.sum.OK += s.OK
+		res.sum.Errors += s.Errors
+		res.sum.NotStored += s.NotStored
+	}
+	res.rssEnd = vmRSS()
+	res.heapEnd = liveHeap()
+	runtime.KeepAlive(crs)
+	res.peakG = int(peak.Load())
+	for _, l := range logs {
+		if err := l.Close(); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if mc.tolerance == 0 {
+		mc.tolerance = mc.interval / 10
+	}
+	res.budget = ms.check(mc.interval, mc.tolerance)
+	return res
+}
+
 // TestManySites crawls 200 loopback sites, a few pages each, and checks
 // that every site was crawled whole and that no site's arrivals came
 // faster than its budget allows. It makes no assertion on speed.
@@ -427,6 +572,58 @@ func TestManySites(t *testing.T) {
 	}
 	if p := res.ms.parallel.Load(); p > 1 {
 		t.Errorf("a site had %d requests at once, Parallel is 1", p)
+	}
+}
+
+// TestManySitesRedis is TestManySites for three crawlers on one Redis
+// job: together they crawl every page once, within each site's budget.
+// With ownRobots each worker fetches robots.txt itself, and its request
+// often waits for a slot the others took.
+func TestManySitesRedis(t *testing.T) {
+	if testing.Short() {
+		t.Skip("many-site crawl in -short mode")
+	}
+	for _, own := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ownRobots=%v", own), func(t *testing.T) {
+			const sites, pages, workers = 100, 3, 3
+			res := runMany(t, manyCrawl{sites: sites, pages: pages, interval: time.Second, tolerance: 300 * time.Millisecond,
+				workers: 8, maxWait: 100 * time.Millisecond, auditLog: true, redisWorkers: workers, ownRobots: own})
+			robotsMax := 1
+			if own {
+				robotsMax = workers
+			}
+			if got := res.ms.pageRequests(); got != sites*pages || res.budget.sitesSeen != sites {
+				t.Errorf("server saw %d page requests to %d sites, want %d to %d", got, res.budget.sitesSeen, sites*pages, sites)
+			}
+			if got := res.ms.robotsRequests.Load(); got < sites || got > int64(sites*robotsMax) {
+				t.Errorf("server saw %d robots.txt requests, want %d to %d", got, sites, sites*robotsMax)
+			}
+			for _, v := range res.budget.violations {
+				t.Error(v)
+			}
+			if p := res.ms.parallel.Load(); p > 1 {
+				t.Errorf("a site had %d requests at once, Parallel is 1", p)
+			}
+			// A robots.txt request that waits for the site's next slot is
+			// not an unreachable robots.txt, which would stop the site for
+			// a minute.
+			unreachable := 0
+			for _, dir := range res.logs {
+				if _, err := audit.Verify(context.Background(), dir, audit.VerifyOptions{Visit: func(e *audit.Entry) error {
+					if d := e.Event.Decision; d != nil && strings.Contains(d.Reason, "unreachable") {
+						if unreachable++; unreachable <= 3 {
+							t.Errorf("%s %s: %s", d.URL, d.Verdict, d.Reason)
+						}
+					}
+					return nil
+				}}); err != nil {
+					t.Fatalf("verify %s: %v", dir, err)
+				}
+			}
+			if unreachable > 0 {
+				t.Errorf("%d decisions found robots.txt unreachable; the site answered every request", unreachable)
+			}
+		})
 	}
 }
 
@@ -457,6 +654,8 @@ func BenchmarkManySites(b *testing.B) {
 		{"sites=1000", manyCrawl{sites: 1000, pages: 4, interval: 2 * time.Second, workers: 64, maxWait: 100 * time.Millisecond}},
 		{"sites=10000", manyCrawl{sites: 10000, pages: 4, interval: 2 * time.Second, workers: 64, maxWait: 100 * time.Millisecond}},
 		{"frontier=100000", manyCrawl{sites: 10000, frontier: 100000, pages: 4, interval: 2 * time.Second, workers: 64, maxWait: 100 * time.Millisecond, maxPages: 40000}},
+		// Three crawlers on one Redis job, 64 workers each.
+		{"sites=10000/redis=3", manyCrawl{sites: 10000, pages: 4, interval: 2 * time.Second, workers: 64, maxWait: 100 * time.Millisecond, redisWorkers: 3}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			bc.mc.auditLog = true

@@ -34,6 +34,10 @@ const (
 	PolicyParsed      = "parsed"       // a 2xx answer: the file's rules apply
 	PolicyAllowAll    = "allow-all"    // a 4xx answer other than 429: everything is allowed
 	PolicyDisallowAll = "disallow-all" // unreachable: nothing is allowed until a retry
+	// PolicyDeferred is what a Shared store keeps for a robots.txt
+	// request that was not sent (see Deferral): every crawler waits for
+	// the time it was put off to, and nothing is allowed before.
+	PolicyDeferred = "deferred"
 )
 
 // Options configures a Cache. The zero value of each field selects its
@@ -204,6 +208,10 @@ type entry struct {
 	expires  time.Time // fetch again after this
 	retryAt  time.Time // set for disallow-all
 	failures int       // consecutive unreachable fetches
+	// deferred marks an entry for a robots.txt request that was not
+	// sent (see Deferral): nothing was read, so nothing is shared or
+	// reported, and the fetch is tried again at retryAt.
+	deferred bool
 
 	// What a Shared store keeps.
 	status    int
@@ -261,6 +269,29 @@ func NewCache(rt http.RoundTripper, opts Options) *Cache {
 }
 
 var errTooManyRedirects = fmt.Errorf("robots.txt redirected more than %d times", MaxRedirects)
+
+// Deferral is an error a Cache's transport may return for a robots.txt
+// request it did not send but will send from DeferredUntil on: the
+// crawler's own rate limiter put it off to the site's next slot, say. The
+// site did not answer, so it is not unreachable: no failure is counted,
+// nothing is shared or reported to OnFetch, and the origin's URLs are
+// disallowed until then, when the fetch is tried again. A zero
+// DeferredUntil is not a deferral.
+type Deferral interface {
+	error
+	DeferredUntil() time.Time
+}
+
+// deferredUntil returns the time of the Deferral in err's chain, if any.
+func deferredUntil(err error) (time.Time, bool) {
+	var d Deferral
+	if errors.As(err, &d) {
+		if t := d.DeferredUntil(); !t.IsZero() {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
 
 // fetchKey is the context key that marks the Cache's own requests.
 type fetchKey struct{}
@@ -375,6 +406,11 @@ func (c *Cache) fetch(parent context.Context, key string, origin *url.URL) *entr
 	st := Stored{URL: origin.JoinPath("/robots.txt").String(), Status: e.status, Body: e.body, Policy: e.policy, Cause: e.cause,
 		FetchedAt: e.fetchedAt, Expires: e.expires, RetryAt: e.retryAt, Failures: e.failures}
 	c.mu.Unlock()
+	if e.deferred {
+		// Nothing was read. The others wait for the same time rather
+		// than for the claim to lapse, and the claim is released.
+		st.Policy = PolicyDeferred
+	}
 	// Best effort: if the store fails, other crawlers fetch it themselves.
 	_ = c.shared.Save(context.WithoutCancel(ctx), key, st)
 	return e
@@ -400,6 +436,11 @@ func (c *Cache) loadShared(ctx, parent context.Context, key string, origin *url.
 		e.file = AllowAll()
 	case PolicyDisallowAll:
 		e.file = DisallowAll()
+	case PolicyDeferred:
+		e.file, e.policy, e.deferred = DisallowAll(), PolicyDisallowAll, true
+		e.group = e.file.Group(c.token)
+		c.store(key, e, c.now())
+		return e, true // not read: nothing to report
 	default:
 		return nil, false // not a policy this version knows: fetch it
 	}
@@ -435,6 +476,15 @@ func (c *Cache) fetchOwn(parent context.Context, key string, origin *url.URL) *e
 	c.mu.Unlock()
 
 	e := &entry{status: status, fetchedAt: now}
+	if until, ok := deferredUntil(err); ok {
+		e.file, e.policy, e.group = DisallowAll(), PolicyDisallowAll, DisallowAll().Group(c.token)
+		e.failures, e.deferred = prevFailures, true
+		e.retryAt = until
+		e.expires = until
+		e.cause = "robots.txt not read yet: its request was not sent (" + err.Error() + ")"
+		c.store(key, e, now)
+		return e
+	}
 	switch {
 	case err == nil && status >= 200 && status <= 299:
 		// Kept as long as the entry: a copy of its own size, not
@@ -573,6 +623,10 @@ func (e *entry) verdict(pq string) Verdict {
 		return v
 	case PolicyDisallowAll:
 		v.RetryAt = e.retryAt
+		if e.deferred {
+			v.Reason = e.cause + ": nothing is fetched before it is read, at " + e.retryAt.UTC().Format(time.RFC3339)
+			return v
+		}
 		v.Reason = e.cause + ": disallow all until " + e.retryAt.UTC().Format(time.RFC3339)
 		return v
 	}
