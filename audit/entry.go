@@ -35,9 +35,21 @@ func appendEntry(buf []byte, seq int64, prev tlog.Hash, event []byte) []byte {
 	return append(buf, '}')
 }
 
-// encodeEvent returns the canonical JSON encoding of e.
+// encodeEvent returns the canonical JSON encoding of e: json.Marshal's,
+// by appendEvent for the events it encodes, and by json.Marshal for the
+// others.
 func encodeEvent(e *Event) ([]byte, error) {
-	b, err := json.Marshal(e)
+	if b, ok := appendEvent(make([]byte, 0, eventSize(e)), e); ok {
+		return b, nil
+	}
+	return marshalEvent(*e)
+}
+
+// marshalEvent encodes e with json.Marshal. It takes a copy so that only
+// this path moves an Event to the heap: encodeEvent's callers keep theirs
+// on the stack.
+func marshalEvent(e Event) ([]byte, error) {
+	b, err := json.Marshal(&e)
 	if err != nil {
 		return nil, fmt.Errorf("audit: encode %s event: %w", e.Type, err)
 	}

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -215,13 +216,25 @@ const (
 )
 
 type request struct {
-	kind   reqKind
-	event  []byte
-	time   time.Time
-	ctx    context.Context
-	done   chan result
+	kind  reqKind
+	event []byte
+	time  time.Time
+	ctx   context.Context
+	// done, if a caller waits for the request, is closed by the writer
+	// once res holds the outcome. (A channel of struct{} takes one
+	// allocation, one of result two.)
+	done   chan struct{}
+	res    result
 	wait   bool      // a Record call waits for the entry to be durable
 	queued time.Time // when Record was called, with wait
+}
+
+// finish hands res to whoever waits for r, if anyone does.
+func (r *request) finish(res result) {
+	if r.done != nil {
+		r.res = res
+		close(r.done)
+	}
 }
 
 type result struct {
@@ -578,10 +591,11 @@ func (l *Log) internal(t Type, other map[string]string) *request {
 // If ctx ends first, Record returns its error; the entry may still be
 // written.
 func (l *Log) Record(ctx context.Context, e Event) error {
-	r, err := l.eventRequest(e)
+	r, err := l.eventRequest(&e)
 	if err != nil {
 		return err
 	}
+	r.done = make(chan struct{})
 	r.wait, r.queued = true, time.Now()
 	if err := l.send(ctx, r).err; err != nil {
 		return err
@@ -590,8 +604,9 @@ func (l *Log) Record(ctx context.Context, e Event) error {
 	return nil
 }
 
-// eventRequest checks and encodes an event given to Record or Append.
-func (l *Log) eventRequest(e Event) (*request, error) {
+// eventRequest checks and encodes an event given to Record or Append. It
+// sets e's time; the request has no done channel, which only Record needs.
+func (l *Log) eventRequest(e *Event) (*request, error) {
 	switch e.Type {
 	case "":
 		return nil, errors.New("audit: event has no type")
@@ -602,11 +617,11 @@ func (l *Log) eventRequest(e Event) (*request, error) {
 		e.Time = l.opts.Now()
 	}
 	e.Time = e.Time.UTC()
-	b, err := encodeEvent(&e)
+	b, err := encodeEvent(e)
 	if err != nil {
 		return nil, err
 	}
-	return &request{kind: kEvent, event: b, time: e.Time, done: make(chan result, 1)}, nil
+	return &request{kind: kEvent, event: b, time: e.Time}, nil
 }
 
 // Append adds e to the log like Record, but returns as soon as the entry is
@@ -617,7 +632,7 @@ func (l *Log) eventRequest(e Event) (*request, error) {
 // caller goes on (the crawler's fetch events), and Record for those that
 // must (its decisions, written before a request is sent).
 func (l *Log) Append(ctx context.Context, e Event) error {
-	r, err := l.eventRequest(e)
+	r, err := l.eventRequest(&e)
 	if err != nil {
 		return err
 	}
@@ -650,14 +665,14 @@ func (l *Log) send(ctx context.Context, r *request) result {
 		return result{err: ErrClosed}
 	}
 	select {
-	case res := <-r.done:
-		return res
+	case <-r.done:
+		return r.res
 	case <-ctx.Done():
 		return result{err: fmt.Errorf("audit: %w (the entry may still be written)", ctx.Err())}
 	case <-l.done:
 		select {
-		case res := <-r.done:
-			return res
+		case <-r.done:
+			return r.res
 		default:
 			return result{err: ErrClosed}
 		}
@@ -665,7 +680,7 @@ func (l *Log) send(ctx context.Context, r *request) result {
 }
 
 func (l *Log) control(ctx context.Context, k reqKind) result {
-	r := &request{kind: k, ctx: ctx, done: make(chan result, 1)}
+	r := &request{kind: k, ctx: ctx, done: make(chan struct{})}
 	return l.send(ctx, r)
 }
 
@@ -699,10 +714,11 @@ func (l *Log) Prune(ctx context.Context) (int, error) {
 func (l *Log) Close() error {
 	var err error
 	l.stop.Do(func() {
-		r := &request{kind: kClose, ctx: context.Background(), done: make(chan result, 1)}
+		r := &request{kind: kClose, ctx: context.Background(), done: make(chan struct{})}
 		l.reqs <- r
 		<-l.done
-		err = (<-r.done).err
+		<-r.done
+		err = r.res.err
 	})
 	return err
 }
@@ -816,9 +832,7 @@ func (l *Log) run() {
 			// no longer than maxUnsynced for one, however fast they come.
 			sync := waiting > 0 || ctl != nil || (!l.dirty.IsZero() && time.Since(l.dirty) >= maxUnsynced)
 			err := l.commit(sync, evs)
-			for _, e := range evs {
-				e.done <- result{err: err}
-			}
+			reply(evs, err)
 			if err == nil && l.opts.CheckpointEntries > 0 && l.c.next-l.lastCP.Size >= int64(l.opts.CheckpointEntries) {
 				if _, err := l.checkpoint(context.Background(), true); err != nil {
 					l.opts.Logger.Error("audit: checkpoint failed", "err", err)
@@ -838,14 +852,22 @@ func (l *Log) run() {
 			res.n, res.err = l.prune(ctl.ctx)
 		case kClose:
 			res.err = l.shutdown()
-			ctl.done <- res
+			ctl.finish(res)
 			return
 		case kAbandon:
 			res.err = l.closeFiles()
-			ctl.done <- res
+			ctl.finish(res)
 			return
 		}
-		ctl.done <- res
+		ctl.finish(res)
+	}
+}
+
+// reply tells the callers of Record waiting for the entries in reqs how
+// writing them went. Entries given to Append have no one waiting.
+func reply(reqs []*request, err error) {
+	for _, r := range reqs {
+		r.finish(result{err: err})
 	}
 }
 
@@ -858,7 +880,7 @@ func (l *Log) shutdown() error {
 			if r.kind == kEvent {
 				evs = append(evs, r)
 			} else {
-				r.done <- result{err: ErrClosed}
+				r.finish(result{err: ErrClosed})
 			}
 			continue
 		default:
@@ -868,9 +890,7 @@ func (l *Log) shutdown() error {
 	var err error
 	if len(evs) > 0 {
 		err = l.commit(true, evs)
-		for _, e := range evs {
-			e.done <- result{err: err}
-		}
+		reply(evs, err)
 	}
 	if err == nil && l.c.next > l.lastCP.Size {
 		_, err = l.checkpoint(context.Background(), false)
@@ -968,12 +988,16 @@ func (l *Log) commitLocked(reqs []*request, sync bool) error {
 			}
 			cur = &l.segs[len(l.segs)-1]
 		}
-		l.scratch = appendEntry(l.scratch[:0], l.c.next, l.c.prev, r.event)
-		if len(l.scratch) > maxPayload {
-			return fmt.Errorf("entry %d is %d bytes, more than the limit %d", l.c.next, len(l.scratch), maxPayload)
+		// The entry follows a zero byte in scratch, so that its leaf
+		// hash, SHA-256(0x00 || entry) as tlog.RecordHash computes it,
+		// is taken without allocating.
+		l.scratch = appendEntry(append(l.scratch[:0], 0), l.c.next, l.c.prev, r.event)
+		entry := l.scratch[1:]
+		if len(entry) > maxPayload {
+			return fmt.Errorf("entry %d is %d bytes, more than the limit %d", l.c.next, len(entry), maxPayload)
 		}
-		l.buf = appendFrame(l.buf, l.scratch)
-		if err := l.c.add(tlog.RecordHash(l.scratch)); err != nil {
+		l.buf = appendFrame(l.buf, entry)
+		if err := l.c.add(sha256.Sum256(l.scratch)); err != nil {
 			return err
 		}
 		l.entries.Add(1)

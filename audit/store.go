@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -79,6 +80,7 @@ type hashStore struct {
 	onDisk int64
 	mem    []tlog.Hash
 	tmp    string // a temporary file to remove on close, if any
+	buf    []byte // reused by flush
 }
 
 const flushHashes = 1 << 14
@@ -136,10 +138,11 @@ func (s *hashStore) flush() error {
 	if len(s.mem) == 0 {
 		return nil
 	}
-	b := make([]byte, 0, len(s.mem)*tlog.HashSize)
+	b := s.buf[:0]
 	for _, h := range s.mem {
 		b = append(b, h[:]...)
 	}
+	s.buf = b
 	if _, err := s.f.WriteAt(b, s.onDisk*tlog.HashSize); err != nil {
 		return fmt.Errorf("audit: write stored hashes: %w", err)
 	}
@@ -209,16 +212,29 @@ func (c *chain) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 }
 
 // add appends the entry with leaf hash h as entry c.next.
+//
+// It stores what tlog.StoredHashesForRecordHash returns, without its
+// allocations: the leaf hash, then the hash of each subtree the entry
+// completes, one for each trailing 1 bit of c.next, built on the stored
+// hash of the subtree to its left at each level.
 func (c *chain) add(h tlog.Hash) error {
-	hs, err := tlog.StoredHashesForRecordHash(c.next, h, c)
-	if err != nil {
-		return err
+	n := c.next
+	var buf [64]tlog.Hash
+	hs := append(buf[:0], h)
+	leaf := h
+	for level := range bits.TrailingZeros64(uint64(n + 1)) {
+		left, err := c.hs.at(tlog.StoredHashIndex(level, n>>uint(level)-1))
+		if err != nil {
+			return err
+		}
+		h = tlog.NodeHash(left, h)
+		hs = append(hs, h)
 	}
 	if err := c.hs.push(hs...); err != nil {
 		return err
 	}
 	c.next++
-	c.prev = h
+	c.prev = leaf
 	return nil
 }
 

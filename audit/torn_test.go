@@ -14,10 +14,11 @@ import (
 func (l *Log) abandon() error {
 	var err error
 	l.stop.Do(func() {
-		r := &request{kind: kAbandon, ctx: context.Background(), done: make(chan result, 1)}
+		r := &request{kind: kAbandon, ctx: context.Background(), done: make(chan struct{})}
 		l.reqs <- r
 		<-l.done
-		err = (<-r.done).err
+		<-r.done
+		err = r.res.err
 	})
 	return err
 }
