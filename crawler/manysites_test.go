@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -287,9 +289,14 @@ type manyResult struct {
 	heapStart, heapEnd uint64
 	baseG              int // goroutines before the crawler was built
 	peakG              int
-	budget             budgetReport
-	ms                 *manyServer
-	logs               []string // the operation logs' directories
+	endG               int   // goroutines at the end of the crawl
+	endConns           int64 // connections open at the end, server side
+	// memStart and memEnd are the runtime's memory classes before the
+	// crawler was built and at the end of its crawl (see memClasses).
+	memStart, memEnd map[string]uint64
+	budget           budgetReport
+	ms               *manyServer
+	logs             []string // the operation logs' directories
 }
 
 // liveHeap returns the bytes of live heap objects after a collection.
@@ -298,6 +305,66 @@ func liveHeap() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// memClassNames are the runtime's memory classes that make up what it
+// maps from the OS, by short name, and the heap goal.
+var memClassNames = map[string]string{
+	"/memory/classes/heap/objects:bytes":          "heap-objects",
+	"/memory/classes/heap/free:bytes":             "heap-free",
+	"/memory/classes/heap/released:bytes":         "heap-released",
+	"/memory/classes/heap/stacks:bytes":           "stacks",
+	"/memory/classes/heap/unused:bytes":           "heap-unused",
+	"/memory/classes/metadata/other:bytes":        "metadata",
+	"/memory/classes/metadata/mcache/inuse:bytes": "mcache",
+	"/memory/classes/metadata/mspan/inuse:bytes":  "mspan",
+	"/memory/classes/os-stacks:bytes":             "os-stacks",
+	"/memory/classes/other:bytes":                 "other",
+	"/memory/classes/profiling/buckets:bytes":     "profiling",
+	"/gc/heap/goal:bytes":                         "heap-goal",
+	"/gc/heap/live:bytes":                         "heap-live",
+	"/memory/classes/metadata/mcache/free:bytes":  "mcache-free",
+	"/memory/classes/metadata/mspan/free:bytes":   "mspan-free",
+}
+
+// memClasses reads the runtime's memory classes (see memClassNames).
+func memClasses() map[string]uint64 {
+	samples := make([]metrics.Sample, 0, len(memClassNames))
+	for name := range memClassNames {
+		samples = append(samples, metrics.Sample{Name: name})
+	}
+	metrics.Read(samples)
+	out := make(map[string]uint64, len(samples))
+	for _, s := range samples {
+		if s.Value.Kind() == metrics.KindUint64 {
+			out[memClassNames[s.Name]] = s.Value.Uint64()
+		}
+	}
+	return out
+}
+
+// logMemory logs, per site, how the memory the crawl added is made up:
+// the runtime's memory classes, goroutines and open connections. (A
+// benchmark's log keeps ten lines: the classes go three to a line.)
+func logMemory(tb testing.TB, res manyResult, sites int) {
+	tb.Helper()
+	kib := func(end, start uint64) float64 { return (float64(end) - float64(start)) / float64(sites) / 1024 }
+	var b strings.Builder
+	fmt.Fprintf(&b, "memory the crawl added, KiB per site (%d sites): rss %.2f", sites, kib(uint64(res.rssEnd), uint64(res.rssStart)))
+	names := make([]string, 0, len(res.memEnd))
+	for k := range res.memEnd {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for i, k := range names {
+		sep := ", "
+		if i%3 == 0 {
+			sep = "\n"
+		}
+		fmt.Fprintf(&b, "%s%s %.2f (%.1f MiB at end)", sep, k, kib(res.memEnd[k], res.memStart[k]), float64(res.memEnd[k])/(1<<20))
+	}
+	fmt.Fprintf(&b, "\ngoroutines at end %d (%+d); connections open at end %d", res.endG, res.endG-res.baseG, res.endConns)
+	tb.Log(b.String())
 }
 
 // vmRSS reads the process's resident set size.
@@ -357,7 +424,8 @@ func runMany(tb testing.TB, mc manyCrawl) manyResult {
 	if mc.redisWorkers > 0 {
 		return runManyRedis(tb, mc, ms, est, seeds, logger)
 	}
-	res := manyResult{ms: ms, rssStart: vmRSS(), heapStart: liveHeap(), baseG: runtime.NumGoroutine()}
+	res := manyResult{ms: ms, heapStart: liveHeap(), baseG: runtime.NumGoroutine()}
+	res.rssStart, res.memStart = vmRSS(), memClasses()
 	lim, err := limiter.NewLocal(limiter.Config{Estimates: est, Sink: sink})
 	if err != nil {
 		tb.Fatal(err)
@@ -407,7 +475,8 @@ func runMany(tb testing.TB, mc manyCrawl) manyResult {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	res.rssEnd = vmRSS()
+	res.rssEnd, res.memEnd = vmRSS(), memClasses()
+	res.endG, res.endConns = runtime.NumGoroutine(), ms.conns.Load()
 	res.heapEnd = liveHeap()
 	if p := os.Getenv("MANYSITES_HEAPPROFILE"); p != "" {
 		f, err := os.Create(p)
@@ -643,7 +712,9 @@ func TestManySitesRedis(t *testing.T) {
 // second whatever the number of sites. MANYSITES_MAXWAIT and
 // MANYSITES_WORKERS override it and the number of workers;
 // MANYSITES_HEAPPROFILE names a file for a heap profile taken at the end
-// of the crawl, the crawler still live.
+// of the crawl, the crawler still live; MANYSITES_MEMORY=1 logs how the
+// memory the crawl added is made up (the runtime's memory classes,
+// goroutines and connections left open).
 //
 //	go test -run '^$' -bench ManySites -benchtime 1x ./crawler/
 func BenchmarkManySites(b *testing.B) {
@@ -668,6 +739,9 @@ func BenchmarkManySites(b *testing.B) {
 			for range b.N {
 				res := runMany(b, bc.mc)
 				n := float64(max(bc.mc.sites, bc.mc.frontier))
+				if os.Getenv("MANYSITES_MEMORY") != "" {
+					logMemory(b, res, int(n))
+				}
 				reqs := float64(res.budget.requests)
 				b.ReportMetric(reqs/res.elapsed.Seconds(), "req/s")
 				b.ReportMetric(res.cpu.Seconds()/reqs*1e6, "cpu-µs/req")
