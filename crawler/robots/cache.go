@@ -198,10 +198,14 @@ type Cache struct {
 	sweepEvery int               // stores between sweeps of lapsed entries
 }
 
-// entry is the policy in force for one origin.
+// entry is the policy in force for one origin. It keeps what a verdict
+// needs and no more: one is kept per origin crawled, for as long as its
+// file is used, so a crawl of many sites keeps many (the file's other
+// groups, its warnings and its body are not needed for a verdict, and a
+// Shared store is given those when the file is fetched).
 type entry struct {
-	file     *File
-	group    *Group
+	group    *Group   // the group of the file that applies to the Cache's product token
+	sitemaps []string // the file's Sitemap lines
 	policy   string
 	sha      string
 	cause    string    // for allow-all and disallow-all: why
@@ -209,14 +213,15 @@ type entry struct {
 	retryAt  time.Time // set for disallow-all
 	failures int       // consecutive unreachable fetches
 	// deferred marks an entry for a robots.txt request that was not
-	// sent (see Deferral): nothing was read, so nothing is shared or
-	// reported, and the fetch is tried again at retryAt.
+	// sent (see Deferral): nothing was read, so nothing is reported,
+	// and the fetch is tried again at retryAt.
 	deferred bool
+}
 
-	// What a Shared store keeps.
-	status    int
-	body      []byte
-	fetchedAt time.Time
+// newEntry returns the entry for file, a parsed file or AllowAll() or
+// DisallowAll(), under policy.
+func (c *Cache) newEntry(file *File, policy string) *entry {
+	return &entry{group: file.Group(c.token), sitemaps: file.Sitemaps, policy: policy}
 }
 
 // NewCache returns a Cache that fetches robots.txt files through rt (nil
@@ -274,9 +279,10 @@ var errTooManyRedirects = fmt.Errorf("robots.txt redirected more than %d times",
 // request it did not send but will send from DeferredUntil on: the
 // crawler's own rate limiter put it off to the site's next slot, say. The
 // site did not answer, so it is not unreachable: no failure is counted,
-// nothing is shared or reported to OnFetch, and the origin's URLs are
-// disallowed until then, when the fetch is tried again. A zero
-// DeferredUntil is not a deferral.
+// nothing is reported to OnFetch, a Shared store is told to make the
+// others wait too (PolicyDeferred), and the origin's URLs are disallowed
+// until then, when the fetch is tried again. A zero DeferredUntil is not
+// a deferral.
 type Deferral interface {
 	error
 	DeferredUntil() time.Time
@@ -376,7 +382,8 @@ func (c *Cache) lookup(key string) *entry {
 // under key, reports it to OnFetch, and returns it.
 func (c *Cache) fetch(parent context.Context, key string, origin *url.URL) *entry {
 	if c.shared == nil {
-		return c.fetchOwn(parent, key, origin)
+		e, _ := c.fetchOwn(parent, key, origin)
+		return e
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), c.timeout)
 	defer cancel()
@@ -401,16 +408,7 @@ func (c *Cache) fetch(parent context.Context, key string, origin *url.URL) *entr
 			}
 		}
 	}
-	e := c.fetchOwn(parent, key, origin)
-	c.mu.Lock()
-	st := Stored{URL: origin.JoinPath("/robots.txt").String(), Status: e.status, Body: e.body, Policy: e.policy, Cause: e.cause,
-		FetchedAt: e.fetchedAt, Expires: e.expires, RetryAt: e.retryAt, Failures: e.failures}
-	c.mu.Unlock()
-	if e.deferred {
-		// Nothing was read. The others wait for the same time rather
-		// than for the claim to lapse, and the claim is released.
-		st.Policy = PolicyDeferred
-	}
+	e, st := c.fetchOwn(parent, key, origin)
 	// Best effort: if the store fails, other crawlers fetch it themselves.
 	_ = c.shared.Save(context.WithoutCancel(ctx), key, st)
 	return e
@@ -422,30 +420,28 @@ func (c *Cache) loadShared(ctx, parent context.Context, key string, origin *url.
 	if err != nil || !ok || !c.now().Before(st.Expires) {
 		return nil, false
 	}
-	e := &entry{policy: st.Policy, cause: st.Cause, expires: st.Expires, retryAt: st.RetryAt, failures: st.Failures,
-		status: st.Status, body: st.Body, fetchedAt: st.FetchedAt}
 	f := Fetched{URL: st.URL, Site: site.Key(origin), Status: st.Status, Policy: st.Policy, Expires: st.Expires, Shared: true}
 	switch st.Policy {
 	case PolicyParsed:
-		e.file = Parse(st.Body)
+		f.File = Parse(st.Body)
 		f.Body = st.Body[:min(len(st.Body), MaxSize)]
 		sum := sha256.Sum256(f.Body)
 		f.SHA256 = hex.EncodeToString(sum[:])
-		e.sha = f.SHA256
 	case PolicyAllowAll:
-		e.file = AllowAll()
+		f.File = AllowAll()
 	case PolicyDisallowAll:
-		e.file = DisallowAll()
+		f.File = DisallowAll()
 	case PolicyDeferred:
-		e.file, e.policy, e.deferred = DisallowAll(), PolicyDisallowAll, true
-		e.group = e.file.Group(c.token)
+		e := c.newEntry(DisallowAll(), PolicyDisallowAll)
+		e.cause, e.expires, e.retryAt, e.failures, e.deferred = st.Cause, st.Expires, st.RetryAt, st.Failures, true
 		c.store(key, e, c.now())
 		return e, true // not read: nothing to report
 	default:
 		return nil, false // not a policy this version knows: fetch it
 	}
-	e.group = e.file.Group(c.token)
-	f.File, f.Group = e.file, e.group
+	e := c.newEntry(f.File, st.Policy)
+	e.sha, e.cause, e.expires, e.retryAt, e.failures = f.SHA256, st.Cause, st.Expires, st.RetryAt, st.Failures
+	f.Group = e.group
 	c.store(key, e, c.now())
 	if c.onFetch != nil {
 		c.onFetch(context.WithoutCancel(parent), f)
@@ -454,8 +450,9 @@ func (c *Cache) loadShared(ctx, parent context.Context, key string, origin *url.
 }
 
 // fetchOwn fetches the robots.txt of origin, stores the resulting entry
-// under key, reports it to OnFetch, and returns it.
-func (c *Cache) fetchOwn(parent context.Context, key string, origin *url.URL) *entry {
+// under key, reports it to OnFetch, and returns it with the fetch as a
+// Shared store keeps it.
+func (c *Cache) fetchOwn(parent context.Context, key string, origin *url.URL) (*entry, Stored) {
 	// The fetch serves every caller waiting for it, so one caller giving up
 	// must not cancel it; it has its own time limit instead.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), c.timeout)
@@ -475,33 +472,37 @@ func (c *Cache) fetchOwn(parent context.Context, key string, origin *url.URL) *e
 	}
 	c.mu.Unlock()
 
-	e := &entry{status: status, fetchedAt: now}
 	if until, ok := deferredUntil(err); ok {
-		e.file, e.policy, e.group = DisallowAll(), PolicyDisallowAll, DisallowAll().Group(c.token)
+		e := c.newEntry(DisallowAll(), PolicyDisallowAll)
 		e.failures, e.deferred = prevFailures, true
-		e.retryAt = until
-		e.expires = until
+		e.retryAt, e.expires = until, until
 		e.cause = "robots.txt not read yet: its request was not sent (" + err.Error() + ")"
 		c.store(key, e, now)
-		return e
+		// The others wait for the same time rather than for the claim
+		// to lapse, and the claim is released.
+		return e, Stored{URL: robotsURL, Policy: PolicyDeferred, Cause: e.cause, FetchedAt: now,
+			Expires: e.expires, RetryAt: e.retryAt, Failures: e.failures}
 	}
+	var e *entry
 	switch {
 	case err == nil && status >= 200 && status <= 299:
-		// Kept as long as the entry: a copy of its own size, not
-		// io.ReadAll's buffer (512 bytes at least, for a file of 30).
+		// A copy of its own size, not io.ReadAll's buffer (512 bytes at
+		// least, for a file of 30): OnFetch and a Shared store may keep it.
 		f.Body = bytes.Clone(body[:min(len(body), MaxSize)])
-		e.body = f.Body
 		sum := sha256.Sum256(f.Body)
 		f.SHA256 = hex.EncodeToString(sum[:])
-		e.file = Parse(body)
-		e.policy, e.sha = PolicyParsed, f.SHA256
+		f.File = Parse(body)
+		e = c.newEntry(f.File, PolicyParsed)
+		e.sha = f.SHA256
 		e.expires = now.Add(c.ttl)
 	case err == nil && status >= 400 && status <= 499 && status != http.StatusTooManyRequests:
-		e.file, e.policy = AllowAll(), PolicyAllowAll
+		f.File = AllowAll()
+		e = c.newEntry(f.File, PolicyAllowAll)
 		e.cause = fmt.Sprintf("robots.txt answered %d", status)
 		e.expires = now.Add(c.ttl)
 	default:
-		e.file, e.policy = DisallowAll(), PolicyDisallowAll
+		f.File = DisallowAll()
+		e = c.newEntry(f.File, PolicyDisallowAll)
 		e.failures = prevFailures + 1
 		wait := c.backoff(e.failures)
 		if retryAfter > wait {
@@ -518,15 +519,15 @@ func (c *Cache) fetchOwn(parent context.Context, key string, origin *url.URL) *e
 			e.cause = fmt.Sprintf("robots.txt answered %d", status)
 		}
 	}
-	e.group = e.file.Group(c.token)
-	f.Policy, f.Expires, f.File, f.Group = e.policy, e.expires, e.file, e.group
+	f.Policy, f.Expires, f.Group = e.policy, e.expires, e.group
 
 	c.store(key, e, now)
 	if c.onFetch != nil {
 		// Not ctx: requests made with it would pass Check unchecked.
 		c.onFetch(context.WithoutCancel(parent), f)
 	}
-	return e
+	return e, Stored{URL: robotsURL, Status: status, Body: f.Body, Policy: e.policy, Cause: e.cause,
+		FetchedAt: now, Expires: e.expires, RetryAt: e.retryAt, Failures: e.failures}
 }
 
 // get sends one robots.txt request, following redirects. It returns the
@@ -612,10 +613,7 @@ func (c *Cache) store(key string, e *entry, now time.Time) {
 
 // verdict checks the normal-form-agnostic path pq against e.
 func (e *entry) verdict(pq string) Verdict {
-	v := Verdict{Policy: e.policy, SHA256: e.sha, CrawlDelay: e.group.Delay()}
-	if e.file != nil {
-		v.Sitemaps = e.file.Sitemaps
-	}
+	v := Verdict{Policy: e.policy, SHA256: e.sha, CrawlDelay: e.group.Delay(), Sitemaps: e.sitemaps}
 	switch e.policy {
 	case PolicyAllowAll:
 		v.Allowed = true
