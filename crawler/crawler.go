@@ -303,6 +303,7 @@ func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 		ignore:     map[string]string{},
 		stats:      &stats{},
 		signer:     bot.signer,
+		sites:      newSiteGates(cfg.Parallel),
 	}
 	for _, r := range cfg.Relaxations {
 		if r.Kind == IgnoreRobots {

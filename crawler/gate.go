@@ -174,9 +174,7 @@ type gate struct {
 
 	reqs    sync.Map // id -> *request
 	reqSeq  atomic.Uint64
-	sem     sync.Map // site -> *slots
-	pacers  sync.Map // site -> *pacer
-	sends   sync.Map // site -> *sync.RWMutex, held while a request is checked and sent
+	sites   *siteGates
 	stats   *stats
 	logOnce sync.Map
 	cache   *devCache // nil without Config.CacheDir
@@ -190,14 +188,6 @@ func (g *gate) newRequest(it frontier.Item) *request {
 }
 
 func (g *gate) done(r *request) { g.reqs.Delete(r.id) }
-
-func (g *gate) siteSlots(s string) *slots {
-	if v, ok := g.sem.Load(s); ok {
-		return v.(*slots)
-	}
-	v, _ := g.sem.LoadOrStore(s, newSlots(g.cfg.Parallel))
-	return v.(*slots)
-}
 
 // kindPage is the Decision.Kind of a frontier item's first request.
 const kindPage = "page"
@@ -417,8 +407,9 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 	// that the log's fsync overlaps the network rather than holding a
 	// slot. The frontier leases up to DecideAhead times Parallel items of
 	// a site for this.
-	pc := g.sitePacer(s)
-	slowed := pc.slowed.Load()
+	sg := g.sites.acquire(s)
+	defer g.sites.release(s, sg)
+	slowed := sg.slowed.Load()
 	wctx, cancelWait := context.WithTimeout(ctx, g.cfg.MaxWait)
 	grant, err := g.limiter.Wait(wctx, s)
 	cancelWait()
@@ -463,20 +454,19 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	// 6. A slot among the site's requests in flight.
-	sl := g.siteSlots(s)
-	if err := sl.acquire(ctx, kind != kindPage && kind != "redirect"); err != nil {
+	if err := sg.slots.acquire(ctx, kind != kindPage && kind != "redirect"); err != nil {
 		return nil, err
 	}
-	release := sync.OnceFunc(sl.release)
+	release := sync.OnceFunc(sg.slots.release)
 	defer release()
-	if pc.slowed.Load() != slowed {
+	if sg.slowed.Load() != slowed {
 		// The site asked to slow down (429, 503, Retry-After) after this
 		// request was granted: it is not sent on that grant, but waits
 		// for a new one, which the limiter, having backed off, spaces
 		// as the site asked.
 		return refuse("limiter", audit.Defer, "the site asked to slow down after this request was granted; it waits for a new grant", time.Now())
 	}
-	if grant, err = g.onTime(ctx, s, grant); err != nil {
+	if grant, err = g.onTime(ctx, s, sg, grant); err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -488,18 +478,17 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 	// site's send lock, which a complaint takes once the site is blocked:
 	// when ApplyComplaint returns, no request that missed the block is
 	// still on its way.
-	sending := g.sendLock(s)
-	sending.RLock()
+	sg.sending.RLock()
 	if why := g.blocks.check(s, u); why != "" {
-		sending.RUnlock()
+		sg.sending.RUnlock()
 		return refuse("signal", audit.Refuse, why+" (before the request left)", time.Time{})
 	}
 	if reason, stopped, err := g.cfg.StopList.Stopped(ctx, s); err == nil && stopped {
-		sending.RUnlock()
+		sg.sending.RUnlock()
 		return refuse("stoplist", audit.Refuse, "site was put on the stop list before the request left: "+reason, time.Time{})
 	}
-	resp, body, err := g.send(ctx, req, r, s, kind, allowPrivate)
-	sending.RUnlock()
+	resp, body, err := g.send(ctx, req, r, s, sg, kind, allowPrivate)
+	sg.sending.RUnlock()
 	// The answer is in: filtering it takes no connection to the site.
 	release()
 	if err != nil {
@@ -533,40 +522,15 @@ func (g *gate) blockLoginRedirect(prev, target *url.URL) string {
 	return why
 }
 
-// sendLock returns the lock a request to s holds from its last check to
-// the end of its send.
-func (g *gate) sendLock(s string) *sync.RWMutex {
-	v, _ := g.sends.LoadOrStore(s, &sync.RWMutex{})
-	return v.(*sync.RWMutex)
-}
-
 // drain waits until every request to s that passed its last check has
 // been sent and answered. Called after s is blocked, it makes sure nothing
-// more reaches the site.
+// more reaches the site. A site with nothing under way has no siteGate:
+// one made for the drain takes its lock at once.
 func (g *gate) drain(s string) {
-	l := g.sendLock(s)
-	l.Lock()
-	l.Unlock()
-}
-
-// pacer spaces the requests that leave this process for one site.
-type pacer struct {
-	mu    sync.Mutex
-	last  time.Time    // when the latest request passed pace
-	wrote atomic.Int64 // when the latest request was written out (Unix ns)
-	// slowed counts the site's answers that asked goodbot to slow down
-	// (429, 503, a Retry-After): a request granted before one of them
-	// is not sent on its grant.
-	slowed atomic.Uint64
-}
-
-// sitePacer returns the pacer of site s.
-func (g *gate) sitePacer(s string) *pacer {
-	if v, ok := g.pacers.Load(s); ok {
-		return v.(*pacer)
-	}
-	v, _ := g.pacers.LoadOrStore(s, &pacer{})
-	return v.(*pacer)
+	sg := g.sites.acquire(s)
+	sg.sending.Lock()
+	sg.sending.Unlock()
+	g.sites.release(s, sg)
 }
 
 // onTime paces a granted request (see pace) and makes sure that it leaves
@@ -575,7 +539,7 @@ func (g *gate) sitePacer(s string) *pacer {
 // one, up to three times, rather than sent bunched with the next slot's
 // request, which may be another process's. A limiter whose grants carry no
 // Latest is paced only.
-func (g *gate) onTime(ctx context.Context, s string, grant limiter.Grant) (limiter.Grant, error) {
+func (g *gate) onTime(ctx context.Context, s string, sg *siteGate, grant limiter.Grant) (limiter.Grant, error) {
 	rt, canRetake := g.limiter.(limiter.Retaker)
 	for retakes := 0; ; retakes++ {
 		gap := grant.Interval
@@ -584,7 +548,7 @@ func (g *gate) onTime(ctx context.Context, s string, grant limiter.Grant) (limit
 			// least interval less the window.
 			gap -= limiter.SendWindow(grant.Interval)
 		}
-		if err := g.pace(ctx, s, gap); err != nil {
+		if err := pace(ctx, &sg.pacer, gap); err != nil {
 			return grant, err
 		}
 		if grant.Latest.IsZero() || !time.Now().After(grant.Latest) || !canRetake || retakes == 3 {
@@ -601,25 +565,20 @@ func (g *gate) onTime(ctx context.Context, s string, grant limiter.Grant) (limit
 }
 
 // pace holds a granted request until at least interval after the previous
-// request to s left this process. The limiter grants slots one interval
+// request to p's site left this process. The limiter grants slots one interval
 // apart, but what happens between the grant and the send (the decision's
 // fsync, a late wake-up on a loaded machine) varies: a request that leaves
 // late would otherwise arrive at the site bunched with the next one. So
 // arrivals are spaced, not only decisions. Across processes (a Redis job)
 // this spaces each process's own requests only; a limiter.Config.Burst
 // above 1 has its bursts evened out here.
-func (g *gate) pace(ctx context.Context, s string, interval time.Duration) error {
-	p := g.sitePacer(s)
+func pace(ctx context.Context, p *pacer, interval time.Duration) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	// A request leaves when it is written, after its connection is
 	// dialled, which can take long: count from then, or the next request,
 	// on a kept-alive connection, reaches the site early.
-	last := p.last
-	if w := p.wrote.Load(); w > last.UnixNano() {
-		last = time.Unix(0, w)
-	}
-	if wait := time.Until(last.Add(interval)); wait > 0 {
+	if wait := time.Until(p.latest().Add(interval)); wait > 0 {
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -776,7 +735,7 @@ func splitSite(s string) (string, string, error) {
 
 // send sends req with honest headers and reads the answer. It returns the
 // response, with its body read and decoded to UTF-8 apart from it.
-func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind string, allowPrivate bool) (*http.Response, []byte, error) {
+func (g *gate) send(ctx context.Context, req *http.Request, r *request, s string, sg *siteGate, kind string, allowPrivate bool) (*http.Response, []byte, error) {
 	// Config.Timeout bounds the send and the body, not the wait before.
 	sendCtx, cancel := context.WithTimeout(ctx, g.cfg.Timeout)
 	defer cancel()
@@ -817,12 +776,10 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 	}
 	wrote := &wroteHeader{h: http.Header{}}
 	trace := &httptrace.ClientTrace{WroteHeaderField: wrote.add}
-	if v, ok := g.pacers.Load(s); ok {
-		p := v.(*pacer)
-		trace.WroteHeaders = func() {
-			now := time.Now().UnixNano()
-			for old := p.wrote.Load(); now > old && !p.wrote.CompareAndSwap(old, now); old = p.wrote.Load() {
-			}
+	p := &sg.pacer
+	trace.WroteHeaders = func() {
+		now := time.Now().UnixNano()
+		for old := p.wrote.Load(); now > old && !p.wrote.CompareAndSwap(old, now); old = p.wrote.Load() {
 		}
 	}
 	out = out.WithContext(httptrace.WithClientTrace(out.Context(), trace))
@@ -870,7 +827,7 @@ func (g *gate) send(ctx context.Context, req *http.Request, r *request, s, kind 
 	}
 	g.limiter.Observe(context.WithoutCancel(ctx), s, obs)
 	if obs.Status == http.StatusTooManyRequests || obs.Status == http.StatusServiceUnavailable || obs.RetryAfter > 0 {
-		g.sitePacer(s).slowed.Add(1)
+		sg.slowed.Add(1)
 	}
 
 	if readErr != nil {

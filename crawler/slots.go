@@ -20,8 +20,6 @@ type slots struct {
 	waiting [2][]chan struct{} // [0]: ahead of pages; [1]: pages
 }
 
-func newSlots(n int) *slots { return &slots{free: n} }
-
 // acquire waits for a slot. ahead puts the request before pages.
 func (s *slots) acquire(ctx context.Context, ahead bool) error {
 	q := 1

@@ -10,7 +10,7 @@ import (
 )
 
 func TestSlotsBoundAndOrder(t *testing.T) {
-	s := newSlots(1)
+	s := &slots{free: 1}
 	ctx := context.Background()
 	if err := s.acquire(ctx, false); err != nil {
 		t.Fatal(err)
@@ -59,7 +59,7 @@ func TestSlotsBoundAndOrder(t *testing.T) {
 }
 
 func TestSlotsCancelledWaiterKeepsCount(t *testing.T) {
-	s := newSlots(2)
+	s := &slots{free: 2}
 	var inFlight, peak atomic.Int64
 	var wg sync.WaitGroup
 	for i := range 200 {
