@@ -304,6 +304,7 @@ func newCrawler(cfg Config, logDir string) (*Crawler, error) {
 		stats:      &stats{},
 		signer:     bot.signer,
 		sites:      newSiteGates(cfg.Parallel),
+		keepAlive:  keepAliveWithin,
 	}
 	for _, r := range cfg.Relaxations {
 		if r.Kind == IgnoreRobots {
@@ -1110,6 +1111,8 @@ func (cr *Crawler) runCrawl(ctx context.Context, k *runState) (Summary, error) {
 	wg.Wait()
 	cancel(nil) // stops background work, e.g. a sitemap count still waiting for its slot
 	k.bg.Wait()
+	// Nothing is sent until the next crawl: no connection is kept for it.
+	cr.gate.closeIdle()
 
 	sum := cr.Summary()
 	sum.Elapsed = time.Since(start)

@@ -172,6 +172,10 @@ type gate struct {
 	// leases nothing of the site before.
 	paceSite func(ctx context.Context, site string, next time.Time)
 
+	// keepAlive is the longest interval at which a site's connection is
+	// kept between its requests (keepAliveWithin; tests shorten it).
+	keepAlive time.Duration
+
 	reqs    sync.Map // id -> *request
 	reqSeq  atomic.Uint64
 	sites   *siteGates
@@ -487,7 +491,9 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 		sg.sending.RUnlock()
 		return refuse("stoplist", audit.Refuse, "site was put on the stop list before the request left: "+reason, time.Time{})
 	}
-	resp, body, err := g.send(ctx, req, r, s, sg, kind, allowPrivate)
+	// A site whose next request is seconds away does not need the
+	// connection kept for it (see keepAliveWithin).
+	resp, body, err := g.send(ctx, req, r, s, sg, kind, allowPrivate, grant.Interval > g.keepAlive)
 	sg.sending.RUnlock()
 	// The answer is in: filtering it takes no connection to the site.
 	release()
@@ -520,6 +526,14 @@ func (g *gate) blockLoginRedirect(prev, target *url.URL) string {
 	why := fmt.Sprintf("redirect to a login page (%s); stopping %s%s", g.redactURL(target.String()), site.Key(prev), prefix)
 	g.blocks.blockPrefix(site.Key(prev), prefix, "login wall: "+why)
 	return why
+}
+
+// closeIdle closes the connections kept open for requests to come. A
+// connection in use is closed when its request is done.
+func (g *gate) closeIdle() {
+	if t, ok := g.base.(interface{ CloseIdleConnections() }); ok {
+		t.CloseIdleConnections()
+	}
 }
 
 // drain waits until every request to s that passed its last check has
@@ -734,13 +748,16 @@ func splitSite(s string) (string, string, error) {
 }
 
 // send sends req with honest headers and reads the answer. It returns the
-// response, with its body read and decoded to UTF-8 apart from it.
-func (g *gate) send(ctx context.Context, req *http.Request, r *request, s string, sg *siteGate, kind string, allowPrivate bool) (*http.Response, []byte, error) {
+// response, with its body read and decoded to UTF-8 apart from it. With
+// closeConn it asks for the connection to be closed after the answer
+// (Connection: close).
+func (g *gate) send(ctx context.Context, req *http.Request, r *request, s string, sg *siteGate, kind string, allowPrivate, closeConn bool) (*http.Response, []byte, error) {
 	// Config.Timeout bounds the send and the body, not the wait before.
 	sendCtx, cancel := context.WithTimeout(ctx, g.cfg.Timeout)
 	defer cancel()
 	out := req.Clone(context.WithValue(sendCtx, addrPolicyKey{}, allowPrivate))
 	out.Header.Del(hdrItem)
+	out.Close = out.Close || closeConn
 	if kind != kindPage {
 		// http.Client copies the first request's header fields to each
 		// redirect hop; validators of one URL do not apply to another.

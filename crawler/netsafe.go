@@ -98,8 +98,22 @@ func (c *addrChecker) control(ctx context.Context, network, address string, _ sy
 	return nil
 }
 
+// keepAliveWithin is the longest interval between two requests to a site
+// for which the connection is kept open between them: a request whose
+// site's next slot is further away asks for the connection to be closed
+// after its answer (see gate.send). An idle connection costs both ends
+// memory (here a read and a write buffer of 4 KiB and two goroutines),
+// and many servers close one idle that long anyway (Apache's
+// KeepAliveTimeout is 5s).
+const keepAliveWithin = 5 * time.Second
+
 // newBaseTransport returns the only transport that sends goodbot's requests.
 // It uses no proxy: goodbot never hides where its requests come from.
+//
+// Idle connections are kept only for sites paced keepAliveWithin or
+// closer, so they are dropped after a few such intervals without use: the
+// site has nothing more queued, or too many sites are crawled at once
+// for MaxIdleConns to keep theirs.
 func newBaseTransport(ac *addrChecker, perHost int) *http.Transport {
 	d := &net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second, ControlContext: ac.control}
 	return &http.Transport{
@@ -108,7 +122,7 @@ func newBaseTransport(ac *addrChecker, perHost int) *http.Transport {
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          256,
 		MaxIdleConnsPerHost:   perHost + 2,
-		IdleConnTimeout:       90 * time.Second,
+		IdleConnTimeout:       3 * keepAliveWithin,
 		TLSHandshakeTimeout:   15 * time.Second,
 		ResponseHeaderTimeout: 30 * time.Second,
 		ExpectContinueTimeout: time.Second,
