@@ -260,12 +260,13 @@ func (b *blocks) blockPrefix(site, prefix, reason string) {
 }
 
 // answered counts refusals; it reports true when site has refused often
-// enough in a row to be stopped.
+// enough in a row to be stopped. A site whose latest answer was not a
+// refusal has no entry: most sites, in a crawl of many.
 func (b *blocks) answered(site string, refused bool) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !refused {
-		b.refusal[site] = 0
+		delete(b.refusal, site)
 		return false
 	}
 	b.refusal[site]++

@@ -112,3 +112,24 @@ func TestPaymentRequiredStopsSite(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusalCountRestartsAfterAnswer: refusals in a row stop a site; an
+// answer in between starts the count again, and leaves no entry behind.
+func TestRefusalCountRestartsAfterAnswer(t *testing.T) {
+	b := newBlocks()
+	for i := 1; i < refusalsToStop; i++ {
+		if b.answered("a.test", true) {
+			t.Fatalf("stopped after %d refusals, want %d", i, refusalsToStop)
+		}
+	}
+	b.answered("a.test", false)
+	b.answered("b.test", false)
+	if n := len(b.refusal); n != 0 {
+		t.Errorf("%d refusal counters kept for sites whose latest answer was not a refusal", n)
+	}
+	for i := 1; i <= refusalsToStop; i++ {
+		if stop := b.answered("a.test", true); stop != (i == refusalsToStop) {
+			t.Fatalf("refusal %d after an answer: stop = %v", i, stop)
+		}
+	}
+}
