@@ -42,8 +42,9 @@ type Memory struct {
 	changed  chan struct{}   // closed and replaced whenever work may have become available
 	seen     map[string]bool // Item.Key -> queued or leased now
 	sites    map[string]*siteQueue
-	ready    siteRing  // sites that may have an item to lease now, in round-robin order
-	paced    pacedHeap // sites with items waiting for their next slot (PaceSite)
+	idle     map[string]idleSite // sites with nothing queued or leased, not in sites
+	ready    siteRing            // sites that may have an item to lease now, in round-robin order
+	paced    pacedHeap           // sites with items waiting for their next slot (PaceSite)
 	deferred deferHeap
 	dropped  map[string]bool
 	queued   int
@@ -51,6 +52,10 @@ type Memory struct {
 	pages    int
 	leaseSeq uint64
 	leases   map[string]Item
+
+	// sitesPeak is the most entries sites held since it was last made
+	// anew: a map keeps the table of its largest size (see idleLocked).
+	sitesPeak int
 }
 
 type siteQueue struct {
@@ -61,6 +66,62 @@ type siteQueue struct {
 	inReady  bool      // in Memory.ready
 	inPaced  bool      // in Memory.paced
 	pidx     int       // index in Memory.paced while inPaced
+}
+
+// idleSite is what Memory keeps of a site that has nothing queued or
+// leased: what SiteTaken and PaceSite need of it, 16 bytes beside its key
+// where a siteQueue takes 80 and a pointer. A crawl of many sites has most
+// of them idle.
+type idleSite struct {
+	pages int   // completed leases that counted
+	slot  int64 // no lease before then (Unix ns); 0 for none
+}
+
+// queueLocked returns the queue of site, making it (from what idle keeps
+// of the site, if anything) if there is none.
+func (m *Memory) queueLocked(site string) *siteQueue {
+	q := m.sites[site]
+	if q == nil {
+		q = &siteQueue{}
+		if st, ok := m.idle[site]; ok {
+			q.pages = st.pages
+			if st.slot != 0 {
+				q.slot = time.Unix(0, st.slot)
+			}
+			delete(m.idle, site)
+		}
+		m.sites[site] = q
+		m.sitesPeak = max(m.sitesPeak, len(m.sites))
+	}
+	return q
+}
+
+// idleLocked replaces q, the queue of site, by an idleSite if it has
+// nothing queued or leased and is in neither the ready ring nor the paced
+// heap. A site with no counted page and no slot to come keeps nothing.
+func (m *Memory) idleLocked(site string, q *siteQueue) {
+	if len(q.items) > 0 || q.inflight > 0 || q.inReady || q.inPaced {
+		return
+	}
+	delete(m.sites, site)
+	if m.sitesPeak >= 1024 && len(m.sites) <= m.sitesPeak/4 {
+		// A crawl's sites go idle as it ends: a map sized for all of
+		// them at once would stay that size. Copying the ones left
+		// costs O(1) a delete (a quarter of the peak, after three
+		// quarters were deleted).
+		sites := make(map[string]*siteQueue, len(m.sites))
+		for k, v := range m.sites {
+			sites[k] = v
+		}
+		m.sites, m.sitesPeak = sites, len(sites)
+	}
+	st := idleSite{pages: q.pages}
+	if q.slot.After(m.opts.Now()) {
+		st.slot = q.slot.UnixNano()
+	}
+	if st != (idleSite{}) {
+		m.idle[site] = st
+	}
 }
 
 // leasable reports whether q has an item to lease at now.
@@ -106,6 +167,7 @@ func NewMemory(opts Options) *Memory {
 		changed: make(chan struct{}),
 		seen:    make(map[string]bool),
 		sites:   make(map[string]*siteQueue),
+		idle:    make(map[string]idleSite),
 		dropped: make(map[string]bool),
 		leases:  make(map[string]Item),
 	}
@@ -160,11 +222,7 @@ func (m *Memory) enqueueLocked(it Item) {
 	if it.NotBefore.After(m.opts.Now()) {
 		heap.Push(&m.deferred, it)
 	} else {
-		q := m.sites[it.Site]
-		if q == nil {
-			q = &siteQueue{}
-			m.sites[it.Site] = q
-		}
+		q := m.queueLocked(it.Site)
 		q.items = append(q.items, it)
 		m.touchLocked(q, m.opts.Now())
 		if q.inflight >= m.opts.PerSite {
@@ -274,14 +332,22 @@ func (m *Memory) leaseLocked(now time.Time) (Lease, bool) {
 	return Lease{}, false
 }
 
-func (m *Memory) endLocked(l Lease) error {
+// endLocked ends lease l, counting it as a page if counted. It leaves the
+// site's queue in place: a retry queues to it again.
+func (m *Memory) endLocked(l Lease, counted bool) error {
 	if _, ok := m.leases[l.ID]; !ok {
 		return fmt.Errorf("%w: %q", ErrLeaseLost, l.ID)
 	}
 	delete(m.leases, l.ID)
 	m.inflight--
+	if counted {
+		m.pages++
+	}
 	if q := m.sites[l.Item.Site]; q != nil {
 		q.inflight--
+		if counted {
+			q.pages++
+		}
 		m.touchLocked(q, m.opts.Now())
 	}
 	return nil
@@ -293,8 +359,13 @@ func (m *Memory) PaceSite(ctx context.Context, site string, notBefore time.Time)
 	defer m.mu.Unlock()
 	q := m.sites[site]
 	if q == nil {
-		q = &siteQueue{}
-		m.sites[site] = q
+		// Nothing queued or leased: idle keeps the slot.
+		st := m.idle[site]
+		if ns := notBefore.UnixNano(); ns > st.slot && notBefore.After(m.opts.Now()) {
+			st.slot = ns
+			m.idle[site] = st
+		}
+		return nil
 	}
 	if !notBefore.After(q.slot) {
 		return nil
@@ -311,17 +382,14 @@ func (m *Memory) PaceSite(ctx context.Context, site string, notBefore time.Time)
 func (m *Memory) Complete(ctx context.Context, l Lease, counted bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err := m.endLocked(l); err != nil {
+	if err := m.endLocked(l, counted); err != nil {
 		return err
 	}
 	if _, ok := m.seen[l.Item.Key()]; ok {
 		m.seen[l.Item.Key()] = false
 	}
-	if counted {
-		m.pages++
-		if q := m.sites[l.Item.Site]; q != nil {
-			q.pages++
-		}
+	if q := m.sites[l.Item.Site]; q != nil {
+		m.idleLocked(l.Item.Site, q)
 	}
 	m.signalLocked()
 	return nil
@@ -331,7 +399,7 @@ func (m *Memory) Complete(ctx context.Context, l Lease, counted bool) error {
 func (m *Memory) Retry(ctx context.Context, l Lease, notBefore time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err := m.endLocked(l); err != nil {
+	if err := m.endLocked(l, false); err != nil {
 		return err
 	}
 	it := l.Item
@@ -409,7 +477,7 @@ func (m *Memory) SiteTaken(ctx context.Context, site string) (int, error) {
 	if q := m.sites[site]; q != nil {
 		return q.pages + q.inflight, nil
 	}
-	return 0, nil
+	return m.idle[site].pages, nil
 }
 
 // Stats implements Frontier.
@@ -428,8 +496,20 @@ func (h *deferHeap) Push(x any)        { *h = append(*h, x.(Item)) }
 func (h *deferHeap) Pop() any {
 	old := *h
 	it := old[len(old)-1]
-	*h = old[:len(old)-1]
+	old[len(old)-1] = Item{}
+	*h = shrink(old[:len(old)-1])
 	return it
+}
+
+// shrink returns s, in an array of twice its length if it uses a quarter
+// of its array or less, so that a queue once long (every site's item
+// handed back at once) does not keep its longest array when it is short
+// again. A copy of n elements follows at least n pops: O(1) a pop.
+func shrink[T any](s []T) []T {
+	if cap(s) < 256 || len(s) > cap(s)/4 {
+		return s
+	}
+	return append(make([]T, 0, 2*len(s)), s...)
 }
 
 // siteRing is a FIFO of sites.
@@ -446,11 +526,14 @@ func (r *siteRing) pop() *siteQueue {
 	q := r.buf[r.head]
 	r.buf[r.head] = nil
 	r.head++
-	if r.head > 1024 && r.head*2 >= len(r.buf) {
+	switch {
+	case r.head == len(r.buf):
+		r.buf, r.head = shrink(r.buf[:0]), 0
+	case r.head > 1024 && r.head*2 >= len(r.buf):
 		// Slide the live part down, so the buffer does not grow forever.
 		n := copy(r.buf, r.buf[r.head:])
 		clear(r.buf[n:])
-		r.buf, r.head = r.buf[:n], 0
+		r.buf, r.head = shrink(r.buf[:n]), 0
 	}
 	return q
 }
@@ -473,6 +556,6 @@ func (h *pacedHeap) Pop() any {
 	old := *h
 	q := old[len(old)-1]
 	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
+	*h = shrink(old[:len(old)-1])
 	return q
 }
