@@ -1,13 +1,16 @@
 package crawler
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
@@ -61,17 +64,6 @@ type manyServer struct {
 	parallel  atomic.Int64 // most requests at once to any one site
 
 	robotsRequests atomic.Int64
-}
-
-// pageRequests returns the number of requests for anything but robots.txt.
-func (ms *manyServer) pageRequests() int {
-	n := 0
-	for i := range ms.sites {
-		ms.sites[i].mu.Lock()
-		n += ms.sites[i].count
-		ms.sites[i].mu.Unlock()
-	}
-	return n - int(ms.robotsRequests.Load())
 }
 
 // manyAddr is the loopback address of site i (i < 64,000).
@@ -207,36 +199,57 @@ func (ms *manyServer) close() {
 
 // budgetReport checks every site's arrivals against its interval: no gap
 // shorter than interval-tol, and no more arrivals than the span allows.
+// Its fields are exported for the child process's report (manyProc).
 type budgetReport struct {
-	requests   int
-	sitesSeen  int
-	violations []string
-	minGap     time.Duration // smallest gap of any site
+	Requests   int
+	Robots     int // of Requests, those for robots.txt
+	SitesSeen  int
+	Violations []string
+	MinGap     time.Duration // smallest gap of any site
+}
+
+// manySites is a many-site server: in this process (manyServer), or in a
+// child process (manyProc), which keeps the server's memory, goroutines
+// and CPU out of the crawler's figures.
+type manySites interface {
+	// siteHosts returns each site's "127.10.x.y:port".
+	siteHosts() []string
+	// stats returns the connections open now and at most, and the most
+	// requests at once to any one site.
+	stats() (conns, peakConns, parallel int64)
+	// check reports on every site's arrivals (see budgetReport).
+	check(interval, tol time.Duration) budgetReport
+}
+
+func (ms *manyServer) siteHosts() []string { return ms.hosts }
+
+func (ms *manyServer) stats() (conns, peakConns, parallel int64) {
+	return ms.conns.Load(), ms.peakConns.Load(), ms.parallel.Load()
 }
 
 func (ms *manyServer) check(interval, tol time.Duration) budgetReport {
-	rep := budgetReport{minGap: -1}
+	rep := budgetReport{MinGap: -1, Robots: int(ms.robotsRequests.Load())}
 	for i := range ms.sites {
 		st := &ms.sites[i]
 		st.mu.Lock()
 		count, first, last, gap := st.count, st.first, st.last, st.minGap
 		st.mu.Unlock()
-		rep.requests += count
+		rep.Requests += count
 		if count == 0 {
 			continue
 		}
-		rep.sitesSeen++
+		rep.SitesSeen++
 		if count < 2 {
 			continue
 		}
-		if rep.minGap < 0 || gap < rep.minGap {
-			rep.minGap = gap
+		if rep.MinGap < 0 || gap < rep.MinGap {
+			rep.MinGap = gap
 		}
 		if gap < interval-tol {
-			rep.violations = append(rep.violations, fmt.Sprintf("site %s: two arrivals %v apart, interval %v", ms.hosts[i], gap, interval))
+			rep.Violations = append(rep.Violations, fmt.Sprintf("site %s: two arrivals %v apart, interval %v", ms.hosts[i], gap, interval))
 		}
 		if allowed := 1 + int(last.Sub(first)/(interval-tol)); count > allowed {
-			rep.violations = append(rep.violations, fmt.Sprintf("site %s: %d arrivals in %v, at most %d allowed", ms.hosts[i], count, last.Sub(first), allowed))
+			rep.Violations = append(rep.Violations, fmt.Sprintf("site %s: %d arrivals in %v, at most %d allowed", ms.hosts[i], count, last.Sub(first), allowed))
 		}
 	}
 	return rep
@@ -270,8 +283,9 @@ type manyCrawl struct {
 	auditLog  bool
 	// redisWorkers, if not 0, crawls with that many crawlers on one
 	// job in a real redis-server, each with its own client, Redis
-	// limiter, job frontier and operation log, as that many machines
-	// do; workers is then each one's number of workers.
+	// limiter, job frontier, shared robots store and operation log, as
+	// that many machines do; workers is then each one's number of
+	// workers.
 	redisWorkers int
 	// ownRobots: each of the redisWorkers fetches robots.txt itself,
 	// without the job's shared store.
@@ -295,8 +309,9 @@ type manyResult struct {
 	// crawler was built and at the end of its crawl (see memClasses).
 	memStart, memEnd map[string]uint64
 	budget           budgetReport
-	ms               *manyServer
-	logs             []string // the operation logs' directories
+	peakConns        int64    // most connections open at once, server side
+	parallel         int64    // most requests at once to any one site
+	logs             []string // the operation logs' directories (redisWorkers)
 }
 
 // liveHeap returns the bytes of live heap objects after a collection.
@@ -382,19 +397,153 @@ func vmRSS() int64 {
 	return 0
 }
 
+// manyProc is a manyServer in a child process: this test binary, running
+// TestManySitesServer. It is driven through the child's standard input
+// and output, one command and one answer a line.
+type manyProc struct {
+	mu    sync.Mutex
+	in    io.WriteCloser
+	out   *bufio.Scanner
+	hosts []string
+}
+
+// manyProcPrefix marks the child's answers among what else the test binary
+// prints.
+const manyProcPrefix = "manysites: "
+
+// startManyProc starts the child process serving n sites of pages pages
+// each, and stops it when tb ends.
+func startManyProc(tb testing.TB, n, pages int) *manyProc {
+	tb.Helper()
+	raiseFileLimit(tb) // the crawler's end of the connections
+	cmd := exec.Command(os.Args[0], "-test.run=^TestManySitesServer$", "-test.count=1")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("MANYSITES_SERVE=%d,%d", n, pages))
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		in.Close() // the child returns at the end of its input
+		cmd.Wait()
+	})
+	mp := &manyProc{in: in, out: bufio.NewScanner(out)}
+	var port string
+	if err := mp.answer(&port); err != nil {
+		tb.Fatalf("many-site server process: %v", err)
+	}
+	for i := range n {
+		mp.hosts = append(mp.hosts, net.JoinHostPort(manyAddr(i), port))
+	}
+	return mp
+}
+
+// answer reads the child's next answer into v, from JSON.
+func (mp *manyProc) answer(v any) error {
+	for mp.out.Scan() {
+		if line, ok := strings.CutPrefix(mp.out.Text(), manyProcPrefix); ok {
+			return json.Unmarshal([]byte(line), v)
+		}
+	}
+	if err := mp.out.Err(); err != nil {
+		return err
+	}
+	return io.ErrUnexpectedEOF
+}
+
+// ask sends the child a command and reads its answer into v. The
+// benchmark cannot go on without it: a failure panics.
+func (mp *manyProc) ask(cmd string, v any) {
+	mp.mu.Lock()
+	defer mp.mu.Unlock()
+	if _, err := io.WriteString(mp.in, cmd+"\n"); err != nil {
+		panic(fmt.Sprintf("many-site server process: %v", err))
+	}
+	if err := mp.answer(v); err != nil {
+		panic(fmt.Sprintf("many-site server process: %s: %v", cmd, err))
+	}
+}
+
+func (mp *manyProc) siteHosts() []string { return mp.hosts }
+
+func (mp *manyProc) stats() (conns, peakConns, parallel int64) {
+	var st [3]int64
+	mp.ask("stats", &st)
+	return st[0], st[1], st[2]
+}
+
+func (mp *manyProc) check(interval, tol time.Duration) budgetReport {
+	var rep budgetReport
+	mp.ask(fmt.Sprintf("check %d %d", interval, tol), &rep)
+	return rep
+}
+
+// TestManySitesServer is the child process of startManyProc; it does
+// nothing in a test run. It serves the sites MANYSITES_SERVE asks for
+// ("sites,pages"), writes the port, then answers the commands on its
+// standard input ("stats", "check interval tol") until it ends.
+func TestManySitesServer(t *testing.T) {
+	spec := os.Getenv("MANYSITES_SERVE")
+	if spec == "" {
+		t.Skip("the child process of a many-site benchmark (MANYSITES_SERVER=process)")
+	}
+	var n, pages int
+	if _, err := fmt.Sscanf(spec, "%d,%d", &n, &pages); err != nil {
+		t.Fatalf("MANYSITES_SERVE=%q: %v", spec, err)
+	}
+	ms := newManyServer(t, n, pages)
+	say := func(v any) {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Printf("%s%s\n", manyProcPrefix, b)
+	}
+	_, port, _ := net.SplitHostPort(ms.hosts[0])
+	say(port)
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		f := strings.Fields(in.Text())
+		switch {
+		case len(f) == 1 && f[0] == "stats":
+			c, p, par := ms.stats()
+			say([3]int64{c, p, par})
+		case len(f) == 3 && f[0] == "check":
+			interval, _ := strconv.ParseInt(f[1], 10, 64)
+			tol, _ := strconv.ParseInt(f[2], 10, 64)
+			say(ms.check(time.Duration(interval), time.Duration(tol)))
+		default:
+			t.Fatalf("unknown command %q", in.Text())
+		}
+	}
+}
+
 func runMany(tb testing.TB, mc manyCrawl) manyResult {
 	tb.Helper()
 	if mc.frontier < mc.sites {
 		mc.frontier = mc.sites
 	}
-	ms := newManyServer(tb, mc.sites, mc.pages)
+	var ms manySites
+	if os.Getenv("MANYSITES_SERVER") == "process" {
+		ms = startManyProc(tb, mc.sites, mc.pages)
+	} else {
+		ms = newManyServer(tb, mc.sites, mc.pages)
+	}
+	hosts := ms.siteHosts()
 	perDay := perDayFor(mc.interval)
 	var es []limiter.Estimate
 	seeds := make([]string, mc.frontier)
 	for i := range mc.frontier {
 		var h string
 		if i < mc.sites {
-			h = ms.hosts[i]
+			h = hosts[i]
 		} else {
 			// Never reached: the crawl is bounded before them. Port 9
 			// (discard) on an address nothing listens on.
@@ -424,7 +573,7 @@ func runMany(tb testing.TB, mc manyCrawl) manyResult {
 	if mc.redisWorkers > 0 {
 		return runManyRedis(tb, mc, ms, est, seeds, logger)
 	}
-	res := manyResult{ms: ms, heapStart: liveHeap(), baseG: runtime.NumGoroutine()}
+	res := manyResult{heapStart: liveHeap(), baseG: runtime.NumGoroutine()}
 	res.rssStart, res.memStart = vmRSS(), memClasses()
 	lim, err := limiter.NewLocal(limiter.Config{Estimates: est, Sink: sink})
 	if err != nil {
@@ -476,7 +625,8 @@ func runMany(tb testing.TB, mc manyCrawl) manyResult {
 		tb.Fatal(err)
 	}
 	res.rssEnd, res.memEnd = vmRSS(), memClasses()
-	res.endG, res.endConns = runtime.NumGoroutine(), ms.conns.Load()
+	res.endG = runtime.NumGoroutine()
+	res.endConns, res.peakConns, res.parallel = ms.stats()
 	res.heapEnd = liveHeap()
 	if p := os.Getenv("MANYSITES_HEAPPROFILE"); p != "" {
 		f, err := os.Create(p)
@@ -503,14 +653,15 @@ func runMany(tb testing.TB, mc manyCrawl) manyResult {
 // runManyRedis is runMany for mc.redisWorkers crawlers on one Redis job.
 // The frontier beyond the served sites is not supported: the job's
 // frontier has no PaceSite.
-func runManyRedis(tb testing.TB, mc manyCrawl, ms *manyServer, est *limiter.Estimates, seeds []string, logger *slog.Logger) manyResult {
+func runManyRedis(tb testing.TB, mc manyCrawl, ms manySites, est *limiter.Estimates, seeds []string, logger *slog.Logger) manyResult {
 	tb.Helper()
 	if mc.frontier > mc.sites {
 		tb.Fatal("runManyRedis: a frontier beyond the served sites is not supported")
 	}
 	addr := redistest.Addr(tb)
 	name := redistest.Namespace(tb)
-	res := manyResult{ms: ms, rssStart: vmRSS(), heapStart: liveHeap(), baseG: runtime.NumGoroutine()}
+	res := manyResult{heapStart: liveHeap(), baseG: runtime.NumGoroutine()}
+	res.rssStart, res.memStart = vmRSS(), memClasses()
 	crs := make([]*Crawler, mc.redisWorkers)
 	var logs []*audit.Log
 	for w := range crs {
@@ -600,7 +751,9 @@ func runManyRedis(tb testing.TB, mc manyCrawl, ms *manyServer, est *limiter.Esti
 		res.sum.Errors += s.Errors
 		res.sum.NotStored += s.NotStored
 	}
-	res.rssEnd = vmRSS()
+	res.rssEnd, res.memEnd = vmRSS(), memClasses()
+	res.endG = runtime.NumGoroutine()
+	res.endConns, res.peakConns, res.parallel = ms.stats()
 	res.heapEnd = liveHeap()
 	runtime.KeepAlive(crs)
 	res.peakG = int(peak.Load())
@@ -630,16 +783,16 @@ func TestManySites(t *testing.T) {
 		t.Errorf("crawl ended with %q", res.sum.Reason)
 	}
 	want := sites * (pages + 1) // robots.txt and every page
-	if res.budget.requests != want || res.budget.sitesSeen != sites {
-		t.Errorf("server saw %d requests to %d sites, want %d to %d", res.budget.requests, res.budget.sitesSeen, want, sites)
+	if res.budget.Requests != want || res.budget.SitesSeen != sites {
+		t.Errorf("server saw %d requests to %d sites, want %d to %d", res.budget.Requests, res.budget.SitesSeen, want, sites)
 	}
 	if res.sum.Pages+res.sum.NotStored != sites*pages && res.sum.OK != want {
 		t.Errorf("summary: %d pages, %d ok answers; want %d pages, %d ok", res.sum.Pages, res.sum.OK, sites*pages, want)
 	}
-	for _, v := range res.budget.violations {
+	for _, v := range res.budget.Violations {
 		t.Error(v)
 	}
-	if p := res.ms.parallel.Load(); p > 1 {
+	if p := res.parallel; p > 1 {
 		t.Errorf("a site had %d requests at once, Parallel is 1", p)
 	}
 }
@@ -661,16 +814,16 @@ func TestManySitesRedis(t *testing.T) {
 			if own {
 				robotsMax = workers
 			}
-			if got := res.ms.pageRequests(); got != sites*pages || res.budget.sitesSeen != sites {
-				t.Errorf("server saw %d page requests to %d sites, want %d to %d", got, res.budget.sitesSeen, sites*pages, sites)
+			if got := res.budget.Requests - res.budget.Robots; got != sites*pages || res.budget.SitesSeen != sites {
+				t.Errorf("server saw %d page requests to %d sites, want %d to %d", got, res.budget.SitesSeen, sites*pages, sites)
 			}
-			if got := res.ms.robotsRequests.Load(); got < sites || got > int64(sites*robotsMax) {
+			if got := res.budget.Robots; got < sites || got > sites*robotsMax {
 				t.Errorf("server saw %d robots.txt requests, want %d to %d", got, sites, sites*robotsMax)
 			}
-			for _, v := range res.budget.violations {
+			for _, v := range res.budget.Violations {
 				t.Error(v)
 			}
-			if p := res.ms.parallel.Load(); p > 1 {
+			if p := res.parallel; p > 1 {
 				t.Errorf("a site had %d requests at once, Parallel is 1", p)
 			}
 			// A robots.txt request that waits for the site's next slot is
@@ -714,7 +867,11 @@ func TestManySitesRedis(t *testing.T) {
 // MANYSITES_HEAPPROFILE names a file for a heap profile taken at the end
 // of the crawl, the crawler still live; MANYSITES_MEMORY=1 logs how the
 // memory the crawl added is made up (the runtime's memory classes,
-// goroutines and connections left open).
+// goroutines and connections left open). MANYSITES_SERVER=process serves
+// the sites from a child process, so that the figures are the crawler's
+// alone: in this process, the server's 10,000 listeners, their goroutines
+// and its connections' buffers raise the heap the collector lets grow
+// (GOGC counts goroutine stacks), and its CPU counts in cpu-µs/req.
 //
 //	go test -run '^$' -bench ManySites -benchtime 1x ./crawler/
 func BenchmarkManySites(b *testing.B) {
@@ -742,23 +899,23 @@ func BenchmarkManySites(b *testing.B) {
 				if os.Getenv("MANYSITES_MEMORY") != "" {
 					logMemory(b, res, int(n))
 				}
-				reqs := float64(res.budget.requests)
+				reqs := float64(res.budget.Requests)
 				b.ReportMetric(reqs/res.elapsed.Seconds(), "req/s")
 				b.ReportMetric(res.cpu.Seconds()/reqs*1e6, "cpu-µs/req")
 				b.ReportMetric(float64(res.rssEnd)/(1<<20), "rss-MiB")
 				b.ReportMetric(float64(res.rssEnd-res.rssStart)/n/1024, "rss-KiB/site")
 				b.ReportMetric(float64(int64(res.heapEnd)-int64(res.heapStart))/n/1024, "heap-KiB/site")
 				b.ReportMetric(float64(res.peakG-res.baseG), "goroutines")
-				b.ReportMetric(float64(res.ms.peakConns.Load()), "peak-conns")
-				b.ReportMetric(float64(res.budget.sitesSeen), "sites-reached")
-				b.ReportMetric(float64(len(res.budget.violations)), "budget_violations")
-				b.ReportMetric(res.budget.minGap.Seconds(), "min-gap-s")
+				b.ReportMetric(float64(res.peakConns), "peak-conns")
+				b.ReportMetric(float64(res.budget.SitesSeen), "sites-reached")
+				b.ReportMetric(float64(len(res.budget.Violations)), "budget_violations")
+				b.ReportMetric(res.budget.MinGap.Seconds(), "min-gap-s")
 				b.ReportMetric(float64(res.sum.Errors), "errors")
 				b.ReportMetric(res.elapsed.Seconds(), "crawl-s")
 				b.ReportMetric(0, "ns/op")
-				for i, v := range res.budget.violations {
+				for i, v := range res.budget.Violations {
 					if i == 5 {
-						b.Logf("... %d more", len(res.budget.violations)-i)
+						b.Logf("... %d more", len(res.budget.Violations)-i)
 						break
 					}
 					b.Log(v)
