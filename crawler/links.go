@@ -1,23 +1,20 @@
 package crawler
 
 import (
-	"bytes"
 	"context"
 	"net/url"
 	"strings"
 
 	"github.com/gocolly/colly/v2"
 	whatwg "github.com/nlnwa/whatwg-url/url"
-	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
 
 	"github.com/goodbot/goodbot/crawler/frontier"
 )
 
 // This file follows a page's links for Config.FollowLinks: the page is
-// tokenised once, and each link goes straight to the frontier, with the
-// rules a link queued by e.Request.Visit gets, but without colly building
-// (and goodbot then aborting) a request for it.
+// read once (scanLinks, linkscan.go), and each link goes straight to the
+// frontier, with the rules a link queued by e.Request.Visit gets, but
+// without colly building (and goodbot then aborting) a request for it.
 
 // maxLinks bounds the links followed from one page.
 const maxLinks = 100_000
@@ -95,71 +92,6 @@ func plainRelative(href string) bool {
 // htmlLink is a link as a page has it: the href of an <a> or <area>
 // element, and its rel.
 type htmlLink struct{ href, rel string }
-
-// scanLinks tokenises an HTML page once. It returns the href and rel of
-// every <a> and <area> element that has an href, in document order, and
-// the href of the first <base> element that has one, wherever it stands
-// (the document's base URL). If meta is not nil, it is called with the
-// name (trimmed, lower case) and content of each <meta> element. Of an
-// attribute given twice, the first counts, as in a browser. Links inside
-// <script>, <style>, comments and other raw text are not links: the
-// tokenizer reads them as text, as colly's parser does.
-func scanLinks(body []byte, meta func(name, content string)) (links []htmlLink, base string, hasBase bool) {
-	z := html.NewTokenizer(bytes.NewReader(body))
-	for range maxTokens {
-		tt := z.Next()
-		if tt == html.ErrorToken {
-			break
-		}
-		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
-			continue
-		}
-		name, hasAttr := z.TagName()
-		if !hasAttr {
-			continue
-		}
-		a := atom.Lookup(name)
-		if a != atom.A && a != atom.Area && a != atom.Base && (a != atom.Meta || meta == nil) {
-			continue
-		}
-		var href, rel, mname, content string
-		var hasHref, hasRel, hasName, hasContent bool
-		for more := true; more; {
-			var k, v []byte
-			k, v, more = z.TagAttr()
-			switch string(k) {
-			case "href":
-				if !hasHref {
-					href, hasHref = string(v), true
-				}
-			case "rel":
-				if !hasRel {
-					rel, hasRel = string(v), true
-				}
-			case "name":
-				if !hasName {
-					mname, hasName = strings.ToLower(strings.TrimSpace(string(v))), true
-				}
-			case "content":
-				if !hasContent {
-					content, hasContent = string(v), true
-				}
-			}
-		}
-		switch {
-		case a == atom.Meta:
-			meta(mname, content)
-		case !hasHref:
-		case a == atom.Base:
-			if !hasBase {
-				base, hasBase = href, true
-			}
-		case len(links) < maxLinks:
-			links = append(links, htmlLink{href: href, rel: rel})
-		}
-	}
-	return links, base, hasBase
-}
 
 // documentBase returns the URL a page's links resolve against: its first
 // <base href> (see scanLinks) resolved against the page's URL, or the

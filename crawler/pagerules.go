@@ -298,8 +298,8 @@ func shortRule(s string) string {
 }
 
 // readHTML reads robots meta tags and rel="nofollow" links from an HTML
-// page, in one pass of the tokenizer (scanLinks). Meta tags count wherever
-// they are: a rule in the body is obeyed too. Links are resolved as
+// page, in one pass (scanLinks). Meta tags count wherever they are: a
+// rule in the body is obeyed too. Links are resolved as
 // FollowLinks and colly's e.Request.AbsoluteURL resolve them (lr, the
 // document's base URL), so that a link marked nofollow is known by the
 // URL it would be queued as.
