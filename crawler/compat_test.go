@@ -19,7 +19,6 @@ import (
 	"github.com/goodbot/goodbot/audit"
 	"github.com/goodbot/goodbot/crawler/state"
 	"github.com/goodbot/goodbot/internal/site"
-	"github.com/goodbot/goodbot/limiter"
 )
 
 // Tests of the behaviours a colly program relies on when only its
@@ -345,23 +344,7 @@ func TestOnErrorOncePerURL(t *testing.T) {
 		// A budget for the dead host too: with the default one, of two
 		// requests a day, its robots.txt would be tried once and then
 		// wait half a day for the next slot, and its page with it.
-		es := []limiter.Estimate{}
-		for _, s := range []string{ts.site(), deadSite} {
-			e, err := limiter.ParseTraffic(s + "=864000000")
-			if err != nil {
-				t.Fatal(err)
-			}
-			es = append(es, e)
-		}
-		est, err := limiter.NewEstimates(es...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if cfg.Limiter, err = limiter.NewLocal(limiter.Config{Estimates: est, Sink: cfg.Sink, BaseBackoff: 200 * time.Millisecond}); err != nil {
-			t.Fatal(err)
-		}
-		cfg.RetryBase = 10 * time.Millisecond
-		cfg.RobotsRetry = 10 * time.Millisecond
+		cfg.Limiter = testLimiter(t, cfg.Sink, ts.site(), deadSite)
 		if beyond {
 			cfg.RetryBase, cfg.RobotsRetry = time.Hour, time.Hour
 		}

@@ -525,6 +525,27 @@ func TestManySitesServer(t *testing.T) {
 	}
 }
 
+// peakGoroutines samples the number of goroutines every 100 ms until done
+// is closed, and keeps the highest.
+func peakGoroutines(done <-chan struct{}) *atomic.Int64 {
+	var peak atomic.Int64
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if g := int64(runtime.NumGoroutine()); g > peak.Load() {
+				peak.Store(g)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return &peak
+}
+
 func runMany(tb testing.TB, mc manyCrawl) manyResult {
 	tb.Helper()
 	if mc.frontier < mc.sites {
@@ -602,21 +623,7 @@ func runMany(tb testing.TB, mc manyCrawl) manyResult {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	done := make(chan struct{})
-	var peak atomic.Int64
-	go func() {
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		for {
-			if g := int64(runtime.NumGoroutine()); g > peak.Load() {
-				peak.Store(g)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
+	peak := peakGoroutines(done)
 	cpu0, t0 := cpuTime(tb), time.Now()
 	res.sum, err = cr.Run(ctx)
 	res.elapsed, res.cpu = time.Since(t0), cpuTime(tb)-cpu0
@@ -714,21 +721,7 @@ func runManyRedis(tb testing.TB, mc manyCrawl, ms manySites, est *limiter.Estima
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	done := make(chan struct{})
-	var peak atomic.Int64
-	go func() {
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		for {
-			if g := int64(runtime.NumGoroutine()); g > peak.Load() {
-				peak.Store(g)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
+	peak := peakGoroutines(done)
 	cpu0, t0 := cpuTime(tb), time.Now()
 	sums := make([]Summary, len(crs))
 	errs := make([]error, len(crs))

@@ -173,9 +173,32 @@ func (r *recorder) all(t audit.Type) []audit.Event {
 // testConfig returns a crawler config for a loopback crawl of sites, at a
 // cap that does not bind (864,000,000 requests a day at share 0.1).
 func testConfig(t *testing.T, sink audit.Sink, sites ...*testSite) Config {
+	keys := make([]string, len(sites))
+	for i, s := range sites {
+		keys[i] = s.site()
+	}
+	return Config{
+		Contact:     "mailto:me@example.org",
+		Limiter:     testLimiter(t, sink, keys...),
+		Sink:        sink,
+		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		RetryBase:   100 * time.Millisecond,
+		RobotsRetry: 200 * time.Millisecond,
+		Timeout:     10 * time.Second,
+		// TDMRep does not concern a search crawl, so no tdmrep.json
+		// request changes the requests these tests count; the usage
+		// tests set the purpose they test.
+		Purpose: usage.Search,
+	}
+}
+
+// testLimiter returns an in-process limiter with a budget that does not
+// bind (864,000,000 a day) for each site key.
+func testLimiter(t *testing.T, sink audit.Sink, sites ...string) *limiter.Local {
+	t.Helper()
 	var es []limiter.Estimate
 	for _, s := range sites {
-		e, err := limiter.ParseTraffic(s.site() + "=864000000")
+		e, err := limiter.ParseTraffic(s + "=864000000")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -189,19 +212,7 @@ func testConfig(t *testing.T, sink audit.Sink, sites ...*testSite) Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Config{
-		Contact:     "mailto:me@example.org",
-		Limiter:     lim,
-		Sink:        sink,
-		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-		RetryBase:   100 * time.Millisecond,
-		RobotsRetry: 200 * time.Millisecond,
-		Timeout:     10 * time.Second,
-		// TDMRep does not concern a search crawl, so no tdmrep.json
-		// request changes the requests these tests count; the usage
-		// tests set the purpose they test.
-		Purpose: usage.Search,
-	}
+	return lim
 }
 
 // seeded returns a crawler that follows every link, with seeds queued:
