@@ -85,40 +85,7 @@ func TestDecideAheadKeepsParallel(t *testing.T) {
 func TestDecidedAheadWithdrawnOnSlowDown(t *testing.T) {
 	ts := newTestSite(t)
 	rec := &recorder{}
-	allowed := func() int {
-		rec.mu.Lock()
-		defer rec.mu.Unlock()
-		n := 0
-		for _, e := range rec.events {
-			if e.Type == audit.TypeDecision && e.Decision.Kind == "page" && e.Decision.Verdict == audit.Allow {
-				n++
-			}
-		}
-		return n
-	}
-	var mu sync.Mutex
-	var answered time.Time // when the 429 was written
-	first := true
-	busy := func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		isFirst := first
-		first = false
-		mu.Unlock()
-		if !isFirst {
-			page(w, "ok")
-			return
-		}
-		// Bounded: after 10 s the test goes on, and fails below if the
-		// others were never decided ahead.
-		for i := 0; i < 1000 && allowed() < 3; i++ {
-			time.Sleep(10 * time.Millisecond)
-		}
-		w.Header().Set("Retry-After", "2")
-		http.Error(w, "slow down", http.StatusTooManyRequests)
-		mu.Lock()
-		answered = time.Now()
-		mu.Unlock()
-	}
+	busy, answeredAt := slowDownOnce(func() int { return allowedPages(rec, "") }, "2")
 	for _, p := range []string{"/a", "/b", "/c"} {
 		ts.handle(p, busy)
 	}
@@ -130,9 +97,7 @@ func TestDecidedAheadWithdrawnOnSlowDown(t *testing.T) {
 			t.Errorf("%s was never fetched", p)
 		}
 	}
-	mu.Lock()
-	at := answered
-	mu.Unlock()
+	at := answeredAt()
 	for _, r := range ts.seen() {
 		// Nothing may arrive after the 429 and within its 2 s hold. With
 		// Parallel 1 nothing else is in flight while the 429 is written,
@@ -142,15 +107,69 @@ func TestDecidedAheadWithdrawnOnSlowDown(t *testing.T) {
 			t.Errorf("%s arrived %s after a 429 with Retry-After: 2", r.URI, r.At.Sub(at))
 		}
 	}
-	withdrawn := 0
-	for _, e := range rec.all(audit.TypeDecision) {
-		if e.Decision.Verdict == audit.Defer && strings.Contains(e.Decision.Reason, "asked to slow down after this request was granted") {
-			withdrawn++
-		}
-	}
-	if withdrawn < 2 {
+	if withdrawn := withdrawnAfterSlowDown(rec); withdrawn < 2 {
 		t.Errorf("%d requests withdrawn after the 429, want the 2 decided ahead of it", withdrawn)
 	}
+}
+
+// allowedPages counts the page requests rec has allow decisions for,
+// but those whose URL ends in skip (if not "").
+func allowedPages(rec *recorder, skip string) int {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	n := 0
+	for _, e := range rec.events {
+		if e.Type == audit.TypeDecision && e.Decision.Kind == "page" && e.Decision.Verdict == audit.Allow &&
+			(skip == "" || !strings.HasSuffix(e.Decision.URL, skip)) {
+			n++
+		}
+	}
+	return n
+}
+
+// slowDownOnce returns a handler that answers its first request 429 with
+// Retry-After: retryAfter once allowed reports 3 decisions (the request
+// in flight and two decided ahead of it), or after 10 s, and serves a
+// page to the others; answered reports when the 429 was written.
+func slowDownOnce(allowed func() int, retryAfter string) (h http.HandlerFunc, answered func() time.Time) {
+	var mu sync.Mutex
+	var at time.Time
+	first := true
+	h = func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		isFirst := first
+		first = false
+		mu.Unlock()
+		if !isFirst {
+			page(w, "ok")
+			return
+		}
+		for i := 0; i < 1000 && allowed() < 3; i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		w.Header().Set("Retry-After", retryAfter)
+		http.Error(w, "slow down", http.StatusTooManyRequests)
+		mu.Lock()
+		at = time.Now()
+		mu.Unlock()
+	}
+	return h, func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return at
+	}
+}
+
+// withdrawnAfterSlowDown counts the requests rec shows withdrawn because
+// the site asked to slow down after their grant.
+func withdrawnAfterSlowDown(rec *recorder) int {
+	n := 0
+	for _, e := range rec.all(audit.TypeDecision) {
+		if e.Decision.Verdict == audit.Defer && strings.Contains(e.Decision.Reason, "asked to slow down after this request was granted") {
+			n++
+		}
+	}
+	return n
 }
 
 // TestLoginRedirectStopsRequestsDecidedAhead: while the first page under

@@ -3,15 +3,11 @@ package crawler
 import (
 	"context"
 	"errors"
-	"net/http"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/goodbot/goodbot/audit"
 )
 
 // TestSiteGatesFreedSiteKeepsPacing frees a site's siteGate and takes a
@@ -116,35 +112,7 @@ func TestSlowDownWithdrawsAfterSiteWentIdle(t *testing.T) {
 	ts := newTestSite(t)
 	ts.links("/first", "/a", "/b", "/c")
 	rec := &recorder{}
-	allowed := func() int {
-		rec.mu.Lock()
-		defer rec.mu.Unlock()
-		n := 0
-		for _, e := range rec.events {
-			if e.Type == audit.TypeDecision && e.Decision.Kind == "page" && e.Decision.Verdict == audit.Allow && !strings.HasSuffix(e.Decision.URL, "/first") {
-				n++
-			}
-		}
-		return n
-	}
-	var mu sync.Mutex
-	first := true
-	busy := func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		isFirst := first
-		first = false
-		mu.Unlock()
-		if !isFirst {
-			page(w, "ok")
-			return
-		}
-		// Bounded: after 10 s the test goes on, and fails below.
-		for i := 0; i < 1000 && allowed() < 3; i++ {
-			time.Sleep(10 * time.Millisecond)
-		}
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, "slow down", http.StatusTooManyRequests)
-	}
+	busy, _ := slowDownOnce(func() int { return allowedPages(rec, "/first") }, "1")
 	for _, p := range []string{"/a", "/b", "/c"} {
 		ts.handle(p, busy)
 	}
@@ -156,13 +124,7 @@ func TestSlowDownWithdrawsAfterSiteWentIdle(t *testing.T) {
 			t.Errorf("%s was never fetched", p)
 		}
 	}
-	withdrawn := 0
-	for _, e := range rec.all(audit.TypeDecision) {
-		if e.Decision.Verdict == audit.Defer && strings.Contains(e.Decision.Reason, "asked to slow down after this request was granted") {
-			withdrawn++
-		}
-	}
-	if withdrawn < 2 {
+	if withdrawn := withdrawnAfterSlowDown(rec); withdrawn < 2 {
 		t.Errorf("%d requests withdrawn after the 429, want the 2 decided ahead of it", withdrawn)
 	}
 	gs := cr.gate.sites
