@@ -345,6 +345,7 @@ func TestOnErrorOncePerURL(t *testing.T) {
 		// requests a day, its robots.txt would be tried once and then
 		// wait half a day for the next slot, and its page with it.
 		cfg.Limiter = testLimiter(t, cfg.Sink, ts.site(), deadSite)
+		cfg.RetryBase, cfg.RobotsRetry = 10*time.Millisecond, 10*time.Millisecond
 		if beyond {
 			cfg.RetryBase, cfg.RobotsRetry = time.Hour, time.Hour
 		}
